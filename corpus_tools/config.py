@@ -1,0 +1,634 @@
+"""Read and validate `corpus.toml`, the single definition of a corpus.
+
+Unknown keys are refused; every error is reported as a path such as
+`[scheme -> entities -> 3 -> label]`, and the CLI exits 2 (a configuration error).
+Relative paths in `[paths]` are resolved against the directory holding corpus.toml.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from corpus_tools.errors import ConfigError
+
+CONFIG_FILENAME = "corpus.toml"
+ENV_CONFIG = "CORPUS_CONFIG"
+
+# Control names of the Label Studio labeling config; shared by tasks, exports and validation.
+TEXT_NAME = "text"
+ENTITIES_NAME = "entities"
+CLAIM_NAME = "claim"
+CLAIM_LABEL = "Claim"
+CHECKWORTHY_NAME = "checkworthy"
+CLAIMANT_TEXT_NAME = "claimant_text"
+STANCE_PREFIX = "stance_"
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required or [],
+        "additionalProperties": False,
+    }
+
+
+_STR = {"type": "string", "minLength": 1}
+_STRS = {"type": "array", "items": _STR}
+_RATIO = {"type": "number", "minimum": 0, "maximum": 1}
+_ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
+
+CONFIG_SCHEMA: dict[str, Any] = _obj(
+    {
+        "corpus": _obj(
+            {
+                "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"},
+                "pretty_name": _STR,
+                "description": _STR,
+                "license": _STR,
+                "languages": _STRS,
+                "task_categories": _STRS,
+                "homepage": {"type": "string"},
+            },
+            ["name", "pretty_name", "license", "languages"],
+        ),
+        "paths": _obj(
+            {
+                "articles": _STR,
+                "build": _STR,
+                "annotations": _STR,
+                "schemas": _STR,
+                "dist": _STR,
+                "hub": _STR,
+            }
+        ),
+        "scheme": _obj(
+            {
+                "entities": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": _obj(
+                        {
+                            "label": {"type": "string", "pattern": "^[A-Z][A-Z_]*$"},
+                            "name": _STR,
+                            "definition": _STR,
+                            "hotkey": {"type": "string", "pattern": "^[a-z0-9]$"},
+                            "color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
+                        },
+                        ["label", "name", "definition"],
+                    ),
+                },
+                "stance": _obj(
+                    {
+                        "labels": {**_STRS, "minItems": 2},
+                        "question": _STR,
+                        "targets": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": _obj(
+                                {"id": _ID, "name": _STR, "description": _STR},
+                                ["id", "name", "description"],
+                            ),
+                        },
+                    },
+                    ["labels", "targets"],
+                ),
+                "claims": _obj(
+                    {
+                        "definition": _STR,
+                        "checkworthy": {**_STRS, "minItems": 2},
+                        "claimant_relation": _STR,
+                        "claimant_definition": _STR,
+                    },
+                    ["checkworthy"],
+                ),
+                "migrations": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "version": _STR,
+                            "layer": {"enum": ["entities", "stance", "checkworthy"]},
+                            "action": {"enum": ["rename", "deprecate"]},
+                            "label": _STR,
+                            "to": _STR,
+                            "note": _STR,
+                        },
+                        ["version", "layer", "action", "label"],
+                    ),
+                },
+            },
+            ["entities", "stance", "claims"],
+        ),
+        "ingest": _obj(
+            {
+                "default_language": _STR,
+                "boilerplate": _STRS,
+                "drop_repeated_headline": {"type": "boolean"},
+                "date_line": {"type": "boolean"},
+                "min_chars": {"type": "integer", "minimum": 1},
+                "near_duplicates": _obj(
+                    {
+                        "method": {"enum": ["minhash"]},
+                        "shingle_size": {"type": "integer", "minimum": 1},
+                        "num_perm": {"type": "integer", "minimum": 16},
+                        "threshold": _RATIO,
+                    }
+                ),
+            }
+        ),
+        "preannotate": _obj(
+            {
+                "gazetteer": {
+                    "type": "object",
+                    "additionalProperties": _STRS,
+                },
+                "gazetteer_file": _STR,
+                "dates": {"type": "boolean"},
+                "model_version": _STR,
+                "plugins": _STRS,
+            }
+        ),
+        "labelstudio": _obj(
+            {
+                "project_title": _STR,
+                "url": _STR,
+                "adjudication_project_title": _STR,
+                "page_size": {"type": "integer", "minimum": 1},
+            }
+        ),
+        "splits": _obj(
+            {
+                "train": _RATIO,
+                "validation": _RATIO,
+                "test": _RATIO,
+                "seed": _STR,
+            }
+        ),
+        "gates": _obj(
+            {
+                "min_annotators": {"type": "integer", "minimum": 0},
+                "min_alpha_stance": _RATIO,
+                "min_f1_entities": _RATIO,
+                "min_f1_claims": _RATIO,
+                "max_open_disputes": {"type": "integer", "minimum": 0},
+            }
+        ),
+        "adjudication": _obj(
+            {
+                "tie_rule": {"enum": ["dispute", "adjudicator", "first", "drop"]},
+                "span_merge": {"enum": ["majority-exact", "majority-overlap", "union"]},
+                "adjudicators": _STRS,
+                "min_votes": {"type": "integer", "minimum": 1},
+            }
+        ),
+        "release": _obj(
+            {
+                "size_hint": _STR,
+                "annotations_creators": _STRS,
+                "source_datasets": _STRS,
+            }
+        ),
+        "publish": _obj(
+            {
+                "target": {"enum": ["local", "hub"]},
+                "repo_id": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"},
+                "private": {"type": "boolean"},
+            }
+        ),
+    },
+    ["corpus", "scheme"],
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EntityLabel:
+    """One entity label of the scheme; its position is its append-only class id."""
+
+    label: str
+    name: str
+    definition: str
+    hotkey: str | None = None
+    color: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StanceTarget:
+    """A target every article gets one stance answer for."""
+
+    id: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scheme:
+    """The annotation scheme: entity labels, stance targets and labels, claim attributes."""
+
+    entities: tuple[EntityLabel, ...]
+    stance_labels: tuple[str, ...]
+    stance_targets: tuple[StanceTarget, ...]
+    stance_question: str
+    claim_definition: str
+    checkworthy: tuple[str, ...]
+    claimant_relation: str
+    claimant_definition: str
+    migrations: tuple[dict[str, str], ...] = ()
+
+    @property
+    def entity_labels(self) -> tuple[str, ...]:
+        return tuple(e.label for e in self.entities)
+
+    def stance_control(self, target_id: str) -> str:
+        """The Label Studio control name that carries the stance on `target_id`."""
+        return f"{STANCE_PREFIX}{target_id}"
+
+    def digest(self) -> str:
+        """sha256 of the scheme's canonical JSON: the scheme hash in manifests."""
+        payload = json.dumps(_scheme_dict(self), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _scheme_dict(s: Scheme) -> dict[str, Any]:
+    return {
+        "entities": [
+            {"label": e.label, "name": e.name, "definition": e.definition} for e in s.entities
+        ],
+        "stance": {
+            "labels": list(s.stance_labels),
+            "targets": [{"id": t.id, "name": t.name} for t in s.stance_targets],
+        },
+        "claims": {"checkworthy": list(s.checkworthy), "claimant": s.claimant_relation},
+        "migrations": list(s.migrations),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    """Resolved locations of the corpus's folders."""
+
+    root: Path
+    articles: Path
+    build: Path
+    annotations: Path
+    schemas: Path
+    dist: Path
+    hub: Path
+
+    @property
+    def articles_parquet(self) -> Path:
+        return self.build / "articles.parquet"
+
+    @property
+    def tasks_json(self) -> Path:
+        return self.build / "tasks.json"
+
+
+@dataclass(frozen=True, slots=True)
+class NearDuplicates:
+    """Story clustering settings (MinHash over word shingles)."""
+
+    method: str = "minhash"
+    shingle_size: int = 5
+    num_perm: int = 128
+    threshold: float = 0.2
+
+
+DEFAULT_BOILERPLATE: tuple[str, ...] = (
+    r"(?i)^thank you for reading this post.*subscribe",
+    r"(?i)^(please )?subscribe( now)?( to)?\b",
+    r"(?i)^join (our|the)?\s*.*\b(whatsapp|telegram|facebook)?\s*(group|channel|community)\b",
+    r"(?i)^(also read|read more|read also|see also)\s*:",
+    r"(?i)^skip to (main )?content$",
+    r"(?i)^about (the )?author$",
+    r"(?i)^related (news|stories|articles|posts)$",
+    r"(?i)^\(written with inputs from .*\)$",
+    r"(?i)^(share|share this|follow us)( on \w+)?:?$",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    """Cleaning and clustering settings for `corpus ingest`."""
+
+    default_language: str = "en"
+    boilerplate: tuple[str, ...] = DEFAULT_BOILERPLATE
+    drop_repeated_headline: bool = True
+    date_line: bool = True
+    min_chars: int = 200
+    near_duplicates: NearDuplicates = field(default_factory=NearDuplicates)
+
+
+@dataclass(frozen=True, slots=True)
+class PreannotateConfig:
+    """Rule-based pre-annotation: a gazetteer (inline or file) and date patterns."""
+
+    gazetteer: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    gazetteer_file: Path | None = None
+    dates: bool = True
+    model_version: str = "gazetteer-v1"
+    plugins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LabelStudioConfig:
+    """Label Studio project settings (URL and key come from the environment)."""
+
+    project_title: str
+    url: str = "http://127.0.0.1:8080"
+    adjudication_project_title: str = ""
+    page_size: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class SplitConfig:
+    """Split ratios by story cluster; `seed` makes assignment deterministic."""
+
+    train: float = 0.8
+    validation: float = 0.1
+    test: float = 0.1
+    seed: str = "corpus-tools"
+
+
+@dataclass(frozen=True, slots=True)
+class Gates:
+    """Quality gates that `corpus check` enforces (None = not enforced)."""
+
+    min_annotators: int = 1
+    min_alpha_stance: float | None = None
+    min_f1_entities: float | None = None
+    min_f1_claims: float | None = None
+    max_open_disputes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdjudicationConfig:
+    """How several annotators' labels become one gold record."""
+
+    tie_rule: str = "dispute"
+    span_merge: str = "majority-exact"
+    adjudicators: tuple[str, ...] = ()
+    min_votes: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseConfig:
+    """Dataset card settings not covered by `[corpus]`."""
+
+    size_hint: str | None = None
+    annotations_creators: tuple[str, ...] = ("expert-generated",)
+    source_datasets: tuple[str, ...] = ("original",)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishConfig:
+    """Where releases go: a local hub folder (default) or a Hugging Face Hub dataset repo."""
+
+    target: str = "local"
+    repo_id: str | None = None
+    private: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusConfig:
+    """The whole corpus definition, validated."""
+
+    path: Path
+    name: str
+    pretty_name: str
+    description: str
+    license: str
+    languages: tuple[str, ...]
+    task_categories: tuple[str, ...]
+    homepage: str | None
+    paths: Paths
+    scheme: Scheme
+    ingest: IngestConfig
+    preannotate: PreannotateConfig
+    labelstudio: LabelStudioConfig
+    splits: SplitConfig
+    gates: Gates
+    adjudication: AdjudicationConfig
+    release: ReleaseConfig
+    publish: PublishConfig
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+def format_path(parts: list[str | int] | Any) -> str:
+    """`['scheme', 'entities', 3]` -> `[scheme -> entities -> 3]`."""
+    return "[" + " -> ".join(str(p) for p in parts) + "]"
+
+
+def validate_config_dict(data: dict[str, Any], source: str = CONFIG_FILENAME) -> None:
+    """Raise ConfigError listing every schema violation and semantic problem, by path."""
+    validator = jsonschema.Draft202012Validator(CONFIG_SCHEMA)
+    problems: list[str] = []
+    for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        if err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            for key in extra:
+                problems.append(f"{format_path([*err.path, key])} unknown key {key!r}")
+        else:
+            problems.append(
+                f"{format_path(list(err.path)) if err.path else '[root]'} {err.message}"
+            )
+    if not problems:
+        problems.extend(_semantic_problems(data))
+    if problems:
+        raise ConfigError(
+            f"{source} is not a valid corpus definition:\n  " + "\n  ".join(problems),
+            hint="Fix the keys named above; `corpus init` writes a complete example.",
+            path=source,
+        )
+
+
+def _semantic_problems(data: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    scheme = data["scheme"]
+    seen: dict[str, int] = {}
+    hotkeys: dict[str, int] = {}
+    for i, ent in enumerate(scheme["entities"]):
+        if ent["label"] in seen:
+            problems.append(
+                f"{format_path(['scheme', 'entities', i, 'label'])} duplicate label "
+                f"{ent['label']!r} (first at index {seen[ent['label']]})"
+            )
+        seen.setdefault(ent["label"], i)
+        if "hotkey" in ent:
+            if ent["hotkey"] in hotkeys:
+                problems.append(
+                    f"{format_path(['scheme', 'entities', i, 'hotkey'])} hotkey "
+                    f"{ent['hotkey']!r} already used at index {hotkeys[ent['hotkey']]}"
+                )
+            hotkeys.setdefault(ent["hotkey"], i)
+    targets = [t["id"] for t in scheme["stance"]["targets"]]
+    for i, t in enumerate(targets):
+        if targets.index(t) != i:
+            problems.append(
+                f"{format_path(['scheme', 'stance', 'targets', i, 'id'])} duplicate {t!r}"
+            )
+    for key in ("labels",):
+        vals = scheme["stance"][key]
+        if len(set(vals)) != len(vals):
+            problems.append(f"{format_path(['scheme', 'stance', key])} has duplicates")
+    splits = data.get("splits", {})
+    ratios = [splits.get(k) for k in ("train", "validation", "test")]
+    if any(r is not None for r in ratios):
+        total = sum(r or 0 for r in ratios)
+        if abs(total - 1.0) > 1e-6:
+            problems.append(
+                f"{format_path(['splits'])} train + validation + test = {total:g}, not 1"
+            )
+    gaz = data.get("preannotate", {}).get("gazetteer", {})
+    for label in gaz:
+        if label not in seen:
+            problems.append(
+                f"{format_path(['preannotate', 'gazetteer', label])} is not an entity label "
+                f"of the scheme ({', '.join(seen)})"
+            )
+    return problems
+
+
+def find_config(start: Path | None = None) -> Path:
+    """The config to use: $CORPUS_CONFIG, else corpus.toml in `start` or a parent folder."""
+    env = os.environ.get(ENV_CONFIG)
+    if env:
+        return Path(env)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_FILENAME
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no {CONFIG_FILENAME} in {here} or any parent folder",
+        hint="Run the command inside a corpus repository, pass --config, or create one with "
+        "`corpus init DIR`.",
+    )
+
+
+def load_config(path: Path | None = None) -> CorpusConfig:
+    """Load and validate corpus.toml (found with `find_config` when `path` is None)."""
+    cfg_path = Path(path) if path is not None else find_config()
+    try:
+        raw_bytes = cfg_path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{cfg_path}: no such file", path=str(cfg_path)) from None
+    except OSError as exc:
+        raise ConfigError(f"{cfg_path}: cannot read ({exc.strerror})", path=str(cfg_path)) from None
+    try:
+        data = tomllib.loads(raw_bytes.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{cfg_path}: not UTF-8 ({exc.reason})", path=str(cfg_path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{cfg_path}: invalid TOML: {exc}", path=str(cfg_path)) from None
+    validate_config_dict(data, str(cfg_path))
+    return _build(cfg_path, data)
+
+
+def _build(cfg_path: Path, data: dict[str, Any]) -> CorpusConfig:
+    root = cfg_path.resolve().parent
+    p = data.get("paths", {})
+
+    def rel(key: str, default: str) -> Path:
+        return (root / p.get(key, default)).resolve()
+
+    paths = Paths(
+        root=root,
+        articles=rel("articles", "articles"),
+        build=rel("build", "build"),
+        annotations=rel("annotations", "annotations"),
+        schemas=rel("schemas", "schemas"),
+        dist=rel("dist", "dist"),
+        hub=rel("hub", "hub"),
+    )
+    s = data["scheme"]
+    claims = s["claims"]
+    scheme = Scheme(
+        entities=tuple(EntityLabel(**e) for e in s["entities"]),
+        stance_labels=tuple(s["stance"]["labels"]),
+        stance_targets=tuple(StanceTarget(**t) for t in s["stance"]["targets"]),
+        stance_question=s["stance"].get(
+            "question", "What stance does the article take towards {target}?"
+        ),
+        claim_definition=claims.get(
+            "definition", "A factual assertion that could be verified or refuted."
+        ),
+        checkworthy=tuple(claims["checkworthy"]),
+        claimant_relation=claims.get("claimant_relation", "claimant"),
+        claimant_definition=claims.get(
+            "claimant_definition", "Who makes the claim: link an entity, or type it."
+        ),
+        migrations=tuple(s.get("migrations", [])),
+    )
+    ing = data.get("ingest", {})
+    nd = NearDuplicates(**ing.get("near_duplicates", {}))
+    ingest = IngestConfig(
+        default_language=ing.get("default_language", "en"),
+        boilerplate=tuple(ing.get("boilerplate", DEFAULT_BOILERPLATE)),
+        drop_repeated_headline=ing.get("drop_repeated_headline", True),
+        date_line=ing.get("date_line", True),
+        min_chars=ing.get("min_chars", 200),
+        near_duplicates=nd,
+    )
+    pre = data.get("preannotate", {})
+    preannotate = PreannotateConfig(
+        gazetteer={k: tuple(v) for k, v in pre.get("gazetteer", {}).items()},
+        gazetteer_file=(root / pre["gazetteer_file"]) if "gazetteer_file" in pre else None,
+        dates=pre.get("dates", True),
+        model_version=pre.get("model_version", "gazetteer-v1"),
+        plugins=tuple(pre.get("plugins", [])),
+    )
+    ls = data.get("labelstudio", {})
+    corpus = data["corpus"]
+    labelstudio = LabelStudioConfig(
+        project_title=ls.get("project_title", corpus["pretty_name"]),
+        url=ls.get("url", "http://127.0.0.1:8080"),
+        adjudication_project_title=ls.get(
+            "adjudication_project_title", f"{corpus['pretty_name']} (adjudication)"
+        ),
+        page_size=ls.get("page_size", 100),
+    )
+    adj = data.get("adjudication", {})
+    rel_cfg = data.get("release", {})
+    pub = data.get("publish", {})
+    return CorpusConfig(
+        path=cfg_path.resolve(),
+        name=corpus["name"],
+        pretty_name=corpus["pretty_name"],
+        description=corpus.get("description", corpus["pretty_name"]),
+        license=corpus["license"],
+        languages=tuple(corpus["languages"]),
+        task_categories=tuple(corpus.get("task_categories", ["token-classification"])),
+        homepage=corpus.get("homepage"),
+        paths=paths,
+        scheme=scheme,
+        ingest=ingest,
+        preannotate=preannotate,
+        labelstudio=labelstudio,
+        splits=SplitConfig(**data.get("splits", {})),
+        gates=Gates(**data.get("gates", {})),
+        adjudication=AdjudicationConfig(
+            tie_rule=adj.get("tie_rule", "dispute"),
+            span_merge=adj.get("span_merge", "majority-exact"),
+            adjudicators=tuple(adj.get("adjudicators", [])),
+            min_votes=adj.get("min_votes", 2),
+        ),
+        release=ReleaseConfig(
+            size_hint=rel_cfg.get("size_hint"),
+            annotations_creators=tuple(rel_cfg.get("annotations_creators", ["expert-generated"])),
+            source_datasets=tuple(rel_cfg.get("source_datasets", ["original"])),
+        ),
+        publish=PublishConfig(
+            target=pub.get("target", "local"),
+            repo_id=pub.get("repo_id"),
+            private=pub.get("private", False),
+        ),
+        raw=data,
+    )

@@ -1,0 +1,265 @@
+"""The edge where raw Label Studio JSON becomes our records.
+
+Reads what Label Studio gives (a JSON array export downloaded from the UI, JSONL with one task
+per line, or the folder `corpus ls pull` writes: one pretty JSON task per file) and converts
+tasks into `Annotation` records. Validation (`corpus_tools.validate`) checks the raw dicts and
+reports findings; the stages after it (agreement, adjudication, release) call `parse_task`.
+
+Label Studio quirk: across a line break the UI stores `value.text` with each `\\r`/`\\n` as the
+two characters backslash-n. `value.text` is only a hint; the truth is `text[start:end]`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from corpus_tools.config import (
+    CHECKWORTHY_NAME,
+    CLAIM_NAME,
+    CLAIMANT_TEXT_NAME,
+    ENTITIES_NAME,
+    STANCE_PREFIX,
+    Scheme,
+)
+from corpus_tools.errors import DataError
+from corpus_tools.model import (
+    Annotation,
+    AnnotationSource,
+    Claim,
+    EntitySpan,
+    StanceJudgement,
+)
+
+RawTask = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLocation:
+    """Where a raw task was read: file, and its index in an array or its JSONL line (1-based)."""
+
+    file: str
+    index: int | None = None
+    line: int | None = None
+
+
+def export_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand files and folders into the export files to read, sorted for stable output."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(
+                sorted(
+                    f
+                    for f in p.rglob("*")
+                    if f.is_file()
+                    and f.suffix in {".json", ".jsonl"}
+                    and not f.name.startswith(".")
+                )
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def iter_raw_tasks(paths: Iterable[Path]) -> Iterator[tuple[TaskLocation, RawTask]]:
+    """Yield (location, task dict) for every task in the given files and folders.
+
+    Raises DataError on a file that cannot be read as tasks; callers that must go on past
+    bad files (validation) use their own reader and report a finding instead.
+    """
+    for f in export_files(paths):
+        name = str(f)
+        try:
+            raw = f.read_bytes()
+        except OSError as exc:
+            raise DataError(f"{name}: cannot read ({exc.strerror})", path=name) from None
+        if f.suffix == ".jsonl":
+            for lineno, line in enumerate(raw.splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    raise DataError(f"{name}:{lineno}: not JSON ({exc})", path=name) from None
+                yield TaskLocation(name, line=lineno), _as_task(obj, name)
+            continue
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise DataError(f"{name}: not JSON ({exc})", path=name) from None
+        if isinstance(obj, list):
+            for i, item in enumerate(obj):
+                yield TaskLocation(name, index=i), _as_task(item, name)
+        else:
+            yield TaskLocation(name), _as_task(obj, name)
+
+
+def _as_task(obj: Any, name: str) -> RawTask:
+    if not isinstance(obj, dict) or not isinstance(obj.get("data"), dict):
+        raise DataError(f"{name}: not a Label Studio task (no 'data' object)", path=name)
+    return obj
+
+
+def annotator_id(completed_by: Any) -> str:
+    """A pseudonymous annotator id from `completed_by`.
+
+    Pulled files already carry a pseudonym (a string). A sync export from the UI carries the
+    user's numeric id (`user-3`); a snapshot export carries an object, of which only the id is
+    used, never the email or names.
+    """
+    if isinstance(completed_by, str):
+        return completed_by
+    if isinstance(completed_by, bool):
+        return "unknown"
+    if isinstance(completed_by, int):
+        return f"user-{completed_by}"
+    if isinstance(completed_by, dict) and isinstance(completed_by.get("id"), int):
+        return f"user-{completed_by['id']}"
+    return "unknown"
+
+
+def unescape_value_text(value_text: str) -> str:
+    """Undo the UI's newline quirk: literal backslash-n in `value.text` stands for a line break."""
+    return value_text.replace("\\n", "\n")
+
+
+def _region_text(text: str, start: int, end: int) -> str:
+    return text[start:end]
+
+
+def parse_task(
+    task: RawTask, scheme: Scheme, *, file: str | None = None, include_cancelled: bool = False
+) -> list[Annotation]:
+    """The Annotation records of one raw task (cancelled ones only on request).
+
+    Assumes the task passed validation; raises DataError naming the task and annotation when
+    a region cannot be read at all.
+    """
+    data = task.get("data") or {}
+    text = data.get("text")
+    article_id = data.get("article_id")
+    task_id = task.get("id")
+    if not isinstance(text, str) or not isinstance(article_id, str):
+        raise DataError("task has no data.text or data.article_id", path=file, task_id=task_id)
+    out: list[Annotation] = []
+    for ann in task.get("annotations") or []:
+        cancelled = bool(ann.get("was_cancelled"))
+        if cancelled and not include_cancelled:
+            continue
+        out.append(_parse_annotation(ann, text, article_id, task, scheme, file))
+    return out
+
+
+def _parse_annotation(
+    ann: dict[str, Any],
+    text: str,
+    article_id: str,
+    task: RawTask,
+    scheme: Scheme,
+    file: str | None,
+) -> Annotation:
+    task_id = task.get("id")
+    ann_id = ann.get("id")
+    entities: list[EntitySpan] = []
+    claim_regions: dict[str, tuple[int, int]] = {}
+    checkworthy: dict[str, str] = {}
+    claimant_text: dict[str, str] = {}
+    relations: list[tuple[str, str]] = []
+    stances: list[StanceJudgement] = []
+    targets = {t.id for t in scheme.stance_targets}
+    entity_by_id: dict[str, EntitySpan] = {}
+    for result in ann.get("result") or []:
+        rtype = result.get("type")
+        name = result.get("from_name", "")
+        value = result.get("value") or {}
+        rid = result.get("id")
+        try:
+            if rtype == "relation":
+                if scheme.claimant_relation in (result.get("labels") or [scheme.claimant_relation]):
+                    relations.append((str(result["from_id"]), str(result["to_id"])))
+            elif rtype == "labels" and name == ENTITIES_NAME:
+                start, end = int(value["start"]), int(value["end"])
+                span = EntitySpan(
+                    start, end, str(value["labels"][0]), _region_text(text, start, end), rid
+                )
+                entities.append(span)
+                if rid is not None:
+                    entity_by_id[str(rid)] = span
+            elif rtype == "labels" and name == CLAIM_NAME:
+                claim_regions[str(rid)] = (int(value["start"]), int(value["end"]))
+            elif rtype == "choices" and name == CHECKWORTHY_NAME:
+                checkworthy[str(rid)] = str(value["choices"][0])
+            elif rtype == "textarea" and name == CLAIMANT_TEXT_NAME:
+                vals = value.get("text") or []
+                joined = " ".join(str(v) for v in vals).strip()
+                if joined:
+                    claimant_text[str(rid)] = joined
+            elif rtype == "choices" and name.startswith(STANCE_PREFIX):
+                target = name[len(STANCE_PREFIX) :]
+                if target in targets and value.get("choices"):
+                    stances.append(StanceJudgement(target, str(value["choices"][0])))
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise DataError(
+                f"unreadable {rtype or 'result'} region ({exc.__class__.__name__}: {exc})",
+                path=file,
+                task_id=task_id,
+                annotation_id=ann_id,
+                region_id=rid,
+                hint="Run `corpus validate` for the full list of problems.",
+            ) from None
+    claimant_entity: dict[str, str] = {}
+    for a, b in relations:
+        if a in entity_by_id and b in claim_regions:
+            claimant_entity[b] = a
+        elif b in entity_by_id and a in claim_regions:
+            claimant_entity[a] = b
+    claims: list[Claim] = []
+    for rid, (start, end) in claim_regions.items():
+        ent_id = claimant_entity.get(rid)
+        claimant = entity_by_id[ent_id].text if ent_id else claimant_text.get(rid)
+        claims.append(
+            Claim(
+                start=start,
+                end=end,
+                text=_region_text(text, start, end),
+                checkworthy=checkworthy.get(rid),
+                claimant=claimant,
+                claimant_region_id=ent_id,
+                region_id=rid,
+            )
+        )
+    entities.sort(key=lambda e: (e.start, e.end, e.label))
+    claims.sort(key=lambda c: (c.start, c.end))
+    stances.sort(key=lambda s: s.target)
+    lead = ann.get("lead_time")
+    return Annotation(
+        article_id=article_id,
+        annotator=annotator_id(ann.get("completed_by")),
+        source=AnnotationSource(
+            task_id=task_id if isinstance(task_id, int) else None,
+            annotation_id=ann_id if isinstance(ann_id, int) else None,
+            updated_at=ann.get("updated_at"),
+            file=file,
+        ),
+        entities=tuple(entities),
+        stances=tuple(stances),
+        claims=tuple(claims),
+        lead_time=float(lead) if isinstance(lead, int | float) else None,
+        was_cancelled=bool(ann.get("was_cancelled")),
+        ground_truth=bool(ann.get("ground_truth")),
+        text_sha256=(task.get("data") or {}).get("text_sha256"),
+    )
+
+
+def iter_annotations(
+    paths: Iterable[Path], scheme: Scheme, *, include_cancelled: bool = False
+) -> Iterator[Annotation]:
+    """Every Annotation in the given export files and folders."""
+    for loc, task in iter_raw_tasks(paths):
+        yield from parse_task(task, scheme, file=loc.file, include_cancelled=include_cancelled)

@@ -1,0 +1,191 @@
+"""Every record type of the toolkit, in one place. Frozen dataclasses with slots.
+
+Offsets are Python code points into the exact task text; `text[start:end]` is the truth.
+Raw Label Studio dicts are converted into these once, in `corpus_tools.exports`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+Provenance = Literal["unanimous", "majority", "adjudicated", "ground_truth", "single"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence as code-point offsets into its article's text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One ingested news article, the unit of a Label Studio task."""
+
+    article_id: str
+    source: str
+    outlet: str | None
+    url: str | None
+    title: str | None
+    published: str | None
+    language: str
+    text: str
+    text_sha256: str
+    sentences: tuple[Sentence, ...] = ()
+    story_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntitySpan:
+    """A labelled entity mention; `text` is `article.text[start:end]`."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+    region_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StanceJudgement:
+    """The article's stance towards one configured target."""
+
+    target: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A claim span with its check-worthiness and claimant (entity region or free text)."""
+
+    start: int
+    end: int
+    text: str
+    checkworthy: str | None
+    claimant: str | None
+    claimant_region_id: str | None = None
+    region_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationSource:
+    """Where an annotation came from in Label Studio."""
+
+    task_id: int | None
+    annotation_id: int | None
+    updated_at: str | None
+    file: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """One annotator's labels on one article (one Label Studio annotation)."""
+
+    article_id: str
+    annotator: str
+    source: AnnotationSource
+    entities: tuple[EntitySpan, ...] = ()
+    stances: tuple[StanceJudgement, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    lead_time: float | None = None
+    was_cancelled: bool = False
+    ground_truth: bool = False
+    text_sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """How one gold item was decided, and by whom (pseudonyms)."""
+
+    provenance: Provenance
+    annotators: tuple[str, ...] = ()
+    decided_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GoldEntity:
+    """An adjudicated entity span with its decision."""
+
+    span: EntitySpan
+    decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class GoldStance:
+    """An adjudicated stance judgement with its decision."""
+
+    stance: StanceJudgement
+    decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class GoldClaim:
+    """An adjudicated claim with its decision."""
+
+    claim: Claim
+    decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class GoldRecord:
+    """The adjudicated article-level record."""
+
+    article_id: str
+    text_sha256: str
+    entities: tuple[GoldEntity, ...] = ()
+    stances: tuple[GoldStance, ...] = ()
+    claims: tuple[GoldClaim, ...] = ()
+    annotators: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One located problem: slug, severity, where, what and what to do."""
+
+    slug: str
+    severity: Severity
+    message: str
+    file: str | None = None
+    line: int | None = None
+    task_id: int | str | None = None
+    annotation_id: int | str | None = None
+    region_id: str | None = None
+    pointer: str | None = None
+    hint: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """A plain dict for JSON output (keys in a stable order)."""
+        return {
+            "slug": self.slug,
+            "severity": self.severity,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "task_id": self.task_id,
+            "annotation_id": self.annotation_id,
+            "region_id": self.region_id,
+            "pointer": self.pointer,
+            "hint": self.hint,
+        }
+
+
+@dataclass(slots=True)
+class Report:
+    """The outcome of a check: valid unless an error-severity finding exists."""
+
+    findings: list[Finding] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "valid": self.valid,
+            "stats": dict(sorted(self.stats.items())),
+            "findings": [f.to_dict() for f in self.findings],
+        }

@@ -1,0 +1,151 @@
+"""Files in and out: atomic writes, deterministic JSON, and the articles table.
+
+Every write goes to a temporary file in the target's folder and is renamed into place, so a
+failed stage leaves the previous state intact (DESIGN contract 5).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus_tools.errors import DataError, UsageError
+from corpus_tools.model import Article, Sentence
+
+ARTICLES_SCHEMA = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("outlet", pa.string()),
+        pa.field("url", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("published", pa.string()),
+        pa.field("language", pa.string(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("text_sha256", pa.string(), nullable=False),
+        pa.field(
+            "sentences",
+            pa.list_(pa.struct([pa.field("start", pa.int32()), pa.field("end", pa.int32())])),
+        ),
+        pa.field("story_id", pa.string()),
+    ]
+)
+
+
+def sha256_text(text: str) -> str:
+    """Hex sha256 of the UTF-8 bytes of `text` (the `text_sha256` of tasks and articles)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; rename it onto `target` only on success."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def atomic_write_bytes(target: Path, data: bytes) -> None:
+    """Write `data` to `target` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def atomic_write_text(target: Path, text: str) -> None:
+    """Write UTF-8 `text` to `target` atomically (no newline translation)."""
+    atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def dump_json(obj: Any) -> bytes:
+    """Deterministic, reviewable JSON: 2-space indent, sorted keys, trailing newline."""
+    return orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+
+
+def article_to_row(article: Article) -> dict[str, Any]:
+    """An Article as a row of ARTICLES_SCHEMA."""
+    return {
+        "article_id": article.article_id,
+        "source": article.source,
+        "outlet": article.outlet,
+        "url": article.url,
+        "title": article.title,
+        "published": article.published,
+        "language": article.language,
+        "text": article.text,
+        "text_sha256": article.text_sha256,
+        "sentences": [{"start": s.start, "end": s.end} for s in article.sentences],
+        "story_id": article.story_id,
+    }
+
+
+def row_to_article(row: dict[str, Any]) -> Article:
+    """A row of ARTICLES_SCHEMA as an Article."""
+    return Article(
+        article_id=row["article_id"],
+        source=row["source"],
+        outlet=row["outlet"],
+        url=row["url"],
+        title=row["title"],
+        published=row["published"],
+        language=row["language"],
+        text=row["text"],
+        text_sha256=row["text_sha256"],
+        sentences=tuple(Sentence(s["start"], s["end"]) for s in row["sentences"] or ()),
+        story_id=row["story_id"],
+    )
+
+
+def iter_articles(path: Path, batch_size: int = 1024) -> Iterator[Article]:
+    """Stream the Articles of an articles.parquet, in file order."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(
+            f"{path}: no articles table",
+            hint="Run `corpus ingest` first.",
+            path=str(path),
+        )
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataError(f"{path}: not a readable Parquet file ({exc})", path=str(path)) from None
+    missing = set(ARTICLES_SCHEMA.names) - set(pf.schema_arrow.names)
+    if missing:
+        raise DataError(
+            f"{path}: not an articles table (missing columns: {', '.join(sorted(missing))})",
+            hint="Rebuild it with `corpus ingest`.",
+            path=str(path),
+        )
+    for batch in pf.iter_batches(batch_size=batch_size, columns=ARTICLES_SCHEMA.names):
+        for row in batch.to_pylist():
+            yield row_to_article(row)
+
+
+def load_articles(path: Path) -> dict[str, Article]:
+    """All articles of an articles.parquet by article_id (for stages that need lookups)."""
+    return {a.article_id: a for a in iter_articles(path)}
