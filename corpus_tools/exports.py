@@ -48,23 +48,23 @@ class TaskLocation:
 
 
 def export_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand files and folders into the export files to read, sorted for stable output."""
+    """Expand files and folders into the export files to read, sorted for stable output.
+
+    In a folder, every `*.json` / `*.jsonl` below it is read, except names starting with `.`
+    or `_` (such as the `_project.json` that `corpus ls pull` writes beside the tasks).
+    """
     out: list[Path] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            out.extend(
-                sorted(
-                    f
-                    for f in p.rglob("*")
-                    if f.is_file()
-                    and f.suffix in {".json", ".jsonl"}
-                    and not f.name.startswith(".")
-                )
-            )
+            out.extend(sorted(f for f in p.rglob("*") if _is_export_file(f)))
         else:
             out.append(p)
     return out
+
+
+def _is_export_file(f: Path) -> bool:
+    return f.is_file() and f.suffix in {".json", ".jsonl"} and f.name[0] not in "._"
 
 
 def iter_raw_tasks(paths: Iterable[Path]) -> Iterator[tuple[TaskLocation, RawTask]]:
