@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from typer.core import TyperGroup
 
 from corpus_tools.config import CorpusConfig, load_config
@@ -86,14 +87,14 @@ def show_progress(quiet: bool) -> bool:
 def report_error(exc: CorpusError) -> int:
     """Print a CorpusError as a message (where, what, what to do) and return its exit code."""
     where = exc.location()
-    err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+    lines = [Text.assemble(("error: ", "bold red"), exc.message)]
     if where and where not in exc.message:
-        err_console.print(f"  at: {where}", highlight=False, markup=False)
+        lines.append(Text(f"  at: {where}"))
     if exc.hint:
-        err_console.print(f"  hint: {exc.hint}", highlight=False, markup=False)
-    err_console.print(
-        f"  (set {DEBUG_ENV}=1 for the traceback)", style="dim", highlight=False, markup=False
-    )
+        lines.append(Text(f"  hint: {exc.hint}"))
+    lines.append(Text(f"  (set {DEBUG_ENV}=1 for the traceback)", style="dim"))
+    for line in lines:
+        err_console.print(line, soft_wrap=True, highlight=False)
     return exc.exit_code
 
 
