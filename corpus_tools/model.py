@@ -97,6 +97,17 @@ class Annotation:
 
 
 @dataclass(frozen=True, slots=True)
+class PredictedSpan:
+    """A pre-annotated entity span; `text` is `article.text[start:end]`, `score` in [0, 1]."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """How one gold item was decided, and by whom (pseudonyms)."""
 
@@ -188,4 +199,60 @@ class Report:
             "valid": self.valid,
             "stats": dict(sorted(self.stats.items())),
             "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseResult:
+    """What `corpus release` built: where, how much, and what it noticed."""
+
+    version: str
+    path: str
+    previous: str | None
+    counts: dict[str, dict[str, int]]
+    files: dict[str, str]
+    findings: tuple[Finding, ...] = ()
+    gold_source: str = "annotations"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "version": self.version,
+            "path": self.path,
+            "previous": self.previous,
+            "gold_source": self.gold_source,
+            "counts": self.counts,
+            "files": self.files,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    """What publishing did (or, with dry_run, would do) to a local hub folder or a Hub repo."""
+
+    version: str
+    target: Literal["local", "hub"]
+    location: str
+    tag: str
+    dry_run: bool
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    commit: str | None = None
+    load_line: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "version": self.version,
+            "target": self.target,
+            "location": self.location,
+            "tag": self.tag,
+            "dry_run": self.dry_run,
+            "added": list(self.added),
+            "changed": list(self.changed),
+            "deleted": list(self.deleted),
+            "unchanged": list(self.unchanged),
+            "commit": self.commit,
+            "load_line": self.load_line,
         }

@@ -1,0 +1,247 @@
+"""A local Label Studio server run as a child process: for tests, the sample script, benchmarks.
+
+The server lives in its own virtual environment (it pins Django, pyarrow<25 and more), so it is
+started as a program, never imported. A fresh database migrates for ~30 s; `ensure_template`
+does that once (`label-studio init`) and caches the data folder by version, so later starts
+copy ~1.5 MB and take a few seconds.
+
+Label Studio reads `LABEL_STUDIO_X`, `HEARTEX_X` and plain `X` from the environment (a stray
+`PORT`, `HOST`, `USERNAME` or `CI=true` changes its behaviour), so it always runs with a
+scrubbed environment and `HOME` set to its data folder. The legacy API token must be enabled at
+`init`, when the organisation is created; otherwise every token call answers 401.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from corpus_tools.errors import LabelStudioError, UsageError
+
+LS_VERSION = "1.23.2"
+ADMIN_EMAIL = "admin@corpus.invalid"
+ADMIN_PASSWORD = "corpus-admin-pass"
+ADMIN_TOKEN = "corpus-tools-test-token-0001"
+
+_QUIET_ENV = {
+    "LATEST_VERSION_CHECK": "false",
+    "COLLECT_ANALYTICS": "false",
+    "SENTRY_DSN": "",
+    "FRONTEND_SENTRY_DSN": "",
+    "PYTHONUNBUFFERED": "1",
+    "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A Label Studio user who can log in (UI) and call the API (legacy token)."""
+
+    email: str
+    password: str
+    token: str
+    user_id: int
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {
+        "HOME": str(data_dir),
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
+        **_QUIET_ENV,
+    }
+    return env
+
+
+def ensure_template(ls_bin: Path, cache_dir: Path, *, timeout: float = 240.0) -> Path:
+    """A migrated data folder with the admin user, built once per Label Studio version."""
+    ls_bin, cache_dir = ls_bin.absolute(), cache_dir.absolute()
+    template = cache_dir / f"label-studio-{LS_VERSION}-template"
+    if (template / "label_studio.sqlite3").is_file():
+        return template
+    if not ls_bin.is_file():
+        raise UsageError(
+            f"{ls_bin}: no label-studio program",
+            hint="Install the server with scripts/setup.sh (it creates .venv-ls).",
+        )
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=".template-", dir=cache_dir))
+    cmd = [
+        str(ls_bin),
+        "init",
+        "--quiet",
+        "--no-browser",
+        "--data-dir",
+        str(build),
+        "--username",
+        ADMIN_EMAIL,
+        "--password",
+        ADMIN_PASSWORD,
+        "--user-token",
+        ADMIN_TOKEN,
+        "--enable-legacy-api-token",
+    ]
+    proc = subprocess.run(
+        cmd,
+        env=_env(build),
+        cwd=build,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if proc.returncode != 0 or not (build / "label_studio.sqlite3").is_file():
+        shutil.rmtree(build, ignore_errors=True)
+        raise LabelStudioError(
+            f"label-studio init failed (exit {proc.returncode}): {proc.stderr[-2000:]}",
+            hint="Reinstall the server venv with scripts/setup.sh.",
+        )
+    with contextlib.suppress(FileNotFoundError):
+        shutil.rmtree(template)
+    os.replace(build, template)
+    return template
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+_STARTED = re.compile(r"Starting development server at http://127\.0\.0\.1:(\d+)/")
+
+
+class LocalServer:
+    """A Label Studio server on 127.0.0.1 over a copy of the cached template."""
+
+    def __init__(
+        self,
+        *,
+        ls_bin: Path,
+        cache_dir: Path,
+        data_dir: Path,
+        port: int | None = None,
+    ) -> None:
+        self.ls_bin = ls_bin.absolute()
+        self.cache_dir = cache_dir.absolute()
+        self.data_dir = data_dir.absolute()
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir / "server.log"
+        self.admin = Account(ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, 1)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, timeout: float = 120.0) -> LocalServer:
+        """Copy the template (unless the data folder exists) and serve until /health answers."""
+        if not (self.data_dir / "label_studio.sqlite3").is_file():
+            template = ensure_template(self.ls_bin, self.cache_dir)
+            shutil.copytree(template, self.data_dir, dirs_exist_ok=True)
+        cmd = [
+            str(self.ls_bin),
+            "start",
+            "--no-browser",
+            "--data-dir",
+            str(self.data_dir),
+            "--internal-host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
+        log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the child's lifetime)
+        self.proc = subprocess.Popen(
+            cmd,
+            env=_env(self.data_dir),
+            cwd=self.data_dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise LabelStudioError(
+                    f"label-studio exited with {self.proc.returncode}: {self._log_tail()}"
+                )
+            moved = _STARTED.search(self._log_tail(20000))
+            if moved and int(moved.group(1)) != self.port:
+                # A busy port makes Label Studio move silently to port+1.
+                self.port = int(moved.group(1))
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise LabelStudioError(f"label-studio did not answer /health in {timeout:.0f} s")
+
+    def _log_tail(self, n: int = 2000) -> str:
+        try:
+            return self.log_path.read_bytes()[-n:].decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def stop(self) -> None:
+        """Terminate the server (its whole process group), then kill it if it lingers."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, 15)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, 9)
+            self.proc.wait(timeout=10)
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def signup(self, email: str, password: str) -> Account:
+        """Create a user through the sign-up form (as a person would) and fetch their token.
+
+        The community edition ignores passwords given to the users API, so a second annotator
+        who can log in is made with the form, then asks for its token in that session.
+        """
+        with httpx.Client(base_url=self.url, timeout=30, follow_redirects=True) as http:
+            page = http.get("/user/signup/")
+            csrf = http.cookies.get("csrftoken") or _csrf_from(page.text)
+            resp = http.post(
+                "/user/signup/",
+                data={
+                    "csrfmiddlewaretoken": csrf,
+                    "email": email,
+                    "password": password,
+                    "allow_newsletters": "false",
+                },
+                headers={"Referer": f"{self.url}/user/signup/"},
+            )
+            if resp.status_code >= 400 or "/user/signup" in str(resp.url):
+                raise LabelStudioError(f"sign-up of {email} failed ({resp.status_code})")
+            token = http.get("/api/current-user/token").json()["token"]
+            who = http.get("/api/current-user/whoami").json()
+        return Account(email, password, token, int(who["id"]))
+
+
+def _csrf_from(html: str) -> str:
+    m = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    return m.group(1) if m else ""

@@ -1,0 +1,270 @@
+"""Pre-annotation: entity spans proposed to annotators as Label Studio predictions.
+
+A pre-annotator is anything with a `model_version` and a `predict(article)` that returns
+`PredictedSpan`s (code-point offsets into `article.text`, `text == article.text[start:end]`).
+
+Built in:
+- `RulePreannotator`: a gazetteer (inline in corpus.toml and/or a file) plus date patterns.
+  Matching is case-sensitive ("US" is not "us"), on word boundaries, and a multi-word term
+  matches across any run of whitespace, line breaks included (so "Jens\\r\\nStoltenberg" is
+  found, and its span keeps the CRLF). Overlaps are resolved longest-first, then leftmost.
+- `SpacyPreannotator`: a spaCy pipeline, when spaCy and the model are installed; spaCy's
+  labels are mapped onto the scheme's (PERSON -> PER, ...), unknown ones dropped.
+
+Plug-ins are named in `[preannotate] plugins`: `"spacy:en_core_web_sm"`, or
+`"package.module:factory"` where `factory(config)` returns a pre-annotator.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from corpus_tools.config import CorpusConfig
+from corpus_tools.errors import ConfigError, UsageError
+from corpus_tools.model import Article, PredictedSpan
+
+GAZETTEER_SCORE = 0.9
+DATE_SCORE = 0.8
+
+
+@runtime_checkable
+class Preannotator(Protocol):
+    """What `corpus tasks` needs from a pre-annotator."""
+
+    model_version: str
+
+    def predict(self, article: Article) -> list[PredictedSpan]:
+        """Spans for one article; offsets are code points into `article.text`."""
+        ...
+
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_MON = rf"(?:{_MONTHS}|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?)"
+_WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+# Each pattern's group "d" is the date span (context words outside it are not labelled).
+DATE_PATTERNS: tuple[str, ...] = (
+    rf"(?P<d>{_MON}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})",  # December 13, 2024
+    rf"(?P<d>\d{{1,2}}(?:st|nd|rd|th)?\s+{_MON},?\s+\d{{4}})",  # 13 December 2024
+    rf"(?P<d>{_MON}\s+\d{{4}})",  # December 2024
+    r"(?P<d>\d{4}-\d{2}-\d{2})",  # 2024-12-13
+    rf"(?P<d>(?:last|next|this)\s+(?:week|month|year|{_WEEKDAYS}))",
+    rf"(?P<d>yesterday|today|tomorrow|{_WEEKDAYS})",
+    rf"(?:since|in|until|by|from|before|after)\s+(?P<d>{_MONTHS})",  # since April
+)
+
+
+def _term_pattern(term: str) -> str:
+    words = term.split()
+    return r"\s+".join(re.escape(w) for w in words)
+
+
+class RulePreannotator:
+    """Gazetteer terms and date patterns; deterministic, no model needed."""
+
+    def __init__(
+        self,
+        gazetteer: Mapping[str, Sequence[str]],
+        *,
+        dates: bool = True,
+        date_label: str | None = "DATE",
+        model_version: str = "gazetteer-v1",
+    ) -> None:
+        self.model_version = model_version
+        label_of: dict[str, str] = {}
+        for label, terms in gazetteer.items():
+            for term in terms:
+                key = " ".join(term.split())
+                if key:
+                    label_of.setdefault(key, label)  # first label listed wins
+        self._label_of = label_of
+        self._gazetteer: re.Pattern[str] | None = None
+        if label_of:
+            alternatives = sorted(label_of, key=lambda t: (-len(t), t))
+            self._gazetteer = re.compile(
+                r"(?<!\w)(?:" + "|".join(_term_pattern(t) for t in alternatives) + r")(?!\w)"
+            )
+        self._dates: re.Pattern[str] | None = None
+        self._date_label = date_label
+        if dates and date_label:
+            # Named groups cannot repeat in one pattern: number them d0, d1, ...
+            alts = [p.replace("(?P<d>", f"(?P<d{i}>") for i, p in enumerate(DATE_PATTERNS)]
+            self._dates = re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")(?!\w)")
+
+    def predict(self, article: Article) -> list[PredictedSpan]:
+        text = article.text
+        found: list[PredictedSpan] = []
+        if self._gazetteer is not None:
+            for m in self._gazetteer.finditer(text):
+                label = self._label_of[" ".join(m.group(0).split())]
+                found.append(PredictedSpan(m.start(), m.end(), label, m.group(0), GAZETTEER_SCORE))
+        if self._dates is not None and self._date_label:
+            for m in self._dates.finditer(text):
+                start, end = _date_span(m)
+                found.append(
+                    PredictedSpan(start, end, self._date_label, text[start:end], DATE_SCORE)
+                )
+        return resolve_overlaps(found)
+
+
+def _date_span(m: re.Match[str]) -> tuple[int, int]:
+    # The combined pattern has one date group per alternative; take the one that matched.
+    spans = [m.span(g) for g in range(1, (m.re.groups or 0) + 1) if m.start(g) >= 0]
+    return spans[0] if spans else m.span()
+
+
+def resolve_overlaps(spans: Iterable[PredictedSpan]) -> list[PredictedSpan]:
+    """Keep non-overlapping spans, longest first (then leftmost); return them in text order."""
+    kept: list[PredictedSpan] = []
+    taken: list[tuple[int, int]] = []
+    for s in sorted(spans, key=lambda s: (-(s.end - s.start), s.start, s.label)):
+        if s.end <= s.start:
+            continue
+        if any(s.start < e and b < s.end for b, e in taken):
+            continue
+        kept.append(s)
+        taken.append((s.start, s.end))
+    return sorted(kept, key=lambda s: (s.start, s.end, s.label))
+
+
+# spaCy's OntoNotes labels onto this project's scheme labels (applied only where both exist).
+SPACY_LABELS = {
+    "PERSON": "PER",
+    "ORG": "ORG",
+    "GPE": "GPE",
+    "LOC": "LOC",
+    "NORP": "NORP",
+    "DATE": "DATE",
+    "EVENT": "EVENT",
+    "FAC": "LOC",
+}
+
+
+class SpacyPreannotator:
+    """Named entities from a spaCy pipeline, mapped onto the scheme's labels."""
+
+    def __init__(self, model: str, labels: Iterable[str], score: float = 0.7) -> None:
+        try:
+            import spacy
+        except ImportError:
+            raise UsageError(
+                "the spaCy pre-annotator needs spaCy",
+                hint=f"pip install spacy && python -m spacy download {model}, or remove "
+                f"'spacy:{model}' from [preannotate] plugins.",
+            ) from None
+        try:
+            self._nlp = spacy.load(model, exclude=["lemmatizer"])
+        except OSError:
+            raise UsageError(
+                f"spaCy model {model!r} is not installed",
+                hint=f"python -m spacy download {model}",
+            ) from None
+        allowed = set(labels)
+        self._map = {k: v for k, v in SPACY_LABELS.items() if v in allowed}
+        self._score = score
+        self.model_version = f"spacy-{model}-{self._nlp.meta.get('version', '0')}"
+
+    def predict(self, article: Article) -> list[PredictedSpan]:
+        doc = self._nlp(article.text)
+        out = []
+        for ent in doc.ents:
+            label = self._map.get(ent.label_)
+            if label:
+                # spaCy character offsets are code points into the same str.
+                start, end = ent.start_char, ent.end_char
+                out.append(PredictedSpan(start, end, label, article.text[start:end], self._score))
+        return resolve_overlaps(out)
+
+
+def load_gazetteer_file(path: Path) -> dict[str, list[str]]:
+    """A gazetteer file: TOML or JSON `{LABEL: [terms]}`, or TSV lines `LABEL<TAB>term`."""
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot read the gazetteer file ({exc.strerror})",
+            path=str(path),
+            hint="Fix [preannotate] gazetteer_file in corpus.toml.",
+        ) from None
+    try:
+        if path.suffix == ".toml":
+            data: Any = tomllib.loads(raw)
+        elif path.suffix == ".json":
+            data = json.loads(raw)
+        else:
+            data = {}
+            for lineno, line in enumerate(raw.splitlines(), 1):
+                if not line.strip() or line.startswith("#"):
+                    continue
+                label, sep, term = line.partition("\t")
+                if not sep or not term.strip():
+                    raise ValueError(f"line {lineno}: expected LABEL<TAB>term")
+                data.setdefault(label.strip(), []).append(term.strip())
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not a gazetteer ({exc})", path=str(path)) from None
+    if not isinstance(data, dict) or not all(
+        isinstance(v, list) and all(isinstance(t, str) for t in v) for v in data.values()
+    ):
+        raise ConfigError(f"{path}: a gazetteer maps each label to a list of terms", path=str(path))
+    return data
+
+
+def rule_preannotator(config: CorpusConfig) -> RulePreannotator:
+    """The gazetteer + dates pre-annotator described by `[preannotate]`."""
+    pre = config.preannotate
+    gazetteer: dict[str, list[str]] = {k: list(v) for k, v in pre.gazetteer.items()}
+    if pre.gazetteer_file is not None:
+        for label, terms in load_gazetteer_file(pre.gazetteer_file).items():
+            gazetteer.setdefault(label, []).extend(terms)
+    labels = set(config.scheme.entity_labels)
+    unknown = sorted(set(gazetteer) - labels)
+    if unknown:
+        raise ConfigError(
+            f"gazetteer labels not in the scheme: {', '.join(unknown)}",
+            hint=f"Use one of {', '.join(config.scheme.entity_labels)}.",
+        )
+    return RulePreannotator(
+        gazetteer,
+        dates=pre.dates,
+        date_label="DATE" if "DATE" in labels else None,
+        model_version=pre.model_version,
+    )
+
+
+def load_plugin(spec: str, config: CorpusConfig) -> Preannotator:
+    """A pre-annotator from a plug-in spec: `spacy:MODEL` or `module:factory`."""
+    kind, sep, rest = spec.partition(":")
+    if not sep or not rest:
+        raise ConfigError(
+            f"pre-annotator plug-in {spec!r} is not 'spacy:MODEL' or 'module:factory'",
+            hint="Fix [preannotate] plugins in corpus.toml.",
+        )
+    if kind == "spacy":
+        return SpacyPreannotator(rest, config.scheme.entity_labels)
+    try:
+        module = importlib.import_module(kind)
+        factory: Callable[[CorpusConfig], Any] = getattr(module, rest)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            f"pre-annotator plug-in {spec!r} cannot be loaded ({exc})",
+            hint="Install the package that provides it, or remove it from [preannotate] plugins.",
+        ) from None
+    annotator = factory(config)
+    if not isinstance(annotator, Preannotator):
+        raise ConfigError(
+            f"plug-in {spec!r} returned {type(annotator).__name__}, which has no "
+            "model_version and predict(article)",
+        )
+    return annotator
+
+
+def preannotators(config: CorpusConfig) -> list[Preannotator]:
+    """Every configured pre-annotator: the rule-based one, then plug-ins in order."""
+    out: list[Preannotator] = [rule_preannotator(config)]
+    out.extend(load_plugin(spec, config) for spec in config.preannotate.plugins)
+    return out
