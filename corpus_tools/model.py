@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
-Provenance = Literal["unanimous", "majority", "adjudicated", "ground_truth", "single"]
+Provenance = Literal[
+    "unanimous", "majority", "adjudicated", "ground_truth", "single", "tie", "union"
+]
+Layer = Literal["entities", "stance", "claims"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,31 @@ class Decision:
     provenance: Provenance
     annotators: tuple[str, ...] = ()
     decided_by: str | None = None
+    rule: str | None = None  # the config rule that decided a tie or a merge ("first", "union")
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeCandidate:
+    """One annotator's version of a disputed item (empty: they did not mark it)."""
+
+    annotator: str
+    entities: tuple[EntitySpan, ...] = ()
+    stances: tuple[StanceJudgement, ...] = ()
+    claims: tuple[Claim, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """An item adjudication could not decide: a stance target or a span region of one article."""
+
+    dispute_id: str
+    article_id: str
+    layer: Layer
+    reason: str
+    target: str | None = None
+    start: int | None = None
+    end: int | None = None
+    candidates: tuple[DisputeCandidate, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
