@@ -1,3 +1,147 @@
-"""CLI for the ls stage (being built)."""
+"""`corpus ls push` / `corpus ls pull`: the project and its tasks to Label Studio and back."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from corpus_tools import labelstudio as lib
+from corpus_tools.cli._common import (
+    ConfigOpt,
+    JsonOpt,
+    QuietOpt,
+    console,
+    err_console,
+    get_config,
+    ls_app,
+    print_json,
+    show_progress,
+)
+from corpus_tools.config import CorpusConfig
+
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        envvar=lib.ENV_URL,
+        help="Label Studio address (default: [labelstudio] url in corpus.toml).",
+    ),
+]
+KeyOpt = Annotated[
+    str,
+    typer.Option(
+        "--api-key",
+        envvar=lib.ENV_API_KEY,
+        help="API token (legacy token or personal access token).",
+        show_default=False,
+    ),
+]
+
+
+@contextmanager
+def _progress(quiet: bool, what: str) -> Iterator[Callable[[int, int], None] | None]:
+    if not show_progress(quiet):
+        yield None
+        return
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _url(cfg: CorpusConfig, url: str | None) -> str:
+    return url or cfg.labelstudio.url
+
+
+@ls_app.command("push")
+def push_cmd(
+    config: ConfigOpt = None,
+    url: UrlOpt = None,
+    api_key: KeyOpt = "",
+    tasks: Annotated[
+        Path | None,
+        typer.Option("--tasks", help="Tasks file (default: build/tasks.json).", dir_okay=False),
+    ] = None,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Create or update the Label Studio project from corpus.toml and import new tasks.
+
+    Example: corpus ls push --url http://127.0.0.1:8080
+    """
+    cfg = get_config(config)
+    with _progress(quiet, "importing tasks") as progress:
+        result = lib.push(
+            config=cfg, url=_url(cfg, url), api_key=api_key, tasks_path=tasks, progress=progress
+        )
+    if json_out:
+        print_json(result)
+        return
+    verb = "created" if result["created"] else "updated"
+    console.print(
+        f"project {result['project_id']} {verb}: {result['project_url']}", highlight=False
+    )
+    console.print(
+        f"imported {result['imported']} tasks, {result['unchanged']} already there",
+        highlight=False,
+    )
+    if result["changed"]:
+        table = Table("article_id", title="Changed since pushed (not re-imported)")
+        for aid in result["changed"]:
+            table.add_row(aid)
+        console.print(table)
+
+
+@ls_app.command("pull")
+def pull_cmd(
+    config: ConfigOpt = None,
+    url: UrlOpt = None,
+    api_key: KeyOpt = "",
+    project_id: Annotated[
+        int | None,
+        typer.Option("--project-id", help="Pull this project (default: the configured title)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Folder to write into (default: annotations/).", file_okay=False
+        ),
+    ] = None,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Fetch every task and annotation into annotations/<project>/ (annotators pseudonymised).
+
+    Example: corpus ls pull --json
+    """
+    cfg = get_config(config)
+    with _progress(quiet, "fetching tasks") as progress:
+        result = lib.pull(
+            config=cfg,
+            url=_url(cfg, url),
+            api_key=api_key,
+            project_id=project_id,
+            out=out,
+            progress=progress,
+        )
+    if json_out:
+        print_json(result)
+        return
+    files = result["files"]
+    console.print(
+        f"pulled {result['tasks']} tasks, {result['annotations']} annotations by "
+        f"{len(result['annotators'])} annotators into {result['dir']}",
+        highlight=False,
+    )
+    table = Table("added", "changed", "removed", "unchanged", title="Files")
+    table.add_row(*(str(files[k]) for k in ("added", "changed", "removed", "unchanged")))
+    console.print(table)

@@ -1,0 +1,620 @@
+"""Push the project and tasks to Label Studio; pull tasks and annotations into `annotations/`.
+
+The client is a thin layer over the REST API with `httpx`: the toolkit calls seven endpoints,
+and the pulled files must keep Label Studio's own JSON shape (what a UI export gives), which
+raw JSON pages give verbatim. Legacy tokens (`Token ...`) and personal access tokens (JWT
+refresh tokens, exchanged at `/api/token/refresh/`) both work.
+
+Layout written by `pull` (one file per task, so a review diff shows which article changed):
+
+    annotations/<project slug>/_project.json          project metadata (no personal data)
+    annotations/<project slug>/tasks/<article_id>.json one Label Studio task, export shape
+
+Files are pretty JSON with sorted keys; the pull writes into a temporary folder and swaps it
+into place, so a failed pull leaves the previous state intact, and pulling an unchanged
+project twice writes byte-identical files (nothing time-dependent such as "created_ago").
+
+Annotators become pseudonyms: `ann-` + the first 10 hex digits of HMAC-SHA256(key, lowercased
+email). The key is `$CORPUS_PSEUDONYM_KEY` when set (recommended: then nobody can test
+guessed emails against the pseudonyms), else the corpus name, so pseudonyms are stable across
+pulls and machines. Emails, names and usernames are never written: every task, annotation,
+prediction and draft is copied through an allow-list of keys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from corpus_tools import labeling_config, store
+from corpus_tools.config import CorpusConfig
+from corpus_tools.errors import LabelStudioError, UsageError
+
+ENV_URL = "LABEL_STUDIO_URL"
+ENV_API_KEY = "LABEL_STUDIO_API_KEY"
+ENV_PSEUDONYM_KEY = "CORPUS_PSEUDONYM_KEY"
+IMPORT_BATCH = 1000
+
+Progress = Callable[[int, int], None]
+
+# Allow-lists: only these keys are written by `pull` (anything else may carry personal data,
+# such as an annotation's "created_username", or change with time, such as "created_ago").
+TASK_KEYS = (
+    "id",
+    "inner_id",
+    "data",
+    "meta",
+    "created_at",
+    "updated_at",
+    "is_labeled",
+    "total_annotations",
+    "cancelled_annotations",
+    "total_predictions",
+    "project",
+)
+ANNOTATION_KEYS = (
+    "id",
+    "result",
+    "was_cancelled",
+    "ground_truth",
+    "created_at",
+    "updated_at",
+    "draft_created_at",
+    "lead_time",
+    "task",
+    "project",
+    "parent_prediction",
+    "parent_annotation",
+    "import_id",
+    "last_action",
+)
+PREDICTION_KEYS = (
+    "id",
+    "model_version",
+    "score",
+    "result",
+    "created_at",
+    "updated_at",
+    "task",
+    "project",
+)
+DRAFT_KEYS = ("id", "result", "lead_time", "was_postponed", "created_at", "updated_at", "task")
+
+
+def _json_or_none(resp: httpx.Response) -> Any:
+    try:
+        return resp.json()
+    except ValueError:
+        return None
+
+
+class Client:
+    """A Label Studio API client that turns transport and HTTP failures into LabelStudioError."""
+
+    def __init__(self, url: str, api_key: str, *, timeout: float = 300.0) -> None:
+        if not api_key:
+            raise LabelStudioError(
+                "no Label Studio API key",
+                hint=f"Set {ENV_API_KEY} (Account & Settings → Personal Access Token, or the "
+                "legacy token) or pass --api-key.",
+            )
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+        self._http.headers["Authorization"] = self._auth_header(api_key)
+
+    def _auth_header(self, api_key: str) -> str:
+        if api_key.count(".") == 2 and api_key.startswith("ey"):
+            # A personal access token is a JWT refresh token: trade it for an access token.
+            resp = self._send("POST", "/api/token/refresh/", json={"refresh": api_key})
+            return f"Bearer {resp.json()['access']}"
+        return f"Token {api_key}"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            resp = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise LabelStudioError(
+                f"cannot reach Label Studio at {self.url} ({exc.__class__.__name__}: {exc})",
+                hint=f"Start it (scripts/start-label-studio.sh) or set {ENV_URL} to its address.",
+            ) from None
+        if resp.status_code in (401, 403):
+            detail = (_json_or_none(resp) or {}).get("detail", resp.text[:200])
+            raise LabelStudioError(
+                f"Label Studio at {self.url} refused the API key ({resp.status_code}: {detail})",
+                hint=f"Set {ENV_API_KEY} to a valid token (Account & Settings in the UI).",
+            )
+        return resp
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send a request; return the decoded JSON (None for an empty answer)."""
+        resp = self._send(method, path, **kwargs)
+        if resp.status_code >= 400:
+            raise LabelStudioError(
+                f"Label Studio answered {resp.status_code} to {method} {path}: {resp.text[:500]}",
+                hint="Check the project and the labeling config; see the server log.",
+            )
+        if not resp.content:
+            return None
+        return orjson.loads(resp.content)
+
+    # --- endpoints -------------------------------------------------------------------------
+
+    def whoami(self) -> dict[str, Any]:
+        return dict(self.request("GET", "/api/current-user/whoami"))
+
+    def version(self) -> str:
+        info = self.request("GET", "/api/version") or {}
+        return str(info.get("release") or info.get("label-studio-os-package", {}).get("version"))
+
+    def validate_config(self, label_config: str) -> str | None:
+        """None if the server accepts `label_config`, else its reason."""
+        resp = self._send("POST", "/api/projects/validate/", json={"label_config": label_config})
+        if resp.status_code < 400:
+            return None
+        return resp.text[:2000]
+
+    def projects(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body = self.request("GET", "/api/projects/", params={"page": page, "page_size": 100})
+            items = body["results"] if isinstance(body, dict) else body
+            out.extend(items)
+            if not isinstance(body, dict) or not body.get("next"):
+                return out
+            page += 1
+
+    def project(self, project_id: int) -> dict[str, Any]:
+        resp = self._send("GET", f"/api/projects/{project_id}/")
+        if resp.status_code == 404:
+            raise LabelStudioError(
+                f"Label Studio at {self.url} has no project {project_id}",
+                hint="Create it with `corpus ls push`, or pass the right --project-id.",
+            )
+        if resp.status_code >= 400:
+            raise LabelStudioError(f"Label Studio answered {resp.status_code}: {resp.text[:300]}")
+        return dict(resp.json())
+
+    def users(self) -> dict[int, str]:
+        """User id -> email (used only to derive pseudonyms, never written)."""
+        return {int(u["id"]): str(u.get("email") or "") for u in self.request("GET", "/api/users/")}
+
+    def iter_task_pages(
+        self, project_id: int, *, page_size: int, fields: str = "all", include: str | None = None
+    ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """(total, tasks of one page) for every page of the project's tasks, by task id."""
+        page = 1
+        seen = 0
+        while True:
+            params: dict[str, Any] = {"project": project_id, "page": page, "page_size": page_size}
+            if include:
+                params["include"] = include
+            else:
+                params["fields"] = fields
+            resp = self._send("GET", "/api/tasks/", params=params)
+            if resp.status_code == 404 and page > 1:
+                return  # past the last page ("Invalid page.")
+            if resp.status_code >= 400:
+                raise LabelStudioError(
+                    f"Label Studio answered {resp.status_code} listing tasks: {resp.text[:300]}"
+                )
+            body = orjson.loads(resp.content)
+            tasks = body["tasks"]
+            total = int(body.get("total", 0))
+            seen += len(tasks)
+            yield total, tasks
+            if not tasks or seen >= total:
+                return
+            page += 1
+
+    def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
+        body = self.request(
+            "POST",
+            f"/api/projects/{project_id}/import",
+            params={"return_task_ids": "true"},
+            json=tasks,
+        )
+        return [int(i) for i in body.get("task_ids", [])]
+
+
+def connect(url: str, api_key: str) -> Client:
+    """A client whose key the server accepted (checked with one call)."""
+    client = Client(url, api_key)
+    try:
+        client.whoami()
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+# --- pseudonyms --------------------------------------------------------------------------------
+
+
+def pseudonym_key(config: CorpusConfig) -> tuple[bytes, str]:
+    """The HMAC key for pseudonyms and where it came from ("env" or "corpus-name")."""
+    env = os.environ.get(ENV_PSEUDONYM_KEY)
+    if env:
+        return env.encode("utf-8"), "env"
+    return config.name.encode("utf-8"), "corpus-name"
+
+
+def pseudonym(identity: str, key: bytes) -> str:
+    """`ann-` + 10 hex digits of HMAC-SHA256(key, identity): stable, not reversible."""
+    digest = hmac.new(key, identity.strip().lower().encode("utf-8"), hashlib.sha256)
+    return "ann-" + digest.hexdigest()[:10]
+
+
+class Pseudonyms:
+    """Maps Label Studio user ids to pseudonyms (via the email, which is not kept)."""
+
+    def __init__(self, emails: dict[int, str], key: bytes) -> None:
+        self._by_id = {
+            uid: pseudonym(email if email else f"user-id:{uid}", key)
+            for uid, email in emails.items()
+        }
+        self._key = key
+
+    def __call__(self, user: Any) -> str:
+        if isinstance(user, dict):
+            user = user.get("id")
+        if isinstance(user, int) and not isinstance(user, bool):
+            return self._by_id.get(user) or pseudonym(f"user-id:{user}", self._key)
+        return "unknown"
+
+
+# --- cleaning --------------------------------------------------------------------------------
+
+
+def _pick(obj: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: obj[k] for k in keys if k in obj}
+
+
+def clean_task(task: dict[str, Any], who: Pseudonyms) -> dict[str, Any]:
+    """A task as written to `annotations/`: export shape, allow-listed keys, pseudonyms."""
+    out = _pick(task, TASK_KEYS)
+    anns = []
+    for ann in task.get("annotations") or []:
+        a = _pick(ann, ANNOTATION_KEYS)
+        a["completed_by"] = who(ann.get("completed_by"))
+        anns.append(a)
+    out["annotations"] = sorted(anns, key=lambda a: a.get("id") or 0)
+    preds = [
+        _pick(p, PREDICTION_KEYS) for p in task.get("predictions") or [] if isinstance(p, dict)
+    ]
+    out["predictions"] = sorted(preds, key=lambda p: p.get("id") or 0)
+    drafts = []
+    for d in task.get("drafts") or []:
+        c = _pick(d, DRAFT_KEYS)
+        c["user"] = who(d.get("user"))
+        drafts.append(c)
+    out["drafts"] = sorted(drafts, key=lambda d: d.get("id") or 0)
+    return out
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def task_filename(task: dict[str, Any]) -> str:
+    """`<article_id>.json` (unsafe characters replaced), or `task-<id>.json` without one."""
+    article_id = (task.get("data") or {}).get("article_id")
+    if isinstance(article_id, str) and article_id:
+        stem = _UNSAFE.sub("_", article_id).lstrip("._") or f"task-{task.get('id')}"
+    else:
+        stem = f"task-{task.get('id')}"
+    return stem + ".json"
+
+
+def slugify(title: str) -> str:
+    """`GeoNews annotation` -> `geonews-annotation`."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "project"
+
+
+# --- project ---------------------------------------------------------------------------------
+
+
+def instructions_html(config: CorpusConfig) -> str:
+    """The annotator guidelines shown in Label Studio, from the scheme's definitions."""
+    from html import escape
+
+    s = config.scheme
+    rows = "".join(
+        f"<li><b>{escape(e.label)}</b> ({escape(e.name)}"
+        + (f", key <kbd>{escape(e.hotkey)}</kbd>" if e.hotkey else "")
+        + f"): {escape(e.definition)}</li>"
+        for e in s.entities
+    )
+    targets = "".join(
+        f"<li><b>{escape(t.name)}</b>: {escape(t.description)}</li>" for t in s.stance_targets
+    )
+    return (
+        f"<h3>{escape(config.pretty_name)}</h3>"
+        f"<h4>Entities</h4><ul>{rows}</ul>"
+        f"<h4>Claims</h4><p>{escape(s.claim_definition)} Mark the claim span with "
+        f"<b>Claim</b>, choose its check-worthiness ({escape(', '.join(s.checkworthy))}). "
+        f"{escape(s.claimant_definition)}</p>"
+        f"<h4>Stance</h4><p>One answer per target ({escape(', '.join(s.stance_labels))}).</p>"
+        f"<ul>{targets}</ul>"
+    )
+
+
+def find_project(client: Client, title: str) -> dict[str, Any] | None:
+    """The project with exactly this title (the lowest id if several), or None."""
+    matches = [p for p in client.projects() if p.get("title") == title]
+    return min(matches, key=lambda p: int(p["id"])) if matches else None
+
+
+def resolve_project(client: Client, config: CorpusConfig, project_id: int | None) -> dict[str, Any]:
+    """The project to pull from: by id, else by the configured title."""
+    if project_id is not None:
+        return client.project(project_id)
+    title = config.labelstudio.project_title
+    project = find_project(client, title)
+    if project is None:
+        raise LabelStudioError(
+            f"Label Studio at {client.url} has no project titled {title!r}",
+            hint="Create it with `corpus ls push`, or pass --project-id.",
+        )
+    return project
+
+
+def _project_settings(config: CorpusConfig) -> dict[str, Any]:
+    return {
+        "title": config.labelstudio.project_title,
+        "description": config.description,
+        "label_config": labeling_config.render(config),
+        "expert_instruction": instructions_html(config),
+        "show_instruction": True,
+        "maximum_annotations": max(1, config.gates.min_annotators),
+        "show_skip_button": True,
+    }
+
+
+def _same(server: Any, ours: Any) -> bool:
+    # The server strips surrounding whitespace from text settings (the config's last newline).
+    if isinstance(server, str) and isinstance(ours, str):
+        return server.strip() == ours.strip()
+    return bool(server == ours)
+
+
+def _read_tasks(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise UsageError(
+            f"{path}: no tasks file", path=str(path), hint="Build it with `corpus tasks`."
+        )
+    tasks = orjson.loads(path.read_bytes())
+    if not isinstance(tasks, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("data"), dict) for t in tasks
+    ):
+        raise UsageError(
+            f"{path}: not a list of Label Studio tasks",
+            path=str(path),
+            hint="Rebuild it with `corpus tasks`.",
+        )
+    return tasks
+
+
+def push(
+    *,
+    config: CorpusConfig,
+    url: str,
+    api_key: str,
+    tasks_path: Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Create or update the project from corpus.toml and import the tasks it lacks.
+
+    Idempotent: a task whose `article_id` is already in the project is not imported again.
+    When its `text_sha256` differs (the article changed since it was pushed) it is reported
+    under `changed`, never duplicated: annotations made on the old text stay as they are.
+    """
+    tasks = _read_tasks(tasks_path or config.paths.tasks_json)
+    settings = _project_settings(config)
+    with connect(url, api_key) as client:
+        reason = client.validate_config(settings["label_config"])
+        if reason:
+            raise LabelStudioError(
+                f"Label Studio refused the labeling config: {reason}",
+                hint="Fix the scheme in corpus.toml, then run `corpus schemas`.",
+            )
+        project = find_project(client, settings["title"])
+        created = project is None
+        updated: list[str] = []
+        if project is None:
+            project = client.request("POST", "/api/projects/", json=settings)
+        else:
+            changes = {k: v for k, v in settings.items() if not _same(project.get(k), v)}
+            if changes:
+                project = client.request("PATCH", f"/api/projects/{project['id']}/", json=changes)
+                updated = sorted(changes)
+        pid = int(project["id"])
+        existing: dict[str, str | None] = {}
+        for _total, page in client.iter_task_pages(pid, page_size=1000, include="id,data"):
+            for t in page:
+                data = t.get("data") or {}
+                if isinstance(data.get("article_id"), str):
+                    existing[data["article_id"]] = data.get("text_sha256")
+        new: list[dict[str, Any]] = []
+        changed: list[str] = []
+        unchanged = 0
+        seen: set[str] = set()
+        for task in tasks:
+            aid = task["data"].get("article_id")
+            if not isinstance(aid, str) or aid in seen:
+                continue
+            seen.add(aid)
+            if aid not in existing:
+                new.append(task)
+            elif existing[aid] != task["data"].get("text_sha256"):
+                changed.append(aid)
+            else:
+                unchanged += 1
+        imported = 0
+        for i in range(0, len(new), IMPORT_BATCH):
+            batch = new[i : i + IMPORT_BATCH]
+            ids = client.import_tasks(pid, batch)
+            imported += len(ids) if ids else len(batch)
+            if progress:
+                progress(imported, len(new))
+    return {
+        "project_id": pid,
+        "project_url": f"{url.rstrip('/')}/projects/{pid}",
+        "created": created,
+        "updated_settings": updated,
+        "imported": imported,
+        "unchanged": unchanged,
+        "changed": sorted(changed),
+        "tasks_in_file": len(tasks),
+    }
+
+
+# --- pull ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PulledProject:
+    """What a pull fetched, before it is written."""
+
+    project: dict[str, Any]
+    tasks: list[dict[str, Any]]
+    server_version: str
+
+
+def fetch(
+    client: Client,
+    config: CorpusConfig,
+    project_id: int | None = None,
+    progress: Progress | None = None,
+) -> PulledProject:
+    """Every task of the project with annotations, predictions and drafts, cleaned."""
+    project = resolve_project(client, config, project_id)
+    key, _source = pseudonym_key(config)
+    who = Pseudonyms(client.users(), key)
+    tasks: list[dict[str, Any]] = []
+    for total, page in client.iter_task_pages(
+        int(project["id"]), page_size=config.labelstudio.page_size
+    ):
+        tasks.extend(clean_task(t, who) for t in page)
+        if progress:
+            progress(len(tasks), total)
+    return PulledProject(project, tasks, client.version())
+
+
+def render_files(pulled: PulledProject, config: CorpusConfig) -> dict[str, bytes]:
+    """Relative path -> bytes of every file a pull writes (deterministic)."""
+    files: dict[str, bytes] = {}
+    annotators: set[str] = set()
+    n_ann = n_cancelled = 0
+    for task in sorted(pulled.tasks, key=lambda t: int(t.get("id") or 0)):
+        name = task_filename(task)
+        if f"tasks/{name}" in files:  # two tasks for one article: keep both, visibly
+            name = f"{name[:-5]}.task-{task.get('id')}.json"
+        files[f"tasks/{name}"] = store.dump_json(task)
+        for ann in task["annotations"]:
+            annotators.add(ann["completed_by"])
+            n_ann += 1
+            n_cancelled += bool(ann.get("was_cancelled"))
+    _key, key_source = pseudonym_key(config)
+    p = pulled.project
+    meta = {
+        "source": "label-studio",
+        "label_studio_version": pulled.server_version,
+        "project_id": p.get("id"),
+        "title": p.get("title"),
+        "label_config_sha256": store.sha256_text(p.get("label_config") or ""),
+        "tasks": len(pulled.tasks),
+        "annotations": n_ann,
+        "cancelled_annotations": n_cancelled,
+        "annotators": sorted(annotators),
+        "pseudonyms": {
+            "scheme": "ann- + first 10 hex of HMAC-SHA256(key, lowercased email)",
+            "key": f"${ENV_PSEUDONYM_KEY}" if key_source == "env" else "corpus name",
+        },
+        "layout": "one Label Studio task per file under tasks/, named <article_id>.json",
+    }
+    files["_project.json"] = store.dump_json(meta)
+    return dict(sorted(files.items()))
+
+
+def write_tree(target: Path, files: dict[str, bytes]) -> dict[str, int]:
+    """Replace folder `target` by exactly `files`, atomically; count added/changed/removed."""
+    old: dict[str, bytes] = {}
+    if target.is_dir():
+        for f in target.rglob("*"):
+            if f.is_file():
+                old[f.relative_to(target).as_posix()] = f.read_bytes()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.pull-", dir=target.parent))
+    try:
+        for rel, data in files.items():
+            dest = tmp / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+        backup = None
+        if target.exists():
+            backup = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, backup)
+        os.replace(tmp, target)
+        if backup is not None:
+            shutil.rmtree(backup)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(tmp)
+    return {
+        "added": sum(1 for k in files if k not in old),
+        "changed": sum(1 for k, v in files.items() if k in old and old[k] != v),
+        "removed": sum(1 for k in old if k not in files),
+        "unchanged": sum(1 for k, v in files.items() if old.get(k) == v),
+    }
+
+
+def pull(
+    *,
+    config: CorpusConfig,
+    url: str,
+    api_key: str,
+    project_id: int | None = None,
+    out: Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Fetch every task and annotation; write them under `annotations/<project slug>/`.
+
+    Nothing is written unless the whole project was fetched.
+    """
+    with connect(url, api_key) as client:
+        pulled = fetch(client, config, project_id, progress)
+    slug = slugify(str(pulled.project.get("title") or f"project-{pulled.project.get('id')}"))
+    target = (out or config.paths.annotations) / slug
+    files = render_files(pulled, config)
+    counts = write_tree(target, files)
+    meta = orjson.loads(files["_project.json"])
+    return {
+        "project_id": meta["project_id"],
+        "dir": str(target),
+        "tasks": meta["tasks"],
+        "annotations": meta["annotations"],
+        "cancelled_annotations": meta["cancelled_annotations"],
+        "annotators": meta["annotators"],
+        "files": counts,
+    }
