@@ -1,0 +1,345 @@
+"""Publish a built release: to the local hub folder (default) or to the Hugging Face Hub.
+
+Local: `<hub>/<name>/vX.Y.Z/`, one folder per version, copied in whole and renamed into place,
+its files made read-only; an existing version is refused. `datasets` loads it offline with
+`load_dataset("<hub>/<name>/vX.Y.Z", "entities")` (each version has its own folder because
+`datasets` ignores `revision=` for local folders).
+
+Hub: the repo is created if needed; the release goes in as ONE commit on `main` made against
+the commit we inspected (`parent_commit`, so a concurrent push makes it fail with 412 instead
+of silently mixing releases), then tagged `vX.Y.Z`. Files of the previous release that this
+one no longer has are deleted in the same commit. An existing tag is refused. The token comes
+from the `token` argument, else `HF_TOKEN` or the stored `hf auth login`; it is never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import orjson
+
+from corpus_tools import store
+from corpus_tools.config import CorpusConfig
+from corpus_tools.errors import ConfigError, DataError, PublishError, UsageError
+from corpus_tools.model import PublishResult
+from corpus_tools.release.build import (
+    MANIFEST,
+    find_previous,
+    normalize_version,
+    release_folders,
+)
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
+
+Target = Literal["local", "hub"]
+KEEP_REMOTE = {".gitattributes"}
+
+
+def release_files(folder: Path) -> dict[str, Path]:
+    """Every file of a release folder by its posix path inside it."""
+    return {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def verify_release(folder: Path) -> dict[str, Any]:
+    """The folder's manifest, after checking every file against its checksum."""
+    mpath = folder / MANIFEST
+    if not mpath.is_file():
+        raise UsageError(
+            f"{folder}: no built release here",
+            path=str(folder),
+            hint=f"Build it first: `corpus release {folder.name}`.",
+        )
+    manifest: dict[str, Any] = orjson.loads(mpath.read_bytes())
+    listed = manifest.get("files", {})
+    present = set(release_files(folder)) - {MANIFEST}
+    problems = sorted(present ^ set(listed))
+    for name, meta in listed.items():
+        p = folder / name
+        if p.is_file() and store.sha256_file(p) != meta["sha256"]:
+            problems.append(name)
+    if problems:
+        raise DataError(
+            f"{folder}: files differ from manifest.json: {', '.join(problems)}",
+            path=str(folder),
+            hint="A built release must not be edited; rebuild it with `corpus release`.",
+        )
+    return manifest
+
+
+def git_blob_sha1(path: Path) -> str:
+    """The git blob id of a file (what the Hub reports for non-LFS files)."""
+    h = hashlib.sha1(usedforsecurity=False)
+    h.update(f"blob {path.stat().st_size}\0".encode())
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _display_path(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path, Path.cwd())
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel.replace(os.sep, "/")
+
+
+def publish(
+    *,
+    config: CorpusConfig,
+    version: str,
+    target: Target = "local",
+    repo_id: str | None = None,
+    dry_run: bool = False,
+    token: str | None = None,
+    endpoint: str | None = None,
+) -> PublishResult:
+    """Publish `<dist>/<version>` to the local hub folder or to a Hub dataset repo."""
+    version = normalize_version(version)
+    src = config.paths.dist / version
+    verify_release(src)
+    if target == "local":
+        return _publish_local(config=config, version=version, src=src, dry_run=dry_run)
+    if target == "hub":
+        return _publish_hub(
+            config=config,
+            version=version,
+            src=src,
+            repo_id=repo_id or config.publish.repo_id,
+            dry_run=dry_run,
+            token=token,
+            endpoint=endpoint,
+        )
+    raise UsageError(f"unknown target {target!r}", hint="Use --target local or --target hub.")
+
+
+def _publish_local(
+    *, config: CorpusConfig, version: str, src: Path, dry_run: bool
+) -> PublishResult:
+    tag = f"v{version}"
+    base = config.paths.hub / config.name
+    dest = base / tag
+    if dest.exists():
+        raise PublishError(
+            f"version {tag} is already published at {dest}; published versions are never rewritten",
+            path=str(dest),
+            hint="Bump the version (e.g. the next patch) and run `corpus release` again.",
+        )
+    files = release_files(src)
+    previous = find_previous(config, version)
+    added: list[str] = list(files)
+    changed: list[str] = []
+    unchanged: list[str] = []
+    deleted: list[str] = []
+    prev_dir = release_folders(config).get(previous.version) if previous else None
+    if prev_dir is not None:
+        old = release_files(prev_dir)
+        added = sorted(set(files) - set(old))
+        deleted = sorted(set(old) - set(files))
+        for name in sorted(set(files) & set(old)):
+            same = store.sha256_file(files[name]) == store.sha256_file(old[name])
+            (unchanged if same else changed).append(name)
+    if not dry_run:
+        base.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{tag}.", suffix=".tmp", dir=base))
+        try:
+            staged = tmp / tag
+            shutil.copytree(src, staged)
+            for p in staged.rglob("*"):
+                if p.is_file():
+                    p.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            try:
+                os.rename(staged, dest)
+            except OSError:
+                raise PublishError(
+                    f"version {tag} appeared at {dest} while publishing",
+                    path=str(dest),
+                    hint="Another publish ran at the same time; bump the version.",
+                ) from None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return PublishResult(
+        version=version,
+        target="local",
+        location=str(dest),
+        tag=tag,
+        dry_run=dry_run,
+        added=tuple(added),
+        changed=tuple(changed),
+        deleted=tuple(deleted),
+        unchanged=tuple(unchanged),
+        commit=None,
+        load_line=f'load_dataset("{_display_path(dest)}", "entities")',
+    )
+
+
+def resolve_token(token: str | None) -> str:
+    """The token to use: the argument, else HF_TOKEN or the stored login."""
+    if token:
+        return token
+    from huggingface_hub import get_token
+
+    found = get_token()
+    if not found:
+        raise ConfigError(
+            "no Hugging Face token: publishing to the Hub needs write access",
+            hint="Set HF_TOKEN in the environment or run `hf auth login`.",
+        )
+    return found
+
+
+def _http_status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    code = getattr(response, "status_code", None)
+    return code if isinstance(code, int) else None
+
+
+def _hub_error(exc: Exception, repo_id: str, doing: str) -> Exception:
+    code = _http_status(exc)
+    if code in (401, 403):
+        return ConfigError(
+            f"the Hub refused our token while {doing} {repo_id} (HTTP {code})",
+            hint="Check that HF_TOKEN (or `hf auth login`) has write access to the repo.",
+        )
+    return PublishError(
+        f"the Hub failed while {doing} {repo_id}: {exc.__class__.__name__} (HTTP {code})",
+        hint="Retry; with --dry-run you can check what would change first.",
+    )
+
+
+def _remote_files(api: HfApi, repo_id: str, revision: str) -> dict[str, tuple[str, str | None]]:
+    from huggingface_hub.hf_api import RepoFile
+
+    out: dict[str, tuple[str, str | None]] = {}
+    for entry in api.list_repo_tree(
+        repo_id, repo_type="dataset", revision=revision, recursive=True
+    ):
+        if isinstance(entry, RepoFile):
+            out[entry.path] = (entry.blob_id, entry.lfs.sha256 if entry.lfs else None)
+    return out
+
+
+def _publish_hub(
+    *,
+    config: CorpusConfig,
+    version: str,
+    src: Path,
+    repo_id: str | None,
+    dry_run: bool,
+    token: str | None,
+    endpoint: str | None,
+) -> PublishResult:
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
+    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+
+    if not repo_id:
+        raise UsageError(
+            "no Hub repo to publish to",
+            hint="Pass --repo ORG/NAME or set [publish] repo_id in corpus.toml.",
+        )
+    tag = f"v{version}"
+    api = HfApi(endpoint=endpoint, token=resolve_token(token))
+    try:
+        exists = True
+        try:
+            api.repo_info(repo_id, repo_type="dataset")
+        except RepositoryNotFoundError:
+            exists = False
+        if not exists and not dry_run:
+            api.create_repo(
+                repo_id, repo_type="dataset", private=config.publish.private, exist_ok=True
+            )
+            exists = True
+        parent: str | None = None
+        remote: dict[str, tuple[str, str | None]] = {}
+        if exists:
+            refs = api.list_repo_refs(repo_id, repo_type="dataset")
+            for t in refs.tags:
+                if t.name == tag:
+                    raise PublishError(
+                        f"version {tag} is already published on {repo_id} "
+                        f"(commit {t.target_commit[:12]}); published versions are never "
+                        "rewritten",
+                        hint="Bump the version (e.g. the next patch) and run `corpus release` "
+                        "again.",
+                    )
+            main = [b for b in refs.branches if b.name == "main"]
+            if main:
+                parent = main[0].target_commit
+                remote = _remote_files(api, repo_id, parent)
+    except (HfHubHTTPError, OSError) as exc:
+        if isinstance(exc, PublishError):
+            raise
+        raise _hub_error(exc, repo_id, "reading") from None
+    files = release_files(src)
+    added: list[str] = []
+    changed: list[str] = []
+    unchanged: list[str] = []
+    for name, path in files.items():
+        if name not in remote:
+            added.append(name)
+            continue
+        blob, lfs_sha = remote[name]
+        local = store.sha256_file(path) if lfs_sha else git_blob_sha1(path)
+        (unchanged if local == (lfs_sha or blob) else changed).append(name)
+    deleted = sorted(set(remote) - set(files) - KEEP_REMOTE)
+    commit: str | None = None
+    if not dry_run:
+        ops: list[Any] = [CommitOperationAdd(name, files[name]) for name in added + changed]
+        ops += [CommitOperationDelete(name) for name in deleted]
+        try:
+            info = api.create_commit(
+                repo_id,
+                ops,
+                commit_message=f"Release {tag}",
+                commit_description=f"{config.pretty_name} {tag}, built by corpus-tools.",
+                repo_type="dataset",
+                revision="main",
+                parent_commit=parent,
+            )
+        except HfHubHTTPError as exc:
+            if _http_status(exc) == 412:
+                raise PublishError(
+                    f"the repo {repo_id} changed since we read it (main was "
+                    f"{(parent or '')[:12]}); nothing was published",
+                    hint="Someone pushed meanwhile: pull/review their change, then retry "
+                    "the publish.",
+                ) from None
+            raise _hub_error(exc, repo_id, "committing to") from None
+        commit = info.oid
+        try:
+            api.create_tag(
+                repo_id,
+                tag=tag,
+                revision=commit,
+                tag_message=f"Release {tag}",
+                repo_type="dataset",
+            )
+        except HfHubHTTPError as exc:
+            if _http_status(exc) == 409:
+                raise PublishError(
+                    f"tag {tag} appeared on {repo_id} while publishing (commit {commit[:12]} "
+                    "is on main but untagged)",
+                    hint="Bump the version and publish again.",
+                ) from None
+            raise _hub_error(exc, repo_id, "tagging") from None
+    return PublishResult(
+        version=version,
+        target="hub",
+        location=repo_id,
+        tag=tag,
+        dry_run=dry_run,
+        added=tuple(added),
+        changed=tuple(changed),
+        deleted=tuple(deleted),
+        unchanged=tuple(unchanged),
+        commit=commit,
+        load_line=f'load_dataset("{repo_id}", "entities", revision="{tag}")',
+    )

@@ -1,0 +1,674 @@
+"""Build one release: Parquet per config and split, the dataset card and the manifest.
+
+Memory stays flat as the corpus grows: articles are streamed from `build/articles.parquet` in
+batches, the annotations are staged in a temporary SQLite file beside the build (looked up per
+batch of articles), and every (config, split) file is written by a `ParquetWriter` in row
+groups of `ROWS_PER_GROUP`. Only ids, story ids and splits are held for the whole corpus.
+
+Reproducible: no timestamps or absolute paths anywhere; Parquet written with fixed settings;
+rows in articles-table order; the same inputs and version give byte-identical files.
+The previous release (for split stability, label-id checks and the changelog) is the highest
+version below this one found in the local hub folder (`<hub>/<name>/vX.Y.Z`) or in
+`<dist>/X.Y.Z`, read from its `manifest.json`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from corpus_tools import __version__, exports, store
+from corpus_tools.config import CorpusConfig
+from corpus_tools.errors import DataError, UsageError
+from corpus_tools.model import Annotation, Article, Finding, GoldRecord, ReleaseResult
+from corpus_tools.release import card as card_mod
+from corpus_tools.release.features import (
+    CONFIGS,
+    SPLITS,
+    ConfigName,
+    LabelLists,
+    check_append_only,
+    features_for,
+    label_lists,
+)
+from corpus_tools.release.gold import gold_from_annotations
+from corpus_tools.release.splits import assign_splits
+from corpus_tools.release.tokens import align
+
+if TYPE_CHECKING:
+    from datasets import Features
+
+ROWS_PER_GROUP = 2000
+ARTICLE_BATCH = 1000
+SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+MANIFEST = "manifest.json"
+CARD = "README.md"
+
+
+def parse_version(version: str) -> tuple[int, int, int]:
+    """`1.2.0` or `v1.2.0` as a tuple; UsageError for anything else."""
+    m = SEMVER.match(version.strip())
+    if not m:
+        raise UsageError(
+            f"{version!r} is not a version of the form X.Y.Z",
+            hint="Use semantic versioning, e.g. `corpus release 0.1.0`.",
+        )
+    return int(m[1]), int(m[2]), int(m[3])
+
+
+def normalize_version(version: str) -> str:
+    """`v1.2.0` -> `1.2.0` (folders in dist use the bare version, tags and hub folders `v`)."""
+    return ".".join(map(str, parse_version(version)))
+
+
+def data_path(config: ConfigName, split: str) -> str:
+    """Where a (config, split) Parquet file lives inside a release folder."""
+    return f"data/{config}/{split}-00000-of-00001.parquet"
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousRelease:
+    """A release found on disk: its version, folder and manifest."""
+
+    version: str
+    path: Path
+    manifest: dict[str, Any]
+
+
+def release_folders(config: CorpusConfig) -> dict[str, Path]:
+    """Every release on disk by version: local hub folders win over dist folders."""
+    found: dict[str, Path] = {}
+    candidates = []
+    if config.paths.dist.is_dir():
+        candidates += [(p, p.name) for p in config.paths.dist.iterdir()]
+    hub = config.paths.hub / config.name
+    if hub.is_dir():
+        candidates += [(p, p.name) for p in hub.iterdir()]
+    for path, name in candidates:
+        if SEMVER.match(name) and (path / MANIFEST).is_file():
+            found[normalize_version(name)] = path
+    return found
+
+
+def find_previous(config: CorpusConfig, version: str) -> PreviousRelease | None:
+    """The highest release strictly below `version`, or None for a first release."""
+    current = parse_version(version)
+    older = [v for v in release_folders(config) if parse_version(v) < current]
+    if not older:
+        return None
+    best = max(older, key=parse_version)
+    path = release_folders(config)[best]
+    try:
+        manifest = orjson.loads((path / MANIFEST).read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise DataError(
+            f"{path / MANIFEST}: unreadable manifest of release {best} ({exc})",
+            path=str(path / MANIFEST),
+            hint="Restore the folder from the published copy; releases are never edited.",
+        ) from None
+    return PreviousRelease(best, path, manifest)
+
+
+class _Staging:
+    """Annotations staged in a temporary SQLite file, fetched per batch of articles."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE ann (article_id TEXT, seq INTEGER, blob BLOB)")
+        self._enc = msgspec.msgpack.Encoder()
+        self._dec = msgspec.msgpack.Decoder(Annotation)
+
+    def load(self, annotations: Iterator[Annotation]) -> int:
+        n = 0
+        batch: list[tuple[str, int, bytes]] = []
+        for ann in annotations:
+            batch.append((ann.article_id, n, self._enc.encode(ann)))
+            n += 1
+            if len(batch) >= 5000:
+                self.db.executemany("INSERT INTO ann VALUES (?, ?, ?)", batch)
+                batch.clear()
+        self.db.executemany("INSERT INTO ann VALUES (?, ?, ?)", batch)
+        self.db.execute("CREATE INDEX ann_article ON ann (article_id, seq)")
+        return n
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, list[Annotation]]:
+        out: dict[str, list[Annotation]] = {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT article_id, blob FROM ann WHERE article_id IN ({marks}) ORDER BY seq",
+            list(ids),
+        )
+        for article_id, blob in rows:
+            out.setdefault(article_id, []).append(self._dec.decode(blob))
+        return out
+
+    def article_ids(self) -> Iterator[str]:
+        for (article_id,) in self.db.execute("SELECT DISTINCT article_id FROM ann ORDER BY 1"):
+            yield article_id
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _class_arrays(arr: Any, feature: Any, path: str) -> Iterator[tuple[str, Any, int]]:
+    from datasets import ClassLabel, List
+
+    if isinstance(feature, ClassLabel):
+        yield path, arr, feature.num_classes
+    elif isinstance(feature, List):
+        yield from _class_arrays(pc.list_flatten(arr), feature.feature, f"{path}[]")
+    elif isinstance(feature, dict):
+        for key, sub in feature.items():
+            yield from _class_arrays(pc.struct_field(arr, key), sub, f"{path}.{key}")
+
+
+def check_label_ranges(table: pa.Table, features: Features) -> None:
+    """Raise DataError if a ClassLabel column holds an id outside its names.
+
+    `datasets` loads such a file silently and fails only later in `int2str`.
+    """
+    for name, feature in features.items():
+        for path, arr, n in _class_arrays(table.column(name), feature, name):
+            mm = pc.min_max(arr).as_py()
+            lo, hi = mm["min"], mm["max"]
+            if lo is not None and (lo < 0 or hi >= n):
+                raise DataError(
+                    f"{path}: class id out of range [{lo}, {hi}] for {n} labels",
+                    hint="A label is missing from the scheme; fix corpus.toml or the data.",
+                )
+
+
+class _Writer:
+    """One (config, split) Parquet file written in row groups, with its running counts."""
+
+    def __init__(self, path: Path, features: Features) -> None:
+        self.path = path
+        self.features = features
+        self.schema: pa.Schema = features.arrow_schema
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.writer = pq.ParquetWriter(
+            path,
+            self.schema,
+            compression="zstd",
+            compression_level=3,
+            use_dictionary=True,
+            write_statistics=True,
+            version="2.6",
+        )
+        self.rows: list[dict[str, Any]] = []
+        self.num_examples = 0
+        self.num_bytes = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= ROWS_PER_GROUP:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        table = pa.Table.from_pylist(self.rows, schema=self.schema)
+        check_label_ranges(table, self.features)
+        self.writer.write_table(table, row_group_size=ROWS_PER_GROUP)
+        self.num_examples += table.num_rows
+        self.num_bytes += table.nbytes
+        self.rows = []
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Label counts and findings gathered while writing."""
+
+    labels: dict[str, Counter[str]] = field(
+        default_factory=lambda: {k: Counter() for k in ("entities", "stance", "checkworthy")}
+    )
+    findings: list[Finding] = field(default_factory=list)
+    annotators: set[str] = field(default_factory=set)
+
+
+def _finding(slug: str, severity: str, message: str, ann: Annotation | None, **kw: Any) -> Finding:
+    return Finding(
+        slug=slug,
+        severity="error" if severity == "error" else "warning",
+        message=message,
+        file=ann.source.file if ann else None,
+        task_id=ann.source.task_id if ann else kw.pop("task_id", None),
+        annotation_id=ann.source.annotation_id if ann else None,
+        **kw,
+    )
+
+
+def _usable(article: Article, ann: Annotation, tally: _Tally) -> bool:
+    """Annotations on a changed text or with spans outside the text are reported, not used."""
+    if ann.text_sha256 and ann.text_sha256 != article.text_sha256:
+        tally.findings.append(
+            _finding(
+                "stale-annotation",
+                "warning",
+                f"annotation by {ann.annotator} on article {article.article_id} was made on a "
+                "different text; not used in this release",
+                ann,
+                hint="Re-annotate the task on the current text (`corpus tasks`, `corpus ls push`).",
+            )
+        )
+        return False
+    n = len(article.text)
+    spans = [(e.start, e.end, e.region_id) for e in ann.entities]
+    spans += [(c.start, c.end, c.region_id) for c in ann.claims]
+    for start, end, rid in spans:
+        if not 0 <= start < end <= n:
+            tally.findings.append(
+                _finding(
+                    "span-out-of-bounds",
+                    "warning",
+                    f"span [{start}:{end}] outside article {article.article_id} "
+                    f"({n} code points); annotation not used",
+                    ann,
+                    region_id=rid,
+                    hint="Run `corpus validate` and fix the export.",
+                )
+            )
+            return False
+    return True
+
+
+def _labels_digest(gold: GoldRecord | None) -> str:
+    if gold is None:
+        return ""
+    payload = [
+        [[g.span.start, g.span.end, g.span.label] for g in gold.entities],
+        [[g.stance.target, g.stance.label] for g in gold.stances],
+        [[g.claim.start, g.claim.end, g.claim.checkworthy, g.claim.claimant] for g in gold.claims],
+    ]
+    return store.sha256_text(orjson.dumps(payload).decode("utf-8"))
+
+
+class _Builder:
+    """Rows of every config for one article at a time."""
+
+    def __init__(self, config: CorpusConfig, labels: LabelLists, out: Path) -> None:
+        self.config = config
+        self.features = {c: features_for(c, labels) for c in CONFIGS}
+        self.ids = {k: {name: i for i, name in enumerate(v)} for k, v in labels.items()}
+        self.targets = {t.id: t.name for t in config.scheme.stance_targets}
+        self.writers = {
+            (c, s): _Writer(out / data_path(c, s), self.features[c])
+            for c in CONFIGS
+            for s in SPLITS
+        }
+        self.tally = _Tally()
+
+    def _label_id(
+        self, layer: str, label: str | None, article_id: str, region: str | None
+    ) -> int | None:
+        if label is None:
+            return None
+        found = self.ids[layer].get(label)
+        if found is None:
+            self.tally.findings.append(
+                _finding(
+                    "unknown-label",
+                    "error",
+                    f"{layer} label {label!r} on article {article_id} is not in the scheme "
+                    f"({', '.join(self.ids[layer])})",
+                    None,
+                    task_id=article_id,
+                    region_id=region,
+                    hint="Add the label to corpus.toml (at the end) or fix the annotation.",
+                )
+            )
+        return found
+
+    def article(
+        self, article: Article, split: str, anns: list[Annotation]
+    ) -> tuple[GoldRecord | None, list[Annotation]]:
+        aid = article.article_id
+        used = [a for a in anns if _usable(article, a, self.tally)]
+        self.tally.annotators.update(a.annotator for a in used)
+        gold = gold_from_annotations(aid, article.text_sha256, used) if used else None
+        w = self.writers
+        w["articles", split].add(
+            {
+                "article_id": aid,
+                "title": article.title,
+                "url": article.url,
+                "outlet": article.outlet,
+                "source": article.source,
+                "published": article.published,
+                "language": article.language,
+                "text": article.text,
+                "text_sha256": article.text_sha256,
+                "sentences": [{"start": s.start, "end": s.end} for s in article.sentences],
+                "story_id": article.story_id,
+                "split": split,
+            }
+        )
+        for ann in sorted(
+            used, key=lambda a: (a.annotator, a.source.annotation_id or 0, a.source.task_id or 0)
+        ):
+            w["annotations", split].add(self._annotation_row(ann))
+        if gold is None:
+            return None, used
+        spans = []
+        for g in gold.entities:
+            lid = self._label_id("entities", g.span.label, aid, g.span.region_id)
+            if lid is None:
+                continue
+            spans.append(g.span)
+            self.tally.labels["entities"][g.span.label] += 1
+        tok, findings = align(article.text, spans, article_id=aid)
+        self.tally.findings.extend(findings)
+        w["entities", split].add(
+            {
+                "article_id": aid,
+                "text": article.text,
+                "entities": [
+                    {
+                        "start": e.start,
+                        "end": e.end,
+                        "label": self.ids["entities"][e.label],
+                        "text": e.text,
+                    }
+                    for e in spans
+                ],
+                "tokens": list(tok.tokens),
+                "ner_tags": [self.ids["ner_tags"][t] for t in tok.tags],
+            }
+        )
+        for gs in gold.stances:
+            st = gs.stance
+            lid = self._label_id("stance", st.label, aid, None)
+            if lid is None or st.target not in self.targets:
+                continue
+            self.tally.labels["stance"][f"{st.target}: {st.label}"] += 1
+            w["stance", split].add(
+                {
+                    "article_id": aid,
+                    "target": st.target,
+                    "target_name": self.targets[st.target],
+                    "text": article.text,
+                    "label": lid,
+                }
+            )
+        for gc in gold.claims:
+            c = gc.claim
+            cw = self._label_id("checkworthy", c.checkworthy, aid, c.region_id)
+            if c.checkworthy is not None and cw is None:
+                continue
+            self.tally.labels["checkworthy"][c.checkworthy or "(none)"] += 1
+            w["claims", split].add(
+                {
+                    "claim_id": f"{aid}:{c.start}-{c.end}",
+                    "article_id": aid,
+                    "text": c.text,
+                    "span": {"start": c.start, "end": c.end},
+                    "checkworthy": cw,
+                    "claimant": c.claimant,
+                }
+            )
+        return gold, used
+
+    def _annotation_row(self, ann: Annotation) -> dict[str, Any]:
+        aid = ann.article_id
+        ents = []
+        for e in ann.entities:
+            lid = self._label_id("entities", e.label, aid, e.region_id)
+            if lid is not None:
+                ents.append({"start": e.start, "end": e.end, "label": lid, "text": e.text})
+        stances = []
+        for s in ann.stances:
+            lid = self._label_id("stance", s.label, aid, None)
+            if lid is not None:
+                stances.append({"target": s.target, "label": lid})
+        claims = []
+        for c in ann.claims:
+            cw = self._label_id("checkworthy", c.checkworthy, aid, c.region_id)
+            if c.checkworthy is None or cw is not None:
+                claims.append(
+                    {
+                        "start": c.start,
+                        "end": c.end,
+                        "text": c.text,
+                        "checkworthy": cw,
+                        "claimant": c.claimant,
+                    }
+                )
+        return {
+            "article_id": aid,
+            "annotator": ann.annotator,
+            "task_id": ann.source.task_id,
+            "annotation_id": ann.source.annotation_id,
+            "entities": ents,
+            "stances": stances,
+            "claims": claims,
+            "lead_time": ann.lead_time,
+            "ground_truth": ann.ground_truth,
+        }
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _progress(
+    items: Iterator[Article], total: int | None, on: bool, what: str
+) -> Iterator[Article]:
+    if not on:
+        yield from items
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(what, total=total)
+        for item in items:
+            yield item
+            bar.advance(task)
+
+
+def _batches(items: Iterator[Article], size: int) -> Iterator[list[Article]]:
+    batch: list[Article] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def build_release(*, config: CorpusConfig, version: str, progress: bool = False) -> ReleaseResult:
+    """Build release `version` into `<dist>/<version>/` and return what was written.
+
+    Raises DataError (exit 1) when an annotation uses a label that is not in the scheme:
+    nothing is written then and the previous build stays in place.
+    """
+    version = normalize_version(version)
+    root = config.paths.root
+    labels = label_lists(config.scheme)
+    previous = find_previous(config, version)
+    if previous is not None:
+        check_append_only(
+            previous.manifest.get("labels", {}), labels, config.scheme, since=previous.version
+        )
+    articles_path = config.paths.articles_parquet
+    # Pass 1: ids and story ids only, for the splits.
+    ids: list[tuple[str, str | None]] = []
+    seen: set[str] = set()
+    for art in store.iter_articles(articles_path):
+        if art.article_id in seen:
+            raise DataError(
+                f"{articles_path}: duplicate article_id {art.article_id}",
+                path=str(articles_path),
+                hint="Rebuild the table with `corpus ingest`.",
+            )
+        seen.add(art.article_id)
+        ids.append((art.article_id, art.story_id))
+    prev_splits = {
+        row[0]: row[1] for row in (previous.manifest.get("articles", []) if previous else [])
+    }
+    splits, split_findings = assign_splits(ids, config.splits, prev_splits)
+    del ids
+
+    ann_files = exports.export_files([config.paths.annotations])
+    if not config.paths.annotations.is_dir() or not ann_files:
+        raise UsageError(
+            f"{config.paths.annotations}: no annotation exports to release",
+            path=str(config.paths.annotations),
+            hint="Pull the annotations first: `corpus ls pull`.",
+        )
+    config.paths.dist.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".tmp", dir=config.paths.dist))
+    try:
+        staging = _Staging(tmp / "staging.sqlite")
+        try:
+            staging.load(exports.iter_annotations(ann_files, config.scheme))
+            out = tmp / "release"
+            builder = _Builder(config, labels, out)
+            manifest_articles: list[list[str]] = []
+            articles_iter = _progress(
+                store.iter_articles(articles_path), len(splits), progress, "release"
+            )
+            for batch in _batches(articles_iter, ARTICLE_BATCH):
+                anns = staging.fetch([a.article_id for a in batch])
+                for art in batch:
+                    split = splits[art.article_id]
+                    gold, _ = builder.article(art, split, anns.get(art.article_id, []))
+                    manifest_articles.append(
+                        [art.article_id, split, art.text_sha256, _labels_digest(gold)]
+                    )
+            builder.close()
+            for aid in staging.article_ids():
+                if aid not in splits:
+                    builder.tally.findings.append(
+                        _finding(
+                            "unknown-article",
+                            "warning",
+                            f"annotations for article {aid}, which is not in the articles "
+                            "table; not released",
+                            None,
+                            task_id=aid,
+                            hint="Re-run `corpus ingest` or remove the stale export.",
+                        )
+                    )
+        finally:
+            staging.close()
+        findings = split_findings + builder.tally.findings
+        errors = [f for f in findings if f.severity == "error"]
+        if errors:
+            shown = "\n  ".join(f.message for f in errors[:10])
+            more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
+            raise DataError(
+                f"release {version} refused: {len(errors)} error(s) in the data\n  {shown}{more}",
+                hint="Run `corpus check` and fix the annotations or the scheme.",
+            )
+        counts: dict[str, dict[str, int]] = {
+            c: {s: builder.writers[c, s].num_examples for s in SPLITS} for c in CONFIGS
+        }
+        inputs = {
+            "articles": {
+                "path": _rel(articles_path, root),
+                "sha256": store.sha256_file(articles_path),
+            },
+            "annotations": [
+                {"path": _rel(f, root), "sha256": store.sha256_file(f)} for f in ann_files
+            ],
+        }
+        label_counts = {k: dict(sorted(v.items())) for k, v in builder.tally.labels.items()}
+        card_text = card_mod.render(
+            config=config,
+            version=version,
+            builder_info=card_mod.CardInfo(
+                features=builder.features,
+                writers={
+                    k: (w.num_examples, w.num_bytes, w.path.stat().st_size)
+                    for k, w in builder.writers.items()
+                },
+                label_counts=label_counts,
+                labels=labels,
+                findings=findings,
+                previous=previous,
+                articles=manifest_articles,
+                gold_source="annotations (majority merge)",
+                annotators=len(builder.tally.annotators),
+            ),
+        )
+        store.atomic_write_text(out / CARD, card_text)
+        files = {
+            p.relative_to(out).as_posix(): store.sha256_file(p)
+            for p in sorted(out.rglob("*"))
+            if p.is_file()
+        }
+        manifest = {
+            "name": config.name,
+            "version": version,
+            "tag": f"v{version}",
+            "tool": {"name": "corpus-tools", "version": __version__},
+            "scheme_sha256": config.scheme.digest(),
+            "previous": previous.version if previous else None,
+            "gold_source": "annotations",
+            "inputs": inputs,
+            "labels": labels,
+            "counts": counts,
+            "label_counts": label_counts,
+            "files": {
+                name: {"sha256": digest, "bytes": (out / name).stat().st_size}
+                for name, digest in files.items()
+            },
+            "articles": manifest_articles,
+        }
+        store.atomic_write_bytes(out / MANIFEST, store.dump_json(manifest))
+        final = config.paths.dist / version
+        _swap_in(out, final, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return ReleaseResult(
+        version=version,
+        path=str(final),
+        previous=previous.version if previous else None,
+        counts=counts,
+        files=files,
+        findings=tuple(findings),
+        gold_source="annotations",
+    )
+
+
+def _swap_in(new: Path, final: Path, tmp: Path) -> None:
+    """Put the finished folder in place; an older build of the same version is replaced."""
+    old = tmp / "old"
+    if final.exists():
+        os.replace(final, old)
+    try:
+        os.replace(new, final)
+    except OSError:
+        if old.exists():
+            with contextlib.suppress(OSError):
+                os.replace(old, final)
+        raise
