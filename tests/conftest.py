@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from ls_server import _label_studio_server, label_studio  # noqa: F401  (real server)
 from typer.testing import CliRunner, Result
 
 from corpus_tools.cli import app

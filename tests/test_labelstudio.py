@@ -1,0 +1,317 @@
+"""Round trip against a real Label Studio 1.23.2: push, annotate as two users, pull, check."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import REPO, CliRun
+from ls_server import LabelStudioFixture
+
+from corpus_tools import exports, labeling_config, store
+from corpus_tools import labelstudio as lib
+from corpus_tools.config import load_config
+from corpus_tools.labelstudio_server import free_port
+from corpus_tools.model import Article
+
+pytestmark = pytest.mark.labelstudio
+
+EMOJI_TEXT = (
+    "😀 Breaking 𝔸: NATO spokesman Jens Stoltenberg said Russia moved drones.\r\n"
+    "People briefed on the matter said Iran sold drones to Russia last week.\r\n"
+    "Cafe\u0301 owners in Tehran were not surprised."
+)
+CRLF_TEXT = (
+    "Washington and Tehran talked in Qatar.\r\n"
+    "The NATO chief Jens\r\nStoltenberg said the US wants Iran to stop.\r\n"
+)
+
+
+def make_corpus(root: Path, texts: dict[str, str]) -> Path:
+    """A corpus folder with corpus.toml and a build/articles.parquet holding `texts`."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO / "corpus.toml", root / "corpus.toml")
+    write_articles(root, texts)
+    return root
+
+
+def write_articles(root: Path, texts: dict[str, str]) -> None:
+    rows = [
+        store.article_to_row(
+            Article(
+                article_id=aid,
+                source=f"articles/{aid}.txt",
+                outlet="Test Outlet",
+                url=None,
+                title=f"Title of {aid}",
+                published="2024-12-13",
+                language="en",
+                text=text,
+                text_sha256=store.sha256_text(text),
+            )
+        )
+        for aid, text in texts.items()
+    ]
+    (root / "build").mkdir(exist_ok=True)
+    pq.write_table(
+        pa.Table.from_pylist(rows, schema=store.ARTICLES_SCHEMA), root / "build/articles.parquet"
+    )
+
+
+def span(rid: str, text: str, needle: str, label: str, *, nth: int = 0, ui: bool = True) -> dict:
+    """An entity region found by exact search; `value.text` as the UI stores it."""
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(needle, start + 1)
+    end = start + len(needle)
+    shown = needle.replace("\r", "\\n").replace("\n", "\\n") if ui else needle
+    return {
+        "id": rid,
+        "from_name": "entities",
+        "to_name": "text",
+        "type": "labels",
+        "origin": "manual",
+        "value": {"start": start, "end": end, "text": shown, "labels": [label]},
+    }
+
+
+def claim(rid: str, text: str, needle: str, checkworthy: str, claimant: str | None) -> list:
+    start = text.index(needle)
+    pos = {"start": start, "end": start + len(needle)}
+    out: list[dict[str, Any]] = [
+        {
+            "id": rid,
+            "from_name": "claim",
+            "to_name": "text",
+            "type": "labels",
+            "value": {**pos, "text": needle, "labels": ["Claim"]},
+        },
+        {
+            "id": rid,
+            "from_name": "checkworthy",
+            "to_name": "text",
+            "type": "choices",
+            "value": {**pos, "text": needle, "choices": [checkworthy]},
+        },
+    ]
+    if claimant:
+        out.append(
+            {
+                "id": rid,
+                "from_name": "claimant_text",
+                "to_name": "text",
+                "type": "textarea",
+                "value": {**pos, "text": [claimant]},
+            }
+        )
+    return out
+
+
+def stances(**labels: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "from_name": f"stance_{t}",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": [v]},
+        }
+        for t, v in labels.items()
+    ]
+
+
+def relation(from_id: str, to_id: str) -> dict[str, Any]:
+    return {
+        "type": "relation",
+        "from_id": from_id,
+        "to_id": to_id,
+        "direction": "right",
+        "labels": ["claimant"],
+    }
+
+
+@pytest.fixture
+def ls_env(label_studio: LabelStudioFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.api_key)
+    monkeypatch.delenv("CORPUS_PSEUDONYM_KEY", raising=False)
+
+
+def test_server_validates_generated_config(label_studio: LabelStudioFixture) -> None:
+    xml = labeling_config.render(load_config(REPO / "corpus.toml"))
+    client = lib.connect(label_studio.url, label_studio.api_key)
+    with client:
+        assert client.validate_config(xml) is None
+        broken = xml.replace('toName="text"', 'toName="nope"', 1)
+        assert "nope" in (client.validate_config(broken) or "")
+
+
+def test_round_trip_two_annotators(
+    tmp_path: Path, cli: CliRun, label_studio: LabelStudioFixture, ls_env: None
+) -> None:
+    corpus = make_corpus(tmp_path / "c", {"a-emoji": EMOJI_TEXT, "b-crlf": CRLF_TEXT})
+    assert cli("tasks", cwd=corpus).exit_code == 0
+    tasks = json.loads((corpus / "build/tasks.json").read_text(encoding="utf-8"))
+    for task in tasks:
+        text = task["data"]["text"]
+        for r in task["predictions"][0]["result"]:
+            v = r["value"]
+            assert text[v["start"] : v["end"]] == v["text"]
+    crlf_pred = [r["value"]["text"] for r in tasks[1]["predictions"][0]["result"]]
+    assert "Jens\r\nStoltenberg" in crlf_pred
+
+    first = cli("ls", "push", "--json", cwd=corpus)
+    assert first.exit_code == 0, first.stderr
+    pushed = json.loads(first.stdout)
+    label_studio.track_project(pushed["project_id"])
+    assert (pushed["created"], pushed["imported"]) == (True, 2)
+
+    again = json.loads(cli("ls", "push", "--json", cwd=corpus).stdout)
+    assert (again["created"], again["imported"], again["unchanged"]) == (False, 0, 2)
+
+    write_articles(corpus, {"a-emoji": EMOJI_TEXT + " Updated.", "b-crlf": CRLF_TEXT})
+    assert cli("tasks", cwd=corpus).exit_code == 0
+    changed = json.loads(cli("ls", "push", "--json", cwd=corpus).stdout)
+    assert (changed["imported"], changed["changed"]) == (0, ["a-emoji"])
+
+    # Annotate: the admin and a second user who signed up through the form.
+    bea = label_studio.signup("bea")
+    pid = pushed["project_id"]
+    with label_studio.http() as http:
+        page = http.get("/api/tasks/", params={"project": pid, "include": "id,data"}).json()
+    task_ids = {t["data"]["article_id"]: t["id"] for t in page["tasks"]}
+    t1, t2 = EMOJI_TEXT, CRLF_TEXT
+    admin_emoji = [
+        span("e1", t1, "NATO", "ORG"),
+        span("e2", t1, "Jens Stoltenberg", "PER"),
+        span("e3", t1, "Tehran", "GPE"),
+        *claim("c1", t1, "Russia moved drones", "check-worthy", None),
+        relation("e2", "c1"),
+        *claim("c2", t1, "Iran sold drones to Russia", "check-worthy", "people briefed"),
+        *stances(united_states="unrelated", iran="against", russia="against"),
+    ]
+    bea_emoji = [
+        span("x1", t1, "NATO", "ORG"),
+        span("x2", t1, "Cafe\u0301", "NORP"),
+        *stances(united_states="neutral", iran="against", russia="against"),
+    ]
+    admin_crlf = [
+        span("e1", t2, "Jens\r\nStoltenberg", "PER"),
+        *stances(united_states="neutral", iran="neutral", russia="unrelated"),
+    ]
+    bea_crlf = [
+        span("y1", t2, "Washington", "GPE"),
+        *stances(united_states="neutral", iran="neutral", russia="unrelated"),
+    ]
+    for token, aid, result in [
+        (label_studio.api_key, "a-emoji", admin_emoji),
+        (bea.token, "a-emoji", bea_emoji),
+        (label_studio.api_key, "b-crlf", admin_crlf),
+        (bea.token, "b-crlf", bea_crlf),
+    ]:
+        with label_studio.http(token) as http:
+            resp = http.post(
+                f"/api/tasks/{task_ids[aid]}/annotations/",
+                json={"result": result, "lead_time": 30.5},
+            )
+            assert resp.status_code == 201, resp.text
+
+    out = tmp_path / "pulled"
+    res = cli("ls", "pull", "--out", str(out), "--json", cwd=corpus)
+    assert res.exit_code == 0, res.stderr
+    pulled = json.loads(res.stdout)
+    folder = out / "geonews-annotation"
+    assert pulled["dir"] == str(folder)
+    assert (pulled["tasks"], pulled["annotations"], len(pulled["annotators"])) == (2, 4, 2)
+    assert sorted(p.name for p in (folder / "tasks").iterdir()) == ["a-emoji.json", "b-crlf.json"]
+
+    # No personal data anywhere: no email, no user name, no "created_username".
+    for f in folder.rglob("*"):
+        if f.is_file():
+            raw = f.read_text(encoding="utf-8")
+            assert "@" not in raw and "example.org" not in raw and "admin" not in raw, f
+            assert "created_username" not in raw and "bea" not in raw
+
+    cfg = load_config(corpus / "corpus.toml")
+    anns = list(exports.iter_annotations([folder], cfg.scheme))
+    by = {(a.article_id, a.annotator): a for a in anns}
+    assert {a.annotator for a in anns} == set(pulled["annotators"])
+    assert all(a.annotator.startswith("ann-") for a in anns)
+    emoji_anns = [a for (aid, _), a in by.items() if aid == "a-emoji"]
+    nato = [e for a in emoji_anns for e in a.entities if e.label == "ORG"]
+    assert [e.text for e in nato] == ["NATO", "NATO"]
+    assert nato[0].start == 14  # code points: after 😀 and 𝔸, not UTF-16's 16
+    accented = [e for a in emoji_anns for e in a.entities if e.label == "NORP"]
+    assert accented[0].text == "Cafe\u0301"
+    crlf_ents = [e for (aid, _), a in by.items() if aid == "b-crlf" for e in a.entities]
+    assert "Jens\r\nStoltenberg" in [e.text for e in crlf_ents]
+    claims = {c.text: c for a in emoji_anns for c in a.claims}
+    assert claims["Russia moved drones"].claimant == "Jens Stoltenberg"
+    assert claims["Iran sold drones to Russia"].claimant == "people briefed"
+    assert {s.target for a in anns for s in a.stances} == {"united_states", "iran", "russia"}
+
+    # Pulling an unchanged project writes byte-identical files; --json equals the library.
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    second = json.loads(cli("ls", "pull", "--out", str(out), "--json", cwd=corpus).stdout)
+    assert second["files"] == {"added": 0, "changed": 0, "removed": 0, "unchanged": 3}
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    direct = lib.pull(config=cfg, url=label_studio.url, api_key=label_studio.api_key, out=out)
+    assert direct == second
+
+    # A JSON export downloaded by hand from the UI reads into the same labels.
+    with label_studio.http() as http:
+        export = http.get(
+            f"/api/projects/{pid}/export", params={"exportType": "JSON", "download_all_tasks": True}
+        )
+    ui_file = tmp_path / "ui-export.json"
+    ui_file.write_bytes(export.content)
+    ui_anns = list(exports.iter_annotations([ui_file], cfg.scheme))
+
+    def key(a: Any) -> tuple:
+        return (a.article_id, a.source.annotation_id, a.entities, a.claims, a.stances)
+
+    assert sorted(map(key, ui_anns)) == sorted(map(key, anns))
+
+
+def test_errors_exit_2_and_write_nothing(
+    tmp_path: Path, cli: CliRun, label_studio: LabelStudioFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = make_corpus(tmp_path / "c", {"a-emoji": EMOJI_TEXT})
+    previous = corpus / "annotations" / "geonews-annotation" / "_project.json"
+    previous.parent.mkdir(parents=True)
+    previous.write_text('{"previous": true}\n', encoding="utf-8")
+    monkeypatch.delenv("LABEL_STUDIO_URL", raising=False)
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    res = cli("ls", "pull", "--url", dead, "--api-key", "x" * 10, cwd=corpus)
+    assert res.exit_code == 2
+    assert "cannot reach Label Studio" in res.stderr and "hint:" in res.stderr
+
+    res = cli("ls", "pull", "--url", label_studio.url, "--api-key", "wrong-key-123", cwd=corpus)
+    assert res.exit_code == 2
+    assert "refused the API key (401" in res.stderr
+
+    res = cli(
+        "ls",
+        "pull",
+        "--url",
+        label_studio.url,
+        "--api-key",
+        label_studio.api_key,
+        "--project-id",
+        "987654",
+        cwd=corpus,
+    )
+    assert res.exit_code == 2
+    assert "no project 987654" in res.stderr and "Traceback" not in res.stderr
+
+    monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
+    res = cli("ls", "pull", "--url", label_studio.url, cwd=corpus)
+    assert res.exit_code == 2 and "LABEL_STUDIO_API_KEY" in res.stderr
+
+    assert previous.read_text(encoding="utf-8") == '{"previous": true}\n'
+    assert sorted(p.name for p in previous.parent.iterdir()) == ["_project.json"]
