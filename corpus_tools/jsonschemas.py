@@ -1,10 +1,351 @@
-"""JSON Schemas (draft 2020-12) generated from the scheme (being built)."""
+"""JSON Schemas (draft 2020-12) generated from the scheme, committed under `schemas/`.
+
+Two files:
+
+- `ls-task.schema.json`: one Label Studio task as we accept it (a UI JSON export, a JSONL line,
+  or one file of the folder `corpus ls pull` writes). Label and choice enums come from
+  corpus.toml. Results are told apart with `if`/`then` on `type` and `from_name` rather than
+  `oneOf`, so validators name the failing field instead of "not valid under any of the given
+  schemas" (see the performance notes).
+- `annotation-record.schema.json`: our canonical per-annotator record (`model.Annotation`).
+
+Structure only: what needs the text or the other regions (offsets, relations, overlaps,
+stale tasks) is checked by `corpus_tools.validate`.
+"""
 
 from __future__ import annotations
 
-from corpus_tools.config import CorpusConfig
+import json
+from typing import Any
+
+from corpus_tools.config import (
+    CHECKWORTHY_NAME,
+    CLAIM_LABEL,
+    CLAIM_NAME,
+    CLAIMANT_TEXT_NAME,
+    ENTITIES_NAME,
+    TEXT_NAME,
+    CorpusConfig,
+)
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+TASK_SCHEMA_FILE = "ls-task.schema.json"
+RECORD_SCHEMA_FILE = "annotation-record.schema.json"
+
+JsonSchema = dict[str, Any]
+
+_INT = {"type": "integer"}
+_OFFSET = {"type": "integer", "minimum": 0}
+_STR = {"type": "string"}
+_NULLABLE_STR = {"type": ["string", "null"]}
+_SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+
+
+def _if_then(prop: str, values: list[str], then: JsonSchema) -> JsonSchema:
+    cond: JsonSchema = {"const": values[0]} if len(values) == 1 else {"enum": values}
+    return {"if": {"properties": {prop: cond}, "required": [prop]}, "then": then}
+
+
+def task_schema(config: CorpusConfig) -> JsonSchema:
+    """The schema of one Label Studio task carrying our labeling config's results."""
+    scheme = config.scheme
+    stance_controls = [scheme.stance_control(t.id) for t in scheme.stance_targets]
+    span_value = {
+        "start": _OFFSET,
+        "end": _OFFSET,
+        "text": _STR,
+    }
+    labels_entity = {
+        "required": ["id"],
+        "properties": {
+            "value": {
+                "type": "object",
+                "required": ["start", "end", "labels"],
+                "properties": {
+                    **span_value,
+                    "labels": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 1,
+                        "items": {"enum": list(scheme.entity_labels)},
+                    },
+                },
+            }
+        }
+    }
+    labels_claim = {
+        "required": ["id"],
+        "properties": {
+            "value": {
+                "type": "object",
+                "required": ["start", "end", "labels"],
+                "properties": {
+                    **span_value,
+                    "labels": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 1,
+                        "items": {"const": CLAIM_LABEL},
+                    },
+                },
+            }
+        },
+    }
+    checkworthy = {
+        "required": ["id"],
+        "properties": {
+            "value": {
+                "type": "object",
+                "required": ["choices"],
+                "properties": {
+                    **span_value,
+                    "choices": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 1,
+                        "items": {"enum": list(scheme.checkworthy)},
+                    },
+                },
+            }
+        },
+    }
+    stance = {
+        "properties": {
+            "value": {
+                "type": "object",
+                "required": ["choices"],
+                "properties": {
+                    "choices": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"enum": list(scheme.stance_labels)},
+                    }
+                },
+            }
+        }
+    }
+    region: JsonSchema = {
+        "type": "object",
+        "required": ["type", "from_name", "to_name", "value"],
+        "properties": {
+            "id": _STR,
+            "from_name": _STR,
+            "to_name": {"const": TEXT_NAME},
+            "value": {"type": "object"},
+        },
+        "allOf": [
+            _if_then("from_name", [ENTITIES_NAME], labels_entity),
+            _if_then("from_name", [CLAIM_NAME], labels_claim),
+            _if_then("from_name", [CHECKWORTHY_NAME], checkworthy),
+            _if_then("from_name", stance_controls, stance),
+        ],
+    }
+    result_item: JsonSchema = {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"enum": ["labels", "choices", "textarea", "relation"]}},
+        "allOf": [
+            _if_then(
+                "type",
+                ["labels"],
+                {
+                    **region,
+                    "properties": {
+                        **region["properties"],
+                        "from_name": {"enum": [ENTITIES_NAME, CLAIM_NAME]},
+                    },
+                },
+            ),
+            _if_then(
+                "type",
+                ["choices"],
+                {
+                    **region,
+                    "properties": {
+                        **region["properties"],
+                        "from_name": {"enum": [CHECKWORTHY_NAME, *stance_controls]},
+                    },
+                },
+            ),
+            _if_then(
+                "type",
+                ["textarea"],
+                {
+                    "type": "object",
+                    "required": ["id", "from_name", "to_name", "value"],
+                    "properties": {
+                        "id": _STR,
+                        "from_name": {"const": CLAIMANT_TEXT_NAME},
+                        "to_name": {"const": TEXT_NAME},
+                        "value": {
+                            "type": "object",
+                            "required": ["text"],
+                            "properties": {
+                                "start": _OFFSET,
+                                "end": _OFFSET,
+                                "text": {"type": "array", "items": _STR},
+                            },
+                        },
+                    },
+                },
+            ),
+            _if_then(
+                "type",
+                ["relation"],
+                {
+                    "type": "object",
+                    "required": ["from_id", "to_id"],
+                    "properties": {
+                        "from_id": _STR,
+                        "to_id": _STR,
+                        "direction": {"enum": ["right", "left", "bi"]},
+                        "labels": {
+                            "type": "array",
+                            "items": {"const": scheme.claimant_relation},
+                        },
+                    },
+                },
+            ),
+        ],
+    }
+    # completed_by: an int (UI sync export), an object (snapshot export: it carries emails,
+    # which validation reports as personal data), or a pseudonym (pulled files).
+    annotation = {
+        "type": "object",
+        "required": ["result"],
+        "properties": {
+            "id": {"type": ["integer", "string"]},
+            "completed_by": {"type": ["integer", "string", "object", "null"]},
+            "result": {"type": "array", "items": {"$ref": "#/$defs/result"}},
+            "was_cancelled": {"type": "boolean"},
+            "ground_truth": {"type": "boolean"},
+            "lead_time": {"type": ["number", "null"]},
+            "created_at": _NULLABLE_STR,
+            "updated_at": _NULLABLE_STR,
+            "task": {"type": ["integer", "null"]},
+            "project": {"type": ["integer", "null"]},
+        },
+    }
+    return {
+        "$schema": DRAFT,
+        "$id": f"urn:corpus-tools:{config.name}:{TASK_SCHEMA_FILE}",
+        "title": f"{config.pretty_name}: one Label Studio task",
+        "description": "Generated by `corpus schemas` from corpus.toml; do not edit.",
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "id": {"type": ["integer", "string"]},
+            "data": {"$ref": "#/$defs/data"},
+            "annotations": {"type": "array", "items": {"$ref": "#/$defs/annotation"}},
+            "drafts": {"type": "array"},
+            "predictions": {
+                "type": "array",
+                "items": {"type": ["integer", "object"]},
+            },
+        },
+        "$defs": {
+            "data": {
+                "type": "object",
+                "required": ["article_id", "text", "text_sha256"],
+                "properties": {
+                    "article_id": {"type": "string", "minLength": 1},
+                    "text_sha256": _SHA256,
+                    "text": _STR,
+                    "title": _NULLABLE_STR,
+                    "outlet": _NULLABLE_STR,
+                    "published": _NULLABLE_STR,
+                    "url": _NULLABLE_STR,
+                },
+            },
+            "annotation": annotation,
+            "result": result_item,
+        },
+    }
+
+
+def record_schema(config: CorpusConfig) -> JsonSchema:
+    """The schema of our canonical annotation record (`model.Annotation` as JSON)."""
+    scheme = config.scheme
+
+    def obj(props: JsonSchema, required: list[str]) -> JsonSchema:
+        return {
+            "type": "object",
+            "properties": props,
+            "required": required,
+            "additionalProperties": False,
+        }
+
+    span = {"start": _OFFSET, "end": _OFFSET, "text": _STR}
+    return {
+        "$schema": DRAFT,
+        "$id": f"urn:corpus-tools:{config.name}:{RECORD_SCHEMA_FILE}",
+        "title": f"{config.pretty_name}: one annotator's labels on one article",
+        "description": "Generated by `corpus schemas` from corpus.toml; do not edit.",
+        **obj(
+            {
+                "article_id": {"type": "string", "minLength": 1},
+                "annotator": {"type": "string", "minLength": 1},
+                "source": obj(
+                    {
+                        "task_id": {"type": ["integer", "null"]},
+                        "annotation_id": {"type": ["integer", "null"]},
+                        "updated_at": _NULLABLE_STR,
+                        "file": _NULLABLE_STR,
+                    },
+                    ["task_id", "annotation_id", "updated_at"],
+                ),
+                "entities": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            **span,
+                            "label": {"enum": list(scheme.entity_labels)},
+                            "region_id": _NULLABLE_STR,
+                        },
+                        ["start", "end", "label", "text"],
+                    ),
+                },
+                "stances": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "target": {"enum": [t.id for t in scheme.stance_targets]},
+                            "label": {"enum": list(scheme.stance_labels)},
+                        },
+                        ["target", "label"],
+                    ),
+                },
+                "claims": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            **span,
+                            "checkworthy": {"enum": [*scheme.checkworthy, None]},
+                            "claimant": _NULLABLE_STR,
+                            "claimant_region_id": _NULLABLE_STR,
+                            "region_id": _NULLABLE_STR,
+                        },
+                        ["start", "end", "text", "checkworthy", "claimant"],
+                    ),
+                },
+                "lead_time": {"type": ["number", "null"]},
+                "was_cancelled": {"type": "boolean"},
+                "ground_truth": {"type": "boolean"},
+                "text_sha256": {"anyOf": [_SHA256, {"type": "null"}]},
+            },
+            ["article_id", "annotator", "source", "entities", "stances", "claims"],
+        ),
+    }
+
+
+def dumps(schema: JsonSchema) -> str:
+    """Deterministic text of a schema file (2-space indent, trailing newline)."""
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
 def render_all(config: CorpusConfig) -> dict[str, str]:
-    """File name -> JSON Schema text."""
-    return {}
+    """File name -> JSON Schema text, for every JSON Schema under `schemas/`."""
+    return {
+        RECORD_SCHEMA_FILE: dumps(record_schema(config)),
+        TASK_SCHEMA_FILE: dumps(task_schema(config)),
+    }

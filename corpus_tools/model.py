@@ -230,6 +230,34 @@ class Report:
         }
 
 
+@dataclass(slots=True)
+class CheckReport:
+    """What `corpus check` found: annotation validation, schema drift and quality gates."""
+
+    validation: Report
+    schemas: Report
+    gates: Report
+
+    @property
+    def valid(self) -> bool:
+        return self.validation.valid and self.schemas.valid and self.gates.valid
+
+    def combined(self) -> Report:
+        """All findings in one report (validation, then schemas, then gates)."""
+        return Report(
+            findings=[*self.validation.findings, *self.schemas.findings, *self.gates.findings],
+            stats=dict(self.validation.stats),
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "valid": self.valid,
+            "validation": self.validation.to_dict(),
+            "schemas": self.schemas.to_dict(),
+            "gates": self.gates.to_dict(),
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class ReleaseResult:
     """What `corpus release` built: where, how much, and what it noticed."""

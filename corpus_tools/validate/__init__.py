@@ -1,0 +1,293 @@
+"""`corpus validate`: Label Studio exports checked for structure and meaning.
+
+Accepts JSON array exports from the UI, JSONL, and the folder `corpus ls pull` writes, in any
+mix. Each task is checked against `ls-task.schema.json` (fast validator for the pass, the
+reference `jsonschema` for the messages on failure), then for meaning against the scheme, its
+own text and the articles table (`checks`). Nothing stops at the first problem: every file,
+task and well-formed annotation is checked, and each problem is a located `Finding`.
+
+Memory stays flat however large the export: tasks are streamed one at a time (`reader`).
+
+When build/articles.parquet is missing, each task's text is still checked against its own
+`text_sha256`, and one `article-checks-skipped` warning says that unknown and stale articles
+were not checked (validation does not build the articles table on the fly: that is
+`corpus ingest`'s job, and CI should run it first).
+"""
+
+from __future__ import annotations
+
+import gc
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus_tools.config import CorpusConfig
+from corpus_tools.errors import DataError, UsageError
+from corpus_tools.exports import export_files
+from corpus_tools.model import Article, Finding, Report
+from corpus_tools.store import atomic_write_bytes, dump_json
+from corpus_tools.validate.checks import SemanticChecker, Utf16Fix, scan_emails
+from corpus_tools.validate.reader import RawTask, read_tasks
+from corpus_tools.validate.slugs import SLUGS, Where
+from corpus_tools.validate.structure import StructureChecker
+
+__all__ = ["SLUGS", "TaskSink", "load_article_hashes", "validate"]
+
+STAT_KEYS = (
+    "files",
+    "tasks",
+    "annotations",
+    "cancelled",
+    "drafts",
+    "predictions",
+    "regions",
+    "invalid_tasks",
+    "repaired",
+)
+
+TaskSink = Callable[[dict[str, Any], Where, bool], None]
+"""Called with every task that parsed as an object: (task, where, no error findings)."""
+
+
+def load_article_hashes(path: Path) -> dict[str, str]:
+    """article_id -> text_sha256 from an articles table (only those two columns are read)."""
+    try:
+        table = pq.read_table(path, columns=["article_id", "text_sha256"])
+    except (pa.ArrowInvalid, OSError, KeyError) as exc:
+        raise DataError(
+            f"{path}: not a readable articles table ({exc})",
+            path=str(path),
+            hint="Rebuild it with `corpus ingest`.",
+        ) from None
+    ids = table.column("article_id").to_pylist()
+    shas = table.column("text_sha256").to_pylist()
+    return dict(zip(ids, shas, strict=True))
+
+
+def validate(
+    *,
+    config: CorpusConfig,
+    paths: Iterable[Path],
+    articles: Mapping[str, str] | Mapping[str, Article] | None = None,
+    repair_utf16: bool = False,
+    progress: bool = False,
+) -> Report:
+    """Validate exports at `paths` (files or folders); return every finding and the counts.
+
+    `articles` maps article_id to its text_sha256 (or Article); by default it is read from
+    build/articles.parquet when that exists. With `repair_utf16`, regions whose offsets are
+    UTF-16 code units are rewritten to code points in their file (atomically, the original
+    kept as `<file>.bak`); their findings are then reported as `info`.
+    """
+    return run(
+        config=config,
+        paths=paths,
+        articles=articles,
+        repair_utf16=repair_utf16,
+        progress=progress,
+    )
+
+
+def run(
+    *,
+    config: CorpusConfig,
+    paths: Iterable[Path],
+    articles: Mapping[str, str] | Mapping[str, Article] | None = None,
+    repair_utf16: bool = False,
+    progress: bool = False,
+    display: Callable[[Path], str] = str,
+    sink: TaskSink | None = None,
+) -> Report:
+    """`validate`, plus how files are named in findings and a hook that sees every task."""
+    paths = [Path(p) for p in paths]
+    for p in paths:
+        if not p.exists():
+            raise UsageError(f"{p}: no such file or folder", path=str(p))
+    report = Report(stats=dict.fromkeys(STAT_KEYS, 0))
+    hashes = _article_hashes(config, articles, report)
+    structure = StructureChecker(config)
+    semantics = SemanticChecker(config, hashes)
+    files = export_files(paths)
+    if not files:
+        report.findings.append(
+            Where(", ".join(str(p) for p in paths)).finding(
+                "no-tasks", "no *.json or *.jsonl files"
+            )
+        )
+    with _progress(progress, files) as advance, _gc_paused():
+        for f in files:
+            name = display(f)
+            report.stats["files"] += 1
+            fixes: list[tuple[RawTask, list[Utf16Fix]]] = []
+            for item in read_tasks(f, name, report.findings):
+                task_fixes = _validate_task(item, structure, semantics, report, sink)
+                if task_fixes:
+                    fixes.append((item, task_fixes))
+            if fixes and repair_utf16:
+                _repair(f, fixes, report)
+            advance(f)
+    report.findings.sort(key=_order)
+    return report
+
+
+def _validate_task(
+    item: RawTask,
+    structure: StructureChecker,
+    semantics: SemanticChecker,
+    report: Report,
+    sink: TaskSink | None,
+) -> list[Utf16Fix]:
+    where = item.where
+    out = report.findings
+    stats = report.stats
+    try:
+        task = orjson.loads(item.raw)
+    except orjson.JSONDecodeError as exc:
+        slug = "bad-encoding" if "UTF-8" in str(exc) else "not-json"
+        out.append(where.finding(slug, f"task is not valid JSON: {exc}"))
+        return []
+    if not isinstance(task, dict):
+        out.append(where.finding("not-a-task", f"a JSON {type(task).__name__}, not a task object"))
+        return []
+    stats["tasks"] += 1
+    tid = task.get("id")
+    if isinstance(tid, int | str) and not isinstance(tid, bool):
+        where.task_id = tid
+    before = len(out)
+    if structure.is_valid(task):
+        fixes = semantics.check_task(task, where, out, stats)
+    else:
+        stats["invalid_tasks"] += 1
+        out.extend(structure.findings(task, where))
+        fixes = semantics.check_task(
+            task,
+            where,
+            out,
+            stats,
+            annotation_ok=structure.annotation_ok,
+            data_ok=structure.data_ok(task.get("data")),
+        )
+    if b"@" in item.raw:
+        scan_emails(task, where, out)
+    if sink is not None:
+        sink(task, where, not any(f.severity == "error" for f in out[before:]))
+    return fixes
+
+
+def _article_hashes(
+    config: CorpusConfig,
+    articles: Mapping[str, str] | Mapping[str, Article] | None,
+    report: Report,
+) -> dict[str, str] | None:
+    if articles is not None:
+        return {k: (v.text_sha256 if isinstance(v, Article) else v) for k, v in articles.items()}
+    table = config.paths.articles_parquet
+    if table.is_file():
+        return load_article_hashes(table)
+    report.findings.append(
+        Where(_rel(table, config.paths.root)).finding(
+            "article-checks-skipped",
+            "no articles table: unknown and stale articles not checked "
+            "(each task's text is still checked against its text_sha256)",
+        )
+    )
+    return None
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _repair(f: Path, fixes: list[tuple[RawTask, list[Utf16Fix]]], report: Report) -> None:
+    """Rewrite UTF-16 offsets as code points in file `f`; keep the original as `f.bak`.
+
+    The file is re-read whole (only files with findings are repaired): a JSON array or a
+    task file is written back as indented JSON, JSONL as one compact task per line.
+    """
+    by_pointer = {item.where.prefix: fx for item, fx in fixes}
+    by_line = {item.where.line: fx for item, fx in fixes}
+    raw = f.read_bytes()
+    if f.suffix == ".jsonl":
+        lines = raw.split(b"\n")  # as the reader counts lines
+        for lineno, task_fixes in by_line.items():
+            if lineno is None:
+                continue
+            task = orjson.loads(lines[lineno - 1].removeprefix(b"\xef\xbb\xbf"))
+            _apply(task, task_fixes)
+            lines[lineno - 1] = orjson.dumps(task)
+        new = b"\n".join(lines)
+    else:
+        doc = orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
+        for prefix, task_fixes in by_pointer.items():
+            _apply(doc[int(prefix[1:])] if prefix else doc, task_fixes)
+        new = dump_json(doc)
+    shutil.copy2(f, f.with_name(f.name + ".bak"))
+    atomic_write_bytes(f, new)
+    count = sum(len(fx) for _, fx in fixes)
+    report.stats["repaired"] += count
+    fixed_files = {item.where.file for item, _ in fixes}
+    report.findings[:] = [
+        _as_repaired(x) if x.slug == "utf16-offsets" and x.file in fixed_files else x
+        for x in report.findings
+    ]
+
+
+def _as_repaired(f: Finding) -> Finding:
+    from dataclasses import replace
+
+    return replace(f, severity="info", message=f.message + " (repaired)", hint=None)
+
+
+def _apply(task: dict[str, Any], fixes: list[Utf16Fix]) -> None:
+    for fx in fixes:
+        value = task["annotations"][fx.annotation_index]["result"][fx.result_index]["value"]
+        value["start"], value["end"] = fx.start, fx.end
+
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def _order(f: Finding) -> tuple[Any, ...]:
+    return (f.file or "", f.line or 0, f.pointer or "", _SEVERITY_ORDER[f.severity], f.slug)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Tasks are many small dicts freed at once: cyclic GC passes only cost time here."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def _progress(show: bool, files: list[Path]) -> Iterator[Callable[[Path], None]]:
+    if not show:
+        yield lambda _f: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    total = sum(f.stat().st_size for f in files)
+    with Progress(
+        TextColumn("validating"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        job = bar.add_task("validate", total=total)
+        yield lambda f: bar.advance(job, f.stat().st_size)
