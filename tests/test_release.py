@@ -1,0 +1,413 @@
+"""`corpus release` + local publish: real Parquet, real `datasets.load_dataset` (in a subprocess
+with HF_HUB_OFFLINE=1 and HF_HOME in tmp_path), splits, card, manifest, reproducibility."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corpus_tools.config import load_config
+from corpus_tools.errors import DataError
+from corpus_tools.model import Annotation, AnnotationSource, EntitySpan, StanceJudgement
+from corpus_tools.publish import publish
+from corpus_tools.release import build_release, gold_from_annotations
+from corpus_tools.release.splits import assign_splits
+from corpus_tools.release.tokens import align, bio_names
+from tests.release_corpus import (
+    annotate,
+    build_corpus,
+    ent,
+    make_article,
+    span,
+    task,
+    write_articles,
+    write_tasks,
+)
+
+LOAD_ALL = textwrap.dedent(
+    """
+    import json, sys
+    from datasets import load_dataset
+    out = {}
+    for config in ["entities", "stance", "claims", "articles", "annotations"]:
+        ds = load_dataset(sys.argv[1], config)
+        out[config] = {
+            "splits": {k: v.num_rows for k, v in ds.items()},
+            "features": {k: repr(v) for k, v in ds["train"].features.items()},
+            "rows": {k: v.to_list() for k, v in ds.items()},
+        }
+    feats = ds["train"].features
+    ent = load_dataset(sys.argv[1], "entities")["train"].features
+    out["entity_names"] = ent["entities"][0]["label"].names if isinstance(
+        ent["entities"], list) else ent["entities"].feature["label"].names
+    out["ner_names"] = ent["ner_tags"].feature.names
+    st = load_dataset(sys.argv[1], "stance")["train"].features
+    out["stance_names"] = st["label"].names
+    print(json.dumps(out))
+    """
+)
+
+
+def load_in_subprocess(folder: Path, home: Path) -> dict[str, Any]:
+    """Real `load_dataset` on a local release folder, offline, with its own HF cache."""
+    env = {
+        **os.environ,
+        "HF_HOME": str(home),
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", LOAD_ALL, str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.fixture
+def corpus(tmp_path: Path, repo_root: Path) -> Path:
+    root = tmp_path / "corpus"
+    build_corpus(root, repo_root)
+    return root
+
+
+def test_release_loads_with_datasets(corpus: Path, tmp_path: Path, cli: Any) -> None:
+    res = cli("release", "0.1.0", "--publish", cwd=corpus)
+    assert res.exit_code == 0, res.stderr
+    assert 'load_dataset("hub/geonews/v0.1.0", "entities")' in res.stdout
+    folder = corpus / "hub" / "geonews" / "v0.1.0"
+    cfg = load_config(corpus / "corpus.toml")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    got = load_in_subprocess(folder, tmp_path / "hf")
+
+    # ClassLabel names in scheme order, from the card and the files.
+    assert got["entity_names"] == list(cfg.scheme.entity_labels)
+    assert got["ner_names"] == bio_names(cfg.scheme.entity_labels)
+    assert got["stance_names"] == list(cfg.scheme.stance_labels)
+    # Split sizes equal the manifest's counts; 8 articles, all annotated.
+    for config, splits in manifest["counts"].items():
+        assert got[config]["splits"] == splits
+    assert sum(manifest["counts"]["articles"].values()) == 8
+    assert sum(manifest["counts"]["stance"].values()) == 16  # 2 targets x 8 articles
+
+    rows = {r["article_id"]: r for split in got["entities"]["rows"].values() for r in split}
+    names = got["entity_names"]
+    # A known entity of a seed article, with its exact text.
+    seed = rows["seed-0"]
+    ft = [e for e in seed["entities"] if e["text"] == "Financial Times"]
+    assert ft and names[ft[0]["label"]] == "ORG"
+    assert seed["text"][ft[0]["start"] : ft[0]["end"]] == "Financial Times"
+    # Code-point offsets survive emoji, non-BMP letters, CRLF and combining accents.
+    for row in rows.values():
+        for e in row["entities"]:
+            assert row["text"][e["start"] : e["end"]] == e["text"]
+        tok, _ = align(
+            row["text"],
+            [
+                EntitySpan(e["start"], e["end"], names[e["label"]], e["text"])
+                for e in row["entities"]
+            ],
+            article_id=row["article_id"],
+        )
+        assert row["tokens"] == list(tok.tokens)
+        assert [got["ner_names"][t] for t in row["ner_tags"]] == list(tok.tags)
+    alpha = rows["tricky-1"]
+    assert alpha["tokens"][0] == "𝔸lpha"
+    assert got["ner_names"][alpha["ner_tags"][0]] == "B-ORG"
+    assert any(e["text"] == "𝔸lpha Group" and e["start"] == 0 for e in alpha["entities"])
+    assert "Cafe\u0301" in rows["tricky-2"]["tokens"]
+    assert "😀" in rows["tricky-0"]["tokens"]
+
+    # No story crosses splits (the card says so; this proves it).
+    story_split: dict[str, set[str]] = {}
+    for split, arts in got["articles"]["rows"].items():
+        for a in arts:
+            assert a["split"] == split
+            story_split.setdefault(a["story_id"], set()).add(split)
+    assert story_split and all(len(s) == 1 for s in story_split.values())
+    card = (folder / "README.md").read_text()
+    assert "no story crosses splits" in card
+    assert {row["article_id"] for row in got["annotations"]["rows"]["train"]} <= {
+        a["article_id"] for a in got["articles"]["rows"]["train"]
+    }
+
+
+def test_card_yaml_and_manifest(corpus: Path) -> None:
+    cfg = load_config(corpus / "corpus.toml")
+    result = build_release(config=cfg, version="v0.1.0")
+    folder = Path(result.path)
+    card = (folder / "README.md").read_text()
+    meta = yaml.safe_load(card.split("---\n")[1])
+    assert meta["license"] == "cc-by-4.0"
+    assert meta["language"] == ["en"]
+    assert meta["pretty_name"] == cfg.pretty_name
+    assert meta["annotations_creators"] == ["expert-generated"]
+    assert meta["size_categories"] == ["n<1K"]
+    assert [c["config_name"] for c in meta["configs"]] == [
+        "entities",
+        "stance",
+        "claims",
+        "articles",
+        "annotations",
+    ]
+    info = {d["config_name"]: d for d in meta["dataset_info"]}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for name, d in info.items():
+        assert {s["name"]: s["num_examples"] for s in d["splits"]} == manifest["counts"][name]
+        sizes = sum(
+            (folder / f).stat().st_size for f in manifest["files"] if f.startswith(f"data/{name}/")
+        )
+        assert d["download_size"] == sizes
+    for name, meta_f in manifest["files"].items():
+        import hashlib
+
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == meta_f["sha256"]
+    assert manifest["scheme_sha256"] == cfg.scheme.digest()
+    assert manifest["inputs"]["articles"]["path"] == "build/articles.parquet"
+    assert len(manifest["inputs"]["annotations"]) == 8
+    assert 'revision="v0.1.0"' in card and "commit sha" in card
+    for label in cfg.scheme.entities:
+        assert label.definition in card
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path, repo_root: Path) -> None:
+    a, _ = build_corpus(tmp_path / "a", repo_root)
+    b, _ = build_corpus(tmp_path / "elsewhere" / "b", repo_root)
+    ra = build_release(config=a, version="0.3.1")
+    first = {
+        p.relative_to(ra.path): p.read_bytes() for p in Path(ra.path).rglob("*") if p.is_file()
+    }
+    again = build_release(config=a, version="0.3.1")
+    rb = build_release(config=b, version="0.3.1")
+    for res in (again, rb):
+        files = {
+            p.relative_to(res.path): p.read_bytes()
+            for p in Path(res.path).rglob("*")
+            if p.is_file()
+        }
+        assert files.keys() == first.keys()
+        for name, data in files.items():
+            assert data == first[name], name
+    assert not any(str(tmp_path) in d.decode("utf-8", "replace") for d in first.values())
+
+
+def test_splits_are_stable_and_changelog(corpus: Path, repo_root: Path) -> None:
+    cfg = load_config(corpus / "corpus.toml")
+    v1 = build_release(config=cfg, version="0.1.0")
+    publish(config=cfg, version="0.1.0", target="local")
+    m1 = json.loads((Path(v1.path) / "manifest.json").read_text())
+    old = {row[0]: row[1] for row in m1["articles"]}
+    # v0.2.0: one more article in the seeds' story, twelve new stories, one article removed.
+    from tests.release_corpus import seed_articles, tricky_articles
+
+    arts = seed_articles(repo_root) + tricky_articles()[1:]
+    arts.append(make_article("seed-2", arts[0].text + "\nUpdate: talks continue.", "story-drones"))
+    arts += [
+        make_article(f"new-{i}", f"Report {i}: Iran and Russia signed a deal in Moscow.", f"s-{i}")
+        for i in range(12)
+    ]
+    write_articles(corpus / "build" / "articles.parquet", arts)
+    shutil.rmtree(corpus / "annotations")
+    write_tasks(corpus / "annotations", [annotate(a, i + 1) for i, a in enumerate(arts)])
+    v2 = build_release(config=cfg, version="0.2.0")
+    assert v2.previous == "0.1.0"
+    m2 = json.loads((Path(v2.path) / "manifest.json").read_text())
+    new = {row[0]: row[1] for row in m2["articles"]}
+    for aid, split in old.items():
+        if aid in new:
+            assert new[aid] == split, aid
+    assert new["seed-2"] == old["seed-0"]
+    assert set(new.values()) == {"train", "validation", "test"}
+    card = (Path(v2.path) / "README.md").read_text()
+    changelog = card.split("## Changelog")[1]
+    assert "| added | 13 |" in changelog and "`seed-2`" in changelog
+    assert "| removed | 1 | `tricky-0` |" in changelog
+    assert "entities | GPE |" in changelog
+
+
+def test_assign_splits_never_splits_a_story() -> None:
+    arts = [(f"a{i}", f"s{i % 7}") for i in range(50)] + [("lonely", None)]
+    prev = {"a0": "test", "a7": "train", "a14": "train"}  # story s0 was split: it must merge
+    out, findings = assign_splits(arts, load_config_splits(), prev)
+    by_story: dict[str, set[str]] = {}
+    for aid, story in arts:
+        by_story.setdefault(story or aid, set()).add(out[aid])
+    assert all(len(s) == 1 for s in by_story.values())
+    assert out["a0"] == "train"
+    assert [f.slug for f in findings] == ["split-moved"]
+
+
+def load_config_splits() -> Any:
+    from corpus_tools.config import SplitConfig
+
+    return SplitConfig(train=0.7, validation=0.15, test=0.15, seed="x")
+
+
+def test_label_ids_are_append_only(corpus: Path, cli: Any) -> None:
+    assert cli("release", "0.1.0", "--publish", cwd=corpus).exit_code == 0
+    toml = (corpus / "corpus.toml").read_text()
+    swapped = (
+        toml.replace('label = "PER"', 'label = "TMP"')
+        .replace('label = "ORG"', 'label = "PER"')
+        .replace('label = "TMP"', 'label = "ORG"')
+    )
+    (corpus / "corpus.toml").write_text(swapped)
+    res = cli("release", "0.2.0", cwd=corpus)
+    assert res.exit_code == 2
+    assert "id 0 was 'PER' in 0.1.0, now 'ORG'" in res.stderr
+    assert "Append new labels at the end" in res.stderr
+    assert not (corpus / "dist" / "0.2.0").exists()
+    # Appending a label at the end keeps every id: accepted.
+    law = '\n[[scheme.entities]]\nlabel = "LAW"\nname = "Law"\ndefinition = "A named law."\n'
+    (corpus / "corpus.toml").write_text(toml + law)
+    res = cli("release", "0.2.0", "--json", cwd=corpus)
+    assert res.exit_code == 0, res.stderr
+    labels = json.loads((corpus / "dist" / "0.2.0" / "manifest.json").read_text())["labels"]
+    assert labels["entities"][-1] == "LAW" and labels["ner_tags"][-2:] == ["B-LAW", "I-LAW"]
+
+
+def test_unknown_label_refuses_the_release(corpus: Path, cli: Any) -> None:
+    cfg = load_config(corpus / "corpus.toml")
+    art = make_article("odd", "Iran 😀 and the Moon.", "story-odd")
+    write_tasks(
+        corpus / "annotations",
+        [task(99, art, [("annotator-a", [ent("e1", art.text, "Moon", "MOON")])])],
+    )
+    arts = [*_articles(corpus), art]
+    write_articles(corpus / "build" / "articles.parquet", arts)
+    with pytest.raises(DataError, match="label 'MOON' on article odd is not in the scheme"):
+        build_release(config=cfg, version="0.1.0")
+    assert not (corpus / "dist" / "0.1.0").exists()
+
+
+def _articles(corpus: Path) -> list[Any]:
+    from corpus_tools.store import iter_articles
+
+    return list(iter_articles(corpus / "build" / "articles.parquet"))
+
+
+def test_span_inside_token_is_split_and_reported(corpus: Path) -> None:
+    cfg = load_config(corpus / "corpus.toml")
+    art = make_article("partial", "Pro-Russian drones 😀 hit Kyiv.", "story-partial")
+    start = art.text.index("Russian")
+    results = [span("p1", start, start + len("Russia"), "GPE")]
+    write_tasks(corpus / "annotations", [task(77, art, [("annotator-a", results)])])
+    write_articles(corpus / "build" / "articles.parquet", [*_articles(corpus), art])
+    result = build_release(config=cfg, version="0.1.0")
+    found = [f for f in result.findings if f.slug == "span-splits-token" and f.task_id == "partial"]
+    assert found and "'Russian'" in found[0].message
+    tok, _ = align(art.text, [EntitySpan(start, start + 6, "GPE", "Russia")], article_id="x")
+    assert "Russia" in tok.tokens and "n" in tok.tokens
+    assert tok.tags[tok.tokens.index("Russia")] == "B-GPE"
+
+
+def test_cli_json_equals_library(corpus: Path, cli: Any) -> None:
+    res = cli("release", "0.1.0", "--json", cwd=corpus)
+    assert res.exit_code == 0, res.stderr
+    lib = build_release(config=load_config(corpus / "corpus.toml"), version="0.1.0")
+    assert json.loads(res.stdout) == json.loads(json.dumps(lib.to_dict()))
+    res = cli("publish", "0.1.0", "--dry-run", "--json", cwd=corpus)
+    assert res.exit_code == 0
+    dry = json.loads(res.stdout)
+    assert dry["dry_run"] and "manifest.json" in dry["added"]
+    assert not (corpus / "hub").exists()
+    res = cli("publish", "0.1.0", "--json", cwd=corpus)
+    assert json.loads(res.stdout)["location"].endswith("hub/geonews/v0.1.0")
+
+
+def test_existing_local_version_is_refused(corpus: Path, cli: Any) -> None:
+    assert cli("release", "0.1.0", "--publish", cwd=corpus).exit_code == 0
+    before = sorted(p.read_bytes() for p in (corpus / "hub").rglob("*") if p.is_file())
+    res = cli("publish", "0.1.0", cwd=corpus)
+    assert res.exit_code == 2
+    assert "version v0.1.0 is already published" in res.stderr
+    assert "hint: Bump the version" in res.stderr
+    assert sorted(p.read_bytes() for p in (corpus / "hub").rglob("*") if p.is_file()) == before
+    res = cli("release", "1.0", cwd=corpus)
+    assert res.exit_code == 2 and "X.Y.Z" in res.stderr
+
+
+def test_tampered_release_is_not_published(corpus: Path, cli: Any) -> None:
+    assert cli("release", "0.1.0", cwd=corpus).exit_code == 0
+    card = corpus / "dist" / "0.1.0" / "README.md"
+    card.write_text(card.read_text() + "\nedited by hand\n")
+    res = cli("publish", "0.1.0", cwd=corpus)
+    assert res.exit_code == 1
+    assert "files differ from manifest.json: README.md" in res.stderr
+
+
+def test_gold_majority_merge() -> None:
+    text = "Iran and Russia."
+
+    def ann(who: str, labels: list[tuple[int, int, str]], stance: str) -> Annotation:
+        return Annotation(
+            article_id="a",
+            annotator=who,
+            source=AnnotationSource(1, None, None),
+            entities=tuple(EntitySpan(s, e, lab, text[s:e]) for s, e, lab in labels),
+            stances=(StanceJudgement("iran", stance),),
+        )
+
+    gold = gold_from_annotations(
+        "a",
+        "sha",
+        [
+            ann("x", [(0, 4, "GPE"), (9, 15, "GPE")], "against"),
+            ann("y", [(0, 4, "GPE"), (9, 15, "ORG")], "against"),
+            ann("z", [(0, 4, "GPE")], "neutral"),
+        ],
+    )
+    assert [(g.span.start, g.span.label, g.decision.provenance) for g in gold.entities] == [
+        (0, "GPE", "unanimous")
+    ]
+    assert [(s.stance.label, s.decision.annotators) for s in gold.stances] == [
+        ("against", ("x", "y"))
+    ]
+
+
+ALPHABET = st.sampled_from(["a", "b", "Z", " ", "\r\n", "😀", "𝔸", "e\u0301", ".", "-", "7"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    pieces=st.lists(ALPHABET, min_size=1, max_size=40),
+    cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=8),
+)
+def test_bio_tags_match_character_spans(pieces: list[str], cuts: list[int]) -> None:
+    text = "".join(pieces)
+    points = sorted({c % (len(text) + 1) for c in cuts})
+    spans = [
+        EntitySpan(a, b, "GPE" if i % 2 else "PER", text[a:b])
+        for i, (a, b) in enumerate(zip(points[::2], points[1::2], strict=False))
+        if a < b
+    ]
+    tok, findings = align(text, spans, article_id="p")
+    assert list(tok.tokens) == [text[a:b] for a, b in tok.offsets]
+    assert all(not t.isspace() and t for t in tok.tokens)
+    for (a, b), tag in zip(tok.offsets, tok.tags, strict=True):
+        inside = [e for e in spans if e.start <= a and b <= e.end]
+        for e in spans:  # no token straddles a span boundary
+            assert not (a < e.start < b or a < e.end < b)
+        if not inside:
+            assert tag == "O"
+        else:
+            e = inside[0]
+            first = min(x for x, _ in [o for o in tok.offsets if o[0] >= e.start and o[1] <= e.end])
+            assert tag == f"{'B' if a == first else 'I'}-{e.label}"
+    assert all(f.slug in {"span-splits-token", "entity-without-tokens"} for f in findings)
