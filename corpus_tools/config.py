@@ -131,6 +131,7 @@ CONFIG_SCHEMA: dict[str, Any] = _obj(
             {
                 "default_language": _STR,
                 "boilerplate": _STRS,
+                "strip_prefixes": _STRS,
                 "drop_repeated_headline": {"type": "boolean"},
                 "date_line": {"type": "boolean"},
                 "min_chars": {"type": "integer", "minimum": 1},
@@ -296,9 +297,9 @@ class NearDuplicates:
     """Story clustering settings (MinHash over word shingles)."""
 
     method: str = "minhash"
-    shingle_size: int = 5
+    shingle_size: int = 1
     num_perm: int = 128
-    threshold: float = 0.2
+    threshold: float = 0.14
 
 
 DEFAULT_BOILERPLATE: tuple[str, ...] = (
@@ -313,6 +314,9 @@ DEFAULT_BOILERPLATE: tuple[str, ...] = (
     r"(?i)^(share|share this|follow us)( on \w+)?:?$",
 )
 
+# Removed from the start of an article's first line (scraped skip links glued to the headline).
+DEFAULT_STRIP_PREFIXES: tuple[str, ...] = (r"(?i)^skip to (main )?content\b\s*",)
+
 
 @dataclass(frozen=True, slots=True)
 class IngestConfig:
@@ -320,6 +324,7 @@ class IngestConfig:
 
     default_language: str = "en"
     boilerplate: tuple[str, ...] = DEFAULT_BOILERPLATE
+    strip_prefixes: tuple[str, ...] = DEFAULT_STRIP_PREFIXES
     drop_repeated_headline: bool = True
     date_line: bool = True
     min_chars: int = 200
@@ -572,6 +577,7 @@ def _build(cfg_path: Path, data: dict[str, Any]) -> CorpusConfig:
     ingest = IngestConfig(
         default_language=ing.get("default_language", "en"),
         boilerplate=tuple(ing.get("boilerplate", DEFAULT_BOILERPLATE)),
+        strip_prefixes=tuple(ing.get("strip_prefixes", DEFAULT_STRIP_PREFIXES)),
         drop_repeated_headline=ing.get("drop_repeated_headline", True),
         date_line=ing.get("date_line", True),
         min_chars=ing.get("min_chars", 200),

@@ -181,6 +181,53 @@ class GoldRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RawArticle:
+    """One article as read from an input file, before cleaning (ingest's edge record)."""
+
+    source: str
+    file: str
+    line: int | None
+    text: str
+    fmt: str
+    id: str | None = None
+    url: str | None = None
+    outlet: str | None = None
+    title: str | None = None
+    published: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """The outcome of `corpus ingest`: counts, where the table went, and every finding."""
+
+    output: str
+    inputs: int
+    articles: int
+    stories: int
+    duplicates: int
+    rejected: int
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when no input was rejected (exit 0)."""
+        return self.rejected == 0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "output": self.output,
+            "inputs": self.inputs,
+            "articles": self.articles,
+            "stories": self.stories,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "ok": self.ok,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One located problem: slug, severity, where, what and what to do."""
 

@@ -1,3 +1,86 @@
-"""CLI for the ingest stage (being built)."""
+"""`corpus ingest`: raw articles → build/articles.parquet (a thin shell over `ingest.ingest`)."""
 
 from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from corpus_tools.cli._common import (
+    ConfigOpt,
+    JsonOpt,
+    QuietOpt,
+    app,
+    console,
+    get_config,
+    print_json,
+    show_progress,
+)
+from corpus_tools.errors import EXIT_DATA
+from corpus_tools.ingest import FORMATS, ingest
+
+FormatChoice = Enum("FormatChoice", {f: f for f in FORMATS}, type=str)  # type: ignore[misc]
+
+_STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
+
+
+@app.command("ingest")
+def ingest_cmd(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files or folders to read (default: the corpus's articles folder)."),
+    ] = None,
+    fmt: Annotated[
+        FormatChoice | None,
+        typer.Option(
+            "--format", "-f", help="Read every file as this format (default: by extension)."
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Read articles (txt, html, jsonl, csv) into build/articles.parquet, cleaned and clustered.
+
+    Exit 1 when any input was rejected (the good articles are still written).
+
+    Example: corpus ingest articles/ --format jsonl
+    """
+    cfg = get_config(config)
+    report = ingest(
+        config=cfg,
+        paths=paths or None,
+        fmt=fmt.value if fmt is not None else None,
+        progress=show_progress(quiet or json_out),
+    )
+    if json_out:
+        print_json(report.to_dict())
+    else:
+        if report.inputs == 0 and not report.findings:
+            console.print("nothing to ingest: no articles found", highlight=False)
+        if report.findings:
+            table = Table(title="Findings", title_justify="left")
+            for col in ("severity", "slug", "where", "message"):
+                table.add_column(col)
+            for f in report.findings:
+                where = f"{f.file}:{f.line}" if f.line is not None else (f.file or "")
+                table.add_row(f"[{_STYLE[f.severity]}]{f.severity}[/]", f.slug, where, f.message)
+            console.print(table)
+        summary = Table(title="Ingest", title_justify="left", show_header=False)
+        summary.add_column("what")
+        summary.add_column("count", justify="right")
+        for label, value in (
+            ("inputs read", report.inputs),
+            ("articles written", report.articles),
+            ("stories", report.stories),
+            ("duplicates dropped", report.duplicates),
+            ("inputs rejected", report.rejected),
+        ):
+            summary.add_row(label, str(value))
+        console.print(summary)
+        console.print(f"wrote {report.output}", highlight=False)
+    if not report.ok:
+        raise typer.Exit(EXIT_DATA)

@@ -1,0 +1,386 @@
+"""`corpus ingest`: raw articles (txt, html, jsonl, csv) → build/articles.parquet.
+
+One streaming pass reads, cleans, segments and indexes each article; rows are spilled to 256
+scratch buckets by article_id prefix and the story index spills its shingle sets and band keys,
+so memory stays flat however many articles there are. A second pass drops duplicates, links
+stories, and writes the buckets in article_id order with pyarrow (zstd, row groups of 2,048).
+
+Identity (DESIGN contract 3): `article_id` = "art-" + 16 hex of sha256 over the source identity:
+the record's explicit `id`, else its URL, else its normalised text (NFC, whitespace squeezed),
+never the file name or row number. `text_sha256` is over the final cleaned text, which later
+stages never change. The same input gives a byte-identical file.
+
+Duplicates: records with the same normalised text are exact duplicates, and so are records with
+the same id and text; the one with the smallest article_id (then source) is kept, the others
+are dropped with an `exact-duplicate` warning. The same id with a different text is a
+`duplicate-id` error (rejected). Rejected inputs (errors) make the report not ok.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import tempfile
+import unicodedata
+from array import array
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus_tools.config import CorpusConfig, IngestConfig
+from corpus_tools.errors import ConfigError, UsageError
+from corpus_tools.ingest.clean import Rules, clean, parse_date, sentences
+from corpus_tools.ingest.readers import FORMATS, Format, format_of, read_file
+from corpus_tools.ingest.stories import StoryIndex
+from corpus_tools.model import Article, Finding, IngestReport, RawArticle
+from corpus_tools.store import ARTICLES_SCHEMA, article_to_row, atomic_path, sha256_text
+
+__all__ = ["FORMATS", "Format", "article_id_for", "build_article", "compile_rules", "ingest"]
+
+ROW_GROUP = 2048
+_WS = re.compile(r"\s+")
+
+
+def compile_rules(cfg: IngestConfig) -> Rules:
+    """The cleaning rules of `[ingest]`, compiled; a bad regex is a ConfigError with its path."""
+
+    def comp(key: str, patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+        out = []
+        for i, pat in enumerate(patterns):
+            try:
+                out.append(re.compile(pat))
+            except re.error as exc:
+                raise ConfigError(
+                    f"[ingest -> {key} -> {i}] is not a valid regular expression: {exc}",
+                    hint="Fix the pattern (Python `re` syntax) in corpus.toml.",
+                ) from None
+        return tuple(out)
+
+    return Rules(
+        boilerplate=comp("boilerplate", cfg.boilerplate),
+        strip_prefixes=comp("strip_prefixes", cfg.strip_prefixes),
+        drop_repeated_headline=cfg.drop_repeated_headline,
+        date_line=cfg.date_line,
+    )
+
+
+def normalise(text: str) -> str:
+    """The identity form of a text: NFC, whitespace runs squeezed to one space, trimmed."""
+    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def article_id_for(*, id: str | None, url: str | None, text: str) -> str:
+    """ "art-" + 16 hex of sha256 over the explicit id, else the URL, else the normalised text."""
+    if id:
+        key = "id:" + id.strip()
+    elif url:
+        key = "url:" + url.strip().split("#", 1)[0]
+    else:
+        key = "text:" + normalise(text)
+    return "art-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def build_article(
+    raw: RawArticle, *, rules: Rules, config: IngestConfig
+) -> tuple[Article | None, list[Finding]]:
+    """Clean one raw record into an Article (None when it is rejected) and its findings."""
+    findings: list[Finding] = []
+    published = raw.published
+    if published is not None:
+        iso = parse_date(published)
+        if iso is None:
+            findings.append(
+                Finding(
+                    "unparsed-date",
+                    "warning",
+                    f"published date {published!r} is not a date; left empty",
+                    file=raw.file,
+                    line=raw.line,
+                    hint="Write dates as YYYY-MM-DD.",
+                )
+            )
+        published = iso
+    c = clean(raw.text, rules=rules, title=raw.title, published=published)
+    if not c.text.strip():
+        findings.append(
+            Finding(
+                "empty-body",
+                "error",
+                "no article text left" + (" after cleaning" if raw.text.strip() else ""),
+                file=raw.file,
+                line=raw.line,
+                hint="Give the article body; boilerplate-only input is rejected.",
+            )
+        )
+        return None, findings
+    if len(c.text) < config.min_chars:
+        findings.append(
+            Finding(
+                "short-body",
+                "error",
+                f"only {len(c.text)} characters of text after cleaning "
+                f"(minimum {config.min_chars})",
+                file=raw.file,
+                line=raw.line,
+                hint="Lower `[ingest] min_chars` in corpus.toml if short items are wanted.",
+            )
+        )
+        return None, findings
+    language = raw.language or config.default_language
+    article = Article(
+        article_id=article_id_for(id=raw.id, url=raw.url, text=c.text),
+        source=raw.source,
+        outlet=raw.outlet,
+        url=raw.url,
+        title=c.title,
+        published=c.published,
+        language=language,
+        text=c.text,
+        text_sha256=sha256_text(c.text),
+        sentences=sentences(c.text, language),
+    )
+    return article, findings
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _discover(
+    config: CorpusConfig, paths: list[Path] | None, fmt: str | None
+) -> Iterator[tuple[Path, str, Format | None]]:
+    roots = [config.paths.articles] if not paths else [Path(p) for p in paths]
+    for root in roots:
+        if not root.exists():
+            raise UsageError(
+                f"{root}: no such file or folder",
+                hint="Give existing files or folders, or put articles in the folder named by "
+                "`[paths] articles` in corpus.toml.",
+                path=str(root),
+            )
+        if root.is_dir():
+            files = sorted(
+                p
+                for p in root.rglob("*")
+                if p.is_file()
+                and not any(part.startswith((".", "_")) for part in p.relative_to(root).parts)
+            )
+        else:
+            files = [root]
+        for f in files:
+            yield f, _display(f, config.paths.root), _as_format(fmt) or format_of(f)
+
+
+def _as_format(fmt: str | None) -> Format | None:
+    for f in FORMATS:
+        if f == fmt:
+            return f
+    return None
+
+
+class _Buckets:
+    """Rows spilled by the first two hex digits of their article_id, read back in order."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.files: dict[str, IO[bytes]] = {}
+
+    def add(self, article: Article, meta: dict[str, Any]) -> None:
+        key = article.article_id[4:6]
+        fh = self.files.get(key)
+        if fh is None:
+            fh = self.files[key] = open(self.folder / f"rows-{key}.jsonl", "ab")  # noqa: SIM115
+        fh.write(orjson.dumps({"row": article_to_row(article), **meta}) + b"\n")
+
+    def close(self) -> None:
+        for fh in self.files.values():
+            fh.close()
+
+    def __iter__(self) -> Iterator[list[dict[str, Any]]]:
+        self.close()
+        for key in sorted(self.files):
+            with open(self.folder / f"rows-{key}.jsonl", "rb") as fh:
+                items = [orjson.loads(line) for line in fh]
+            items.sort(key=lambda it: (it["row"]["article_id"], it["row"]["source"]))
+            yield items
+
+
+def _h64(s: str) -> int:
+    return int.from_bytes(hashlib.sha256(s.encode("utf-8")).digest()[:8], "big")
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool, total: int) -> Iterator[Any]:
+    if not enabled:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("ingest"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[articles]} articles"),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        yield bar, bar.add_task("ingest", total=total, articles=0)
+
+
+def ingest(
+    *,
+    config: CorpusConfig,
+    paths: list[Path] | None = None,
+    fmt: str | None = None,
+    progress: bool = False,
+) -> IngestReport:
+    """Read articles (the `[paths] articles` folder, or `paths`) into build/articles.parquet.
+
+    `fmt` forces one input format for every file (else the extension decides). Returns the
+    counts and every finding; rejected inputs are errors, and every good article is written.
+    """
+    if fmt is not None and fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}", hint=f"Use one of: {', '.join(FORMATS)}.")
+    rules = compile_rules(config.ingest)
+    findings: list[Finding] = []
+    files = list(_discover(config, paths, fmt))
+    out = config.paths.articles_parquet
+    out.parent.mkdir(parents=True, exist_ok=True)
+    inputs = 0  # records read, plus files and lines rejected before they became records
+    ids, text_keys, source_keys = array("Q"), array("Q"), array("Q")
+
+    with tempfile.TemporaryDirectory(prefix=".ingest-", dir=out.parent) as tmp:
+        scratch = Path(tmp)
+        buckets = _Buckets(scratch)
+        index = StoryIndex(config.ingest.near_duplicates, scratch)
+        total = sum(f.stat().st_size for f, _, _ in files)
+        with _progress(progress, total) as bar:
+            for path, name, f_fmt in files:
+                if f_fmt is None:
+                    findings.append(
+                        Finding(
+                            "unknown-format",
+                            "info",
+                            f"skipped: {path.suffix or 'no extension'} is not an article format",
+                            file=name,
+                            hint="Use .txt, .html, .jsonl or .csv, or force one with --format.",
+                        )
+                    )
+                    continue
+                for item in read_file(path, name=name, fmt=f_fmt):
+                    if isinstance(item, Finding):
+                        findings.append(item)
+                        inputs += item.severity == "error"
+                        continue
+                    inputs += 1
+                    article, found = build_article(item, rules=rules, config=config.ingest)
+                    findings.extend(found)
+                    if article is None:
+                        continue
+                    idx = index.add(article.text)
+                    ids.append(int(article.article_id[4:], 16))
+                    text_keys.append(_h64(normalise(article.text)))
+                    source_keys.append(_h64(article.source))
+                    buckets.add(article, {"idx": idx, "file": item.file, "line": item.line})
+                if bar is not None:
+                    progress_bar, task = bar
+                    progress_bar.update(task, advance=path.stat().st_size, articles=index.n)
+
+        n = index.n
+        id_arr = np.frombuffer(ids, dtype=np.uint64) if n else np.zeros(0, np.uint64)
+        tk = np.frombuffer(text_keys, dtype=np.uint64) if n else np.zeros(0, np.uint64)
+        sk = np.frombuffer(source_keys, dtype=np.uint64) if n else np.zeros(0, np.uint64)
+        # reason: 0 kept, 1 exact duplicate, 2 id clash (same id, other text); of: kept index
+        reason = np.zeros(n, dtype=np.int8)
+        dup_of = np.arange(n, dtype=np.int64)
+        order = np.lexsort((sk, id_arr))
+        for pos in range(1, n):
+            i, prev = int(order[pos]), int(order[pos - 1])
+            if id_arr[i] == id_arr[prev]:
+                head = int(dup_of[prev])
+                dup_of[i] = head
+                reason[i] = 1 if tk[i] == tk[head] else 2
+        live = np.flatnonzero(reason == 0)
+        order = live[np.lexsort((id_arr[live], tk[live]))]
+        for pos in range(1, len(order)):
+            i, prev = int(order[pos]), int(order[pos - 1])
+            if tk[i] == tk[prev]:
+                dup_of[i] = dup_of[prev]
+                reason[i] = 1
+        keep = reason == 0
+        roots = index.components(keep)
+        story_min = np.full(n, np.iinfo(np.uint64).max, dtype=np.uint64)
+        np.minimum.at(story_min, roots[keep], id_arr[keep])
+
+        written = 0
+        stories: set[int] = set()
+        with atomic_path(out) as tmp_out:
+            writer = pq.ParquetWriter(
+                tmp_out, ARTICLES_SCHEMA, compression="zstd", write_statistics=True
+            )
+            batch: list[dict[str, Any]] = []
+            try:
+                for items in buckets:
+                    for it in items:
+                        idx = it["idx"]
+                        if reason[idx]:
+                            kept = f"art-{int(id_arr[dup_of[idx]]):016x}"
+                            clash = reason[idx] == 2
+                            findings.append(
+                                Finding(
+                                    "duplicate-id" if clash else "exact-duplicate",
+                                    "error" if clash else "warning",
+                                    (
+                                        f"id of {kept} again, with a different text; rejected"
+                                        if clash
+                                        else f"same text as {kept}; dropped"
+                                    ),
+                                    file=it["file"],
+                                    line=it["line"],
+                                    hint=(
+                                        "Give each article its own `id`."
+                                        if clash
+                                        else "Remove the copy from the input to silence this."
+                                    ),
+                                )
+                            )
+                            continue
+                        root = int(roots[idx])
+                        stories.add(root)
+                        row = it["row"]
+                        row["story_id"] = f"story-{int(story_min[root]):016x}"
+                        batch.append(row)
+                        written += 1
+                        if len(batch) >= ROW_GROUP:
+                            writer.write_table(pa.Table.from_pylist(batch, schema=ARTICLES_SCHEMA))
+                            batch = []
+                if batch or not written:
+                    writer.write_table(pa.Table.from_pylist(batch, schema=ARTICLES_SCHEMA))
+            finally:
+                writer.close()
+
+    findings.sort(key=lambda f: (f.file or "", f.line or 0, f.slug, f.message))
+    return IngestReport(
+        output=_display(out, config.paths.root),
+        inputs=inputs,
+        articles=written,
+        stories=len(stories),
+        duplicates=int(np.count_nonzero(reason == 1)),
+        rejected=sum(1 for f in findings if f.severity == "error"),
+        findings=tuple(findings),
+    )

@@ -1,0 +1,262 @@
+"""Read input files into RawArticle records, one format at a time, streaming.
+
+Formats (chosen by extension, or forced with `fmt`):
+
+- `txt`: one article per file, plain text as scraped (an optional date line and headline on top);
+- `html`: one page per file, main text extracted with trafilatura (title, date, site, URL);
+- `jsonl`: one article per line, fields `text` (required), `id`, `url`, `outlet`, `title`,
+  `published`, `language`;
+- `csv`: a header row naming the same fields, one article per record (quoted multi-line text).
+
+Input must be UTF-8 (a BOM is stripped and reported). Bad input never raises: each reader
+yields `Finding`s beside the records, and a bad line costs only that line.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import orjson
+
+from corpus_tools.model import Finding, RawArticle
+
+Format = Literal["txt", "html", "jsonl", "csv"]
+FORMATS: tuple[Format, ...] = ("txt", "html", "jsonl", "csv")
+EXTENSIONS: dict[str, Format] = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".html": "html",
+    ".htm": "html",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+}
+FIELDS = ("id", "url", "outlet", "title", "published", "language")
+BOM = "\ufeff"
+
+Item = RawArticle | Finding
+
+
+def format_of(path: Path) -> Format | None:
+    """The format a file's extension stands for (None when unknown)."""
+    return EXTENSIONS.get(path.suffix.lower())
+
+
+def read_file(path: Path, *, name: str, fmt: Format) -> Iterator[Item]:
+    """Yield the RawArticles of one file and a Finding for each problem met on the way."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        yield Finding(
+            "unreadable-file",
+            "error",
+            f"cannot read the file ({exc.strerror or exc})",
+            file=name,
+            hint="Check that the file exists and is readable.",
+        )
+        return
+    if fmt in ("txt", "html"):
+        yield from _read_whole(data, name=name, fmt=fmt)
+    elif fmt == "jsonl":
+        yield from _read_jsonl(data, name=name)
+    else:
+        yield from _read_csv(data, name=name)
+
+
+def _decode(data: bytes, *, name: str, line_offset: int = 0) -> str | Finding:
+    """Strict UTF-8; a Finding naming the line of the first bad byte otherwise."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = line_offset + data.count(b"\n", 0, exc.start) + 1
+        return Finding(
+            "undecodable-bytes",
+            "error",
+            f"not UTF-8: byte {data[exc.start]:#04x} at line {line} ({exc.reason})",
+            file=name,
+            line=line,
+            hint="Re-encode the file as UTF-8 (e.g. `iconv -f cp1252 -t utf-8`).",
+        )
+
+
+def _bom_finding(name: str) -> Finding:
+    return Finding(
+        "bom-stripped",
+        "warning",
+        "a UTF-8 byte order mark opened the file; it was removed",
+        file=name,
+        line=1,
+    )
+
+
+def _read_whole(data: bytes, *, name: str, fmt: Format) -> Iterator[Item]:
+    text = _decode(data, name=name)
+    if isinstance(text, Finding):
+        yield text
+        return
+    if text.startswith(BOM):
+        yield _bom_finding(name)
+        text = text[1:]
+    if fmt == "html":
+        from corpus_tools.ingest.html import extract
+
+        yield extract(text, source=name)
+    else:
+        yield RawArticle(source=name, file=name, line=None, text=text, fmt="txt")
+
+
+def _record(obj: dict[str, object], *, name: str, line: int, fmt: Format) -> Item:
+    text = obj.get("text")
+    if not isinstance(text, str):
+        what = "has no `text` field" if text is None else "has a `text` that is not a string"
+        return Finding(
+            "missing-field",
+            "error",
+            f"record {what}",
+            file=name,
+            line=line,
+            hint="Every record needs the article body in `text`.",
+        )
+    meta: dict[str, str | None] = {}
+    for key in FIELDS:
+        value = obj.get(key)
+        if value is None or value == "":
+            meta[key] = None
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            meta[key] = str(value).strip() or None
+        else:
+            return Finding(
+                "bad-field",
+                "error",
+                f"field `{key}` must be a string, not {type(value).__name__}",
+                file=name,
+                line=line,
+                hint=f"Write `{key}` as a string (or leave it out).",
+            )
+    return RawArticle(
+        source=f"{name}:{line}",
+        file=name,
+        line=line,
+        text=text,
+        fmt=fmt,
+        id=meta["id"],
+        url=meta["url"],
+        outlet=meta["outlet"],
+        title=meta["title"],
+        published=meta["published"],
+        language=meta["language"],
+    )
+
+
+def _read_jsonl(data: bytes, *, name: str) -> Iterator[Item]:
+    for lineno, raw in enumerate(data.split(b"\n"), start=1):
+        if lineno == 1 and raw.startswith(BOM.encode("utf-8")):
+            yield _bom_finding(name)
+            raw = raw[3:]
+        if not raw.strip():
+            continue
+        text = _decode(raw, name=name, line_offset=lineno - 1)
+        if isinstance(text, Finding):
+            yield text
+            continue
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            yield Finding(
+                "malformed-jsonl-line",
+                "error",
+                f"not a JSON object ({exc})",
+                file=name,
+                line=lineno,
+                hint="Each line must be one complete JSON object.",
+            )
+            continue
+        if not isinstance(obj, dict):
+            yield Finding(
+                "malformed-jsonl-line",
+                "error",
+                f"a JSON {type(obj).__name__}, not an object",
+                file=name,
+                line=lineno,
+                hint="Each line must be one complete JSON object.",
+            )
+            continue
+        yield _record(obj, name=name, line=lineno, fmt="jsonl")
+
+
+def _decoded_lines(data: bytes, *, name: str, bad: list[Finding]) -> Iterator[str]:
+    """Physical lines (with their ends) decoded one by one; bad ones become findings."""
+    for lineno, raw in enumerate(data.splitlines(keepends=True), start=1):
+        text = _decode(raw, name=name, line_offset=lineno - 1)
+        if isinstance(text, Finding):
+            bad.append(text)
+            yield "\n"  # keeps the reader's line count in step; the record is rejected below
+            continue
+        yield text
+
+
+def _read_csv(data: bytes, *, name: str) -> Iterator[Item]:
+    if data.startswith(BOM.encode("utf-8")):
+        yield _bom_finding(name)
+        data = data[3:]
+    bad: list[Finding] = []
+    reader = csv.reader(_decoded_lines(data, name=name, bad=bad), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        yield Finding("empty-body", "error", "the CSV file is empty", file=name, line=1)
+        return
+    except csv.Error as exc:
+        yield Finding("malformed-csv-row", "error", f"bad header: {exc}", file=name, line=1)
+        return
+    yield from bad
+    bad.clear()
+    columns = [c.strip().lower() for c in header]
+    if "text" not in columns:
+        yield Finding(
+            "missing-column",
+            "error",
+            f"no `text` column (columns: {', '.join(columns) or 'none'})",
+            file=name,
+            line=1,
+            hint="Name the article body column `text` in the header row.",
+        )
+        return
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            yield Finding(
+                "malformed-csv-row",
+                "error",
+                f"unparseable record ({exc})",
+                file=name,
+                line=start,
+                hint="Check the quoting of this record.",
+            )
+            start = reader.line_num + 1
+            continue
+        line, start = start, reader.line_num + 1
+        if bad:
+            yield from bad
+            bad.clear()
+            continue
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(columns):
+            yield Finding(
+                "malformed-csv-row",
+                "error",
+                f"{len(row)} fields where the header has {len(columns)}",
+                file=name,
+                line=line,
+                hint="Quote fields that contain commas or line breaks.",
+            )
+            continue
+        yield _record(dict(zip(columns, row, strict=True)), name=name, line=line, fmt="csv")

@@ -1,0 +1,161 @@
+"""Story clusters: near-duplicate coverage of one event, grouped by MinHash LSH.
+
+Each article becomes a set of shingles over its content words (lower-cased, English stop words
+from scikit-learn dropped, words cut to their first 7 letters so that "drone"/"drones" and
+"sanction"/"sanctions" meet). Two articles are linked when the exact Jaccard similarity of
+those sets reaches `threshold`; a story is a connected component of links (single linkage).
+MinHash LSH (datasketch, bands and rows chosen by datasketch for the threshold) only proposes
+candidate pairs, so the result does not depend on MinHash estimation noise.
+
+Memory stays flat in the number of articles: shingle sets and band keys are spilled to files
+in a scratch folder; what stays in memory is a few bytes per article (numpy arrays).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from array import array
+from pathlib import Path
+
+import numpy as np
+from datasketch import MinHash
+from datasketch.lsh import _optimal_param
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from corpus_tools.config import NearDuplicates
+
+STEM_CHARS = 7
+_WORD = re.compile(r"[^\W\d_]+|\d[\d.,]*\d|\d")
+_STOP = frozenset(ENGLISH_STOP_WORDS)
+
+
+def shingles(text: str, size: int) -> set[str]:
+    """Shingles of `size` consecutive content words (see the module docstring)."""
+    words = [
+        w[:STEM_CHARS]
+        for w in (m.group(0) for m in _WORD.finditer(text.casefold()))
+        if len(w) >= 3 and w not in _STOP
+    ]
+    if size <= 1:
+        return set(words)
+    return {" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))}
+
+
+def _hash32(s: str) -> int:
+    return int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=4).digest(), "little")
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    """Exact Jaccard similarity of two shingle sets (1.0 for two empty sets)."""
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = np.arange(n, dtype=np.int64)
+
+    def find(self, x: int) -> int:
+        p = self.parent
+        root = x
+        while p[root] != root:
+            root = int(p[root])
+        while p[x] != root:
+            p[x], x = root, int(p[x])
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+class StoryIndex:
+    """Accumulates articles (by running index) and links near-duplicates into stories."""
+
+    def __init__(self, settings: NearDuplicates, scratch: Path) -> None:
+        self.settings = settings
+        self.bands, self.rows = _optimal_param(settings.threshold, settings.num_perm, 0.5, 0.5)
+        self.scratch = scratch
+        self._sets = open(scratch / "shingles.bin", "wb")  # noqa: SIM115 (closed in close())
+        self._band_files = [
+            open(scratch / f"band-{b:03d}.bin", "wb")  # noqa: SIM115
+            for b in range(self.bands)
+        ]
+        self._offsets = array("q")
+        self._pos = 0
+        self.n = 0
+        self.candidates = 0
+        self.links = 0
+
+    def add(self, text: str) -> int:
+        """Index one article's text; returns its running index."""
+        hashes = np.unique(
+            np.fromiter(
+                (_hash32(s) for s in shingles(text, self.settings.shingle_size)), dtype=np.uint32
+            )
+        )
+        mh = MinHash(num_perm=self.settings.num_perm, seed=1, hashfunc=int)
+        if len(hashes):
+            mh.update_batch(hashes.tolist())
+        sig = mh.hashvalues.astype(np.uint64)
+        r = self.rows
+        for b, fh in enumerate(self._band_files):
+            band = sig[b * r : (b + 1) * r]
+            key = hashlib.blake2b(band.tobytes(), digest_size=8).digest()
+            # An article without content words gets a key of its own, so it links to nothing.
+            fh.write(key if len(hashes) else (self.n + 1).to_bytes(8, "little"))
+        self._offsets.append(self._pos)
+        data = hashes.tobytes()
+        self._sets.write(data)
+        self._pos += len(data)
+        self.n += 1
+        return self.n - 1
+
+    def close(self) -> None:
+        self._sets.close()
+        for fh in self._band_files:
+            fh.close()
+
+    def _set(self, fd: int, i: int, ends: np.ndarray) -> np.ndarray:
+        start = int(ends[i - 1]) if i else 0
+        return np.frombuffer(os.pread(fd, int(ends[i]) - start, start), dtype=np.uint32)
+
+    def components(self, keep: np.ndarray) -> np.ndarray:
+        """The component root (smallest member index) of each article; `keep` masks dropped ones."""
+        self.close()
+        uf = _UnionFind(self.n)
+        ends = np.empty(self.n, dtype=np.int64)
+        if self.n:
+            ends[:-1] = np.frombuffer(self._offsets, dtype=np.int64)[1:]
+            ends[-1] = self._pos
+        fd = os.open(self.scratch / "shingles.bin", os.O_RDONLY)
+        try:
+            for b in range(self.bands):
+                keys = np.fromfile(self.scratch / f"band-{b:03d}.bin", dtype=np.uint64)
+                idx = np.flatnonzero(keep)
+                keys = keys[idx]
+                order = np.argsort(keys, kind="stable")
+                sk = keys[order]
+                bounds = np.flatnonzero(np.diff(sk)) + 1
+                for group in np.split(idx[order], bounds):
+                    if len(group) < 2:
+                        continue
+                    for x in range(len(group)):
+                        for y in range(x + 1, len(group)):
+                            i, j = int(group[x]), int(group[y])
+                            if uf.find(i) == uf.find(j):
+                                continue
+                            self.candidates += 1
+                            a, c = self._set(fd, i, ends), self._set(fd, j, ends)
+                            inter = len(np.intersect1d(a, c, assume_unique=True))
+                            union = len(a) + len(c) - inter
+                            if union and inter / union >= self.settings.threshold:
+                                uf.union(i, j)
+                                self.links += 1
+        finally:
+            os.close(fd)
+        return np.array([uf.find(i) for i in range(self.n)], dtype=np.int64)
