@@ -1,3 +1,54 @@
-"""CLI for the adjudicate stage (being built)."""
+"""`corpus adjudicate`: gold records with provenance, and a dispute queue for Label Studio."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from corpus_tools.cli._common import ConfigOpt, JsonOpt, app, console, get_config, print_json
+
+
+@app.command("adjudicate")
+def adjudicate_cmd(
+    config: ConfigOpt = None,
+    annotations: Annotated[
+        Path | None,
+        typer.Option("--annotations", help="Pulled annotations (default: annotations/)."),
+    ] = None,
+    decisions: Annotated[
+        Path | None,
+        typer.Option(
+            "--decisions",
+            help="Pulled adjudication project (default: adjudication/ beside annotations/).",
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Turn several annotators' labels into gold records; write open disputes as LS tasks.
+
+    Writes build/gold.jsonl and build/disputes.json (push the latter as the adjudication
+    project, adjudicate in Label Studio, pull it into adjudication/, and run this again).
+
+    Example: corpus adjudicate
+    """
+    from corpus_tools.adjudicate import run
+
+    result = run(config=get_config(config), annotations_path=annotations, decisions_path=decisions)
+    if json_out:
+        print_json(result)
+        return
+    table = Table(title="Adjudication", title_justify="left")
+    table.add_column("layer.decision")
+    table.add_column("items", justify="right")
+    for key, n in result["stats"].items():
+        table.add_row(key, str(n))
+    console.print(table)
+    console.print(
+        f"{result['articles']} gold records → {result['gold_file']}\n"
+        f"{result['open_disputes']} open disputes in {result['dispute_tasks']} tasks → "
+        f"{result['disputes_file']}",
+        highlight=False,
+    )

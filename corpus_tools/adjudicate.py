@@ -1,0 +1,777 @@
+"""`adjudicate`: several annotators' labels become one gold record per article.
+
+Per article, with the latest non-cancelled annotation of each annotator:
+
+1. A Label Studio `ground_truth` annotation decides the whole article (provenance
+   `ground_truth`, decided_by = its annotator).
+2. An annotation by a designated adjudicator (`[adjudication] adjudicators`) decides the
+   whole article (`adjudicated`) -- except under `tie_rule = "adjudicator"`, where the
+   adjudicator's labels only break ties (see below) and the others' majority stands.
+3. Otherwise every item is voted on by the article's annotators. Items are a stance per
+   target, and span *regions*: entity spans (or claims) of all annotators that overlap one
+   another form one region, so competing versions of one mention are decided together.
+   - every annotator gave the same answer: `unanimous`;
+   - more than half of the annotators support it, and at least `min_votes` of them:
+     `majority` (fewer than half: rejected);
+   - otherwise it is a tie, resolved by `tie_rule`: `dispute` (into the dispute queue),
+     `adjudicator` (an adjudicator's own labels for the item, else the queue), `first` (the
+     version of the annotation submitted first, provenance `tie`, rule `first`), `drop`
+     (left out of gold, listed in `dropped`).
+   Span support follows `span_merge`: `majority-exact` (a span counts the annotators who
+   marked exactly it: start, end, label; for claims start, end, check-worthiness and
+   claimant), `majority-overlap` (a region counts the annotators who marked anything in it;
+   the gold version is the most common exact version among them), `union` (every distinct
+   span is kept; provenance `unanimous` when all marked it, else `union`).
+   One annotator only: everything is `single`.
+4. Adjudicator decisions pulled back from the adjudication project (`decisions`) settle the
+   open disputes of their article: their labels in the disputed region (or for the disputed
+   stance target) win, provenance `adjudicated`, decided_by = the adjudicator's pseudonym.
+   A decision without a label in a disputed span region means "no span there".
+
+Gold records are JSON Lines (`write_gold` / `read_gold`), one article per line, sorted by
+article_id, keys sorted:
+
+    {"article_id": "...", "text_sha256": "...", "annotators": ["user-1", "user-2"],
+     "entities": [{"start": 0, "end": 4, "label": "ORG", "text": "NATO",
+                   "decision": {"provenance": "majority", "annotators": ["user-1"],
+                                "decided_by": null, "rule": null}}],
+     "stances": [{"target": "iran", "label": "against", "decision": {...}}],
+     "claims": [{"start": 5, "end": 40, "text": "...", "checkworthy": "check-worthy",
+                 "claimant": "Jens Stoltenberg", "decision": {...}}]}
+
+`decision.annotators` lists who supported the gold version. Region ids are not kept (they
+belong to one annotator's annotation); a claimant is kept as its text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from corpus_tools import store
+from corpus_tools.agreement.core import latest_per_annotator
+from corpus_tools.config import (
+    CHECKWORTHY_NAME,
+    CLAIM_LABEL,
+    CLAIM_NAME,
+    CLAIMANT_TEXT_NAME,
+    ENTITIES_NAME,
+    TEXT_NAME,
+    CorpusConfig,
+)
+from corpus_tools.errors import DataError
+from corpus_tools.exports import iter_annotations
+from corpus_tools.model import (
+    Annotation,
+    Article,
+    Claim,
+    Decision,
+    Dispute,
+    DisputeCandidate,
+    EntitySpan,
+    GoldClaim,
+    GoldEntity,
+    GoldRecord,
+    GoldStance,
+    Layer,
+    StanceJudgement,
+)
+
+GOLD_FILE = "gold.jsonl"
+DISPUTES_FILE = "disputes.json"
+DECISIONS_DIR = "adjudication"
+
+
+@dataclass(slots=True)
+class AdjudicationResult:
+    """Gold records, the disputes still open, and the items a `drop` tie rule left out."""
+
+    gold: list[GoldRecord]
+    disputes: list[Dispute]
+    dropped: list[Dispute] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "articles": len(self.gold),
+            "open_disputes": len(self.disputes),
+            "dropped": len(self.dropped),
+            "stats": dict(sorted(self.stats.items())),
+            "disputes": [dispute_to_dict(d) for d in self.disputes],
+        }
+
+
+def decisions_dir(config: CorpusConfig) -> Path:
+    """Where the adjudication project's pulled tasks live: `adjudication/` beside annotations/."""
+    return config.paths.annotations.parent / DECISIONS_DIR
+
+
+def load_decisions(config: CorpusConfig, path: Path | None = None) -> list[Annotation]:
+    """The adjudicator annotations pulled from the adjudication project (none if no folder)."""
+    folder = decisions_dir(config) if path is None else Path(path)
+    if not folder.exists():
+        return []
+    return list(iter_annotations([folder], config.scheme))
+
+
+# --- items and votes ------------------------------------------------------------------------
+
+Item = EntitySpan | Claim
+
+
+def _key(x: Item) -> tuple[Any, ...]:
+    if isinstance(x, EntitySpan):
+        return (x.start, x.end, x.label)
+    claimant = " ".join(x.claimant.split()) if x.claimant else None
+    return (x.start, x.end, x.checkworthy, claimant)
+
+
+def _clean(x: Item) -> Item:
+    if isinstance(x, EntitySpan):
+        return replace(x, region_id=None)
+    return replace(x, region_id=None, claimant_region_id=None)
+
+
+def _regions(
+    versions: Mapping[str, Sequence[Item]],
+) -> list[tuple[int, int, dict[str, list[Item]]]]:
+    """Group every annotator's spans into regions of mutually overlapping spans."""
+    spans = sorted(
+        ((x.start, x.end, who, x) for who, xs in versions.items() for x in xs),
+        key=lambda t: (t[0], t[1], t[2]),
+    )
+    out: list[tuple[int, int, dict[str, list[Item]]]] = []
+    for s, e, who, x in spans:
+        if out and (s < out[-1][1] or (s == out[-1][0] and e == out[-1][1])):
+            start, end, members = out[-1]
+            members.setdefault(who, []).append(x)
+            out[-1] = (start, max(end, e), members)
+        else:
+            out.append((s, e, {who: [x]}))
+    return out
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What voting decided for one item: accepted versions, or a tie."""
+
+    accepted: list[tuple[Item | StanceJudgement, Decision]]
+    tie: bool = False
+    reason: str = ""
+
+
+class _Adjudicator:
+    def __init__(self, config: CorpusConfig) -> None:
+        adj = config.adjudication
+        self.tie_rule = adj.tie_rule
+        self.span_merge = adj.span_merge
+        self.adjudicators = tuple(adj.adjudicators)
+        self.min_votes = adj.min_votes
+        self.stats: Counter[str] = Counter()
+
+    def _count(self, layer: str, what: str, n: int = 1) -> None:
+        self.stats[f"{layer}.{what}"] += n
+
+    # stance --------------------------------------------------------------------------------
+    def vote_stance(self, target: str, votes: Mapping[str, str], n: int) -> _Outcome:
+        counts = Counter(votes.values())
+        (top, c1), *rest = counts.most_common()
+        if n == 1:
+            return _Outcome([(StanceJudgement(target, top), Decision("single", tuple(votes)))])
+        support = tuple(sorted(w for w, lab in votes.items() if lab == top))
+        if c1 == n:
+            return _Outcome([(StanceJudgement(target, top), Decision("unanimous", support))])
+        if 2 * c1 > n and c1 >= self.min_votes and (not rest or rest[0][1] < c1):
+            return _Outcome([(StanceJudgement(target, top), Decision("majority", support))])
+        tally = ", ".join(f"{lab} {c}" for lab, c in sorted(counts.items()))
+        return _Outcome([], tie=True, reason=f"no majority among {n} annotators ({tally})")
+
+    # spans ---------------------------------------------------------------------------------
+    def vote_region(self, members: Mapping[str, Sequence[Item]], n: int) -> _Outcome:
+        if n == 1:
+            ((who, xs),) = members.items()
+            return _Outcome([(_clean(x), Decision("single", (who,))) for x in xs])
+        if self.span_merge == "majority-overlap":
+            return self._vote_overlap(members, n)
+        support: dict[tuple[Any, ...], list[str]] = defaultdict(list)
+        first: dict[tuple[Any, ...], Item] = {}
+        for who in sorted(members):
+            for x in members[who]:
+                k = _key(x)
+                if who not in support[k]:
+                    support[k].append(who)
+                first.setdefault(k, x)
+        accepted: list[tuple[Item | StanceJudgement, Decision]] = []
+        tie = False
+        for k, whos in sorted(support.items(), key=lambda kv: kv[0]):
+            c = len(whos)
+            if c == n:
+                accepted.append((_clean(first[k]), Decision("unanimous", tuple(whos))))
+            elif self.span_merge == "union":
+                accepted.append((_clean(first[k]), Decision("union", tuple(whos), rule="union")))
+            elif 2 * c > n and c >= self.min_votes:
+                accepted.append((_clean(first[k]), Decision("majority", tuple(whos))))
+            elif 2 * c >= n:
+                tie = True  # exactly half (or a majority short of min_votes)
+        if tie:
+            return _Outcome([], tie=True, reason=f"span versions split among {n} annotators")
+        return _Outcome(accepted)
+
+    def _vote_overlap(self, members: Mapping[str, Sequence[Item]], n: int) -> _Outcome:
+        c = len(members)
+        if 2 * c < n:
+            return _Outcome([])
+        versions = Counter(tuple(sorted(_key(x) for x in xs)) for xs in members.values())
+        (best, vc), *rest = versions.most_common()
+        if 2 * c == n or (rest and rest[0][1] == vc) or c < self.min_votes:
+            return _Outcome(
+                [],
+                tie=True,
+                reason=f"region marked by {c} of {n} annotators, {len(versions)} version(s)",
+            )
+        whos = tuple(
+            sorted(w for w, xs in members.items() if tuple(sorted(_key(x) for x in xs)) == best)
+        )
+        items = sorted(members[whos[0]], key=_key)
+        if c == n and len(versions) == 1:
+            return _Outcome([(_clean(x), Decision("unanimous", whos)) for x in items])
+        return _Outcome([(_clean(x), Decision("majority", whos)) for x in items])
+
+
+def adjudicate(
+    *,
+    config: CorpusConfig,
+    annotations: Sequence[Annotation],
+    articles: Mapping[str, Article] | None = None,
+    decisions: Sequence[Annotation] = (),
+) -> AdjudicationResult:
+    """Gold records for every annotated article, and the disputes left open."""
+    adj = _Adjudicator(config)
+    by_article, _ = latest_per_annotator(annotations)
+    decided, _ = latest_per_annotator(decisions)
+    gold: list[GoldRecord] = []
+    disputes: list[Dispute] = []
+    dropped: list[Dispute] = []
+    targets = [t.id for t in config.scheme.stance_targets]
+    for art, anns in by_article.items():
+        decision = _latest(decided.get(art, {}).values())
+        rec, open_, drop = _article(adj, art, anns, targets, decision)
+        sha = articles[art].text_sha256 if articles and art in articles else None
+        sha = sha or next((a.text_sha256 for a in anns.values() if a.text_sha256), None) or ""
+        gold.append(replace(rec, text_sha256=sha))
+        disputes += open_
+        dropped += drop
+    adj.stats["disputes.open"] = len(disputes)
+    adj.stats["disputes.dropped"] = len(dropped)
+    return AdjudicationResult(gold, disputes, dropped, dict(adj.stats))
+
+
+def _latest(anns: Any) -> Annotation | None:
+    items = sorted(anns, key=lambda a: (a.source.updated_at or "", a.source.annotation_id or -1))
+    return items[-1] if items else None
+
+
+def _article(
+    adj: _Adjudicator,
+    art: str,
+    anns: Mapping[str, Annotation],
+    targets: Sequence[str],
+    decision: Annotation | None,
+) -> tuple[GoldRecord, list[Dispute], list[Dispute]]:
+    everyone = tuple(sorted(anns))
+    gt = _latest(a for a in anns.values() if a.ground_truth)
+    if gt is not None:
+        return _whole(adj, art, gt, "ground_truth", everyone), [], []
+    adjudicator = _latest(a for a in anns.values() if a.annotator in adj.adjudicators)
+    if adjudicator is not None and adj.tie_rule != "adjudicator":
+        return _whole(adj, art, adjudicator, "adjudicated", everyone), [], []
+    voters = {w: a for w, a in anns.items() if w not in adj.adjudicators}
+    if not voters and adjudicator is not None:
+        return _whole(adj, art, adjudicator, "adjudicated", everyone), [], []
+    n = len(voters)
+    order = sorted(
+        voters,
+        key=lambda w: (voters[w].source.updated_at or "", voters[w].source.annotation_id or -1, w),
+    )
+    open_: list[Dispute] = []
+    drop: list[Dispute] = []
+    stances: list[GoldStance] = []
+    for target in targets:
+        votes = {w: s.label for w, a in voters.items() for s in a.stances if s.target == target}
+        if not votes:
+            continue
+        out = adj.vote_stance(target, votes, n)
+        cands = tuple(
+            DisputeCandidate(w, stances=tuple(s for s in voters[w].stances if s.target == target))
+            for w in sorted(voters)
+        )
+        dispute = Dispute(
+            f"{art}/stance/{target}", art, "stance", out.reason, target=target, candidates=cands
+        )
+        for item, dec in _resolve(
+            adj, "stance", out, dispute, order, adjudicator, decision, open_, drop
+        ):
+            assert isinstance(item, StanceJudgement)
+            stances.append(GoldStance(item, dec))
+    ents = _spans(
+        adj,
+        art,
+        "entities",
+        {w: a.entities for w, a in voters.items()},
+        n,
+        order,
+        adjudicator,
+        decision,
+        open_,
+        drop,
+    )
+    claims = _spans(
+        adj,
+        art,
+        "claims",
+        {w: a.claims for w, a in voters.items()},
+        n,
+        order,
+        adjudicator,
+        decision,
+        open_,
+        drop,
+    )
+    rec = GoldRecord(
+        article_id=art,
+        text_sha256="",
+        entities=tuple(GoldEntity(x, d) for x, d in ents if isinstance(x, EntitySpan)),
+        stances=tuple(stances),
+        claims=tuple(GoldClaim(x, d) for x, d in claims if isinstance(x, Claim)),
+        annotators=everyone,
+    )
+    return rec, open_, drop
+
+
+def _spans(
+    adj: _Adjudicator,
+    art: str,
+    layer: Layer,
+    versions: Mapping[str, Sequence[Item]],
+    n: int,
+    order: Sequence[str],
+    adjudicator: Annotation | None,
+    decision: Annotation | None,
+    open_: list[Dispute],
+    drop: list[Dispute],
+) -> list[tuple[Item | StanceJudgement, Decision]]:
+    out: list[tuple[Item | StanceJudgement, Decision]] = []
+    for start, end, members in _regions(versions):
+        result = adj.vote_region(members, n)
+        cands = tuple(
+            DisputeCandidate(w, **{layer: tuple(members.get(w, ()))})  # type: ignore[arg-type]
+            for w in sorted(versions)
+        )
+        dispute = Dispute(
+            f"{art}/{layer}/{start}-{end}",
+            art,
+            layer,
+            result.reason,
+            start=start,
+            end=end,
+            candidates=cands,
+        )
+        out += _resolve(adj, layer, result, dispute, order, adjudicator, decision, open_, drop)
+    out.sort(key=lambda t: (getattr(t[0], "start", 0), getattr(t[0], "end", 0)))
+    return out
+
+
+def _pick(layer: str, dispute: Dispute, ann: Annotation) -> list[Item | StanceJudgement]:
+    """An annotation's labels for the disputed item: the target's stance, or the region's spans."""
+    if layer == "stance":
+        return [s for s in ann.stances if s.target == dispute.target]
+    assert dispute.start is not None and dispute.end is not None
+    xs: Sequence[Item] = ann.entities if layer == "entities" else ann.claims
+    return [
+        _clean(x)
+        for x in xs
+        if (x.start < dispute.end and x.end > dispute.start)
+        or (x.start == dispute.start and x.end == dispute.end)
+    ]
+
+
+def _resolve(
+    adj: _Adjudicator,
+    layer: str,
+    out: _Outcome,
+    dispute: Dispute,
+    order: Sequence[str],
+    adjudicator: Annotation | None,
+    decision: Annotation | None,
+    open_: list[Dispute],
+    drop: list[Dispute],
+) -> list[tuple[Item | StanceJudgement, Decision]]:
+    if not out.tie:
+        for _, dec in out.accepted:
+            adj._count(layer, dec.provenance)
+        return out.accepted
+    if decision is not None:
+        picked = _pick(layer, dispute, decision)
+        if layer != "stance" or picked:
+            adj._count(layer, "adjudicated")
+            dec = Decision("adjudicated", decided_by=decision.annotator)
+            return [(x, dec) for x in picked]
+    if adj.tie_rule == "adjudicator" and adjudicator is not None:
+        picked = _pick(layer, dispute, adjudicator)
+        if layer != "stance" or picked:
+            adj._count(layer, "adjudicated")
+            dec = Decision("adjudicated", decided_by=adjudicator.annotator, rule="adjudicator")
+            return [(x, dec) for x in picked]
+    if adj.tie_rule == "first":
+        who = order[0]
+        cand = next(c for c in dispute.candidates if c.annotator == who)
+        items: list[Item | StanceJudgement] = (
+            list(cand.stances)
+            if layer == "stance"
+            else [_clean(x) for x in (cand.entities if layer == "entities" else cand.claims)]
+        )
+        adj._count(layer, "tie")
+        return [(x, Decision("tie", (who,), rule="first")) for x in items]
+    if adj.tie_rule == "drop":
+        adj._count(layer, "dropped")
+        drop.append(dispute)
+        return []
+    adj._count(layer, "disputed")
+    open_.append(dispute)
+    return []
+
+
+def _whole(
+    adj: _Adjudicator, art: str, ann: Annotation, prov: str, everyone: tuple[str, ...]
+) -> GoldRecord:
+    dec = Decision(prov, (ann.annotator,), decided_by=ann.annotator)  # type: ignore[arg-type]
+    adj._count("articles", prov)
+    return GoldRecord(
+        article_id=art,
+        text_sha256="",
+        entities=tuple(GoldEntity(_clean(e), dec) for e in ann.entities),  # type: ignore[arg-type]
+        stances=tuple(GoldStance(s, dec) for s in ann.stances),
+        claims=tuple(GoldClaim(_clean(c), dec) for c in ann.claims),  # type: ignore[arg-type]
+        annotators=everyone,
+    )
+
+
+# --- gold records as JSON Lines ---------------------------------------------------------------
+
+
+def _decision_dict(d: Decision) -> dict[str, Any]:
+    return {
+        "provenance": d.provenance,
+        "annotators": list(d.annotators),
+        "decided_by": d.decided_by,
+        "rule": d.rule,
+    }
+
+
+def gold_to_dict(rec: GoldRecord) -> dict[str, Any]:
+    """A GoldRecord as the documented JSON object."""
+    return {
+        "article_id": rec.article_id,
+        "text_sha256": rec.text_sha256,
+        "annotators": list(rec.annotators),
+        "entities": [
+            {
+                "start": g.span.start,
+                "end": g.span.end,
+                "label": g.span.label,
+                "text": g.span.text,
+                "decision": _decision_dict(g.decision),
+            }
+            for g in rec.entities
+        ],
+        "stances": [
+            {
+                "target": g.stance.target,
+                "label": g.stance.label,
+                "decision": _decision_dict(g.decision),
+            }
+            for g in rec.stances
+        ],
+        "claims": [
+            {
+                "start": g.claim.start,
+                "end": g.claim.end,
+                "text": g.claim.text,
+                "checkworthy": g.claim.checkworthy,
+                "claimant": g.claim.claimant,
+                "decision": _decision_dict(g.decision),
+            }
+            for g in rec.claims
+        ],
+    }
+
+
+def _decision(d: dict[str, Any]) -> Decision:
+    return Decision(
+        d["provenance"], tuple(d.get("annotators") or ()), d.get("decided_by"), d.get("rule")
+    )
+
+
+def gold_from_dict(d: dict[str, Any]) -> GoldRecord:
+    """The inverse of `gold_to_dict`."""
+    return GoldRecord(
+        article_id=d["article_id"],
+        text_sha256=d["text_sha256"],
+        annotators=tuple(d.get("annotators") or ()),
+        entities=tuple(
+            GoldEntity(
+                EntitySpan(e["start"], e["end"], e["label"], e["text"]), _decision(e["decision"])
+            )
+            for e in d.get("entities") or ()
+        ),
+        stances=tuple(
+            GoldStance(StanceJudgement(s["target"], s["label"]), _decision(s["decision"]))
+            for s in d.get("stances") or ()
+        ),
+        claims=tuple(
+            GoldClaim(
+                Claim(c["start"], c["end"], c["text"], c.get("checkworthy"), c.get("claimant")),
+                _decision(c["decision"]),
+            )
+            for c in d.get("claims") or ()
+        ),
+    )
+
+
+def write_gold(path: Path, records: Sequence[GoldRecord]) -> None:
+    """Write gold records as deterministic JSON Lines (sorted by article_id), atomically."""
+    lines = [
+        orjson.dumps(gold_to_dict(r), option=orjson.OPT_SORT_KEYS)
+        for r in sorted(records, key=lambda r: r.article_id)
+    ]
+    store.atomic_write_bytes(Path(path), b"".join(line + b"\n" for line in lines))
+
+
+def read_gold(path: Path) -> list[GoldRecord]:
+    """Read gold records written by `write_gold`; DataError names the line that is wrong."""
+    path = Path(path)
+    out = []
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(
+            f"{path}: cannot read ({exc.strerror})",
+            path=str(path),
+            hint="Run `corpus adjudicate` first.",
+        ) from None
+    for lineno, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(gold_from_dict(orjson.loads(line)))
+        except (orjson.JSONDecodeError, KeyError, TypeError, IndexError) as exc:
+            raise DataError(
+                f"{path}:{lineno}: not a gold record ({exc.__class__.__name__}: {exc})",
+                path=str(path),
+                hint="Regenerate it with `corpus adjudicate`.",
+            ) from None
+    return out
+
+
+# --- the dispute queue as Label Studio tasks --------------------------------------------------
+
+
+def dispute_to_dict(d: Dispute) -> dict[str, Any]:
+    return {
+        "dispute_id": d.dispute_id,
+        "article_id": d.article_id,
+        "layer": d.layer,
+        "reason": d.reason,
+        "target": d.target,
+        "start": d.start,
+        "end": d.end,
+        "candidates": {
+            c.annotator: (
+                [s.label for s in c.stances]
+                if d.layer == "stance"
+                else [[x.start, x.end, x.label] for x in c.entities]
+                if d.layer == "entities"
+                else [[x.start, x.end, x.checkworthy, x.claimant] for x in c.claims]
+            )
+            for c in d.candidates
+        },
+    }
+
+
+def annotation_result(ann: Annotation, config: CorpusConfig) -> list[dict[str, Any]]:
+    """An Annotation back as Label Studio result regions (the shape `exports` parses)."""
+    out: list[dict[str, Any]] = []
+    ent_ids: dict[tuple[int, int, str], str] = {}
+    for i, e in enumerate(ann.entities):
+        rid = f"e{i}"
+        ent_ids.setdefault((e.start, e.end, e.text), rid)
+        out.append(
+            {
+                "id": rid,
+                "from_name": ENTITIES_NAME,
+                "to_name": TEXT_NAME,
+                "type": "labels",
+                "origin": "prediction",
+                "value": {"start": e.start, "end": e.end, "text": e.text, "labels": [e.label]},
+            }
+        )
+    for i, c in enumerate(ann.claims):
+        rid = f"c{i}"
+        where = {"start": c.start, "end": c.end, "text": c.text}
+        out.append(
+            {
+                "id": rid,
+                "from_name": CLAIM_NAME,
+                "to_name": TEXT_NAME,
+                "type": "labels",
+                "origin": "prediction",
+                "value": {**where, "labels": [CLAIM_LABEL]},
+            }
+        )
+        if c.checkworthy:
+            out.append(
+                {
+                    "id": rid,
+                    "from_name": CHECKWORTHY_NAME,
+                    "to_name": TEXT_NAME,
+                    "type": "choices",
+                    "origin": "prediction",
+                    "value": {**where, "choices": [c.checkworthy]},
+                }
+            )
+        ent = next((k for k in ent_ids if c.claimant_region_id and k[2] == c.claimant), None)
+        if ent is not None:
+            out.append(
+                {
+                    "type": "relation",
+                    "from_id": ent_ids[ent],
+                    "to_id": rid,
+                    "direction": "right",
+                    "labels": [config.scheme.claimant_relation],
+                }
+            )
+        elif c.claimant:
+            out.append(
+                {
+                    "id": rid,
+                    "from_name": CLAIMANT_TEXT_NAME,
+                    "to_name": TEXT_NAME,
+                    "type": "textarea",
+                    "origin": "prediction",
+                    "value": {**where, "text": [c.claimant]},
+                }
+            )
+    for s in ann.stances:
+        out.append(
+            {
+                "from_name": config.scheme.stance_control(s.target),
+                "to_name": TEXT_NAME,
+                "type": "choices",
+                "origin": "prediction",
+                "value": {"choices": [s.label]},
+            }
+        )
+    return out
+
+
+def dispute_tasks(
+    *,
+    config: CorpusConfig,
+    disputes: Sequence[Dispute],
+    annotations: Sequence[Annotation],
+    articles: Mapping[str, Article],
+) -> list[dict[str, Any]]:
+    """One Label Studio task per article with open disputes, for the adjudication project.
+
+    `data` has the normal task keys plus `dispute_ids` and a readable `disputes` summary;
+    `predictions` carry each annotator's full version of the article (model_version = the
+    annotator's pseudonym), so the adjudicator picks or edits one and submits the decision.
+    """
+    from corpus_tools.tasks import task_data
+
+    by_article, _ = latest_per_annotator(annotations)
+    grouped: dict[str, list[Dispute]] = defaultdict(list)
+    for d in disputes:
+        grouped[d.article_id].append(d)
+    tasks = []
+    for art in sorted(grouped):
+        article = articles.get(art)
+        if article is None:
+            raise DataError(
+                f"article {art!r} has open disputes but is not in the articles table",
+                hint="Run `corpus ingest` so build/articles.parquet holds every annotated article.",
+            )
+        ds = grouped[art]
+        data = task_data(article)
+        data["dispute_ids"] = [d.dispute_id for d in ds]
+        data["disputes"] = "; ".join(_describe(d, article.text) for d in ds)
+        preds = [
+            {"model_version": who, "score": None, "result": annotation_result(ann, config)}
+            for who, ann in sorted(by_article.get(art, {}).items())
+        ]
+        tasks.append({"data": data, "predictions": preds})
+    return tasks
+
+
+def _describe(d: Dispute, text: str) -> str:
+    if d.layer == "stance":
+        return f"stance on {d.target}"
+    assert d.start is not None and d.end is not None
+    snippet = " ".join(text[d.start : d.end].split())
+    if len(snippet) > 40:
+        snippet = snippet[:37] + "..."
+    return f"{d.layer} at {d.start}-{d.end} ({snippet!r})"
+
+
+def write_disputes(path: Path, tasks: Sequence[dict[str, Any]]) -> None:
+    """The dispute queue as Label Studio import JSON (a task array), atomically."""
+    store.atomic_write_bytes(Path(path), store.dump_json(list(tasks)))
+
+
+def run(
+    *,
+    config: CorpusConfig,
+    annotations_path: Path | None = None,
+    decisions_path: Path | None = None,
+) -> dict[str, Any]:
+    """`corpus adjudicate`: read annotations, decisions and articles; write gold and disputes.
+
+    Returns the summary printed by the CLI (and its `--json`).
+    """
+    anns_dir = config.paths.annotations if annotations_path is None else Path(annotations_path)
+    annotations = list(iter_annotations([anns_dir], config.scheme))
+    decisions = load_decisions(config, decisions_path)
+    articles = store.load_articles(config.paths.articles_parquet)
+    result = adjudicate(
+        config=config, annotations=annotations, articles=articles, decisions=decisions
+    )
+    gold_path = config.paths.build / GOLD_FILE
+    disputes_path = config.paths.build / DISPUTES_FILE
+    tasks = dispute_tasks(
+        config=config, disputes=result.disputes, annotations=annotations, articles=articles
+    )
+    write_gold(gold_path, result.gold)
+    write_disputes(disputes_path, tasks)
+    return {
+        **result.to_dict(),
+        "decisions": len(decisions),
+        "gold_file": str(gold_path),
+        "disputes_file": str(disputes_path),
+        "dispute_tasks": len(tasks),
+    }
+
+
+__all__ = [
+    "AdjudicationResult",
+    "adjudicate",
+    "dispute_tasks",
+    "load_decisions",
+    "read_gold",
+    "run",
+    "write_gold",
+]

@@ -1,0 +1,748 @@
+"""`agree`: how far annotators agree, per layer, per label, per annotator pair.
+
+Input is validated `Annotation` records (cancelled ones are ignored; when one annotator has
+several annotations of an article, the latest by `updated_at`, then annotation id, counts).
+
+- stance: nominal Krippendorff's α, Fleiss' κ, percent agreement (mean pairwise agreement per
+  item), Gwet's AC1, Cohen's κ per annotator pair; per target and overall (all (article,
+  target) items pooled). A layer is flagged `skewed` when one label holds ≥ 75% of the
+  ratings: κ and α are then depressed by their chance term and AC1 is the figure to read.
+- entities: pairwise span F1 (exact; overlap = same label and shared characters, one-to-one),
+  per label and overall, micro-averaged over all annotator pairs on shared articles; and a
+  chance-corrected figure at token level: nominal α over tokens, each token labelled with the
+  entity label covering it or `O` (needs the article texts).
+- claims: span F1 (exact / overlap), Cohen's κ on check-worthiness over overlap-matched claim
+  pairs, and claimant agreement (share of matched pairs with the same claimant, compared
+  case- and space-insensitively, among pairs where at least one names a claimant).
+- per annotator: articles done, agreement with the others, labels used, outlier flag.
+- confusion matrices per layer, as symmetric coincidence counts over annotator pairs.
+
+Every interval is a 95% percentile bootstrap over articles (`bootstrap` resamples, `seed`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from corpus_tools.agreement import spans as sp
+from corpus_tools.agreement import stats as st
+from corpus_tools.agreement.stats import Estimate
+from corpus_tools.config import CorpusConfig
+from corpus_tools.model import Annotation, Article
+
+SKEW_SHARE = 0.75
+OUTSIDE = "O"
+NONE = "(none)"
+ALL = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class PairFigure:
+    """A figure for one pair of annotators on the items both did."""
+
+    a: str
+    b: str
+    items: int
+    value: Estimate
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"a": self.a, "b": self.b, "items": self.items, **self.value.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class StanceFigures:
+    """Agreement on stance for one target (or `*`: all targets pooled)."""
+
+    target: str
+    items: int
+    ratings: int
+    alpha: Estimate
+    fleiss_kappa: Estimate
+    percent: Estimate
+    ac1: Estimate
+    pairs: tuple[PairFigure, ...]
+    skewed: bool
+    top_label_share: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "items": self.items,
+            "ratings": self.ratings,
+            "alpha": self.alpha.to_dict(),
+            "fleiss_kappa": self.fleiss_kappa.to_dict(),
+            "percent": self.percent.to_dict(),
+            "ac1": self.ac1.to_dict(),
+            "cohen_kappa_pairs": [p.to_dict() for p in self.pairs],
+            "skewed": self.skewed,
+            "top_label_share": st._r(self.top_label_share),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SpanFigures:
+    """Pairwise span F1 for one label (or `*`: all labels)."""
+
+    label: str
+    spans: int
+    exact_f1: Estimate
+    overlap_f1: Estimate
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "spans": self.spans,
+            "exact_f1": self.exact_f1.to_dict(),
+            "overlap_f1": self.overlap_f1.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EntityAgreement:
+    """Entity layer: span F1 overall, per label and per pair; token-level α."""
+
+    overall: SpanFigures
+    labels: tuple[SpanFigures, ...]
+    pairs: tuple[PairFigure, ...]
+    token_alpha: Estimate
+    tokens: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "overall": self.overall.to_dict(),
+            "labels": [x.to_dict() for x in self.labels],
+            "f1_pairs": [p.to_dict() for p in self.pairs],
+            "token_alpha": self.token_alpha.to_dict(),
+            "tokens": self.tokens,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAgreement:
+    """Claim layer: span F1, κ on check-worthiness of matched claims, claimant agreement."""
+
+    overall: SpanFigures
+    matched: int
+    checkworthy_kappa: Estimate
+    claimant_agreement: Estimate
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "overall": self.overall.to_dict(),
+            "matched": self.matched,
+            "checkworthy_kappa": self.checkworthy_kappa.to_dict(),
+            "claimant_agreement": self.claimant_agreement.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotatorFigures:
+    """One annotator: what they did and how far they agree with the others."""
+
+    annotator: str
+    articles: int
+    stance_agreement: float | None
+    entity_f1: float | None
+    claim_f1: float | None
+    entity_labels: dict[str, int]
+    stance_labels: dict[str, int]
+    outlier: bool
+    outlier_reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "annotator": self.annotator,
+            "articles": self.articles,
+            "stance_agreement": st._r(self.stance_agreement),
+            "entity_f1": st._r(self.entity_f1),
+            "claim_f1": st._r(self.claim_f1),
+            "entity_labels": dict(sorted(self.entity_labels.items())),
+            "stance_labels": dict(sorted(self.stance_labels.items())),
+            "outlier": self.outlier,
+            "outlier_reasons": list(self.outlier_reasons),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Confusion:
+    """Symmetric coincidence counts of two annotators' labels on the same item."""
+
+    layer: str
+    labels: tuple[str, ...]
+    matrix: tuple[tuple[int, ...], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"layer": self.layer, "labels": list(self.labels), "matrix": self.matrix}
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementReport:
+    """Everything `corpus agree` measured; `to_dict()` is the `--json` output."""
+
+    annotations: int
+    articles: int
+    multi_annotated: int
+    annotators: tuple[str, ...]
+    stance: tuple[StanceFigures, ...]
+    entities: EntityAgreement
+    claims: ClaimAgreement
+    per_annotator: tuple[AnnotatorFigures, ...]
+    confusion: tuple[Confusion, ...]
+    bootstrap: int
+    seed: int
+    notes: tuple[str, ...] = field(default=())
+
+    def stance_overall(self) -> StanceFigures:
+        return next(s for s in self.stance if s.target == ALL)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "annotations": self.annotations,
+            "articles": self.articles,
+            "multi_annotated_articles": self.multi_annotated,
+            "annotators": list(self.annotators),
+            "stance": [s.to_dict() for s in self.stance],
+            "entities": self.entities.to_dict(),
+            "claims": self.claims.to_dict(),
+            "per_annotator": [a.to_dict() for a in self.per_annotator],
+            "confusion": [c.to_dict() for c in self.confusion],
+            "bootstrap": {"resamples": self.bootstrap, "seed": self.seed, "confidence": 0.95},
+            "notes": list(self.notes),
+        }
+
+
+# --- selection ------------------------------------------------------------------------------
+
+
+def latest_per_annotator(
+    annotations: Sequence[Annotation],
+) -> tuple[dict[str, dict[str, Annotation]], int]:
+    """{article_id: {annotator: annotation}} keeping the latest; and how many were dropped."""
+    by_article: dict[str, dict[str, Annotation]] = defaultdict(dict)
+    dropped = 0
+    for ann in annotations:
+        if ann.was_cancelled:
+            continue
+        cur = by_article[ann.article_id].get(ann.annotator)
+        if cur is None:
+            by_article[ann.article_id][ann.annotator] = ann
+            continue
+        dropped += 1
+        if _order_key(ann) > _order_key(cur):
+            by_article[ann.article_id][ann.annotator] = ann
+    return {k: by_article[k] for k in sorted(by_article)}, dropped
+
+
+def _order_key(a: Annotation) -> tuple[str, int]:
+    return (a.source.updated_at or "", a.source.annotation_id or -1)
+
+
+# --- the measurement ------------------------------------------------------------------------
+
+
+def agree(
+    *,
+    config: CorpusConfig,
+    annotations: Sequence[Annotation],
+    articles: Mapping[str, Article] | None = None,
+    bootstrap: int = 1000,
+    seed: int = 0,
+) -> AgreementReport:
+    """Measure inter-annotator agreement on every layer of the scheme."""
+    scheme = config.scheme
+    by_article, dropped = latest_per_annotator(annotations)
+    annotators = tuple(sorted({a for anns in by_article.values() for a in anns}))
+    art_ids = list(by_article)
+    art_index = {a: i for i, a in enumerate(art_ids)}
+    coder_index = {a: i for i, a in enumerate(annotators)}
+    notes: list[str] = []
+    if dropped:
+        notes.append(f"{dropped} older duplicate annotation(s) by the same annotator ignored")
+    multi = sum(1 for anns in by_article.values() if len(anns) >= 2)
+    if multi == 0:
+        notes.append("no article has two or more annotators: agreement cannot be measured")
+
+    stance = _stance(
+        scheme.stance_labels,
+        [t.id for t in scheme.stance_targets],
+        by_article,
+        art_index,
+        coder_index,
+        annotators,
+        bootstrap,
+        seed,
+    )
+    entities, ent_pair_sums = _entities(
+        scheme.entity_labels, by_article, art_index, articles, bootstrap, seed, notes
+    )
+    claims, claim_pair_sums, cw_conf = _claims(
+        scheme.checkworthy, by_article, art_index, bootstrap, seed
+    )
+    per_annotator = _per_annotator(by_article, annotators, ent_pair_sums, claim_pair_sums)
+    confusion = (
+        _stance_confusion(scheme.stance_labels, by_article),
+        _entity_confusion(scheme.entity_labels, by_article),
+        cw_conf,
+    )
+    return AgreementReport(
+        annotations=sum(len(v) for v in by_article.values()),
+        articles=len(by_article),
+        multi_annotated=multi,
+        annotators=annotators,
+        stance=stance,
+        entities=entities,
+        claims=claims,
+        per_annotator=per_annotator,
+        confusion=confusion,
+        bootstrap=bootstrap,
+        seed=seed,
+        notes=tuple(notes),
+    )
+
+
+def _stance(
+    labels: Sequence[str],
+    targets: Sequence[str],
+    by_article: Mapping[str, Mapping[str, Annotation]],
+    art_index: Mapping[str, int],
+    coder_index: Mapping[str, int],
+    annotators: Sequence[str],
+    bootstrap: int,
+    seed: int,
+) -> tuple[StanceFigures, ...]:
+    q = len(labels)
+    label_code = {lab: i for i, lab in enumerate(labels)}
+    n_art, n_cod = len(art_index), len(coder_index)
+    codes = np.full((len(targets), n_art, n_cod), -1, dtype=np.int64)
+    t_index = {t: i for i, t in enumerate(targets)}
+    for art, anns in by_article.items():
+        for coder, ann in anns.items():
+            for s in ann.stances:
+                if s.target in t_index and s.label in label_code:
+                    codes[t_index[s.target], art_index[art], coder_index[coder]] = label_code[
+                        s.label
+                    ]
+    out = [
+        _stance_figures(
+            ALL,
+            codes.reshape(-1, n_cod),
+            np.tile(np.arange(n_art), len(targets)),
+            q,
+            annotators,
+            bootstrap,
+            seed,
+        )
+    ]
+    for t, i in t_index.items():
+        out.append(
+            _stance_figures(t, codes[i], np.arange(n_art), q, annotators, bootstrap, seed + 1 + i)
+        )
+    return tuple(out)
+
+
+def _stance_figures(
+    target: str,
+    codes: st.IntArray,
+    clusters: st.IntArray,
+    q: int,
+    annotators: Sequence[str],
+    bootstrap: int,
+    seed: int,
+) -> StanceFigures:
+    rated = (codes >= 0).sum(axis=1)
+    keep = rated >= 1
+    codes, clusters, rated = codes[keep], clusters[keep], rated[keep]
+    counts = st.counts_from_codes(codes, q)
+    pairable = rated >= 2
+    n_items = int(pairable.sum())
+    totals = counts.sum(axis=0)
+    share = float(totals.max() / totals.sum()) if totals.sum() else None
+
+    def est(stats: st.FloatArray, fn: Any, s: int) -> Estimate:
+        return st.estimate(stats, clusters, fn, bootstrap=bootstrap, seed=s, n=n_items)
+
+    alpha = est(st.alpha_stats(counts), st.alpha_from_sums, seed)
+    fleiss_s = st.fleiss_stats(counts)
+    fleiss = est(fleiss_s, st.fleiss_from_sums, seed)
+    percent = est(fleiss_s, st.percent_from_sums, seed)
+    ac1 = est(st.ac1_stats(counts), lambda s: st.ac1_from_sums(s, q), seed)
+    pairs: list[PairFigure] = []
+    for i, j in itertools.combinations(range(len(annotators)), 2):
+        both = (codes[:, i] >= 0) & (codes[:, j] >= 0)
+        if not both.any():
+            continue
+        a, b = codes[both, i], codes[both, j]
+        kappa = st.estimate(
+            st.cohen_stats(a, b, q),
+            clusters[both],
+            lambda s: st.cohen_from_sums(s, q),
+            bootstrap=bootstrap,
+            seed=seed,
+            n=int(both.sum()),
+        )
+        pairs.append(PairFigure(annotators[i], annotators[j], int(both.sum()), kappa))
+    return StanceFigures(
+        target=target,
+        items=n_items,
+        ratings=int(rated.sum()),
+        alpha=alpha,
+        fleiss_kappa=fleiss,
+        percent=percent,
+        ac1=ac1,
+        pairs=tuple(pairs),
+        skewed=share is not None and share >= SKEW_SHARE,
+        top_label_share=share,
+    )
+
+
+PairSums = dict[tuple[str, str], list[float]]  # (a, b) -> [matched, |A| + |B|]
+
+
+def _entities(
+    labels: Sequence[str],
+    by_article: Mapping[str, Mapping[str, Annotation]],
+    art_index: Mapping[str, int],
+    articles: Mapping[str, Article] | None,
+    bootstrap: int,
+    seed: int,
+    notes: list[str],
+) -> tuple[EntityAgreement, PairSums]:
+    label_ids = {lab: i for i, lab in enumerate(labels)}
+    nl = len(labels)
+    # rows per (pair, article): [exact, overlap, |A|+|B|] overall then per label
+    rows: list[list[float]] = []
+    clusters: list[int] = []
+    pair_rows: dict[tuple[str, str], list[tuple[int, float, float]]] = defaultdict(list)
+    spans_total = Counter[str]()
+    for art, anns in by_article.items():
+        coders = sorted(anns)
+        spans = {c: [(e.start, e.end, e.label) for e in anns[c].entities] for c in coders}
+        for c in coders:
+            spans_total.update(lab for _, _, lab in spans[c])
+        for ca, cb in itertools.combinations(coders, 2):
+            a, b = spans[ca], spans[cb]
+            exact = sp.exact_matches(a, b)
+            over = sp.overlap_match(a, b)
+            row = [0.0] * (3 * (nl + 1))
+            row[0], row[1], row[2] = exact, len(over), len(a) + len(b)
+            for s in (*a, *b):
+                if s[2] in label_ids:
+                    row[3 * (label_ids[s[2]] + 1) + 2] += 1
+            for k, n in (Counter(a) & Counter(b)).items():
+                if k[2] in label_ids:
+                    row[3 * (label_ids[k[2]] + 1)] += n
+            for i, _ in over:
+                if a[i][2] in label_ids:
+                    row[3 * (label_ids[a[i][2]] + 1) + 1] += 1
+            rows.append(row)
+            clusters.append(art_index[art])
+            pair_rows[(ca, cb)].append((art_index[art], float(exact), float(len(a) + len(b))))
+    stats = np.asarray(rows, dtype=np.float64).reshape(-1, 3 * (nl + 1))
+    cl = np.asarray(clusters, dtype=np.int64)
+
+    def figures(label: str, k: int, s: int) -> SpanFigures:
+        base = 3 * k
+        ex = st.estimate(
+            stats[:, [base, base + 2]], cl, st.f1_from_sums, bootstrap=bootstrap, seed=s
+        )
+        ov = st.estimate(
+            stats[:, [base + 1, base + 2]], cl, st.f1_from_sums, bootstrap=bootstrap, seed=s
+        )
+        n = spans_total[label] if label != ALL else sum(spans_total.values())
+        return SpanFigures(label, n, ex, ov)
+
+    overall = figures(ALL, 0, seed)
+    per_label = tuple(figures(lab, i + 1, seed + 1 + i) for i, lab in enumerate(labels))
+    pairs: list[PairFigure] = []
+    pair_sums: PairSums = {}
+    for (ca, cb), prow in sorted(pair_rows.items()):
+        arr = np.asarray(prow, dtype=np.float64)
+        e = st.estimate(
+            arr[:, 1:], arr[:, 0].astype(np.int64), st.f1_from_sums, bootstrap=bootstrap, seed=seed
+        )
+        pairs.append(PairFigure(ca, cb, len(prow), e))
+        pair_sums[(ca, cb)] = [float(arr[:, 1].sum()), float(arr[:, 2].sum())]
+    token_alpha, n_tokens = _token_alpha(
+        label_ids, by_article, art_index, articles, bootstrap, seed, notes
+    )
+    return (
+        EntityAgreement(overall, per_label, tuple(pairs), token_alpha, n_tokens),
+        pair_sums,
+    )
+
+
+def _token_alpha(
+    label_ids: Mapping[str, int],
+    by_article: Mapping[str, Mapping[str, Annotation]],
+    art_index: Mapping[str, int],
+    articles: Mapping[str, Article] | None,
+    bootstrap: int,
+    seed: int,
+    notes: list[str],
+) -> tuple[Estimate, int]:
+    if articles is None:
+        notes.append("token-level entity α not computed: no article texts given")
+        return Estimate(None), 0
+    q = len(label_ids) + 1
+    rows: list[st.FloatArray] = []
+    clusters: list[int] = []
+    n_tokens = 0
+    missing = 0
+    for art, anns in by_article.items():
+        if len(anns) < 2:
+            continue
+        article = articles.get(art)
+        if article is None:
+            missing += 1
+            continue
+        starts, ends = sp.tokenize(article.text)
+        if len(starts) == 0:
+            continue
+        cols = []
+        for coder in sorted(anns):
+            ents = sorted(anns[coder].entities, key=lambda e: (e.start, e.end))
+            cols.append(
+                sp.token_codes(
+                    starts,
+                    ends,
+                    [
+                        (e.start, e.end, label_ids[e.label] + 1)
+                        for e in ents
+                        if e.label in label_ids
+                    ],
+                )
+            )
+        counts = st.counts_from_codes(np.column_stack(cols), q)
+        rows.append(st.alpha_stats(counts).sum(axis=0))
+        clusters.append(art_index[art])
+        n_tokens += len(starts)
+    if missing:
+        notes.append(f"token-level entity α: {missing} article(s) not in the articles table")
+    if not rows:
+        return Estimate(None), 0
+    est = st.estimate(
+        np.vstack(rows),
+        np.asarray(clusters, dtype=np.int64),
+        st.alpha_from_sums,
+        bootstrap=bootstrap,
+        seed=seed,
+        n=n_tokens,
+    )
+    return est, n_tokens
+
+
+def _norm_claimant(c: str | None) -> str | None:
+    return " ".join(c.casefold().split()) if c else None
+
+
+def _claims(
+    checkworthy: Sequence[str],
+    by_article: Mapping[str, Mapping[str, Annotation]],
+    art_index: Mapping[str, int],
+    bootstrap: int,
+    seed: int,
+) -> tuple[ClaimAgreement, PairSums, Confusion]:
+    q = len(checkworthy)
+    cw_code = {c: i for i, c in enumerate(checkworthy)}
+    rows: list[list[float]] = []
+    clusters: list[int] = []
+    cw_a: list[int] = []
+    cw_b: list[int] = []
+    cw_cl: list[int] = []
+    cl_rows: list[float] = []
+    cl_cl: list[int] = []
+    pair_sums: PairSums = defaultdict(lambda: [0.0, 0.0])
+    conf = np.zeros((q + 1, q + 1), dtype=np.int64)  # last row/col: matched but unlabelled
+    n_spans = 0
+    matched = 0
+    for art, anns in by_article.items():
+        coders = sorted(anns)
+        n_spans += sum(len(anns[c].claims) for c in coders)
+        for ca, cb in itertools.combinations(coders, 2):
+            a, b = anns[ca].claims, anns[cb].claims
+            sa = [(c.start, c.end, "") for c in a]
+            sb = [(c.start, c.end, "") for c in b]
+            over = sp.overlap_match(sa, sb)
+            rows.append([sp.exact_matches(sa, sb), len(over), len(a) + len(b)])
+            clusters.append(art_index[art])
+            ps = pair_sums[(ca, cb)]
+            ps[0] += len(over)
+            ps[1] += len(a) + len(b)
+            matched += len(over)
+            for i, j in over:
+                x = cw_code.get(a[i].checkworthy or "", q)
+                y = cw_code.get(b[j].checkworthy or "", q)
+                conf[x, y] += 1
+                conf[y, x] += 1
+                if x < q and y < q:
+                    cw_a.append(x)
+                    cw_b.append(y)
+                    cw_cl.append(art_index[art])
+                ka, kb = _norm_claimant(a[i].claimant), _norm_claimant(b[j].claimant)
+                if ka or kb:
+                    cl_rows.append(float(ka == kb))
+                    cl_cl.append(art_index[art])
+    stats = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
+    cl = np.asarray(clusters, dtype=np.int64)
+    overall = SpanFigures(
+        ALL,
+        n_spans,
+        st.estimate(stats[:, [0, 2]], cl, st.f1_from_sums, bootstrap=bootstrap, seed=seed),
+        st.estimate(stats[:, [1, 2]], cl, st.f1_from_sums, bootstrap=bootstrap, seed=seed),
+    )
+    if cw_a:
+        kappa = st.estimate(
+            st.cohen_stats(np.asarray(cw_a), np.asarray(cw_b), q),
+            np.asarray(cw_cl, dtype=np.int64),
+            lambda s: st.cohen_from_sums(s, q),
+            bootstrap=bootstrap,
+            seed=seed,
+        )
+    else:
+        kappa = Estimate(None)
+    if cl_rows:
+        claimant = st.estimate(
+            np.column_stack([np.ones(len(cl_rows)), np.asarray(cl_rows)]),
+            np.asarray(cl_cl, dtype=np.int64),
+            lambda s: np.atleast_2d(s)[:, 1] / np.atleast_2d(s)[:, 0],
+            bootstrap=bootstrap,
+            seed=seed,
+        )
+    else:
+        claimant = Estimate(None)
+    labels = (*checkworthy, NONE)
+    confusion = Confusion("checkworthy", labels, tuple(tuple(int(v) for v in r) for r in conf))
+    return ClaimAgreement(overall, matched, kappa, claimant), dict(pair_sums), confusion
+
+
+def _stance_confusion(
+    labels: Sequence[str], by_article: Mapping[str, Mapping[str, Annotation]]
+) -> Confusion:
+    idx = {lab: i for i, lab in enumerate(labels)}
+    m = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    for anns in by_article.values():
+        per_target: dict[str, list[int]] = defaultdict(list)
+        for ann in anns.values():
+            for s in ann.stances:
+                if s.label in idx:
+                    per_target[s.target].append(idx[s.label])
+        for vals in per_target.values():
+            for x, y in itertools.combinations(vals, 2):
+                m[x, y] += 1
+                m[y, x] += 1
+    return Confusion("stance", tuple(labels), tuple(tuple(int(v) for v in r) for r in m))
+
+
+def _entity_confusion(
+    labels: Sequence[str], by_article: Mapping[str, Mapping[str, Annotation]]
+) -> Confusion:
+    """Spans matched by overlap whatever their label; unmatched ones against `(none)`."""
+    idx = {lab: i for i, lab in enumerate(labels)}
+    none = len(labels)
+    m = np.zeros((none + 1, none + 1), dtype=np.int64)
+    for anns in by_article.values():
+        coders = sorted(anns)
+        for ca, cb in itertools.combinations(coders, 2):
+            a = [(e.start, e.end, e.label) for e in anns[ca].entities]
+            b = [(e.start, e.end, e.label) for e in anns[cb].entities]
+            over = sp.overlap_match(a, b, same_label=False)
+            for i, j in over:
+                x, y = idx.get(a[i][2], none), idx.get(b[j][2], none)
+                m[x, y] += 1
+                m[y, x] += 1
+            for k in set(range(len(a))) - {i for i, _ in over}:
+                x = idx.get(a[k][2], none)
+                m[x, none] += 1
+                m[none, x] += 1
+            for k in set(range(len(b))) - {j for _, j in over}:
+                y = idx.get(b[k][2], none)
+                m[y, none] += 1
+                m[none, y] += 1
+    return Confusion("entities", (*labels, NONE), tuple(tuple(int(v) for v in r) for r in m))
+
+
+def _per_annotator(
+    by_article: Mapping[str, Mapping[str, Annotation]],
+    annotators: Sequence[str],
+    ent_pairs: PairSums,
+    claim_pairs: PairSums,
+) -> tuple[AnnotatorFigures, ...]:
+    done = Counter[str]()
+    ent_labels: dict[str, Counter[str]] = defaultdict(Counter)
+    stance_labels: dict[str, Counter[str]] = defaultdict(Counter)
+    st_agree: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for anns in by_article.values():
+        by_target: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for coder, ann in anns.items():
+            done[coder] += 1
+            ent_labels[coder].update(e.label for e in ann.entities)
+            stance_labels[coder].update(s.label for s in ann.stances)
+            for s in ann.stances:
+                by_target[s.target].append((coder, s.label))
+        for votes in by_target.values():
+            for (c1, l1), (c2, l2) in itertools.combinations(votes, 2):
+                for c in (c1, c2):
+                    st_agree[c][0] += float(l1 == l2)
+                    st_agree[c][1] += 1
+
+    def f1_of(pairs: PairSums, who: str) -> float | None:
+        tp = sum(v[0] for k, v in pairs.items() if who in k)
+        tot = sum(v[1] for k, v in pairs.items() if who in k)
+        return 2 * tp / tot if tot else None
+
+    rows: list[tuple[str, float | None, float | None, float | None]] = []
+    for who in annotators:
+        sa = st_agree.get(who)
+        rows.append(
+            (
+                who,
+                sa[0] / sa[1] if sa and sa[1] else None,
+                f1_of(ent_pairs, who),
+                f1_of(claim_pairs, who),
+            )
+        )
+    reasons: dict[str, list[str]] = defaultdict(list)
+    for col, name in ((1, "stance agreement"), (2, "entity F1"), (3, "claim F1")):
+        vals: dict[str, float | None] = {r[0]: r[col] for r in rows}  # type: ignore[misc]
+        for who, why in _outliers(vals, name).items():
+            reasons[who].append(why)
+    return tuple(
+        AnnotatorFigures(
+            annotator=who,
+            articles=done[who],
+            stance_agreement=sa,
+            entity_f1=ef,
+            claim_f1=cf,
+            entity_labels=dict(ent_labels[who]),
+            stance_labels=dict(stance_labels[who]),
+            outlier=bool(reasons.get(who)),
+            outlier_reasons=tuple(reasons.get(who, ())),
+        )
+        for who, sa, ef, cf in rows
+    )
+
+
+def _outliers(values: Mapping[str, float | None], name: str) -> dict[str, str]:
+    """Annotators whose figure lies far below the others' median (robust z, needs ≥ 3).
+
+    Far below: more than max(0.1, 2 × 1.4826 × MAD) under the median of the *other*
+    annotators, so one bad annotator cannot hide by dragging the median down.
+    """
+    vals = {k: float(v) for k, v in values.items() if v is not None}
+    if len(vals) < 3:
+        return {}
+    out = {}
+    for who, v in vals.items():
+        others = np.asarray([x for k, x in vals.items() if k != who])
+        med = float(np.median(others))
+        mad = float(np.median(np.abs(others - med))) * 1.4826
+        margin = max(0.1, 2 * mad)
+        if v < med - margin:
+            out[who] = f"{name} {v:.2f} vs the others' median {med:.2f}"
+    return out

@@ -1,0 +1,56 @@
+"""`corpus agree` as one library call: read the pulled annotations, measure, write outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from corpus_tools import store
+from corpus_tools.agreement.core import AgreementReport, agree
+from corpus_tools.agreement.markdown import render_markdown
+from corpus_tools.agreement.plots import plot
+from corpus_tools.config import CorpusConfig
+from corpus_tools.errors import UsageError
+from corpus_tools.exports import iter_annotations
+
+
+def measure(
+    *,
+    config: CorpusConfig,
+    paths: list[Path] | None = None,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    markdown: Path | None = None,
+    plots: Path | None = None,
+) -> tuple[AgreementReport, list[Path]]:
+    """Agreement over the annotations in `paths` (default: the corpus's annotations folder).
+
+    Token-level entity figures use build/articles.parquet when it exists. Writes the Markdown
+    report to `markdown` and PNG plots into `plots` when given; returns the report and the
+    files written.
+    """
+    sources = paths or [config.paths.annotations]
+    for p in sources:
+        if not Path(p).exists():
+            raise UsageError(
+                f"{p}: no such file or folder",
+                path=str(p),
+                hint="Pull annotations with `corpus ls pull` first, or pass export files.",
+            )
+    annotations = list(iter_annotations(sources, config.scheme))
+    if not annotations:
+        raise UsageError(
+            f"no annotations in {', '.join(str(p) for p in sources)}",
+            hint="Pull annotations with `corpus ls pull` first.",
+        )
+    articles_path = config.paths.articles_parquet
+    articles = store.load_articles(articles_path) if articles_path.is_file() else None
+    report = agree(
+        config=config, annotations=annotations, articles=articles, bootstrap=bootstrap, seed=seed
+    )
+    written: list[Path] = []
+    if markdown is not None:
+        store.atomic_write_text(markdown, render_markdown(report))
+        written.append(markdown)
+    if plots is not None:
+        written += plot(report, plots)
+    return report, written
