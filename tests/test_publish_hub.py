@@ -1,0 +1,207 @@
+"""Publishing to the Hub with the real `huggingface_hub` client against a loopback Hub double,
+then the real `datasets.load_dataset(repo, config, revision=tag)` (in a subprocess with
+HF_ENDPOINT pointing at the double)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from corpus_tools.config import load_config
+from corpus_tools.errors import ConfigError, PublishError
+from corpus_tools.publish import publish
+from corpus_tools.release import build_release
+from tests.hub_double import Blob, HubDouble
+from tests.release_corpus import annotate, build_corpus, make_article, write_articles, write_tasks
+
+REPO_ID = "example-org/geonews"
+
+LOAD = textwrap.dedent(
+    """
+    import json, sys
+    from datasets import load_dataset
+    out = {}
+    for rev in sys.argv[1:]:
+        ds = load_dataset("example-org/geonews", "stance", revision=rev)
+        out[rev] = {
+            k: sorted(r["article_id"] + "/" + r["target"] for r in v) for k, v in ds.items()
+        }
+    print(json.dumps(out))
+    """
+)
+
+
+@pytest.fixture
+def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HubDouble]:
+    """The double, the client in classic-LFS mode, and no token except the one we pass."""
+    import huggingface_hub.constants as hf_constants
+
+    monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_XET", True)
+    monkeypatch.setattr(hf_constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
+    with HubDouble() as double:
+        monkeypatch.setenv("HF_TOKEN", double.token)
+        yield double
+    assert double.unhandled == [], f"requests the Hub double does not handle: {double.unhandled}"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path, repo_root: Path) -> Path:
+    root = tmp_path / "corpus"
+    build_corpus(root, repo_root)
+    return root
+
+
+def grow(corpus: Path, repo_root: Path) -> None:
+    """The v0.2.0 corpus: five more articles on new stories."""
+    from tests.release_corpus import seed_articles, tricky_articles
+
+    arts = seed_articles(repo_root) + tricky_articles()
+    arts += [
+        make_article(f"new-{i}", f"Report {i}: Iran 😀 and Russia met in Doha.\r\nMore.", f"s-{i}")
+        for i in range(5)
+    ]
+    write_articles(corpus / "build" / "articles.parquet", arts)
+    shutil.rmtree(corpus / "annotations")
+    write_tasks(corpus / "annotations", [annotate(a, i + 1) for i, a in enumerate(arts)])
+
+
+def load_revisions(hub: HubDouble, home: Path, *revisions: str) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "HF_ENDPOINT": hub.url,
+        "HF_HOME": str(home),
+        "HF_HUB_DISABLE_XET": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "HF_TOKEN": hub.token,
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", LOAD, *revisions],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out
+
+
+def expected_stance(folder: Path) -> dict[str, list[str]]:
+    import pyarrow.parquet as pq
+
+    out = {}
+    for split in ("train", "validation", "test"):
+        t = pq.read_table(folder / "data" / "stance" / f"{split}-00000-of-00001.parquet")
+        out[split] = sorted(
+            f"{a}/{b}"
+            for a, b in zip(t["article_id"].to_pylist(), t["target"].to_pylist(), strict=True)
+        )
+    return out
+
+
+def test_publish_two_versions_and_load_each(
+    hub: HubDouble, corpus: Path, repo_root: Path, tmp_path: Path, cli: Any
+) -> None:
+    res = cli("release", "0.1.0", "--publish", "--target", "hub", "--endpoint", hub.url, cwd=corpus)
+    assert res.exit_code == 0, res.stderr
+    assert 'load_dataset("example-org/geonews", "entities", revision="v0.1.0")' in res.stdout
+    assert hub.token not in res.stdout + res.stderr
+    grow(corpus, repo_root)
+    res = cli("release", "0.2.0", "--json", cwd=corpus)
+    assert res.exit_code == 0
+    dry = cli(
+        "publish",
+        "0.2.0",
+        "--target",
+        "hub",
+        "--dry-run",
+        "--json",
+        "--endpoint",
+        hub.url,
+        cwd=corpus,
+    )
+    plan = json.loads(dry.stdout)
+    assert plan["dry_run"] and plan["commit"] is None
+    assert "README.md" in plan["changed"] and "manifest.json" in plan["changed"]
+    assert ".gitattributes" not in plan["deleted"]
+    repo = hub.repos[REPO_ID]
+    assert "v0.2.0" not in repo.tags and len(repo.commits) == 2  # dry run changed nothing
+    res = cli("publish", "0.2.0", "--target", "hub", "--json", "--endpoint", hub.url, cwd=corpus)
+    assert res.exit_code == 0, res.stderr
+    done = json.loads(res.stdout)
+    assert repo.tags["v0.2.0"] == done["commit"] == repo.branches["main"]
+    assert repo.commits[done["commit"]].parent == repo.tags["v0.1.0"]  # one commit per release
+    assert repo.commits[done["commit"]].title == "Release v0.2.0"
+
+    got = load_revisions(hub, tmp_path / "hf", "v0.1.0", "v0.2.0")
+    v1 = expected_stance(corpus / "dist" / "0.1.0")
+    v2 = expected_stance(corpus / "dist" / "0.2.0")
+    assert got["v0.1.0"] == v1
+    assert got["v0.2.0"] == v2
+    assert sum(map(len, v2.values())) == sum(map(len, v1.values())) + 10
+
+
+def test_existing_version_is_refused(hub: HubDouble, corpus: Path, cli: Any) -> None:
+    cfg = load_config(corpus / "corpus.toml")
+    build_release(config=cfg, version="0.1.0")
+    publish(config=cfg, version="0.1.0", target="hub", endpoint=hub.url)
+    commits = len(hub.repos[REPO_ID].commits)
+    res = cli("publish", "0.1.0", "--target", "hub", "--endpoint", hub.url, cwd=corpus)
+    assert res.exit_code == 2
+    assert "version v0.1.0 is already published on example-org/geonews" in res.stderr
+    assert "hint: Bump the version" in res.stderr
+    assert len(hub.repos[REPO_ID].commits) == commits
+
+
+def test_stale_parent_is_refused(hub: HubDouble, corpus: Path, repo_root: Path) -> None:
+    cfg = load_config(corpus / "corpus.toml")
+    build_release(config=cfg, version="0.1.0")
+    publish(config=cfg, version="0.1.0", target="hub", endpoint=hub.url)
+    grow(corpus, repo_root)
+    build_release(config=cfg, version="0.2.0")
+    repo = hub.repos[REPO_ID]
+    original = hub.dispatch
+
+    def someone_pushes_first(method: str, path: str, headers: dict[str, str], body: bytes) -> Any:
+        if method == "POST" and "/preupload/" in path and "v9" not in repo.branches:
+            head = repo.commits[repo.branches["main"]]
+            files = {**head.files, "NOTES.md": Blob(b"someone else's change\n", False)}
+            repo.branches["main"] = repo.commit(head.oid, "concurrent edit", files).oid
+            repo.branches["v9"] = repo.branches["main"]
+        return original(method, path, headers, body)
+
+    hub.dispatch = someone_pushes_first  # type: ignore[method-assign]
+    with pytest.raises(PublishError, match="changed since we read it") as err:
+        publish(config=cfg, version="0.2.0", target="hub", endpoint=hub.url)
+    assert "retry" in (err.value.hint or "")
+    assert "v0.2.0" not in repo.tags
+    assert repo.commits[repo.branches["main"]].title == "concurrent edit"
+
+
+def test_missing_token_is_a_config_error(
+    hub: HubDouble, corpus: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HF_TOKEN")
+    assert cli("release", "0.1.0", cwd=corpus).exit_code == 0
+    res = cli("publish", "0.1.0", "--target", "hub", "--endpoint", hub.url, cwd=corpus)
+    assert res.exit_code == 2
+    assert "no Hugging Face token" in res.stderr
+    assert "HF_TOKEN" in res.stderr and "hf auth login" in res.stderr
+    assert REPO_ID not in hub.repos
+    with pytest.raises(ConfigError):
+        publish(
+            config=load_config(corpus / "corpus.toml"),
+            version="0.1.0",
+            target="hub",
+            endpoint=hub.url,
+        )
