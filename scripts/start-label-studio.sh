@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# A local Label Studio 1.23.2 for annotators, on 127.0.0.1 only, with this corpus's project.
+#
+#   scripts/start-label-studio.sh            install if missing, start, push the project, serve
+#   PORT=8081 scripts/start-label-studio.sh  another port
+#
+# Log in at http://127.0.0.1:$PORT with $LABEL_STUDIO_USERNAME / $LABEL_STUDIO_PASSWORD
+# (defaults below; set your own before the first start). Other annotators sign up on the login
+# page. Data (database, uploads) stays in $LABEL_STUDIO_DATA (default .cache/label-studio-data,
+# not committed). Stop with Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PY=${PYTHON:-python3}
+PORT=${PORT:-8080}
+DATA=${LABEL_STUDIO_DATA:-$ROOT/.cache/label-studio-data}
+USERNAME_=${LABEL_STUDIO_USERNAME:-admin@example.org}
+PASSWORD_=${LABEL_STUDIO_PASSWORD:-corpus-admin}
+TOKEN_=${LABEL_STUDIO_USER_TOKEN:-corpus-local-token}
+
+if [ ! -x .venv-ls/bin/label-studio ]; then
+  echo "installing label-studio 1.23.2 into .venv-ls (about a minute)..." >&2
+  "$PY" -m venv .venv-ls
+  .venv-ls/bin/python -m pip install -q --upgrade pip
+  .venv-ls/bin/python -m pip install -q "label-studio==1.23.2"
+fi
+
+# Label Studio reads LABEL_STUDIO_X, HEARTEX_X and plain X from the environment: run it with a
+# scrubbed one (a stray PORT, HOST or CI=true changes its behaviour).
+run_ls() {
+  env -i HOME="$DATA" PATH=/usr/bin:/bin LANG=C.UTF-8 PYTHONUNBUFFERED=1 \
+    LABEL_STUDIO_BASE_DATA_DIR="$DATA" LATEST_VERSION_CHECK=false COLLECT_ANALYTICS=false \
+    SENTRY_DSN= FRONTEND_SENTRY_DSN= LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true \
+    "$ROOT/.venv-ls/bin/label-studio" "$@"
+}
+
+mkdir -p "$DATA"
+if [ ! -f "$DATA/label_studio.sqlite3" ]; then
+  echo "first start: creating the database and the admin user (about 30 s)..." >&2
+  # The legacy API token must be enabled now, when the organisation is created.
+  run_ls init --quiet --no-browser --data-dir "$DATA" --username "$USERNAME_" \
+    --password "$PASSWORD_" --user-token "$TOKEN_" --enable-legacy-api-token >/dev/null
+fi
+
+run_ls start --no-browser --data-dir "$DATA" --internal-host 127.0.0.1 --port "$PORT" \
+  >"$DATA/server.log" 2>&1 &
+SERVER=$!
+trap 'kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null' EXIT INT TERM
+URL="http://127.0.0.1:$PORT"
+for _ in $(seq 1 240); do
+  if curl -fs "$URL/health" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$SERVER" 2>/dev/null; then cat "$DATA/server.log" >&2; exit 1; fi
+  sleep 0.5
+done
+if grep -q "Starting development server at" "$DATA/server.log" &&
+  ! grep -q "Starting development server at $URL/" "$DATA/server.log"; then
+  echo "port $PORT was busy: see $DATA/server.log for the address used" >&2
+fi
+
+export LABEL_STUDIO_URL="$URL" LABEL_STUDIO_API_KEY="$TOKEN_"
+if [ ! -f build/tasks.json ]; then
+  [ -f build/articles.parquet ] || .venv/bin/corpus ingest
+  .venv/bin/corpus tasks
+fi
+.venv/bin/corpus ls push
+echo "Label Studio is ready at $URL (log in as $USERNAME_). Ctrl-C stops it." >&2
+wait "$SERVER"
