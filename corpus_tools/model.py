@@ -228,6 +228,18 @@ class IngestReport:
 
 
 @dataclass(frozen=True, slots=True)
+class ScaffoldReport:
+    """What `corpus init` created: the corpus root (as given), its name, the paths made."""
+
+    root: str
+    name: str
+    created: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"root": self.root, "name": self.name, "created": list(self.created)}
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One located problem: slug, severity, where, what and what to do."""
 
