@@ -39,7 +39,7 @@ def _confusion_png(conf: Confusion, path: Path) -> Path:
     m = np.asarray(conf.matrix, dtype=np.float64).reshape(len(conf.labels), len(conf.labels))
     rows = m.sum(axis=1, keepdims=True)
     share = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
-    size = 2.2 + 0.55 * len(conf.labels)
+    size = max(4.8, 2.2 + 0.55 * len(conf.labels))
     fig, ax = plt.subplots(figsize=(size + 1.2, size))
     im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(conf.labels)), conf.labels, rotation=45, ha="right")
@@ -58,36 +58,46 @@ def _confusion_png(conf: Confusion, path: Path) -> Path:
                     fontsize=8,
                     color="white" if share[i, j] > 0.6 else "black",
                 )
-    ax.set_title(f"{conf.layer}: coincidences of annotator pairs\n(colour: share of the row)")
+    what = {"checkworthy": "check-worthiness of matched claims"}.get(conf.layer, conf.layer)
+    ax.set_title(f"{what}\nannotator-pair coincidences (colour: row share)", fontsize=10)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     fig.tight_layout()
     return _save(fig, path)
 
 
 def _bars(ax: Any, names: list[str], series: list[tuple[str, list[Estimate]]], title: str) -> None:
+    """Grouped bars with 95% CI whiskers; an undefined figure is written `n/a`, not drawn as 0."""
     x = np.arange(len(names))
     width = 0.8 / max(len(series), 1)
+    lows = [0.0]
     for k, (label, ests) in enumerate(series):
+        pos = x + (k - (len(series) - 1) / 2) * width
         vals = np.array([e.value if e.value is not None else np.nan for e in ests])
         lo = np.array(
-            [e.value - e.low if e.low is not None and e.value is not None else 0.0 for e in ests]
+            [
+                max(0.0, e.value - e.low) if e.low is not None and e.value is not None else 0.0
+                for e in ests
+            ]
         )
         hi = np.array(
-            [e.high - e.value if e.high is not None and e.value is not None else 0.0 for e in ests]
+            [
+                max(0.0, e.high - e.value) if e.high is not None and e.value is not None else 0.0
+                for e in ests
+            ]
         )
-        ax.bar(
-            x + (k - (len(series) - 1) / 2) * width,
-            np.nan_to_num(vals),
-            width,
-            yerr=np.vstack([lo, hi]),
-            capsize=3,
-            label=label,
-        )
+        ax.bar(pos, np.nan_to_num(vals), width, yerr=np.vstack([lo, hi]), capsize=3, label=label)
+        for p_, e in zip(pos, ests, strict=True):
+            if e.value is None:
+                ax.text(
+                    p_, 0.02, "n/a", ha="center", va="bottom", fontsize=7, rotation=90, color="grey"
+                )
+            else:
+                lows.append(min(e.value, e.low if e.low is not None else e.value))
     ax.set_xticks(x, names, rotation=30, ha="right")
-    ax.set_ylim(min(0.0, *(e.value or 0.0 for _, es in series for e in es)) - 0.05, 1.05)
+    ax.set_ylim(min(lows) - 0.08, 1.12)
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", ncol=len(series), frameon=False)
 
 
 def _per_label_png(report: AgreementReport, path: Path) -> Path:
