@@ -14,7 +14,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus_tools import store
+from corpus_tools import adjudicate, store
 from corpus_tools.config import CorpusConfig, load_config
 from corpus_tools.model import Article
 
@@ -202,4 +202,6 @@ def build_corpus(
     arts = articles if articles is not None else seed_articles(repo) + tricky_articles()
     write_articles(root / "build" / "articles.parquet", arts)
     write_tasks(root / "annotations", [annotate(a, i + 1) for i, a in enumerate(arts)])
-    return load_config(root / "corpus.toml"), arts
+    config = load_config(root / "corpus.toml")
+    adjudicate.run(config=config)
+    return config, arts

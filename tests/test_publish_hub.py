@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from corpus_tools import adjudicate
 from corpus_tools.config import load_config
 from corpus_tools.errors import ConfigError, PublishError
 from corpus_tools.publish import publish
@@ -73,6 +74,7 @@ def grow(corpus: Path, repo_root: Path) -> None:
     write_articles(corpus / "build" / "articles.parquet", arts)
     shutil.rmtree(corpus / "annotations")
     write_tasks(corpus / "annotations", [annotate(a, i + 1) for i, a in enumerate(arts)])
+    adjudicate.run(config=load_config(corpus / "corpus.toml"))
 
 
 def load_revisions(hub: HubDouble, home: Path, *revisions: str) -> dict[str, Any]:

@@ -17,11 +17,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from corpus_tools import adjudicate
 from corpus_tools.config import load_config
 from corpus_tools.errors import DataError
-from corpus_tools.model import Annotation, AnnotationSource, EntitySpan, StanceJudgement
+from corpus_tools.model import EntitySpan
 from corpus_tools.publish import publish
-from corpus_tools.release import build_release, gold_from_annotations
+from corpus_tools.release import build_release
 from corpus_tools.release.splits import assign_splits
 from corpus_tools.release.tokens import align, bio_names
 from tests.release_corpus import (
@@ -184,6 +185,19 @@ def test_card_yaml_and_manifest(corpus: Path) -> None:
     assert 'revision="v0.1.0"' in card and "commit sha" in card
     for label in cfg.scheme.entities:
         assert label.definition in card
+    agreement = card.split("## Agreement")[1].split("## How to load")[0]
+    assert "Krippendorff's α" in agreement and "16 annotations of 8 articles" in agreement
+    assert "Gold labels come from: adjudication" in card
+    assert manifest["inputs"]["gold"]["path"] == "build/gold.jsonl"
+
+
+def test_release_needs_gold_records(corpus: Path, cli: Any) -> None:
+    (corpus / "build" / "gold.jsonl").unlink()
+    res = cli("release", "0.1.0", cwd=corpus)
+    assert res.exit_code == 2
+    assert "no gold records to release" in res.stderr
+    assert "hint: Run `corpus adjudicate` first." in res.stderr
+    assert not (corpus / "dist" / "0.1.0").exists()
 
 
 def test_two_builds_are_byte_identical(tmp_path: Path, repo_root: Path) -> None:
@@ -225,6 +239,7 @@ def test_splits_are_stable_and_changelog(corpus: Path, repo_root: Path) -> None:
     write_articles(corpus / "build" / "articles.parquet", arts)
     shutil.rmtree(corpus / "annotations")
     write_tasks(corpus / "annotations", [annotate(a, i + 1) for i, a in enumerate(arts)])
+    adjudicate.run(config=cfg)
     v2 = build_release(config=cfg, version="0.2.0")
     assert v2.previous == "0.1.0"
     m2 = json.loads((Path(v2.path) / "manifest.json").read_text())
@@ -291,6 +306,7 @@ def test_unknown_label_refuses_the_release(corpus: Path, cli: Any) -> None:
     )
     arts = [*_articles(corpus), art]
     write_articles(corpus / "build" / "articles.parquet", arts)
+    adjudicate.run(config=cfg)
     with pytest.raises(DataError, match="label 'MOON' on article odd is not in the scheme"):
         build_release(config=cfg, version="0.1.0")
     assert not (corpus / "dist" / "0.1.0").exists()
@@ -309,6 +325,7 @@ def test_span_inside_token_is_split_and_reported(corpus: Path) -> None:
     results = [span("p1", start, start + len("Russia"), "GPE")]
     write_tasks(corpus / "annotations", [task(77, art, [("annotator-a", results)])])
     write_articles(corpus / "build" / "articles.parquet", [*_articles(corpus), art])
+    adjudicate.run(config=cfg)
     result = build_release(config=cfg, version="0.1.0")
     found = [f for f in result.findings if f.slug == "span-splits-token" and f.task_id == "partial"]
     assert found and "'Russian'" in found[0].message
@@ -350,35 +367,6 @@ def test_tampered_release_is_not_published(corpus: Path, cli: Any) -> None:
     res = cli("publish", "0.1.0", cwd=corpus)
     assert res.exit_code == 1
     assert "files differ from manifest.json: README.md" in res.stderr
-
-
-def test_gold_majority_merge() -> None:
-    text = "Iran and Russia."
-
-    def ann(who: str, labels: list[tuple[int, int, str]], stance: str) -> Annotation:
-        return Annotation(
-            article_id="a",
-            annotator=who,
-            source=AnnotationSource(1, None, None),
-            entities=tuple(EntitySpan(s, e, lab, text[s:e]) for s, e, lab in labels),
-            stances=(StanceJudgement("iran", stance),),
-        )
-
-    gold = gold_from_annotations(
-        "a",
-        "sha",
-        [
-            ann("x", [(0, 4, "GPE"), (9, 15, "GPE")], "against"),
-            ann("y", [(0, 4, "GPE"), (9, 15, "ORG")], "against"),
-            ann("z", [(0, 4, "GPE")], "neutral"),
-        ],
-    )
-    assert [(g.span.start, g.span.label, g.decision.provenance) for g in gold.entities] == [
-        (0, "GPE", "unanimous")
-    ]
-    assert [(s.stance.label, s.decision.annotators) for s in gold.stances] == [
-        ("against", ("x", "y"))
-    ]
 
 
 ALPHABET = st.sampled_from(["a", "b", "Z", " ", "\r\n", "😀", "𝔸", "e\u0301", ".", "-", "7"])

@@ -15,13 +15,14 @@ version below this one found in the local hub folder (`<hub>/<name>/vX.Y.Z`) or 
 from __future__ import annotations
 
 import contextlib
+import heapq
 import os
 import re
 import shutil
 import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from corpus_tools import __version__, exports, store
+from corpus_tools import __version__, adjudicate, exports, store
+from corpus_tools.agreement import agree, render_markdown
+from corpus_tools.agreement.core import latest_per_annotator
 from corpus_tools.config import CorpusConfig
 from corpus_tools.errors import DataError, UsageError
 from corpus_tools.model import Annotation, Article, Finding, GoldRecord, ReleaseResult
@@ -46,7 +49,6 @@ from corpus_tools.release.features import (
     features_for,
     label_lists,
 )
-from corpus_tools.release.gold import gold_from_annotations
 from corpus_tools.release.splits import assign_splits
 from corpus_tools.release.tokens import align
 
@@ -55,6 +57,10 @@ if TYPE_CHECKING:
 
 ROWS_PER_GROUP = 2000
 ARTICLE_BATCH = 1000
+# Agreement for the card is measured on at most this many articles (a deterministic sample by
+# article id hash beyond it), so memory does not grow with the corpus.
+AGREEMENT_MAX_ARTICLES = 2000
+AGREEMENT_BOOTSTRAP = 1000
 SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 MANIFEST = "manifest.json"
 CARD = "README.md"
@@ -132,6 +138,7 @@ class _Staging:
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("CREATE TABLE ann (article_id TEXT, seq INTEGER, blob BLOB)")
+        self.db.execute("CREATE TABLE gold (article_id TEXT PRIMARY KEY, line BLOB)")
         self._enc = msgspec.msgpack.Encoder()
         self._dec = msgspec.msgpack.Decoder(Annotation)
 
@@ -147,6 +154,51 @@ class _Staging:
         self.db.executemany("INSERT INTO ann VALUES (?, ?, ?)", batch)
         self.db.execute("CREATE INDEX ann_article ON ann (article_id, seq)")
         return n
+
+    def load_gold(self, path: Path) -> int:
+        """Stage `build/gold.jsonl` line by line (each line checked as a gold record)."""
+        n = 0
+        batch: list[tuple[str, bytes]] = []
+        with open(path, "rb") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = adjudicate.gold_from_dict(orjson.loads(line))
+                except (orjson.JSONDecodeError, KeyError, TypeError, IndexError) as exc:
+                    raise DataError(
+                        f"{path}:{lineno}: not a gold record ({exc.__class__.__name__}: {exc})",
+                        path=str(path),
+                        hint="Regenerate it with `corpus adjudicate`.",
+                    ) from None
+                batch.append((rec.article_id, line))
+                n += 1
+                if len(batch) >= 5000:
+                    self._insert_gold(batch, path)
+                    batch.clear()
+        self._insert_gold(batch, path)
+        return n
+
+    def _insert_gold(self, batch: list[tuple[str, bytes]], path: Path) -> None:
+        try:
+            self.db.executemany("INSERT INTO gold VALUES (?, ?)", batch)
+        except sqlite3.IntegrityError:
+            raise DataError(
+                f"{path}: an article has more than one gold record",
+                path=str(path),
+                hint="Regenerate it with `corpus adjudicate`.",
+            ) from None
+
+    def fetch_gold(self, ids: Sequence[str]) -> dict[str, GoldRecord]:
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT article_id, line FROM gold WHERE article_id IN ({marks})", list(ids)
+        )
+        return {aid: adjudicate.gold_from_dict(orjson.loads(line)) for aid, line in rows}
+
+    def gold_article_ids(self) -> Iterator[str]:
+        for (article_id,) in self.db.execute("SELECT article_id FROM gold ORDER BY 1"):
+            yield article_id
 
     def fetch(self, ids: Sequence[str]) -> dict[str, list[Annotation]]:
         out: dict[str, list[Annotation]] = {}
@@ -341,12 +393,25 @@ class _Builder:
         return found
 
     def article(
-        self, article: Article, split: str, anns: list[Annotation]
-    ) -> tuple[GoldRecord | None, list[Annotation]]:
+        self, article: Article, split: str, anns: list[Annotation], gold: GoldRecord | None
+    ) -> list[Annotation]:
+        """Write every config's rows of one article; returns the annotations used."""
         aid = article.article_id
-        used = [a for a in anns if _usable(article, a, self.tally)]
+        latest, _ = latest_per_annotator(anns)
+        used = [a for a in latest.get(aid, {}).values() if _usable(article, a, self.tally)]
         self.tally.annotators.update(a.annotator for a in used)
-        gold = gold_from_annotations(aid, article.text_sha256, used) if used else None
+        if gold is not None and gold.text_sha256 != article.text_sha256:
+            self.tally.findings.append(
+                _finding(
+                    "stale-gold",
+                    "error",
+                    f"the gold record of article {aid} was made on a different text",
+                    None,
+                    task_id=aid,
+                    hint="Run `corpus adjudicate` again on the current articles.",
+                )
+            )
+            gold = None
         w = self.writers
         w["articles", split].add(
             {
@@ -369,7 +434,7 @@ class _Builder:
         ):
             w["annotations", split].add(self._annotation_row(ann))
         if gold is None:
-            return None, used
+            return used
         spans = []
         for g in gold.entities:
             lid = self._label_id("entities", g.span.label, aid, g.span.region_id)
@@ -427,7 +492,7 @@ class _Builder:
                     "claimant": c.claimant,
                 }
             )
-        return gold, used
+        return used
 
     def _annotation_row(self, ann: Annotation) -> dict[str, Any]:
         aid = ann.article_id
@@ -544,40 +609,62 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
             path=str(config.paths.annotations),
             hint="Pull the annotations first: `corpus ls pull`.",
         )
+    gold_path = config.paths.build / adjudicate.GOLD_FILE
+    if not gold_path.is_file():
+        raise UsageError(
+            f"{gold_path}: no gold records to release",
+            path=str(gold_path),
+            hint="Run `corpus adjudicate` first.",
+        )
+    sample = _agreement_sample(splits)
     config.paths.dist.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".tmp", dir=config.paths.dist))
     try:
         staging = _Staging(tmp / "staging.sqlite")
         try:
             staging.load(exports.iter_annotations(ann_files, config.scheme))
+            staging.load_gold(gold_path)
             out = tmp / "release"
             builder = _Builder(config, labels, out)
             manifest_articles: list[list[str]] = []
+            sample_articles: dict[str, Article] = {}
+            sample_anns: list[Annotation] = []
             articles_iter = _progress(
                 store.iter_articles(articles_path), len(splits), progress, "release"
             )
             for batch in _batches(articles_iter, ARTICLE_BATCH):
-                anns = staging.fetch([a.article_id for a in batch])
+                ids_ = [a.article_id for a in batch]
+                anns = staging.fetch(ids_)
+                golds = staging.fetch_gold(ids_)
                 for art in batch:
                     split = splits[art.article_id]
-                    gold, _ = builder.article(art, split, anns.get(art.article_id, []))
+                    gold = golds.get(art.article_id)
+                    used = builder.article(art, split, anns.get(art.article_id, []), gold)
                     manifest_articles.append(
                         [art.article_id, split, art.text_sha256, _labels_digest(gold)]
                     )
+                    if art.article_id in sample and used:
+                        sample_articles[art.article_id] = art
+                        sample_anns.extend(used)
             builder.close()
-            for aid in staging.article_ids():
-                if aid not in splits:
-                    builder.tally.findings.append(
-                        _finding(
-                            "unknown-article",
-                            "warning",
-                            f"annotations for article {aid}, which is not in the articles "
-                            "table; not released",
-                            None,
-                            task_id=aid,
-                            hint="Re-run `corpus ingest` or remove the stale export.",
+            for what, ids_iter in (
+                ("annotations", staging.article_ids()),
+                ("a gold record", staging.gold_article_ids()),
+            ):
+                for aid in ids_iter:
+                    if aid not in splits:
+                        builder.tally.findings.append(
+                            _finding(
+                                "unknown-article",
+                                "warning",
+                                f"{what} for article {aid}, which is not in the articles "
+                                "table; not released",
+                                None,
+                                task_id=aid,
+                                hint="Re-run `corpus ingest`, `corpus adjudicate`, or remove "
+                                "the stale export.",
+                            )
                         )
-                    )
         finally:
             staging.close()
         findings = split_findings + builder.tally.findings
@@ -600,8 +687,12 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
             "annotations": [
                 {"path": _rel(f, root), "sha256": store.sha256_file(f)} for f in ann_files
             ],
+            "gold": {"path": _rel(gold_path, root), "sha256": store.sha256_file(gold_path)},
         }
+        agreement_md = _agreement_markdown(config, sample_anns, sample_articles, total=len(splits))
+        del sample_anns, sample_articles
         label_counts = {k: dict(sorted(v.items())) for k, v in builder.tally.labels.items()}
+        gold_source = f"adjudication (`corpus adjudicate`, {_rel(gold_path, root)})"
         card_text = card_mod.render(
             config=config,
             version=version,
@@ -616,8 +707,9 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
                 findings=findings,
                 previous=previous,
                 articles=manifest_articles,
-                gold_source="annotations (majority merge)",
+                gold_source=gold_source,
                 annotators=len(builder.tally.annotators),
+                agreement_markdown=agreement_md,
             ),
         )
         store.atomic_write_text(out / CARD, card_text)
@@ -633,7 +725,7 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
             "tool": {"name": "corpus-tools", "version": __version__},
             "scheme_sha256": config.scheme.digest(),
             "previous": previous.version if previous else None,
-            "gold_source": "annotations",
+            "gold_source": _rel(gold_path, root),
             "inputs": inputs,
             "labels": labels,
             "counts": counts,
@@ -656,8 +748,45 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
         counts=counts,
         files=files,
         findings=tuple(findings),
-        gold_source="annotations",
+        gold_source=_rel(gold_path, root),
     )
+
+
+def _sample_key(article_id: str) -> str:
+    return store.sha256_text(f"agreement-sample\0{article_id}")
+
+
+def _agreement_sample(splits: Mapping[str, str]) -> set[str]:
+    """The articles agreement is measured on: all, or a deterministic sample by id hash."""
+    if len(splits) <= AGREEMENT_MAX_ARTICLES:
+        return set(splits)
+    return set(heapq.nsmallest(AGREEMENT_MAX_ARTICLES, splits, key=_sample_key))
+
+
+def _agreement_markdown(
+    config: CorpusConfig,
+    annotations: list[Annotation],
+    articles: dict[str, Article],
+    *,
+    total: int,
+) -> str | None:
+    """The card's agreement section, from `corpus_tools.agreement` (None without annotations)."""
+    if not annotations:
+        return None
+    report = agree(
+        config=config,
+        annotations=annotations,
+        articles=articles,
+        bootstrap=AGREEMENT_BOOTSTRAP,
+        seed=0,
+    )
+    text = render_markdown(report, heading_level=3).strip()
+    if len(articles) < total:
+        text = (
+            f"Measured on a deterministic sample of {len(articles)} of {total} articles "
+            "(by article id hash).\n\n" + text
+        )
+    return text
 
 
 def _swap_in(new: Path, final: Path, tmp: Path) -> None:
