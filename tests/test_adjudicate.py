@@ -1,0 +1,478 @@
+"""Adjudication: votes, the tie rule, span merges, ground truth and adjudicators, decisions,
+gold JSON Lines, the dispute queue as Label Studio tasks, and the round trip of a dispute
+through a real Label Studio."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from conftest import CliRun
+from hypothesis import given, settings
+from hypothesis import strategies as hst
+from ls_server import LabelStudioFixture
+from test_agreement import TEXT, article, clm, corpus_with, ent, parse, stn, task
+from test_agreement import config as config  # noqa: F401  (the corpus.toml fixture)
+
+from corpus_tools import adjudicate as adj
+from corpus_tools import labelstudio
+from corpus_tools.config import CorpusConfig, load_config
+from corpus_tools.errors import DataError
+from corpus_tools.exports import parse_task
+from corpus_tools.model import (
+    Claim,
+    Decision,
+    EntitySpan,
+    GoldClaim,
+    GoldEntity,
+    GoldRecord,
+    GoldStance,
+    StanceJudgement,
+)
+
+ARTS = {"a1": article("a1", TEXT)}
+
+
+def with_rules(config: CorpusConfig, **kw: Any) -> CorpusConfig:
+    return replace(config, adjudication=replace(config.adjudication, **kw))
+
+
+def run(config: CorpusConfig, anns: dict[str, list[dict]], decisions: Any = (), **flags: Any):
+    annotations = parse(config, [task("a1", TEXT, anns, **flags)])
+    return adj.adjudicate(
+        config=config, annotations=annotations, articles=ARTS, decisions=decisions
+    )
+
+
+def stance_of(result: adj.AdjudicationResult, target: str = "iran") -> GoldStance | None:
+    return next((s for s in result.gold[0].stances if s.stance.target == target), None)
+
+
+# --- votes and the tie rule --------------------------------------------------------------------
+
+VOTES = [
+    # votes, tie_rule, min_votes, expected label, provenance, supporters, open disputes
+    ({"a": "favor", "b": "favor", "c": "favor"}, "dispute", 2, "favor", "unanimous", "abc", 0),
+    ({"a": "favor", "b": "favor", "c": "against"}, "dispute", 2, "favor", "majority", "ab", 0),
+    ({"a": "favor", "b": "favor", "c": "against"}, "dispute", 3, None, None, "", 1),
+    ({"a": "favor", "b": "against"}, "dispute", 2, None, None, "", 1),
+    ({"a": "favor", "b": "against", "c": "neutral"}, "dispute", 2, None, None, "", 1),
+    ({"a": "favor", "b": "against"}, "first", 2, "favor", "tie", "a", 0),
+    ({"b": "against", "a": "favor"}, "first", 2, "against", "tie", "b", 0),
+    ({"a": "favor", "b": "against"}, "drop", 2, None, None, "", 0),
+    ({"a": "favor", "b": "against"}, "adjudicator", 2, None, None, "", 1),  # none present
+    ({"a": "favor"}, "dispute", 2, "favor", "single", "a", 0),
+]
+
+
+@pytest.mark.parametrize(("votes", "rule", "min_votes", "label", "prov", "who", "n_open"), VOTES)
+def test_stance_votes_and_tie_rule(
+    config: CorpusConfig,
+    votes: dict[str, str],
+    rule: str,
+    min_votes: int,
+    label: str | None,
+    prov: str | None,
+    who: str,
+    n_open: int,
+) -> None:
+    cfg = with_rules(config, tie_rule=rule, min_votes=min_votes)
+    # annotations are submitted in dict order: the first one is the earliest
+    res = run(cfg, {f"ann-{w}": stn(iran=v) for w, v in votes.items()})
+    got = stance_of(res)
+    if label is None:
+        assert got is None
+    else:
+        assert got is not None and got.stance.label == label
+        assert got.decision.provenance == prov
+        assert got.decision.annotators == tuple(f"ann-{w}" for w in who)
+        assert got.decision.rule == ("first" if rule == "first" and prov == "tie" else None)
+    assert len(res.disputes) == n_open
+    assert len(res.dropped) == (1 if rule == "drop" and label is None else 0)
+    if n_open:
+        d = res.disputes[0]
+        assert (d.layer, d.target, d.dispute_id) == ("stance", "iran", "a1/stance/iran")
+        assert {c.annotator: c.stances[0].label for c in d.candidates} == {
+            f"ann-{w}": v for w, v in votes.items()
+        }
+
+
+def test_ground_truth_wins_the_whole_article(config: CorpusConfig) -> None:
+    res = run(
+        config,
+        {
+            "ann-a": [ent(TEXT, "NATO", "ORG", "n"), *stn(iran="favor")],
+            "ann-b": [ent(TEXT, "NATO", "ORG", "n"), *stn(iran="favor")],
+            "ann-c": [ent(TEXT, "Tehran", "GPE", "t"), *stn(iran="against")],
+        },
+        **{"ann-c": {"ground_truth": True}},
+    )
+    g = res.gold[0]
+    assert [(e.span.text, e.span.label) for e in g.entities] == [("Tehran", "GPE")]
+    assert stance_of(res).stance.label == "against"  # type: ignore[union-attr]
+    assert {e.decision for e in g.entities} == {
+        Decision("ground_truth", ("ann-c",), decided_by="ann-c")
+    }
+    assert g.annotators == ("ann-a", "ann-b", "ann-c") and not res.disputes
+
+
+def test_designated_adjudicator_wins_or_breaks_ties(config: CorpusConfig) -> None:
+    anns = {
+        "ann-a": [ent(TEXT, "NATO", "ORG", "n"), *stn(iran="favor", russia="against")],
+        "ann-b": [ent(TEXT, "NATO", "ORG", "n"), *stn(iran="against", russia="against")],
+        "boss": [ent(TEXT, "Tehran", "GPE", "t"), *stn(iran="neutral", russia="favor")],
+    }
+    wins = run(with_rules(config, adjudicators=("boss",)), anns)
+    assert stance_of(wins, "russia").stance.label == "favor"  # type: ignore[union-attr]
+    assert stance_of(wins).decision == Decision("adjudicated", ("boss",), decided_by="boss")
+    breaks = run(with_rules(config, adjudicators=("boss",), tie_rule="adjudicator"), anns)
+    russia, iran = stance_of(breaks, "russia"), stance_of(breaks)
+    assert russia is not None and russia.stance.label == "against"  # the annotators agree
+    assert russia.decision.provenance == "unanimous"
+    assert iran is not None and iran.stance.label == "neutral"  # tie: the adjudicator decides
+    assert iran.decision == Decision("adjudicated", (), decided_by="boss", rule="adjudicator")
+    assert [e.span.text for e in breaks.gold[0].entities] == ["NATO"]
+
+
+# --- span merges ---------------------------------------------------------------------------
+
+THREE = {
+    "ann-a": [ent(TEXT, "NATO", "ORG", "n"), ent(TEXT, "Jens", "PER", "p")],
+    "ann-b": [
+        ent(TEXT, "NATO", "ORG", "n"),
+        ent(TEXT, "Jens Stoltenberg", "PER", "p"),
+        ent(TEXT, "Cafe\u0301", "NORP", "c"),
+    ],
+    "ann-c": [ent(TEXT, "NATO", "ORG", "n"), ent(TEXT, "Jens Stoltenberg", "PER", "p")],
+}
+
+
+@pytest.mark.parametrize(
+    ("merge", "expected"),
+    [
+        ("majority-exact", [("NATO", "unanimous"), ("Jens Stoltenberg", "majority")]),
+        ("majority-overlap", [("NATO", "unanimous"), ("Jens Stoltenberg", "majority")]),
+        (
+            "union",
+            [
+                ("NATO", "unanimous"),
+                ("Jens", "union"),
+                ("Jens Stoltenberg", "union"),
+                ("Cafe\u0301", "union"),
+            ],
+        ),
+    ],
+)
+def test_span_merge_rules(config: CorpusConfig, merge: str, expected: list) -> None:
+    res = run(with_rules(config, span_merge=merge), THREE)
+    got = [(e.span.text, e.decision.provenance) for e in res.gold[0].entities]
+    assert got == expected and not res.disputes
+    for e in res.gold[0].entities:
+        assert TEXT[e.span.start : e.span.end] == e.span.text and e.span.region_id is None
+
+
+def test_split_span_region_is_one_dispute_with_each_version(config: CorpusConfig) -> None:
+    res = run(
+        config,
+        {
+            "ann-a": [ent(TEXT, "Tehran", "GPE", "t"), ent(TEXT, "NATO", "ORG", "n")],
+            "ann-b": [ent(TEXT, "Tehran", "LOC", "t"), ent(TEXT, "NATO", "ORG", "n")],
+        },
+    )
+    assert [e.span.text for e in res.gold[0].entities] == ["NATO"]
+    (d,) = res.disputes
+    start = TEXT.index("Tehran")
+    assert (d.layer, d.start, d.end) == ("entities", start, start + 6)
+    assert {c.annotator: [e.label for e in c.entities] for c in d.candidates} == {
+        "ann-a": ["GPE"],
+        "ann-b": ["LOC"],
+    }
+    # majority-overlap: both marked the region, versions differ → still a tie
+    res2 = run(
+        with_rules(config, span_merge="majority-overlap"),
+        {"ann-a": [ent(TEXT, "Tehran", "GPE", "t")], "ann-b": [ent(TEXT, "Tehran", "LOC", "t")]},
+    )
+    assert len(res2.disputes) == 1
+
+
+def test_claims_need_matching_attributes(config: CorpusConfig) -> None:
+    res = run(
+        config,
+        {
+            "ann-a": clm(TEXT, "Russia moved drones", "c", "check-worthy", "NATO"),
+            "ann-b": clm(TEXT, "Russia moved drones", "c", "check-worthy", "NATO"),
+            "ann-c": clm(TEXT, "Russia moved drones", "c", "not check-worthy", None),
+        },
+    )
+    (g,) = res.gold[0].claims
+    assert (g.claim.checkworthy, g.claim.claimant) == ("check-worthy", "NATO")
+    assert g.decision == Decision("majority", ("ann-a", "ann-b"))
+    tie = run(
+        config,
+        {
+            "ann-a": clm(TEXT, "Russia moved drones", "c", "check-worthy", None),
+            "ann-b": clm(TEXT, "Russia moved drones", "c", "not check-worthy", None),
+        },
+    )
+    assert tie.gold[0].claims == () and tie.disputes[0].layer == "claims"
+
+
+# --- decisions from the adjudication project -------------------------------------------------
+
+
+def test_decisions_settle_only_the_disputed_items(config: CorpusConfig) -> None:
+    anns = {
+        "ann-a": [
+            ent(TEXT, "Tehran", "GPE", "t"),
+            ent(TEXT, "NATO", "ORG", "n"),
+            *stn(iran="favor", russia="against"),
+        ],
+        "ann-b": [
+            ent(TEXT, "Tehran", "LOC", "t"),
+            ent(TEXT, "NATO", "ORG", "n"),
+            *stn(iran="against", russia="against"),
+        ],
+    }
+    before = run(config, anns)
+    assert sorted(d.dispute_id for d in before.disputes) == [
+        f"a1/entities/{TEXT.index('Tehran')}-{TEXT.index('Tehran') + 6}",
+        "a1/stance/iran",
+    ]
+    judge = parse(
+        config,
+        [
+            task(
+                "a1",
+                TEXT,
+                {
+                    "ann-judge": [
+                        ent(TEXT, "NATO", "PER", "x"),  # outside any dispute: ignored
+                        *stn(iran="neutral", russia="favor"),
+                    ]
+                },
+            )
+        ],
+    )
+    after = run(config, anns, decisions=judge)
+    assert after.disputes == []
+    iran, russia = stance_of(after), stance_of(after, "russia")
+    assert iran is not None and iran.stance.label == "neutral"
+    assert iran.decision == Decision("adjudicated", decided_by="ann-judge")
+    assert russia is not None and russia.stance.label == "against"  # not disputed
+    # the judge marked nothing in the Tehran region: decided "no entity there"
+    assert [(e.span.text, e.span.label) for e in after.gold[0].entities] == [("NATO", "ORG")]
+    assert after.stats["entities.adjudicated"] == 1 and after.stats["stance.adjudicated"] == 1
+
+
+# --- files -----------------------------------------------------------------------------------
+
+texts = hst.text(alphabet=hst.sampled_from(list("ab 😀𝔸\r\ne\u0301.")), min_size=1, max_size=30)
+
+
+@settings(max_examples=50, deadline=None)
+@given(texts, hst.data())
+def test_gold_jsonl_round_trip(
+    tmp_path_factory: pytest.TempPathFactory, text: str, data: hst.DataObject
+) -> None:
+    s = data.draw(hst.integers(0, len(text) - 1))
+    e = data.draw(hst.integers(s + 1, len(text)))
+    dec = Decision("adjudicated", ("ann-1", "ann-2"), decided_by="ann-3", rule=None)
+    rec = GoldRecord(
+        article_id="a\u00e9😀",
+        text_sha256="0" * 64,
+        entities=(GoldEntity(EntitySpan(s, e, "ORG", text[s:e]), dec),),
+        stances=(GoldStance(StanceJudgement("iran", "favor"), Decision("unanimous", ("x",))),),
+        claims=(
+            GoldClaim(
+                Claim(s, e, text[s:e], "check-worthy", "people\r\nbriefed"),
+                Decision("tie", ("x",), rule="first"),
+            ),
+        ),
+        annotators=("ann-1", "ann-2"),
+    )
+    path = tmp_path_factory.mktemp("gold") / "gold.jsonl"
+    adj.write_gold(path, [rec])
+    first = path.read_bytes()
+    assert adj.read_gold(path) == [rec]
+    adj.write_gold(path, adj.read_gold(path))
+    assert path.read_bytes() == first and first.count(b"\n") == 1
+
+
+def test_read_gold_names_the_bad_line(tmp_path: Path) -> None:
+    p = tmp_path / "gold.jsonl"
+    p.write_text('{"article_id": "a", "text_sha256": "x"}\n{"nope": 1}\n', encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        adj.read_gold(p)
+    assert f"{p}:2" in err.value.message and err.value.hint
+
+
+def test_dispute_tasks_carry_each_annotators_version(config: CorpusConfig) -> None:
+    raw = task(
+        "a1",
+        TEXT,
+        {
+            "ann-a": [
+                ent(TEXT, "Tehran", "GPE", "t"),
+                ent(TEXT, "Jens Stoltenberg", "PER", "p"),
+                *clm(TEXT, "Russia moved drones", "c", "check-worthy", None),
+                {
+                    "type": "relation",
+                    "from_id": "p",
+                    "to_id": "c",
+                    "direction": "right",
+                    "labels": ["claimant"],
+                },
+                *stn(iran="favor"),
+            ],
+            "ann-b": [
+                ent(TEXT, "Tehran", "LOC", "t"),
+                *clm(TEXT, "Russia moved drones", "c", "check-worthy", "people briefed"),
+                *stn(iran="against"),
+            ],
+        },
+    )
+    anns = parse(config, [raw])
+    res = adj.adjudicate(config=config, annotations=anns, articles=ARTS)
+    (t,) = adj.dispute_tasks(config=config, disputes=res.disputes, annotations=anns, articles=ARTS)
+    assert t["data"]["text"] == TEXT and t["data"]["text_sha256"] == ARTS["a1"].text_sha256
+    assert sorted(t["data"]["dispute_ids"]) == sorted(d.dispute_id for d in res.disputes)
+    assert "stance on iran" in t["data"]["disputes"]
+    assert [p["model_version"] for p in t["predictions"]] == ["ann-a", "ann-b"]
+    # each prediction parses back (through the real exports edge) into that annotator's labels
+    back = parse_task(
+        {
+            "id": 1,
+            "data": t["data"],
+            "annotations": [
+                {"id": i, "completed_by": p["model_version"], "result": p["result"]}
+                for i, p in enumerate(t["predictions"])
+            ],
+        },
+        config.scheme,
+    )
+
+    def labels(a: Any) -> tuple:
+        return (
+            [(e.start, e.end, e.label, e.text) for e in a.entities],
+            a.stances,
+            [(c.start, c.end, c.checkworthy, c.claimant) for c in a.claims],
+        )
+
+    assert [labels(a) for a in back] == [labels(a) for a in anns]
+
+
+def test_cli_adjudicate_writes_gold_and_disputes(cli: CliRun, tmp_path: Path) -> None:
+    tasks = [
+        task(
+            "a1",
+            TEXT,
+            {
+                "ann-a": [ent(TEXT, "NATO", "ORG", "n"), *stn(iran="favor")],
+                "ann-b": [ent(TEXT, "NATO", "ORG", "n"), *stn(iran="against")],
+            },
+        )
+    ]
+    root = corpus_with(tmp_path, tasks, {"a1": TEXT})
+    res = cli("adjudicate", "--json", cwd=root)
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert (out["articles"], out["open_disputes"], out["dispute_tasks"]) == (1, 1, 1)
+    gold = adj.read_gold(root / "build/gold.jsonl")
+    assert [e.span.text for e in gold[0].entities] == ["NATO"]
+    disputes = orjson.loads((root / "build/disputes.json").read_bytes())
+    assert disputes[0]["data"]["dispute_ids"] == ["a1/stance/iran"]
+    files = {p: p.read_bytes() for p in (root / "build").glob("*.json*")}
+    cfg = load_config(root / "corpus.toml")
+    assert json.loads(json.dumps(adj.run(config=cfg))) == out  # --json is the library's dict
+    assert {p: p.read_bytes() for p in files} == files  # deterministic rerun
+    table = cli("adjudicate", cwd=root)
+    assert table.exit_code == 0 and "1 open disputes" in table.stdout
+
+
+def test_cli_adjudicate_without_articles_is_a_usage_error(cli: CliRun, tmp_path: Path) -> None:
+    root = corpus_with(tmp_path, [task("a1", TEXT, {"ann-a": stn(iran="favor")})])
+    res = cli("adjudicate", cwd=root)
+    assert res.exit_code == 2 and "corpus ingest" in res.stderr
+
+
+# --- a dispute through a real Label Studio --------------------------------------------------
+
+
+@pytest.mark.labelstudio
+def test_dispute_round_trip_through_label_studio(
+    cli: CliRun,
+    tmp_path: Path,
+    label_studio: LabelStudioFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.api_key)
+    tasks = [
+        task(
+            "a1",
+            TEXT,
+            {
+                "ann-a": [
+                    ent(TEXT, "Tehran", "GPE", "t"),
+                    ent(TEXT, "NATO", "ORG", "n"),
+                    *stn(iran="favor", russia="against"),
+                ],
+                "ann-b": [
+                    ent(TEXT, "Tehran", "LOC", "t"),
+                    ent(TEXT, "NATO", "ORG", "n"),
+                    *stn(iran="against", russia="against"),
+                ],
+            },
+        )
+    ]
+    root = corpus_with(tmp_path, tasks, {"a1": TEXT})
+    assert cli("adjudicate", cwd=root).exit_code == 0
+    cfg = load_config(root / "corpus.toml")
+    # The adjudication project: same labeling config, its own title.
+    adj_cfg = replace(
+        cfg,
+        labelstudio=replace(
+            cfg.labelstudio, project_title=cfg.labelstudio.adjudication_project_title
+        ),
+    )
+    pushed = labelstudio.push(
+        config=adj_cfg,
+        url=label_studio.url,
+        api_key=label_studio.api_key,
+        tasks_path=root / "build/disputes.json",
+    )
+    label_studio.track_project(pushed["project_id"])
+    assert pushed["imported"] == 1
+    pid = pushed["project_id"]
+    with label_studio.http() as http:
+        (t,) = http.get("/api/tasks/", params={"project": pid}).json()["tasks"]
+        preds = http.get("/api/predictions/", params={"task": t["id"]}).json()
+        assert sorted(p["model_version"] for p in preds) == ["ann-a", "ann-b"]
+        # The adjudicator accepts ann-a's Tehran as GPE and decides the Iran stance.
+        decision = [
+            ent(TEXT, "Tehran", "GPE", "t"),
+            ent(TEXT, "NATO", "ORG", "n"),
+            *stn(united_states="neutral", iran="neutral", russia="against"),
+        ]
+        r = http.post(f"/api/tasks/{t['id']}/annotations/", json={"result": decision})
+        assert r.status_code == 201, r.text
+    res = cli("ls", "pull", "--project-id", str(pid), "--out", "adjudication", cwd=root)
+    assert res.exit_code == 0, res.stderr
+    out = cli("adjudicate", "--json", cwd=root)
+    assert out.exit_code == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert (summary["open_disputes"], summary["decisions"]) == (0, 1)
+    (gold,) = adj.read_gold(root / "build/gold.jsonl")
+    iran = next(s for s in gold.stances if s.stance.target == "iran")
+    tehran = next(e for e in gold.entities if e.span.text == "Tehran")
+    assert iran.stance.label == "neutral" and tehran.span.label == "GPE"
+    for d in (iran.decision, tehran.decision):
+        assert d.provenance == "adjudicated"
+        assert d.decided_by is not None and d.decided_by.startswith("ann-")  # a pseudonym
+    raw = b"".join(p.read_bytes() for p in (root / "adjudication").rglob("*.json"))
+    assert b"@" not in raw  # no e-mail address left the annotation tool
+    assert json.loads((root / "build/disputes.json").read_text(encoding="utf-8")) == []
