@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hst
 from ls_server import LabelStudioFixture
 from test_agreement import TEXT, article, clm, corpus_with, ent, parse, stn, task
-from test_agreement import config as config  # noqa: F401  (the corpus.toml fixture)
+from test_agreement import config as config  # the corpus.toml fixture
 
 from corpus_tools import adjudicate as adj
 from corpus_tools import labelstudio
