@@ -217,29 +217,37 @@ class LocalServer:
         self.stop()
 
     def signup(self, email: str, password: str) -> Account:
-        """Create a user through the sign-up form (as a person would) and fetch their token.
+        """A new user made through the sign-up form, with their API token."""
+        return signup(self.url, email, password)
 
-        The community edition ignores passwords given to the users API, so a second annotator
-        who can log in is made with the form, then asks for its token in that session.
-        """
-        with httpx.Client(base_url=self.url, timeout=30, follow_redirects=True) as http:
-            page = http.get("/user/signup/")
-            csrf = http.cookies.get("csrftoken") or _csrf_from(page.text)
-            resp = http.post(
-                "/user/signup/",
-                data={
-                    "csrfmiddlewaretoken": csrf,
-                    "email": email,
-                    "password": password,
-                    "allow_newsletters": "false",
-                },
-                headers={"Referer": f"{self.url}/user/signup/"},
+
+def signup(url: str, email: str, password: str) -> Account:
+    """Create a user through the sign-up form (as a person would) and fetch their token.
+
+    The community edition ignores passwords given to the users API, so a second annotator
+    who can log in is made with the form, then asks for its token in that session.
+    """
+    with httpx.Client(base_url=url, timeout=30, follow_redirects=True) as http:
+        page = http.get("/user/signup/")
+        csrf = http.cookies.get("csrftoken") or _csrf_from(page.text)
+        resp = http.post(
+            "/user/signup/",
+            data={
+                "csrfmiddlewaretoken": csrf,
+                "email": email,
+                "password": password,
+                "allow_newsletters": "false",
+            },
+            headers={"Referer": f"{url}/user/signup/"},
+        )
+        if resp.status_code >= 400 or "/user/signup" in str(resp.url):
+            raise LabelStudioError(
+                f"sign-up of {email} failed ({resp.status_code})",
+                hint="Is the email already registered? Log in with it instead.",
             )
-            if resp.status_code >= 400 or "/user/signup" in str(resp.url):
-                raise LabelStudioError(f"sign-up of {email} failed ({resp.status_code})")
-            token = http.get("/api/current-user/token").json()["token"]
-            who = http.get("/api/current-user/whoami").json()
-        return Account(email, password, token, int(who["id"]))
+        token = http.get("/api/current-user/token").json()["token"]
+        who = http.get("/api/current-user/whoami").json()
+    return Account(email, password, token, int(who["id"]))
 
 
 def _csrf_from(html: str) -> str:

@@ -1,0 +1,253 @@
+"""Annotate the sample corpus through a real Label Studio and pull the result into annotations/.
+
+The labels live in scripts/sample_labels.toml (by article and annotator); this script turns
+them into Label Studio results by exact search in each article's text (so offsets are right
+by construction: after emoji, across CRLF, with combining accents), submits them as three
+annotators who signed up through the form (anna, ben, chen), then runs the same pull as
+`corpus ls pull` into the repository's annotations/.
+
+    .venv/bin/python scripts/annotate_sample.py             # a private server, started here
+    .venv/bin/python scripts/annotate_sample.py --url URL --api-key KEY   # an existing one
+
+The corpus is ingested into a temporary copy (the repository's build/ is left alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from corpus_tools import labelstudio, store, tasks  # noqa: E402
+from corpus_tools.config import load_config  # noqa: E402
+from corpus_tools.ingest import ingest  # noqa: E402
+from corpus_tools.labelstudio_server import LocalServer, signup  # noqa: E402
+from corpus_tools.model import Article  # noqa: E402
+from corpus_tools.preannotate import RulePreannotator  # noqa: E402
+
+ANNOTATORS = ("anna", "ben", "chen")
+PASSWORD = "sample-annotator-1"
+
+
+def ui_text(text: str) -> str:
+    """`value.text` as the Label Studio UI stores it: each CR or LF as backslash-n."""
+    return text.replace("\r", "\\n").replace("\n", "\\n")
+
+
+def entity_regions(article: Article, labels: dict[str, Any], who: str) -> list[dict[str, Any]]:
+    """Every occurrence of each listed mention, minus the skipped ones, as regions."""
+    finder = RulePreannotator(
+        {
+            label: [m for m, lab in labels["entities"].items() if lab == label]
+            for label in set(labels["entities"].values())
+        },
+        dates=False,
+    )
+    spans = finder.predict(article)
+    skip = {(m, int(n)) for m, n in labels.get("skip", [])}
+    seen: dict[str, int] = {}
+    out = []
+    for s in spans:
+        k = seen.get(s.text, 0)
+        seen[s.text] = k + 1
+        if (s.text, k) in skip:
+            continue
+        out.append(
+            {
+                "id": f"{who}-e{len(out):03d}",
+                "from_name": "entities",
+                "to_name": "text",
+                "type": "labels",
+                "origin": "manual",
+                "value": {
+                    "start": s.start,
+                    "end": s.end,
+                    "text": ui_text(s.text),
+                    "labels": [s.label],
+                },
+            }
+        )
+    for mention, _n in skip:
+        if mention not in seen:
+            raise SystemExit(f"{article.article_id}/{who}: skip {mention!r} never labelled")
+    return out
+
+
+def find(text: str, needle: str, nth: int = 0) -> int:
+    pos = -1
+    for _ in range(nth + 1):
+        pos = text.find(needle, pos + 1)
+        if pos < 0:
+            raise SystemExit(f"not in the text: {needle!r}")
+    return pos
+
+
+def claim_regions(
+    article: Article, labels: dict[str, Any], who: str, entities: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    text = article.text
+    out: list[dict[str, Any]] = []
+    for i, c in enumerate(labels.get("claims", [])):
+        start = find(text, c["text"], int(c.get("nth", 0)))
+        end = start + len(c["text"])
+        rid = f"{who}-c{i:02d}"
+        pos = {"start": start, "end": end}
+        out.append(
+            {
+                "id": rid,
+                "from_name": "claim",
+                "to_name": "text",
+                "type": "labels",
+                "origin": "manual",
+                "value": {**pos, "text": ui_text(c["text"]), "labels": ["Claim"]},
+            }
+        )
+        out.append(
+            {
+                "id": rid,
+                "from_name": "checkworthy",
+                "to_name": "text",
+                "type": "choices",
+                "origin": "manual",
+                "value": {**pos, "text": ui_text(c["text"]), "choices": [c["checkworthy"]]},
+            }
+        )
+        if "claimant" in c:
+            candidates = [
+                e
+                for e in entities
+                if text[e["value"]["start"] : e["value"]["end"]] == c["claimant"]
+            ]
+            if not candidates:
+                raise SystemExit(
+                    f"{article.article_id}/{who}: claimant {c['claimant']!r} not labelled"
+                )
+            nearest = min(candidates, key=lambda e: abs(e["value"]["start"] - start))
+            out.append(
+                {
+                    "type": "relation",
+                    "from_id": nearest["id"],
+                    "to_id": rid,
+                    "direction": "right",
+                    "labels": ["claimant"],
+                }
+            )
+        else:
+            out.append(
+                {
+                    "id": rid,
+                    "from_name": "claimant_text",
+                    "to_name": "text",
+                    "type": "textarea",
+                    "origin": "manual",
+                    "value": {**pos, "text": [c["claimant_text"]]},
+                }
+            )
+    return out
+
+
+def stance_results(labels: dict[str, Any], targets: list[str]) -> list[dict[str, Any]]:
+    missing = set(targets) - set(labels["stance"])
+    if missing:
+        raise SystemExit(f"stance missing for {sorted(missing)}")
+    return [
+        {
+            "from_name": f"stance_{t}",
+            "to_name": "text",
+            "type": "choices",
+            "origin": "manual",
+            "value": {"choices": [labels["stance"][t]]},
+        }
+        for t in targets
+    ]
+
+
+def build_results(
+    article: Article, labels: dict[str, Any], who: str, targets: list[str]
+) -> list[dict[str, Any]]:
+    ents = entity_regions(article, labels, who)
+    return ents + claim_regions(article, labels, who, ents) + stance_results(labels, targets)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--url", help="an existing Label Studio (default: start a private one)")
+    ap.add_argument("--api-key", help="its admin API token")
+    ap.add_argument("--labels", type=Path, default=REPO / "scripts" / "sample_labels.toml")
+    ap.add_argument("--out", type=Path, default=REPO / "annotations")
+    args = ap.parse_args()
+    labels = tomllib.loads(args.labels.read_text(encoding="utf-8"))
+
+    work = Path(tempfile.mkdtemp(prefix="annotate-sample-"))
+    server: LocalServer | None = None
+    try:
+        corpus = work / "corpus"
+        corpus.mkdir()
+        shutil.copy2(REPO / "corpus.toml", corpus / "corpus.toml")
+        shutil.copytree(REPO / "articles", corpus / "articles")
+        cfg = load_config(corpus / "corpus.toml")
+        ingest(config=cfg)
+        print(tasks.make_tasks(config=cfg))
+        articles = store.load_articles(cfg.paths.articles_parquet)
+        unknown = sorted(set(labels) - set(articles))
+        if unknown:
+            raise SystemExit(f"labels for unknown articles: {unknown}")
+        unlabelled = sorted(set(articles) - set(labels))
+        if unlabelled:
+            raise SystemExit(f"articles without labels: {unlabelled}")
+
+        if args.url:
+            url, key = args.url, args.api_key or ""
+        else:
+            server = LocalServer(
+                ls_bin=REPO / ".venv-ls/bin/label-studio",
+                cache_dir=REPO / ".cache",
+                data_dir=work / "ls-data",
+            ).start()
+            url, key = server.url, server.admin.token
+        print(labelstudio.push(config=cfg, url=url, api_key=key))
+        accounts = {n: signup(url, f"{n}@example.org", PASSWORD) for n in ANNOTATORS}
+        with labelstudio.connect(url, key) as client:
+            project = labelstudio.find_project(client, cfg.labelstudio.project_title)
+            assert project is not None
+            ids: dict[str, int] = {}
+            for _total, page in client.iter_task_pages(
+                int(project["id"]), page_size=1000, include="id,data"
+            ):
+                ids.update({t["data"]["article_id"]: int(t["id"]) for t in page})
+        targets = [t.id for t in cfg.scheme.stance_targets]
+        n = 0
+        for article_id in sorted(labels):
+            for who in sorted(labels[article_id]):
+                result = build_results(articles[article_id], labels[article_id][who], who, targets)
+                lead = 45.0 + 4.5 * len(result)
+                with httpx.Client(
+                    base_url=url,
+                    headers={"Authorization": f"Token {accounts[who].token}"},
+                    timeout=60,
+                ) as http:
+                    resp = http.post(
+                        f"/api/tasks/{ids[article_id]}/annotations/",
+                        json={"result": result, "lead_time": lead},
+                    )
+                    resp.raise_for_status()
+                n += 1
+        print(f"submitted {n} annotations")
+        print(labelstudio.pull(config=cfg, url=url, api_key=key, out=args.out))
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
