@@ -59,8 +59,8 @@ ROWS_PER_GROUP = 2000
 ARTICLE_BATCH = 1000
 # Agreement for the card is measured on at most this many articles (a deterministic sample by
 # article id hash beyond it), so memory does not grow with the corpus.
-AGREEMENT_MAX_ARTICLES = 2000
-AGREEMENT_BOOTSTRAP = 1000
+AGREEMENT_MAX_ARTICLES = 1000
+AGREEMENT_BOOTSTRAP = 200
 SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 MANIFEST = "manifest.json"
 CARD = "README.md"

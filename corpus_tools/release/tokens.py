@@ -9,6 +9,7 @@ exactly; each split is reported (`span-splits-token`), never hidden.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,27 +72,29 @@ def align(
             continue
         chosen.append(ent)
         last_end = ent.end
-    cuts = {b for e in chosen for b in (e.start, e.end)}
+    cuts = sorted({b for e in chosen for b in (e.start, e.end)})
     offsets: list[tuple[int, int]] = []
     for start, end in tokenize(text):
-        inner = sorted(c for c in cuts if start < c < end)
-        if inner:
-            for ent in chosen:
-                if any(start < c < end for c in (ent.start, ent.end)):
-                    findings.append(
-                        Finding(
-                            slug="span-splits-token",
-                            severity="warning",
-                            message=(
-                                f"{ent.label} [{ent.start}:{ent.end}] {ent.text!r} does not fall "
-                                f"on token boundaries: token {text[start:end]!r} [{start}:{end}] "
-                                "was split at the span boundary"
-                            ),
-                            task_id=article_id,
-                            region_id=ent.region_id,
-                            hint="Check the span's ends in Label Studio; a split token is kept.",
-                        )
+        inner = cuts[bisect.bisect_right(cuts, start) : bisect.bisect_left(cuts, end)]
+        if not inner:
+            offsets.append((start, end))
+            continue
+        for ent in chosen:
+            if start < ent.start < end or start < ent.end < end:
+                findings.append(
+                    Finding(
+                        slug="span-splits-token",
+                        severity="warning",
+                        message=(
+                            f"{ent.label} [{ent.start}:{ent.end}] {ent.text!r} does not fall "
+                            f"on token boundaries: token {text[start:end]!r} [{start}:{end}] "
+                            "was split at the span boundary"
+                        ),
+                        task_id=article_id,
+                        region_id=ent.region_id,
+                        hint="Check the span's ends in Label Studio; a split token is kept.",
                     )
+                )
         bounds = [start, *inner, end]
         for a, b in itertools.pairwise(bounds):
             if not text[a:b].isspace():
