@@ -15,6 +15,7 @@ The corpus is ingested into a temporary copy (the repository's build/ is left al
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import sys
 import tempfile
@@ -36,6 +37,12 @@ from corpus_tools.preannotate import RulePreannotator  # noqa: E402
 
 ANNOTATORS = ("anna", "ben", "chen")
 PASSWORD = "sample-annotator-1"
+
+
+def region_id(*parts: str) -> str:
+    """A 10-character region id like the UI's, derived from (article, annotator, region) so
+    reruns give the same ids; no annotator name ends up in the pulled files."""
+    return hashlib.sha256("/".join(parts).encode("utf-8")).hexdigest()[:10]
 
 
 def ui_text(text: str) -> str:
@@ -63,7 +70,7 @@ def entity_regions(article: Article, labels: dict[str, Any], who: str) -> list[d
             continue
         out.append(
             {
-                "id": f"{who}-e{len(out):03d}",
+                "id": region_id(article.article_id, str(ANNOTATORS.index(who)), f"e{len(out)}"),
                 "from_name": "entities",
                 "to_name": "text",
                 "type": "labels",
@@ -99,7 +106,7 @@ def claim_regions(
     for i, c in enumerate(labels.get("claims", [])):
         start = find(text, c["text"], int(c.get("nth", 0)))
         end = start + len(c["text"])
-        rid = f"{who}-c{i:02d}"
+        rid = region_id(article.article_id, str(ANNOTATORS.index(who)), f"c{i}")
         pos = {"start": start, "end": end}
         out.append(
             {
