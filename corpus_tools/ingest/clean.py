@@ -24,7 +24,7 @@ import pysbd
 
 from corpus_tools.model import Sentence
 
-_SPACES = re.compile(r"[ \t\f\v\u00a0]+")
+_SPACES = re.compile(r"[ \t\f\v]+")
 _HEADLINE_END = re.compile(r"[.!?:;,\"”’)]$")
 _DATE_FORMATS = (
     "%B %d, %Y",
