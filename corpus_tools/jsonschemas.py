@@ -41,9 +41,14 @@ _NULLABLE_STR = {"type": ["string", "null"]}
 _SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 
 
-def _if_then(prop: str, values: list[str], then: JsonSchema) -> JsonSchema:
+def _chain(prop: str, cases: list[tuple[list[str], JsonSchema]]) -> JsonSchema:
+    """`if prop in values1 then schema1 else if ...`: an if/then/else chain (no final else)."""
+    values, then = cases[0]
     cond: JsonSchema = {"const": values[0]} if len(values) == 1 else {"enum": values}
-    return {"if": {"properties": {prop: cond}, "required": [prop]}, "then": then}
+    out: JsonSchema = {"if": {"properties": {prop: cond}, "required": [prop]}, "then": then}
+    if len(cases) > 1:
+        out["else"] = _chain(prop, cases[1:])
+    return out
 
 
 def task_schema(config: CorpusConfig) -> JsonSchema:
@@ -71,7 +76,7 @@ def task_schema(config: CorpusConfig) -> JsonSchema:
                     },
                 },
             }
-        }
+        },
     }
     labels_claim = {
         "required": ["id"],
@@ -124,89 +129,72 @@ def task_schema(config: CorpusConfig) -> JsonSchema:
             }
         }
     }
-    region: JsonSchema = {
-        "type": "object",
-        "required": ["type", "from_name", "to_name", "value"],
+
+    def region(names: list[str], cases: list[tuple[list[str], JsonSchema]]) -> JsonSchema:
+        return {
+            "required": ["from_name", "to_name", "value"],
+            "properties": {
+                "id": _STR,
+                "from_name": {"enum": names},
+                "to_name": {"const": TEXT_NAME},
+                "value": {"type": "object"},
+            },
+            **_chain("from_name", cases),
+        }
+
+    textarea = {
+        "required": ["id", "from_name", "to_name", "value"],
         "properties": {
             "id": _STR,
-            "from_name": _STR,
+            "from_name": {"const": CLAIMANT_TEXT_NAME},
             "to_name": {"const": TEXT_NAME},
-            "value": {"type": "object"},
+            "value": {
+                "type": "object",
+                "required": ["text"],
+                "properties": {
+                    "start": _OFFSET,
+                    "end": _OFFSET,
+                    "text": {"type": "array", "items": _STR},
+                },
+            },
         },
-        "allOf": [
-            _if_then("from_name", [ENTITIES_NAME], labels_entity),
-            _if_then("from_name", [CLAIM_NAME], labels_claim),
-            _if_then("from_name", [CHECKWORTHY_NAME], checkworthy),
-            _if_then("from_name", stance_controls, stance),
-        ],
     }
+    relation = {
+        "required": ["from_id", "to_id"],
+        "properties": {
+            "from_id": _STR,
+            "to_id": _STR,
+            "direction": {"enum": ["right", "left", "bi"]},
+            "labels": {"type": "array", "items": {"const": scheme.claimant_relation}},
+        },
+    }
+    # An if/then/else chain on `type` (then on `from_name`): each result meets one `if` or
+    # two, and errors name the field of the branch it took.
     result_item: JsonSchema = {
         "type": "object",
         "required": ["type"],
         "properties": {"type": {"enum": ["labels", "choices", "textarea", "relation"]}},
-        "allOf": [
-            _if_then(
-                "type",
-                ["labels"],
-                {
-                    **region,
-                    "properties": {
-                        **region["properties"],
-                        "from_name": {"enum": [ENTITIES_NAME, CLAIM_NAME]},
-                    },
-                },
-            ),
-            _if_then(
-                "type",
-                ["choices"],
-                {
-                    **region,
-                    "properties": {
-                        **region["properties"],
-                        "from_name": {"enum": [CHECKWORTHY_NAME, *stance_controls]},
-                    },
-                },
-            ),
-            _if_then(
-                "type",
-                ["textarea"],
-                {
-                    "type": "object",
-                    "required": ["id", "from_name", "to_name", "value"],
-                    "properties": {
-                        "id": _STR,
-                        "from_name": {"const": CLAIMANT_TEXT_NAME},
-                        "to_name": {"const": TEXT_NAME},
-                        "value": {
-                            "type": "object",
-                            "required": ["text"],
-                            "properties": {
-                                "start": _OFFSET,
-                                "end": _OFFSET,
-                                "text": {"type": "array", "items": _STR},
-                            },
-                        },
-                    },
-                },
-            ),
-            _if_then(
-                "type",
-                ["relation"],
-                {
-                    "type": "object",
-                    "required": ["from_id", "to_id"],
-                    "properties": {
-                        "from_id": _STR,
-                        "to_id": _STR,
-                        "direction": {"enum": ["right", "left", "bi"]},
-                        "labels": {
-                            "type": "array",
-                            "items": {"const": scheme.claimant_relation},
-                        },
-                    },
-                },
-            ),
-        ],
+        **_chain(
+            "type",
+            [
+                (
+                    ["labels"],
+                    region(
+                        [ENTITIES_NAME, CLAIM_NAME],
+                        [([ENTITIES_NAME], labels_entity), ([CLAIM_NAME], labels_claim)],
+                    ),
+                ),
+                (
+                    ["choices"],
+                    region(
+                        [*stance_controls, CHECKWORTHY_NAME],
+                        [(stance_controls, stance), ([CHECKWORTHY_NAME], checkworthy)],
+                    ),
+                ),
+                (["textarea"], textarea),
+                (["relation"], relation),
+            ],
+        ),
     }
     # completed_by: an int (UI sync export), an object (snapshot export: it carries emails,
     # which validation reports as personal data), or a pseudonym (pulled files).

@@ -17,15 +17,15 @@ were not checked (validation does not build the articles table on the fly: that 
 from __future__ import annotations
 
 import gc
+import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from corpus_tools.config import CorpusConfig
 from corpus_tools.errors import DataError, UsageError
@@ -57,6 +57,9 @@ TaskSink = Callable[[dict[str, Any], Where, bool], None]
 
 def load_article_hashes(path: Path) -> dict[str, str]:
     """article_id -> text_sha256 from an articles table (only those two columns are read)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
         table = pq.read_table(path, columns=["article_id", "text_sha256"])
     except (pa.ArrowInvalid, OSError, KeyError) as exc:
@@ -175,9 +178,26 @@ def _validate_task(
         )
     if b"@" in item.raw:
         scan_emails(task, where, out)
+    if len(out) > before and where.line is not None and b"\n" in item.raw:
+        out[before:] = [_refine_line(f, item.raw, where.line) for f in out[before:]]
     if sink is not None:
         sink(task, where, not any(f.severity == "error" for f in out[before:]))
     return fixes
+
+
+def _refine_line(f: Finding, raw: bytes, first_line: int) -> Finding:
+    """In an indented file, move a region's (or data field's) finding to its own line."""
+    at = -1
+    if f.region_id is not None:
+        m = re.search(rb'"id"\s*:\s*' + re.escape(orjson.dumps(f.region_id)), raw)
+        at = m.start() if m else -1
+    elif f.pointer and "/data/" in f.pointer:
+        key = f.pointer.rsplit("/data/", 1)[1].split("/")[0]
+        data = raw.find(b'"data"')
+        at = raw.find(orjson.dumps(key), data) if data >= 0 else -1
+    if at < 0:
+        return f
+    return replace(f, line=first_line + raw.count(b"\n", 0, at))
 
 
 def _article_hashes(
@@ -242,8 +262,6 @@ def _repair(f: Path, fixes: list[tuple[RawTask, list[Utf16Fix]]], report: Report
 
 
 def _as_repaired(f: Finding) -> Finding:
-    from dataclasses import replace
-
     return replace(f, severity="info", message=f.message + " (repaired)", hint=None)
 
 

@@ -16,7 +16,6 @@ from typing import Any
 from corpus_tools.config import (
     CHECKWORTHY_NAME,
     CLAIM_NAME,
-    CLAIMANT_TEXT_NAME,
     ENTITIES_NAME,
     CorpusConfig,
 )
@@ -181,31 +180,44 @@ class SemanticChecker:
     ) -> None:
         ann_id = _id(ann.get("id"))
         n = len(text)
+        stance_controls = self.stance_controls
         regions: dict[str, tuple[str, int, int]] = {}  # id -> (from_name, start, end)
-        by_label: dict[str, list[tuple[int, int, str, int]]] = {}
+        spans: list[tuple[str, int, int, str, int]] = []  # (label, start, end, id, index)
         attributes: list[tuple[str, str, int, int | None, int | None]] = []
-        relations: list[tuple[int, dict[str, Any]]] = []
-        stance_counts = dict.fromkeys(self.stance_controls, 0)
+        relations: list[int] = []
+        stance_counts = dict.fromkeys(stance_controls, 0)
         results = ann["result"]
         for ri, res in enumerate(results):
             rtype = res["type"]
             if rtype == "relation":
-                relations.append((ri, res))
+                relations.append(ri)
                 continue
             name = res["from_name"]
             value = res["value"]
-            rid = res.get("id")
-            if name in self.stance_controls:
+            if name in stance_controls:
                 stance_counts[name] += len(value["choices"])
                 continue
-            start, end = value.get("start"), value.get("end")
+            start = value.get("start")
+            end = value.get("end")
+            if rtype != "labels":  # per-region check-worthiness or claimant text
+                attributes.append((res["id"], name, ri, start, end))
             if type(start) is not int or type(end) is not int:
                 continue
-            ok = self._check_span(
-                text, n, start, end, value.get("text"), where, out, ai, ri, ann_id, rid, fixes
+            # Fast path: offsets inside the text and value.text (a hint) agreeing with them.
+            hint_text = value.get("text")
+            ok = (
+                end <= n
+                and start < end
+                and (
+                    hint_text.__class__ is not str
+                    or hint_text == text[start:end]
+                    or hint_text == quirk(text[start:end])
+                )
+            ) or self._span_problem(
+                text, n, start, end, hint_text, where, out, ai, ri, ann_id, res.get("id"), fixes
             )
             if rtype == "labels":
-                stats["regions"] += 1
+                rid = res["id"]
                 if rid in regions:
                     out.append(
                         where.finding(
@@ -219,17 +231,16 @@ class SemanticChecker:
                 else:
                     regions[rid] = (name, start, end)
                 if ok:
-                    by_label.setdefault(value["labels"][0], []).append((start, end, rid, ri))
-            elif name in (CHECKWORTHY_NAME, CLAIMANT_TEXT_NAME):
-                attributes.append((rid, name, ri, start, end))
+                    spans.append((value["labels"][0], start, end, rid, ri))
+        stats["regions"] += len(spans)
         for rid, name, ri, start, end in attributes:
             self._check_attribute(regions, rid, name, ri, start, end, ai, ann_id, where, out)
-        for ri, res in relations:
-            self._check_relation(regions, res, ri, ai, ann_id, where, out)
+        for ri in relations:
+            self._check_relation(regions, results[ri], ri, ai, ann_id, where, out)
         self._check_claims_answered(regions, attributes, ai, ann_id, where, out)
         for control, count in stance_counts.items():
             if count != 1:
-                target = self.stance_controls[control]
+                target = stance_controls[control]
                 out.append(
                     where.finding(
                         "stance-missing" if count == 0 else "stance-multiple",
@@ -238,10 +249,9 @@ class SemanticChecker:
                         annotation_id=ann_id,
                     )
                 )
-        for label, spans in by_label.items():
-            _check_overlaps(label, spans, ai, ann_id, where, out)
+        _check_overlaps(spans, ai, ann_id, where, out)
 
-    def _check_span(
+    def _span_problem(
         self,
         text: str,
         n: int,
@@ -256,11 +266,7 @@ class SemanticChecker:
         rid: str | None,
         fixes: list[Utf16Fix],
     ) -> bool:
-        """Offsets against the text; True when the span may take part in later checks."""
-        if end <= n and start < end:
-            span = text[start:end]
-            if not isinstance(hint_text, str) or hint_text == span or hint_text == quirk(span):
-                return True
+        """Report what is wrong with offsets that failed the fast path; always False."""
         at = pointer("annotations", ai, "result", ri, "value")
 
         def finding(slug: str, message: str) -> Finding:
@@ -309,14 +315,13 @@ class SemanticChecker:
         out: list[Finding],
     ) -> None:
         region = regions.get(rid)
-        at = pointer("annotations", ai, "result", ri)
         if region is None or region[0] != CLAIM_NAME:
             what = "no region" if region is None else f"a {region[0]} region, not a claim"
             out.append(
                 where.finding(
                     "orphan-attribute",
                     f"{name} answer for region {rid!r}, which is {what}",
-                    pointer=at,
+                    pointer=pointer("annotations", ai, "result", ri),
                     annotation_id=ann_id,
                     region_id=rid,
                 )
@@ -327,7 +332,7 @@ class SemanticChecker:
                     "attribute-offsets-mismatch",
                     f"{name} answer has offsets {start}-{end}, its claim region "
                     f"{region[1]}-{region[2]}",
-                    pointer=at,
+                    pointer=pointer("annotations", ai, "result", ri),
                     annotation_id=ann_id,
                     region_id=rid,
                 )
@@ -343,7 +348,6 @@ class SemanticChecker:
         where: Where,
         out: list[Finding],
     ) -> None:
-        at = pointer("annotations", ai, "result", ri)
         ends = (res["from_id"], res["to_id"])
         missing = [r for r in ends if r not in regions]
         if missing:
@@ -352,7 +356,7 @@ class SemanticChecker:
                     "relation-missing-region",
                     f"relation {ends[0]!r} -> {ends[1]!r} names missing region(s) "
                     + ", ".join(repr(m) for m in missing),
-                    pointer=at,
+                    pointer=pointer("annotations", ai, "result", ri),
                     annotation_id=ann_id,
                     region_id=missing[0],
                 )
@@ -365,7 +369,7 @@ class SemanticChecker:
                     "relation-wrong-kind",
                     f"{self.relation_label} relation {ends[0]!r} -> {ends[1]!r} links "
                     f"{regions[ends[0]][0]} to {regions[ends[1]][0]}, not an entity to a claim",
-                    pointer=at,
+                    pointer=pointer("annotations", ai, "result", ri),
                     annotation_id=ann_id,
                     region_id=ends[0],
                 )
@@ -395,23 +399,25 @@ class SemanticChecker:
 
 
 def _check_overlaps(
-    label: str,
-    spans: list[tuple[int, int, str, int]],
+    spans: list[tuple[str, int, int, str, int]],
     ai: int,
     ann_id: int | str | None,
     where: Where,
     out: list[Finding],
 ) -> None:
-    if len(spans) < 2:
-        return
+    """Regions of one label that overlap (sorted by label, then start: one sweep)."""
     spans.sort()
-    reach_end, reach_id = spans[0][1], spans[0][2]
-    for start, end, rid, ri in spans[1:]:
+    label = None
+    reach_end, reach_id = 0, ""
+    for lab, start, end, rid, ri in spans:
+        if lab != label:
+            label, reach_end, reach_id = lab, end, rid
+            continue
         if start < reach_end:
             out.append(
                 where.finding(
                     "overlapping-spans",
-                    f"{label} region {rid!r} ({start}-{end}) overlaps {label} region "
+                    f"{lab} region {rid!r} ({start}-{end}) overlaps {lab} region "
                     f"{reach_id!r} (ends at {reach_end})",
                     pointer=pointer("annotations", ai, "result", ri),
                     annotation_id=ann_id,

@@ -1,0 +1,195 @@
+"""Benchmark `corpus validate` against a plain `jsonschema` loop, side by side in one run.
+
+    python scripts/bench_validate.py                 # 10,000 tasks (~190 MB JSON array)
+    python scripts/bench_validate.py --tasks 2000    # quicker
+    python scripts/bench_validate.py --big 100000    # also: memory on a ~1.9 GB export
+
+A synthetic export (scripts/make_synthetic_export.py) with 1% of its tasks broken on purpose
+(unknown label, negative offset, missing field, wrong type) is written to a temporary folder.
+Each measurement runs in its own subprocess, which reports its wall time and its own peak
+RSS:
+
+- `read`: reading the file's bytes (the floor);
+- `jsonschema`: the plain way: `json.load` the array, then
+  `jsonschema.Draft202012Validator(schema).iter_errors` over every task (structure only);
+- `corpus`: `corpus_tools.validate.validate` (structure + semantics, streaming).
+
+It prints throughput, peak RSS, the ratio to the `jsonschema` baseline, and whether every
+structural finding of the reference validator is among `corpus validate`'s findings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def _write_export(path: Path, n: int, seed: int) -> int:
+    sys.path.insert(0, str(HERE))
+    import orjson
+    from make_synthetic_export import synthetic_tasks
+
+    size = 0
+    articles = {}
+    with open(path, "wb") as fh:
+        size += fh.write(b"[\n")
+        for i, task in enumerate(synthetic_tasks(n, seed)):
+            articles[task["data"]["article_id"]] = task["data"]["text_sha256"]
+            if i % 100 == 50:
+                _break(task, i // 100)
+            if i:
+                size += fh.write(b",\n")
+            size += fh.write(orjson.dumps(task, option=orjson.OPT_INDENT_2))
+        size += fh.write(b"\n]\n")
+    path.with_suffix(".articles.json").write_bytes(orjson.dumps(articles))
+    return size
+
+
+def _break(task: dict[str, Any], k: int) -> None:
+    """One structural problem per broken task, rotating through four kinds."""
+    region = task["annotations"][0]["result"][k % 10]
+    kind = k % 4
+    if kind == 0:
+        region["value"]["labels"] = ["NOT_A_LABEL"]
+    elif kind == 1:
+        region["value"]["start"] = -1
+    elif kind == 2:
+        del task["data"]["text_sha256"]
+    else:
+        task["annotations"][1]["was_cancelled"] = "no"
+
+
+def _child(mode: str, path: Path, config: Path, out: Path) -> None:
+    """Run one measurement in this process; write its figures to `out` as JSON."""
+    import resource
+
+    result: dict[str, Any] = {"mode": mode}
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    if mode == "read":
+        with open(path, "rb") as fh:
+            while fh.read(8 << 20):
+                pass
+    elif mode == "jsonschema":
+        import jsonschema
+
+        from corpus_tools.config import load_config
+        from corpus_tools.jsonschemas import task_schema
+        from corpus_tools.validate.slugs import pointer
+
+        schema = task_schema(load_config(config))
+        with open(path, "rb") as fh:
+            tasks = json.load(fh)
+        validator = jsonschema.Draft202012Validator(schema)
+        found = []
+        for i, task in enumerate(tasks):
+            for err in validator.iter_errors(task):
+                ptr = pointer(*err.absolute_path)
+                msg = err.message if len(err.message) <= 300 else err.message[:297] + "..."
+                found.append([f"/{i}{ptr}", f"{ptr or '(task)'}: {msg}"])
+        result["findings"] = found
+        result["tasks"] = len(tasks)
+    else:
+        from corpus_tools.config import load_config
+        from corpus_tools.validate import validate
+
+        cfg = load_config(config)
+        # The articles table's role: article_id -> text_sha256 (unknown / stale checks).
+        articles = json.loads(path.with_suffix(".articles.json").read_text())
+        report = validate(config=cfg, paths=[path], articles=articles)
+        result["findings"] = [[f.pointer, f.message] for f in report.findings]
+        result["tasks"] = report.stats["tasks"]
+        result["slugs"] = sorted({f.slug for f in report.findings})
+    result["seconds"] = time.perf_counter() - t0
+    result["cpu_seconds"] = time.process_time() - c0
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.write_text(json.dumps(result))
+
+
+def _measure(mode: str, path: Path, config: Path, work: Path) -> dict[str, Any]:
+    out = work / f"{mode}.json"
+    cmd = [sys.executable, __file__, "--child", mode, str(path), str(config), str(out)]
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    data: dict[str, Any] = json.loads(out.read_text())
+    return data
+
+
+def _row(r: dict[str, Any], size_mb: float, base: dict[str, Any] | None) -> str:
+    ratio = (
+        f"{base['seconds'] / r['seconds']:6.1f}x {base['cpu_seconds'] / r['cpu_seconds']:6.1f}x"
+        if base
+        else "      -       -"
+    )
+    return (
+        f"{r['mode']:<11} {r['seconds']:8.2f} s {r['cpu_seconds']:8.2f} s "
+        f"{size_mb / r['seconds']:9.1f} MB/s {r['peak_rss_mb']:8.0f} MB   {ratio}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--big", type=int, default=0, help="also validate an export this large")
+    parser.add_argument("--config", type=Path, default=ROOT / "corpus.toml")
+    parser.add_argument("--child", nargs=4, metavar=("MODE", "PATH", "CONFIG", "OUT"))
+    args = parser.parse_args()
+    if args.child:
+        mode, path, config, out = args.child
+        _child(mode, Path(path), Path(config), Path(out))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="bench-validate-") as tmp:
+        work = Path(tmp)
+        export = work / "export.json"
+        size = _write_export(export, args.tasks, args.seed) / 1e6
+        print(f"export: {args.tasks} tasks, {size:.1f} MB JSON array, 1% broken", flush=True)
+        print(
+            f"{'':<11} {'wall':>10} {'cpu':>10} {'throughput':>14} {'peak RSS':>11}"
+            "   vs jsonschema (wall, cpu)"
+        )
+        read = _measure("read", export, args.config, work)
+        print(_row(read, size, None), flush=True)
+        base = _measure("jsonschema", export, args.config, work)
+        print(_row(base, size, None), flush=True)
+        ours = _measure("corpus", export, args.config, work)
+        print(_row(ours, size, base), flush=True)
+        expected = {tuple(f) for f in base["findings"]}
+        got = {tuple(f) for f in ours["findings"]}
+        missing = expected - got
+        print(
+            f"speed-up: {base['seconds'] / ours['seconds']:.1f}x wall, "
+            f"{base['cpu_seconds'] / ours['cpu_seconds']:.1f}x cpu (target >= 25x); "
+            f"reference findings {len(expected)}, all reported by corpus validate: "
+            f"{'yes' if not missing else f'NO ({len(missing)} missing)'}; "
+            f"corpus validate slugs: {', '.join(ours['slugs'])}"
+        )
+        if args.big:
+            export.unlink()
+            export.with_suffix(".articles.json").unlink()
+            big = work / "big.json"
+            big_size = _write_export(big, args.big, args.seed) / 1e6
+            print(f"big export: {args.big} tasks, {big_size:.0f} MB", flush=True)
+            print(_row(_measure("read", big, args.config, work), big_size, None), flush=True)
+            r = _measure("corpus", big, args.config, work)
+            print(_row(r, big_size, None), flush=True)
+            print(
+                f"peak RSS {r['peak_rss_mb']:.0f} MB for {big_size:.0f} MB "
+                f"(vs {ours['peak_rss_mb']:.0f} MB for {size:.0f} MB): "
+                f"{'flat' if r['peak_rss_mb'] < 2 * ours['peak_rss_mb'] else 'GROWS'}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    raise SystemExit(main())
