@@ -399,3 +399,64 @@ def test_bio_tags_match_character_spans(pieces: list[str], cuts: list[int]) -> N
             first = min(x for x, _ in [o for o in tok.offsets if o[0] >= e.start and o[1] <= e.end])
             assert tag == f"{'B' if a == first else 'I'}-{e.label}"
     assert all(f.slug in {"span-splits-token", "entity-without-tokens"} for f in findings)
+
+
+def test_rename_needs_a_recorded_migration(corpus: Path) -> None:
+    from dataclasses import replace
+
+    from corpus_tools.errors import ConfigError
+    from corpus_tools.release.features import check_append_only, label_lists
+
+    scheme = load_config(corpus / "corpus.toml").scheme
+    before = label_lists(scheme)
+    renamed = replace(
+        scheme,
+        entities=(replace(scheme.entities[0], label="PERSON"), *scheme.entities[1:]),
+    )
+    with pytest.raises(ConfigError, match=r"id 0 was 'PER' in 0\.1\.0, now 'PERSON'"):
+        check_append_only(before, label_lists(renamed), renamed, since="0.1.0")
+    migrated = replace(
+        renamed,
+        migrations=(
+            {
+                "version": "0.2.0",
+                "layer": "entities",
+                "action": "rename",
+                "label": "PER",
+                "to": "PERSON",
+            },
+        ),
+    )
+    check_append_only(before, label_lists(migrated), migrated, since="0.1.0")
+    dropped = replace(scheme, stance_labels=scheme.stance_labels[:-1])
+    with pytest.raises(ConfigError, match="id 3 \\('unrelated'\\) was removed"):
+        check_append_only(before, label_lists(dropped), dropped, since="0.1.0")
+
+
+def test_label_range_check_catches_ids_beyond_the_names() -> None:
+    import pyarrow as pa
+
+    from corpus_tools.release.build import check_label_ranges
+    from corpus_tools.release.features import features_for
+
+    labels = {
+        "entities": ["PER", "ORG"],
+        "ner_tags": bio_names(["PER", "ORG"]),
+        "stance": ["favor", "against"],
+        "checkworthy": ["yes", "no"],
+    }
+    feats = features_for("entities", labels)
+    row = {
+        "article_id": "a",
+        "text": "Ann",
+        "entities": [{"start": 0, "end": 3, "label": 1, "text": "Ann"}],
+        "tokens": ["Ann"],
+        "ner_tags": [4],
+    }
+    check_label_ranges(pa.Table.from_pylist([row], schema=feats.arrow_schema), feats)
+    bad = {**row, "ner_tags": [5]}
+    with pytest.raises(DataError, match=r"ner_tags\[\]: class id out of range \[5, 5\] for 5"):
+        check_label_ranges(pa.Table.from_pylist([bad], schema=feats.arrow_schema), feats)
+    bad = {**row, "entities": [{"start": 0, "end": 3, "label": 2, "text": "Ann"}]}
+    with pytest.raises(DataError, match=r"entities\[\]\.label"):
+        check_label_ranges(pa.Table.from_pylist([bad], schema=feats.arrow_schema), feats)
