@@ -315,7 +315,7 @@ DEFAULT_BOILERPLATE: tuple[str, ...] = (
 )
 
 # Removed from the start of an article's first line (scraped skip links glued to the headline).
-DEFAULT_STRIP_PREFIXES: tuple[str, ...] = (r"(?i)^skip to (main )?content\b\s*",)
+DEFAULT_STRIP_PREFIXES: tuple[str, ...] = (r"(?i)^skip to (main )?content\s*",)
 
 
 @dataclass(frozen=True, slots=True)
