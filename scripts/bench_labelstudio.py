@@ -27,8 +27,44 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-WORDS = ["the", "minister", "said", "talks", "in", "Doha", "would", "resume", "after", "the", "ceasefire", "while", "officials", "in", "Kyiv", "and", "Moscow", "traded", "accusations", "over", "drones", "missiles", "and", "the", "Black", "Sea", "corridor"]
+WORDS = [
+    "the",
+    "minister",
+    "said",
+    "talks",
+    "in",
+    "Doha",
+    "would",
+    "resume",
+    "after",
+    "the",
+    "ceasefire",
+    "while",
+    "officials",
+    "in",
+    "Kyiv",
+    "and",
+    "Moscow",
+    "traded",
+    "accusations",
+    "over",
+    "drones",
+    "missiles",
+    "and",
+    "the",
+    "Black",
+    "Sea",
+    "corridor",
+]
 NAMES = ["NATO", "Iran", "Russia", "Ukraine", "Jens Stoltenberg", "Tehran", "Qatar", "😀", "𝔸"]
+
+
+STANCE = {
+    "from_name": "stance_iran",
+    "to_name": "text",
+    "type": "choices",
+    "value": {"choices": ["neutral"]},
+}
 
 
 def synthetic_tasks(n: int, seed: int = 7) -> list[dict[str, Any]]:
@@ -75,21 +111,22 @@ def synthetic_tasks(n: int, seed: int = 7) -> list[dict[str, Any]]:
                 "predictions": [{"model_version": "bench", "score": 0.9, "result": result}],
                 "annotations": [
                     {
-                        "result": result[:20]
-                        + [
-                            {
-                                "from_name": "stance_iran",
-                                "to_name": "text",
-                                "type": "choices",
-                                "value": {"choices": ["neutral"]},
-                            }
-                        ],
+                        "result": [*result[:20], STANCE],
                         "lead_time": 12.0,
                     }
                 ],
             }
         )
     return tasks
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM). Unlike getrusage's ru_maxrss, which Linux carries over
+    from the parent through fork and exec, VmHWM starts afresh in each new program."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def step(name: str, corpus: Path, url: str, key: str, project: int | None) -> dict[str, Any]:
@@ -124,18 +161,19 @@ def step(name: str, corpus: Path, url: str, key: str, project: int | None) -> di
         out = corpus / "export.json"
         with (
             httpx.Client(base_url=url, headers=headers, timeout=3600) as http,
-            open(out, "wb") as fh,http.stream(
-            "GET",
-            f"/api/projects/{project}/export",
-            params={"exportType": "JSON", "download_all_tasks": "true"},
-        ) as resp
+            open(out, "wb") as fh,
+            http.stream(
+                "GET",
+                f"/api/projects/{project}/export",
+                params={"exportType": "JSON", "download_all_tasks": "true"},
+            ) as resp,
         ):
             resp.raise_for_status()
             for chunk in resp.iter_bytes(1 << 20):
                 fh.write(chunk)
         info = {"bytes": out.stat().st_size}
     seconds = time.perf_counter() - t0
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     return {"step": name, "seconds": seconds, "peak_rss_mb": rss_mb, "info": info}
 
 
@@ -171,6 +209,7 @@ def main() -> None:
         shutil.copy2(REPO / "corpus.toml", corpus / "corpus.toml")
         tasks = synthetic_tasks(args.tasks)
         (corpus / "build" / "tasks.json").write_text(json.dumps(tasks), encoding="utf-8")
+        del tasks
         size_mb = (corpus / "build" / "tasks.json").stat().st_size / 1e6
         print(f"{args.tasks} synthetic tasks, tasks.json {size_mb:.1f} MB", flush=True)
         server = LocalServer(
@@ -197,9 +236,10 @@ def main() -> None:
                 f"{label:32} {m['seconds']:9.2f} {m['seconds'] / base['seconds']:7.2f} "
                 f"{m['peak_rss_mb']:12.0f} {m['peak_rss_mb'] / base['peak_rss_mb']:7.2f}"
             )
+        export_mb = base_export["info"]["bytes"] / 1e6
         print(
             f"push imported {push['info']['imported']}, pull wrote {pull['info']['tasks']} tasks "
-            f"({pull['info']['annotations']} annotations); export {base_export['info']['bytes'] / 1e6:.0f} MB"
+            f"({pull['info']['annotations']} annotations); export {export_mb:.0f} MB"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
