@@ -1,0 +1,139 @@
+"""`corpus check`: validation of annotations/ + schema drift + [gates], on the sample corpus's
+annotations pulled from a real Label Studio."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from test_validate_support import article, write_articles
+
+from corpus_tools.check import check
+from corpus_tools.config import load_config
+from corpus_tools.exports import iter_annotations
+
+PULLED = "annotations/geonews-annotation/tasks"
+
+
+def set_gates(corpus: Path, gates: str) -> None:
+    toml = corpus / "corpus.toml"
+    text = toml.read_text()
+    new = re.sub(r"(?ms)^\[gates\]\n.*?(?=^\[)", f"[gates]\n{gates}\n\n", text)
+    assert new != text or "[gates]" in text
+    toml.write_text(new)
+
+
+@pytest.fixture
+def corpus(sample_corpus: Path) -> Path:
+    """The sample corpus, its pulled annotations, and an articles table matching them."""
+    tasks = sorted((sample_corpus / PULLED).glob("*.json"))
+    assert tasks, "the sample corpus has pulled annotations"
+    arts = []
+    for f in tasks:
+        data = orjson.loads(f.read_bytes())["data"]
+        arts.append(article(data["article_id"], data["text"]))
+    write_articles(sample_corpus, arts)
+    set_gates(sample_corpus, "min_annotators = 2")
+    return sample_corpus
+
+
+def test_pulled_annotations_pass(corpus: Path, cli: Any) -> None:
+    res = cli("check", cwd=corpus)
+    assert res.exit_code == 0, res.stdout
+    result = check(config=load_config(corpus / "corpus.toml"))
+    assert result.valid
+    assert result.validation.stats["tasks"] == len(list((corpus / PULLED).glob("*.json")))
+    assert result.validation.stats["annotations"] >= 2 * result.validation.stats["tasks"]
+
+
+def test_json_equals_library(corpus: Path, cli: Any) -> None:
+    set_gates(corpus, "min_annotators = 3\nmin_f1_entities = 0.99")
+    res = cli("check", "--format", "json", cwd=corpus)
+    assert res.exit_code == 1
+    lib = check(config=load_config(corpus / "corpus.toml")).to_dict()
+    assert json.loads(res.stdout) == lib
+    assert lib["valid"] is False
+    assert set(lib) == {"valid", "validation", "schemas", "gates"}
+
+
+def test_gates_are_wired_and_coverage_not_counted_twice(corpus: Path) -> None:
+    from corpus_tools.agreement import gate_findings
+
+    set_gates(corpus, "min_annotators = 3\nmin_f1_entities = 0.99\nmin_f1_claims = 0.0")
+    cfg = load_config(corpus / "corpus.toml")
+    result = check(config=cfg)
+    # Coverage: one finding per task with fewer than 3 completed annotations, from validation.
+    low = [f for f in result.validation.findings if f.slug == "low-coverage"]
+    per_task = {}
+    for f in sorted((corpus / PULLED).glob("*.json")):
+        task = orjson.loads(f.read_bytes())
+        per_task[task["id"]] = sum(not a.get("was_cancelled") for a in task["annotations"])
+    assert sorted(f.task_id for f in low) == sorted(t for t, n in per_task.items() if n < 3)
+    assert low and all(f.severity == "error" for f in low)
+    # Agreement gates: exactly what corpus_tools.agreement reports on these annotations,
+    # without its own min_annotators finding (validation's low-coverage covers it).
+    anns = list(iter_annotations([corpus / "annotations"], cfg.scheme))
+    expected = gate_findings(
+        config=dataclasses.replace(cfg, gates=dataclasses.replace(cfg.gates, min_annotators=0)),
+        annotations=anns,
+    )
+    assert [f.slug for f in result.gates.findings] == [f.slug for f in expected]
+    assert "gate-f1-entities" in [f.slug for f in result.gates.findings]
+    assert "gate-min-annotators" not in [f.slug for f in result.gates.findings]
+    assert not result.gates.valid and not result.valid
+
+
+def test_schema_drift_fails_check(corpus: Path, cli: Any) -> None:
+    target = corpus / "schemas" / "ls-task.schema.json"
+    target.write_text(target.read_text().replace('"PER"', '"PERSON"'))
+    res = cli("check", "--format", "github", cwd=corpus)
+    assert res.exit_code == 1
+    assert (
+        "::error file=schemas/ls-task.schema.json,title=schema-drift::"
+        "schemas/ls-task.schema.json differs from what corpus.toml generates" in res.stdout
+    )
+    (corpus / "schemas" / "stray.json").write_text("{}")
+    result = check(config=load_config(corpus / "corpus.toml"))
+    assert sorted(f.file for f in result.schemas.findings) == [
+        "schemas/ls-task.schema.json",
+        "schemas/stray.json",
+    ]
+
+
+def test_personal_data_anywhere_under_annotations(corpus: Path, cli: Any) -> None:
+    meta = corpus / "annotations" / "geonews-annotation" / "_project.json"
+    meta.write_text(
+        meta.read_text().replace('"source"', '"created_by": "anna@example.org",\n  "source"')
+    )
+    first = sorted((corpus / PULLED).glob("*.json"))[0]
+    task = orjson.loads(first.read_bytes())
+    task["annotations"][0]["completed_by"] = {"id": 4, "email": "bo@example.org"}
+    first.write_bytes(orjson.dumps(task, option=orjson.OPT_INDENT_2))
+    result = check(config=load_config(corpus / "corpus.toml"))
+    found = [(f.file, f.slug) for f in result.validation.findings if f.slug == "personal-data"]
+    rel = first.relative_to(corpus).as_posix()
+    assert sorted(found) == sorted(
+        [("annotations/geonews-annotation/_project.json", "personal-data"), (rel, "personal-data")]
+    )
+    meta_finding = next(f for f in result.validation.findings if f.file and "_project" in f.file)
+    assert meta_finding.line is not None
+    assert "anna@example.org" in meta.read_text().splitlines()[meta_finding.line - 1]
+    assert cli("check", cwd=corpus).exit_code == 1
+
+
+def test_no_annotations_folder_is_a_warning(sample_corpus: Path, cli: Any) -> None:
+    import shutil
+
+    shutil.rmtree(sample_corpus / "annotations")
+    set_gates(sample_corpus, "min_annotators = 2")
+    result = check(config=load_config(sample_corpus / "corpus.toml"))
+    assert [f.slug for f in result.validation.findings] == ["no-tasks"]
+    assert result.valid
+    res = cli("check", "--format", "junit", cwd=sample_corpus)
+    assert res.exit_code == 0
+    assert "<testsuite" in res.stdout
