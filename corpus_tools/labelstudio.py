@@ -448,6 +448,8 @@ def push(
     Idempotent: a task whose `article_id` is already in the project is not imported again.
     When its `text_sha256` differs (the article changed since it was pushed) it is reported
     under `changed`, never duplicated: annotations made on the old text stay as they are.
+    Tasks without an `article_id`, or repeated in the file, are not imported and are listed
+    under `skipped`.
     """
     tasks = _read_tasks(tasks_path or config.paths.tasks_json)
     settings = _project_settings(config)
@@ -479,9 +481,11 @@ def push(
         changed: list[str] = []
         unchanged = 0
         seen: set[str] = set()
+        skipped: list[str] = []
         for task in tasks:
             aid = task["data"].get("article_id")
             if not isinstance(aid, str) or aid in seen:
+                skipped.append(str(aid))  # no article_id, or twice in the file
                 continue
             seen.add(aid)
             if aid not in existing:
@@ -505,6 +509,7 @@ def push(
         "imported": imported,
         "unchanged": unchanged,
         "changed": sorted(changed),
+        "skipped": skipped,
         "tasks_in_file": len(tasks),
     }
 

@@ -94,6 +94,12 @@ def push_cmd(
         f"imported {result['imported']} tasks, {result['unchanged']} already there",
         highlight=False,
     )
+    if result["skipped"]:
+        console.print(
+            f"skipped {len(result['skipped'])} tasks without article_id or repeated in the file: "
+            + ", ".join(result["skipped"][:10]),
+            highlight=False,
+        )
     if result["changed"]:
         table = Table("article_id", title="Changed since pushed (not re-imported)")
         for aid in result["changed"]:
