@@ -24,7 +24,7 @@ from corpus_tools import store
 from corpus_tools.agreement import agree, gate_findings, plot, render_markdown
 from corpus_tools.agreement import stats as S
 from corpus_tools.agreement.run import measure
-from corpus_tools.agreement.spans import overlap_match, tokenize
+from corpus_tools.agreement.spans import overlap_match, tokenize, tokenize_re
 from corpus_tools.config import CorpusConfig, load_config
 from corpus_tools.exports import parse_task
 from corpus_tools.model import Annotation, Article
@@ -587,3 +587,13 @@ def test_gates_pass_on_good_agreement(config: CorpusConfig) -> None:
     ]
     anns = parse(config, tasks)
     assert gate_findings(config=config, annotations=anns) == []
+
+
+CHARS = [*"ab1_ .,:\r\n\t😀𝔸ßé٣\u00a0", "e\u0301", "\u0301", "\u20d0", "\ufe20"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(hst.lists(hst.sampled_from(CHARS), max_size=40).map("".join))
+def test_vectorised_tokenizer_equals_the_regex(text: str) -> None:
+    fast, slow = tokenize(text), tokenize_re(text)
+    assert fast[0].tolist() == slow[0].tolist() and fast[1].tolist() == slow[1].tolist()

@@ -364,29 +364,28 @@ def _stance_figures(
     totals = counts.sum(axis=0)
     share = float(totals.max() / totals.sum()) if totals.sum() else None
 
-    def est(stats: st.FloatArray, fn: Any, s: int) -> Estimate:
-        return st.estimate(stats, clusters, fn, bootstrap=bootstrap, seed=s, n=n_items)
-
-    alpha = est(st.alpha_stats(counts), st.alpha_from_sums, seed)
-    fleiss_s = st.fleiss_stats(counts)
-    fleiss = est(fleiss_s, st.fleiss_from_sums, seed)
-    percent = est(fleiss_s, st.percent_from_sums, seed)
-    ac1 = est(st.ac1_stats(counts), lambda s: st.ac1_from_sums(s, q), seed)
-    pairs: list[PairFigure] = []
+    blocks: list[st.Block] = [
+        (st.alpha_stats(counts), st.alpha_from_sums, n_items),
+        (fleiss_s := st.fleiss_stats(counts), st.fleiss_from_sums, n_items),
+        (fleiss_s, st.percent_from_sums, n_items),
+        (st.ac1_stats(counts), lambda s: st.ac1_from_sums(s, q), n_items),
+    ]
+    pair_ids: list[tuple[int, int, int]] = []
     for i, j in itertools.combinations(range(len(annotators)), 2):
         both = (codes[:, i] >= 0) & (codes[:, j] >= 0)
         if not both.any():
             continue
-        a, b = codes[both, i], codes[both, j]
-        kappa = st.estimate(
-            st.cohen_stats(a, b, q),
-            clusters[both],
-            lambda s: st.cohen_from_sums(s, q),
-            bootstrap=bootstrap,
-            seed=seed,
-            n=int(both.sum()),
-        )
-        pairs.append(PairFigure(annotators[i], annotators[j], int(both.sum()), kappa))
+        a, b = np.where(both, codes[:, i], 0), np.where(both, codes[:, j], 0)
+        rows = st.cohen_stats(a, b, q) * both[:, None]
+        blocks.append((rows, lambda s: st.cohen_from_sums(s, q), int(both.sum())))
+        pair_ids.append((i, j, int(both.sum())))
+    alpha, fleiss, percent, ac1, *kappas = st.estimate_many(
+        blocks, clusters, bootstrap=bootstrap, seed=seed
+    )
+    pairs = [
+        PairFigure(annotators[i], annotators[j], n, kappa)
+        for (i, j, n), kappa in zip(pair_ids, kappas, strict=True)
+    ]
     return StanceFigures(
         target=target,
         items=n_items,
@@ -446,19 +445,23 @@ def _entities(
     stats = np.asarray(rows, dtype=np.float64).reshape(-1, 3 * (nl + 1))
     cl = np.asarray(clusters, dtype=np.int64)
 
-    def figures(label: str, k: int, s: int) -> SpanFigures:
-        base = 3 * k
-        ex = st.estimate(
-            stats[:, [base, base + 2]], cl, st.f1_from_sums, bootstrap=bootstrap, seed=s
+    names = [ALL, *labels]
+    blocks: list[st.Block] = []
+    for idx in range(len(names)):
+        base = 3 * idx
+        blocks.append((stats[:, [base, base + 2]], st.f1_from_sums, None))
+        blocks.append((stats[:, [base + 1, base + 2]], st.f1_from_sums, None))
+    ests = st.estimate_many(blocks, cl, bootstrap=bootstrap, seed=seed)
+    figs = [
+        SpanFigures(
+            name,
+            sum(spans_total.values()) if name == ALL else spans_total[name],
+            ests[2 * idx],
+            ests[2 * idx + 1],
         )
-        ov = st.estimate(
-            stats[:, [base + 1, base + 2]], cl, st.f1_from_sums, bootstrap=bootstrap, seed=s
-        )
-        n = spans_total[label] if label != ALL else sum(spans_total.values())
-        return SpanFigures(label, n, ex, ov)
-
-    overall = figures(ALL, 0, seed)
-    per_label = tuple(figures(lab, i + 1, seed + 1 + i) for i, lab in enumerate(labels))
+        for idx, name in enumerate(names)
+    ]
+    overall, per_label = figs[0], tuple(figs[1:])
     pairs: list[PairFigure] = []
     pair_sums: PairSums = {}
     for (ca, cb), prow in sorted(pair_rows.items()):

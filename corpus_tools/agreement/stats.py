@@ -15,7 +15,7 @@ statsmodels' `fleiss_kappa`, and worked examples from the literature.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,51 +158,85 @@ def f1_from_sums(s: FloatArray) -> FloatArray:
 
 def cluster_sums(stats: FloatArray, clusters: IntArray, n_clusters: int) -> FloatArray:
     """Sum per-unit statistic rows into one row per cluster (article)."""
-    out = np.zeros((n_clusters, stats.shape[1]), dtype=np.float64)
-    np.add.at(out, clusters, stats)
+    out = np.empty((n_clusters, stats.shape[1]), dtype=np.float64)
+    for c in range(stats.shape[1]):
+        out[:, c] = np.bincount(clusters, weights=stats[:, c], minlength=n_clusters)
+    return out
+
+
+Statistic = Callable[[FloatArray], FloatArray]
+Block = tuple[FloatArray, Statistic, int | None]  # per-unit stats, statistic, reported n
+
+
+def estimate_many(
+    blocks: Sequence[Block], clusters: IntArray, *, bootstrap: int, seed: int
+) -> list[Estimate]:
+    """Several statistics over the same units and clusters, sharing each bootstrap resample.
+
+    Each block is (per-unit columns, statistic of summed columns, n to report). The clusters
+    (articles) are resampled with replacement `bootstrap` times, in chunks whose memory is
+    (chunk × clusters) whatever the number of resamples; the interval is the 2.5th-97.5th
+    percentile of the finite resampled values.
+    """
+    if not blocks:
+        return []
+    rows = int(clusters.shape[0])
+    counts = [rows if n is None else n for _, _, n in blocks]
+    if rows == 0:
+        return [Estimate(None, n=0) for _ in blocks]
+    widths = [b[0].shape[1] for b in blocks]
+    offsets = np.cumsum([0, *widths])
+    uniq, inv = np.unique(clusters, return_inverse=True)
+    k = len(uniq)
+    per_cluster = cluster_sums(np.hstack([b[0] for b in blocks]), inv.astype(np.int64), k)
+    total = per_cluster.sum(axis=0)
+    points = [
+        _finite(float(fn(total[offsets[i] : offsets[i + 1]])[0]))
+        for i, (_, fn, _) in enumerate(blocks)
+    ]
+    live = [i for i, p in enumerate(points) if p is not None]
+    if bootstrap <= 0 or k < 2 or not live:
+        return [Estimate(p, n=c) for p, c in zip(points, counts, strict=True)]
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(bootstrap, 2_000_000 // k))
+    boots: dict[int, list[FloatArray]] = {i: [] for i in live}
+    done = 0
+    while done < bootstrap:
+        size = min(chunk, bootstrap - done)
+        sums = resample_weights(rng, size, k) @ per_cluster
+        for i in live:
+            boots[i].append(blocks[i][1](sums[:, offsets[i] : offsets[i + 1]]))
+        done += size
+    tail = (1 - CONFIDENCE) / 2 * 100
+    out = []
+    for i, (p, c) in enumerate(zip(points, counts, strict=True)):
+        vals = np.concatenate(boots[i]) if i in boots else np.zeros(0)
+        vals = vals[np.isfinite(vals)]
+        if p is None or vals.size == 0:
+            out.append(Estimate(p, n=c))
+            continue
+        low, high = np.percentile(vals, [tail, 100 - tail])
+        out.append(Estimate(p, float(low), float(high), n=c))
     return out
 
 
 def estimate(
     stats: FloatArray,
     clusters: IntArray,
-    statistic: Callable[[FloatArray], FloatArray],
+    statistic: Statistic,
     *,
     bootstrap: int,
     seed: int,
     n: int | None = None,
 ) -> Estimate:
-    """The statistic on all units, with a percentile interval from a cluster bootstrap.
+    """One statistic with its cluster-bootstrap interval (see `estimate_many`)."""
+    return estimate_many([(stats, statistic, n)], clusters, bootstrap=bootstrap, seed=seed)[0]
 
-    `bootstrap` resamples of the clusters (with replacement) are drawn as multinomial weights
-    in chunks, so memory stays at (chunk × clusters) whatever the number of resamples.
-    """
-    if stats.shape[0] == 0:
-        return Estimate(None, n=0)
-    uniq, inv = np.unique(clusters, return_inverse=True)
-    per_cluster = cluster_sums(stats, inv.astype(np.int64), len(uniq))
-    point = _finite(float(statistic(per_cluster.sum(axis=0))[0]))
-    count = int(stats.shape[0]) if n is None else n
-    if point is None or bootstrap <= 0 or len(uniq) < 2:
-        return Estimate(point, n=count)
-    rng = np.random.default_rng(seed)
-    k = len(uniq)
-    chunk = max(1, min(bootstrap, 4_000_000 // max(k, 1)))
-    values: list[FloatArray] = []
-    done = 0
-    p = np.full(k, 1.0 / k)
-    while done < bootstrap:
-        size = min(chunk, bootstrap - done)
-        weights = rng.multinomial(k, p, size=size).astype(np.float64)
-        values.append(statistic(weights @ per_cluster))
-        done += size
-    boot = np.concatenate(values)
-    boot = boot[np.isfinite(boot)]
-    if boot.size == 0:
-        return Estimate(point, n=count)
-    tail = (1 - CONFIDENCE) / 2 * 100
-    low, high = np.percentile(boot, [tail, 100 - tail])
-    return Estimate(point, float(low), float(high), n=count)
+
+def resample_weights(rng: np.random.Generator, size: int, k: int) -> FloatArray:
+    """`size` bootstrap resamples of `k` clusters as counts: row r, column c = times drawn."""
+    draws = rng.integers(0, k, size=(size, k)) + (np.arange(size) * k)[:, None]
+    return np.bincount(draws.ravel(), minlength=size * k).reshape(size, k).astype(np.float64)
 
 
 def counts_from_codes(codes: IntArray, q: int) -> IntArray:
