@@ -120,18 +120,25 @@ def publish(
     raise UsageError(f"unknown target {target!r}", hint="Use --target local or --target hub.")
 
 
-def _publish_local(
-    *, config: CorpusConfig, version: str, src: Path, dry_run: bool
-) -> PublishResult:
-    tag = f"v{version}"
-    base = config.paths.hub / config.name
-    dest = base / tag
+def ensure_unpublished_locally(*, config: CorpusConfig, version: str) -> Path:
+    """The local hub folder for `version`; PublishError if it is already there."""
+    tag = f"v{normalize_version(version)}"
+    dest = config.paths.hub / config.name / tag
     if dest.exists():
         raise PublishError(
             f"version {tag} is already published at {dest}; published versions are never rewritten",
             path=str(dest),
             hint="Bump the version (e.g. the next patch) and run `corpus release` again.",
         )
+    return dest
+
+
+def _publish_local(
+    *, config: CorpusConfig, version: str, src: Path, dry_run: bool
+) -> PublishResult:
+    tag = f"v{version}"
+    base = config.paths.hub / config.name
+    dest = ensure_unpublished_locally(config=config, version=version)
     files = release_files(src)
     previous = find_previous(config, version)
     added: list[str] = list(files)

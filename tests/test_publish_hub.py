@@ -207,3 +207,24 @@ def test_missing_token_is_a_config_error(
             target="hub",
             endpoint=hub.url,
         )
+
+
+def test_dry_run_on_a_new_repo_creates_nothing(hub: HubDouble, corpus: Path, cli: Any) -> None:
+    assert cli("release", "0.1.0", cwd=corpus).exit_code == 0
+    res = cli(
+        "publish",
+        "0.1.0",
+        "--target",
+        "hub",
+        "--repo",
+        "someone/new-corpus",
+        "--dry-run",
+        "--endpoint",
+        hub.url,
+        cwd=corpus,
+    )
+    assert res.exit_code == 0, res.stderr
+    assert "would publish v0.1.0 to someone/new-corpus" in res.stdout
+    assert "data/entities/train-00000-of-00001.parquet" in res.stdout
+    assert hub.repos == {}
+    assert not any(r.startswith("POST") for r in hub.requests)

@@ -356,6 +356,10 @@ def test_existing_local_version_is_refused(corpus: Path, cli: Any) -> None:
     assert "version v0.1.0 is already published" in res.stderr
     assert "hint: Bump the version" in res.stderr
     assert sorted(p.read_bytes() for p in (corpus / "hub").rglob("*") if p.is_file()) == before
+    dist_card = (corpus / "dist" / "0.1.0" / "README.md").stat().st_mtime_ns
+    res = cli("release", "0.1.0", "--publish", cwd=corpus)
+    assert res.exit_code == 2 and "already published" in res.stderr
+    assert (corpus / "dist" / "0.1.0" / "README.md").stat().st_mtime_ns == dist_card
     res = cli("release", "1.0", cwd=corpus)
     assert res.exit_code == 2 and "X.Y.Z" in res.stderr
 

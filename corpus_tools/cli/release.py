@@ -99,10 +99,12 @@ def release_cmd(
 
     Example: corpus release 0.1.0 --publish
     """
-    from corpus_tools.publish import publish
+    from corpus_tools.publish import ensure_unpublished_locally, publish
     from corpus_tools.release import build_release
 
     cfg = get_config(config)
+    if (publish_ or dry_run) and (target or cfg.publish.target) == "local":
+        ensure_unpublished_locally(config=cfg, version=version)  # refuse before building
     result = build_release(config=cfg, version=version, progress=show_progress(quiet or json_out))
     pub = None
     if publish_ or dry_run:
