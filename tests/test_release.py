@@ -464,3 +464,20 @@ def test_label_range_check_catches_ids_beyond_the_names() -> None:
     bad = {**row, "entities": [{"start": 0, "end": 3, "label": 2, "text": "Ann"}]}
     with pytest.raises(DataError, match=r"entities\[\]\.label"):
         check_label_ranges(pa.Table.from_pylist([bad], schema=feats.arrow_schema), feats)
+
+
+@pytest.mark.parametrize(
+    ("n", "category"),
+    [
+        (0, "n<1K"),
+        (999, "n<1K"),
+        (1000, "1K<n<10K"),
+        (99_999, "10K<n<100K"),
+        (100_000, "100K<n<1M"),
+        (12_000_000, "10M<n<100M"),
+    ],
+)
+def test_size_category(n: int, category: str) -> None:
+    from corpus_tools.release.card import size_category
+
+    assert size_category(n) == category

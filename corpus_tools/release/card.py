@@ -50,17 +50,22 @@ class CardInfo:
 
 
 def size_category(n: int) -> str:
-    """The Hub's size category for `n` examples."""
+    """The Hub's `size_categories` value for `n` examples."""
     for limit, name in (
-        (1_000, "n<1K"),
-        (10_000, "1K<n<10K"),
-        (100_000, "10K<n<100K"),
-        (1_000_000, "100K<n<1M"),
-        (10_000_000, "1M<n<10M"),
+        (10**3, "n<1K"),
+        (10**4, "1K<n<10K"),
+        (10**5, "10K<n<100K"),
+        (10**6, "100K<n<1M"),
+        (10**7, "1M<n<10M"),
+        (10**8, "10M<n<100M"),
+        (10**9, "100M<n<1B"),
+        (10**10, "1B<n<10B"),
+        (10**11, "10B<n<100B"),
+        (10**12, "100B<n<1T"),
     ):
         if n < limit:
             return name
-    return "n>1M" if n < 10**9 else "n>1B"
+    return "n>1T"
 
 
 def card_metadata(config: CorpusConfig, info: CardInfo) -> dict[str, Any]:
