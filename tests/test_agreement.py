@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -442,6 +443,7 @@ def test_report_against_independent_figures(config: CorpusConfig) -> None:
     assert c.overall.exact_f1.value == pytest.approx(2 * 1 / 6)
     assert c.overall.overlap_f1.value == pytest.approx(1.0)
     assert c.matched == 3
+    assert c.checkworthy_percent.value == pytest.approx(1 / 3)  # a–b agree, a–c and b–c do not
     assert c.claimant_agreement.value == pytest.approx(1 / 3)  # NATO == nato, rest differ
     # per annotator: the contrarian stance annotator is flagged
     flagged = {a.annotator for a in rep.per_annotator if a.outlier}
@@ -597,3 +599,37 @@ CHARS = [*"ab1_ .,:\r\n\t😀𝔸ßé٣\u00a0", "e\u0301", "\u0301", "\u20d0", "
 def test_vectorised_tokenizer_equals_the_regex(text: str) -> None:
     fast, slow = tokenize(text), tokenize_re(text)
     assert fast[0].tolist() == slow[0].tolist() and fast[1].tolist() == slow[1].tolist()
+
+
+def test_gate_open_disputes_counted_by_adjudication(config: CorpusConfig) -> None:
+    tie = [task("a1", TEXT, {"ann-a": stn(iran="favor"), "ann-b": stn(iran="against")})]
+    cfg = replace(
+        config,
+        gates=replace(
+            config.gates,
+            max_open_disputes=0,
+            min_alpha_stance=None,
+            min_f1_entities=None,
+            min_f1_claims=None,
+        ),
+    )
+    (f,) = gate_findings(config=cfg, annotations=parse(cfg, tie))
+    assert f.slug == "gate-open-disputes" and "1 open disputes" in f.message
+
+
+def test_corpus_check_fails_on_the_stance_gate(cli: CliRun, sample_corpus: Path) -> None:
+    """On the sample corpus's pulled annotations: α (stance) ≈ 0.61 fails a 0.9 gate."""
+    toml = sample_corpus / "corpus.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(
+        text.replace("min_alpha_stance = 0.4", "min_alpha_stance = 0.9"), encoding="utf-8"
+    )
+    assert cli("ingest", "-q", cwd=sample_corpus).exit_code == 0
+    res = cli("check", "--format", "json", cwd=sample_corpus)
+    assert res.exit_code == 1, res.stderr
+    found = [
+        f for f in json.loads(res.stdout)["gates"]["findings"] if f["slug"] == "gate-alpha-stance"
+    ]
+    assert len(found) == 1
+    assert found[0]["message"].startswith("stance: Krippendorff's α (all targets) = 0.6")
+    assert "below the gate min_alpha_stance = 0.9" in found[0]["message"]

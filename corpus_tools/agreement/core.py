@@ -130,6 +130,8 @@ class ClaimAgreement:
     overall: SpanFigures
     matched: int
     checkworthy_kappa: Estimate
+    checkworthy_percent: Estimate
+    checkworthy_ac1: Estimate
     claimant_agreement: Estimate
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,6 +139,8 @@ class ClaimAgreement:
             "overall": self.overall.to_dict(),
             "matched": self.matched,
             "checkworthy_kappa": self.checkworthy_kappa.to_dict(),
+            "checkworthy_percent": self.checkworthy_percent.to_dict(),
+            "checkworthy_ac1": self.checkworthy_ac1.to_dict(),
             "claimant_agreement": self.claimant_agreement.to_dict(),
         }
 
@@ -599,16 +603,24 @@ def _claims(
         st.estimate(stats[:, [0, 2]], cl, st.f1_from_sums, bootstrap=bootstrap, seed=seed),
         st.estimate(stats[:, [1, 2]], cl, st.f1_from_sums, bootstrap=bootstrap, seed=seed),
     )
-    if cw_a:
-        kappa = st.estimate(
-            st.cohen_stats(np.asarray(cw_a), np.asarray(cw_b), q),
-            np.asarray(cw_cl, dtype=np.int64),
-            lambda s: st.cohen_from_sums(s, q),
-            bootstrap=bootstrap,
-            seed=seed,
-        )
-    else:
-        kappa = Estimate(None)
+    # κ as asked; percent agreement and AC1 beside it, since one answer usually dominates
+    pair_counts = st.counts_from_codes(np.column_stack([cw_a, cw_b]).astype(np.int64), q)
+    kappa, percent, ac1 = st.estimate_many(
+        [
+            (
+                st.cohen_stats(
+                    np.asarray(cw_a, dtype=np.int64), np.asarray(cw_b, dtype=np.int64), q
+                ),
+                lambda s: st.cohen_from_sums(s, q),
+                None,
+            ),
+            (st.fleiss_stats(pair_counts), st.percent_from_sums, None),
+            (st.ac1_stats(pair_counts), lambda s: st.ac1_from_sums(s, q), None),
+        ],
+        np.asarray(cw_cl, dtype=np.int64),
+        bootstrap=bootstrap,
+        seed=seed,
+    )
     if cl_rows:
         claimant = st.estimate(
             np.column_stack([np.ones(len(cl_rows)), np.asarray(cl_rows)]),
@@ -621,7 +633,8 @@ def _claims(
         claimant = Estimate(None)
     labels = (*checkworthy, NONE)
     confusion = Confusion("checkworthy", labels, tuple(tuple(int(v) for v in r) for r in conf))
-    return ClaimAgreement(overall, matched, kappa, claimant), dict(pair_sums), confusion
+    agreement = ClaimAgreement(overall, matched, kappa, percent, ac1, claimant)
+    return agreement, dict(pair_sums), confusion
 
 
 def _stance_confusion(

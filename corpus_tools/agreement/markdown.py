@@ -83,6 +83,8 @@ def render_markdown(report: AgreementReport, *, heading_level: int = 2) -> str:
         f"| span F1, overlap | {fmt(report.claims.overall.overlap_f1)} |",
         f"| Cohen's κ, check-worthiness ({report.claims.matched} matched pairs) | "
         f"{fmt(report.claims.checkworthy_kappa)} |",
+        f"| % agreement, check-worthiness | {fmt(report.claims.checkworthy_percent)} |",
+        f"| Gwet's AC1, check-worthiness | {fmt(report.claims.checkworthy_ac1)} |",
         f"| claimant agreement | {fmt(report.claims.claimant_agreement)} |",
         "",
         f"{hh} Annotators",

@@ -67,6 +67,8 @@ def _tables(d: dict[str, Any]) -> list[Table]:
     ct.add_row("span F1, exact", _fmt(c["overall"]["exact_f1"]))
     ct.add_row("span F1, overlap", _fmt(c["overall"]["overlap_f1"]))
     ct.add_row(f"κ check-worthiness ({c['matched']} matched)", _fmt(c["checkworthy_kappa"]))
+    ct.add_row("% agreement check-worthiness", _fmt(c["checkworthy_percent"]))
+    ct.add_row("AC1 check-worthiness", _fmt(c["checkworthy_ac1"]))
     ct.add_row("claimant agreement", _fmt(c["claimant_agreement"]))
     at = Table(title="Annotators", title_justify="left")
     for col in ("annotator", "articles", "stance agr.", "entity F1", "claim F1", "outlier"):
