@@ -27,22 +27,22 @@ fi
 
 # Label Studio reads LABEL_STUDIO_X, HEARTEX_X and plain X from the environment: run it with a
 # scrubbed one (a stray PORT, HOST or CI=true changes its behaviour).
-run_ls() {
-  env -i HOME="$DATA" PATH=/usr/bin:/bin LANG=C.UTF-8 PYTHONUNBUFFERED=1 \
-    LABEL_STUDIO_BASE_DATA_DIR="$DATA" LATEST_VERSION_CHECK=false COLLECT_ANALYTICS=false \
-    SENTRY_DSN= FRONTEND_SENTRY_DSN= LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true \
-    "$ROOT/.venv-ls/bin/label-studio" "$@"
-}
+LS_ENV=(env -i HOME="$DATA" PATH=/usr/bin:/bin LANG=C.UTF-8 PYTHONUNBUFFERED=1
+  LABEL_STUDIO_BASE_DATA_DIR="$DATA" LATEST_VERSION_CHECK=false COLLECT_ANALYTICS=false
+  SENTRY_DSN= FRONTEND_SENTRY_DSN= LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true
+  "$ROOT/.venv-ls/bin/label-studio")
 
 mkdir -p "$DATA"
 if [ ! -f "$DATA/label_studio.sqlite3" ]; then
   echo "first start: creating the database and the admin user (about 30 s)..." >&2
   # The legacy API token must be enabled now, when the organisation is created.
-  run_ls init --quiet --no-browser --data-dir "$DATA" --username "$USERNAME_" \
-    --password "$PASSWORD_" --user-token "$TOKEN_" --enable-legacy-api-token >/dev/null
+  "${LS_ENV[@]}" init --quiet --no-browser --data-dir "$DATA" --username "$USERNAME_" \
+    --password "$PASSWORD_" --user-token "$TOKEN_" --enable-legacy-api-token \
+    >"$DATA/init.log" 2>&1 || { cat "$DATA/init.log" >&2; exit 1; }
 fi
 
-run_ls start --no-browser --data-dir "$DATA" --internal-host 127.0.0.1 --port "$PORT" \
+# env execs label-studio, so $! is the server itself and the trap stops it.
+"${LS_ENV[@]}" start --no-browser --data-dir "$DATA" --internal-host 127.0.0.1 --port "$PORT" \
   >"$DATA/server.log" 2>&1 &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null' EXIT INT TERM
