@@ -185,7 +185,7 @@ def test_card_yaml_and_manifest(corpus: Path) -> None:
     assert 'revision="v0.1.0"' in card and "commit sha" in card
     for label in cfg.scheme.entities:
         assert label.definition in card
-    agreement = card.split("## Agreement")[1].split("## How to load")[0]
+    agreement = card.split("## Inter-annotator agreement")[1].split("## How to load")[0]
     assert "Krippendorff's α" in agreement and "16 annotations of 8 articles" in agreement
     assert "Gold labels come from: adjudication" in card
     assert manifest["inputs"]["gold"]["path"] == "build/gold.jsonl"
@@ -481,3 +481,14 @@ def test_size_category(n: int, category: str) -> None:
     from corpus_tools.release.card import size_category
 
     assert size_category(n) == category
+
+
+def test_agreement_on_a_bounded_sample(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from corpus_tools.release import build
+
+    monkeypatch.setattr(build, "AGREEMENT_MAX_ARTICLES", 3)
+    result = build_release(config=load_config(corpus / "corpus.toml"), version="0.1.0")
+    card = (Path(result.path) / "README.md").read_text()
+    section = card.split("## Inter-annotator agreement")[1].split("## How to load")[0]
+    assert "deterministic sample of 3 of 8 articles" in section
+    assert "6 annotations of 3 articles" in section

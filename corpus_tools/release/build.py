@@ -780,11 +780,12 @@ def _agreement_markdown(
         bootstrap=AGREEMENT_BOOTSTRAP,
         seed=0,
     )
-    text = render_markdown(report, heading_level=3).strip()
+    text = render_markdown(report, heading_level=2).strip()
     if len(articles) < total:
+        head, _, rest = text.partition("\n")
         text = (
-            f"Measured on a deterministic sample of {len(articles)} of {total} articles "
-            "(by article id hash).\n\n" + text
+            f"{head}\n\nMeasured on a deterministic sample of {len(articles)} of {total} "
+            f"articles (by article id hash).\n{rest}"
         )
     return text
 

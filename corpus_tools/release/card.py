@@ -193,7 +193,7 @@ def render(*, config: CorpusConfig, version: str, builder_info: CardInfo) -> str
         else "- none"
     )
     agreement = info.agreement_markdown or (
-        "Agreement figures are produced by `corpus agree`; none were available for this build."
+        "## Inter-annotator agreement\n\nNo annotations were available to measure agreement."
     )
     parts = [
         "---",
@@ -260,8 +260,6 @@ def render(*, config: CorpusConfig, version: str, builder_info: CardInfo) -> str
         "Findings noticed while building this release (reported, never dropped silently):",
         "",
         findings_text,
-        "",
-        "## Agreement",
         "",
         agreement,
         "",
