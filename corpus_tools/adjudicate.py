@@ -27,6 +27,9 @@ Per article, with the latest non-cancelled annotation of each annotator:
    open disputes of their article: their labels in the disputed region (or for the disputed
    stance target) win, provenance `adjudicated`, decided_by = the adjudicator's pseudonym.
    A decision without a label in a disputed span region means "no span there".
+   `decision.annotators` then lists the annotators whose version the adjudicator chose
+   (empty: a version of their own). A decision made on another text (its `text_sha256`
+   differs from the article's) is not applied and is counted as `decisions.stale`.
 
 Gold records are JSON Lines (`write_gold` / `read_gold`), one article per line, sorted by
 article_id, keys sorted:
@@ -260,6 +263,11 @@ def adjudicate(
     targets = [t.id for t in config.scheme.stance_targets]
     for art, anns in by_article.items():
         decision = _latest(decided.get(art, {}).values())
+        current = articles[art].text_sha256 if articles and art in articles else None
+        if decision is not None and current and decision.text_sha256 not in (None, current):
+            # decided on an older text: its offsets may point elsewhere now; not applied
+            adj.stats["decisions.stale"] += 1
+            decision = None
         rec, open_, drop = _article(adj, art, anns, targets, decision)
         sha = articles[art].text_sha256 if articles and art in articles else None
         sha = sha or next((a.text_sha256 for a in anns.values() if a.text_sha256), None) or ""
@@ -400,6 +408,27 @@ def _pick(layer: str, dispute: Dispute, ann: Annotation) -> list[Item | StanceJu
     ]
 
 
+def _version(items: Sequence[Item | StanceJudgement]) -> list[tuple[Any, ...]]:
+    return sorted((x.target, x.label) if isinstance(x, StanceJudgement) else _key(x) for x in items)
+
+
+def _same_as(dispute: Dispute, picked: Sequence[Item | StanceJudgement]) -> tuple[str, ...]:
+    """The annotators whose version of the disputed item equals the adjudicator's."""
+    chosen = _version(picked)
+    out = []
+    for c in dispute.candidates:
+        mine: Sequence[Item | StanceJudgement] = (
+            c.stances
+            if dispute.layer == "stance"
+            else c.entities
+            if dispute.layer == "entities"
+            else c.claims
+        )
+        if _version(mine) == chosen:
+            out.append(c.annotator)
+    return tuple(out)
+
+
 def _resolve(
     adj: _Adjudicator,
     layer: str,
@@ -415,17 +444,17 @@ def _resolve(
         for _, dec in out.accepted:
             adj._count(layer, dec.provenance)
         return out.accepted
-    if decision is not None:
-        picked = _pick(layer, dispute, decision)
+    for judge, rule in (
+        (decision, None),
+        (adjudicator if adj.tie_rule == "adjudicator" else None, "adjudicator"),
+    ):
+        if judge is None:
+            continue
+        picked = _pick(layer, dispute, judge)
         if layer != "stance" or picked:
             adj._count(layer, "adjudicated")
-            dec = Decision("adjudicated", decided_by=decision.annotator)
-            return [(x, dec) for x in picked]
-    if adj.tie_rule == "adjudicator" and adjudicator is not None:
-        picked = _pick(layer, dispute, adjudicator)
-        if layer != "stance" or picked:
-            adj._count(layer, "adjudicated")
-            dec = Decision("adjudicated", decided_by=adjudicator.annotator, rule="adjudicator")
+            # "annotators": whose version the adjudicator chose (none: a new version)
+            dec = Decision("adjudicated", _same_as(dispute, picked), judge.annotator, rule)
             return [(x, dec) for x in picked]
     if adj.tie_rule == "first":
         who = order[0]

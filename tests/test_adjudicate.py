@@ -266,6 +266,19 @@ def test_decisions_settle_only_the_disputed_items(config: CorpusConfig) -> None:
     # the judge marked nothing in the Tehran region: decided "no entity there"
     assert [(e.span.text, e.span.label) for e in after.gold[0].entities] == [("NATO", "ORG")]
     assert after.stats["entities.adjudicated"] == 1 and after.stats["stance.adjudicated"] == 1
+    # a judge who takes one annotator's version is recorded as agreeing with them
+    sided = parse(
+        config,
+        [task("a1", TEXT, {"ann-judge": [ent(TEXT, "Tehran", "LOC", "t"), *stn(iran="favor")]})],
+    )
+    res = run(config, anns, decisions=sided)
+    tehran = next(e for e in res.gold[0].entities if e.span.text == "Tehran")
+    assert tehran.decision == Decision("adjudicated", ("ann-b",), decided_by="ann-judge")
+    assert stance_of(res).decision.annotators == ("ann-a",)  # type: ignore[union-attr]
+    # a decision made on an older text of the article is not applied
+    stale = parse(config, [task("a1", TEXT + " Updated.", {"ann-judge": stn(iran="neutral")})])
+    res = run(config, anns, decisions=stale)
+    assert len(res.disputes) == 2 and res.stats["decisions.stale"] == 1
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -473,6 +486,7 @@ def test_dispute_round_trip_through_label_studio(
     for d in (iran.decision, tehran.decision):
         assert d.provenance == "adjudicated"
         assert d.decided_by is not None and d.decided_by.startswith("ann-")  # a pseudonym
+    assert tehran.decision.annotators == ("ann-a",) and iran.decision.annotators == ()
     raw = b"".join(p.read_bytes() for p in (root / "adjudication").rglob("*.json"))
     assert b"@" not in raw  # no e-mail address left the annotation tool
     assert json.loads((root / "build/disputes.json").read_text(encoding="utf-8")) == []
