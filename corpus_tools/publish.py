@@ -208,6 +208,13 @@ def _http_status(exc: BaseException) -> int | None:
     return code if isinstance(code, int) else None
 
 
+def _is_transport_error(exc: BaseException) -> bool:
+    """A connection-level failure of the Hub client's HTTP library (httpx or its fork)."""
+    return isinstance(exc, OSError) or any(
+        cls.__name__ == "TransportError" for cls in type(exc).__mro__
+    )
+
+
 def _hub_error(exc: Exception, repo_id: str, doing: str) -> Exception:
     code = _http_status(exc)
     if code in (401, 403):
@@ -281,10 +288,15 @@ def _publish_hub(
             if main:
                 parent = main[0].target_commit
                 remote = _remote_files(api, repo_id, parent)
-    except (HfHubHTTPError, OSError) as exc:
-        if isinstance(exc, PublishError):
-            raise
+    except HfHubHTTPError as exc:
         raise _hub_error(exc, repo_id, "reading") from None
+    except Exception as exc:
+        if not _is_transport_error(exc):
+            raise
+        raise PublishError(
+            f"cannot reach the Hub at {api.endpoint} ({exc.__class__.__name__})",
+            hint="Check the network, or --endpoint / HF_ENDPOINT; nothing was published.",
+        ) from None
     files = release_files(src)
     added: list[str] = []
     changed: list[str] = []

@@ -229,3 +229,16 @@ def test_dry_run_on_a_new_repo_creates_nothing(hub: HubDouble, corpus: Path, cli
     assert "data/entities/train-00000-of-00001.parquet" in res.stdout
     assert hub.repos == {}
     assert not any(r.startswith("POST") for r in hub.requests)
+
+
+def test_unreachable_hub_is_a_clear_error(hub: HubDouble, corpus: Path, cli: Any) -> None:
+    import socket
+
+    assert cli("release", "0.1.0", cwd=corpus).exit_code == 0
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    res = cli("publish", "0.1.0", "--target", "hub", "--endpoint", dead, cwd=corpus)
+    assert res.exit_code == 2
+    assert f"cannot reach the Hub at {dead}" in res.stderr
+    assert "Traceback" not in res.stderr
