@@ -114,6 +114,14 @@ def decisions_dir(config: CorpusConfig) -> Path:
     return config.paths.annotations.parent / DECISIONS_DIR
 
 
+def adjudication_config(config: CorpusConfig) -> CorpusConfig:
+    """The config as seen by the adjudication project: same scheme and labeling config, the
+    title `[labelstudio] adjudication_project_title`; pass it to `labelstudio.push` / `pull`
+    with `build/disputes.json` to open the dispute queue in Label Studio."""
+    ls = replace(config.labelstudio, project_title=config.labelstudio.adjudication_project_title)
+    return replace(config, labelstudio=ls)
+
+
 def load_decisions(config: CorpusConfig, path: Path | None = None) -> list[Annotation]:
     """The adjudicator annotations pulled from the adjudication project (none if no folder)."""
     folder = decisions_dir(config) if path is None else Path(path)
@@ -798,6 +806,7 @@ def run(
 __all__ = [
     "AdjudicationResult",
     "adjudicate",
+    "adjudication_config",
     "dispute_tasks",
     "load_decisions",
     "read_gold",

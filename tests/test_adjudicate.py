@@ -446,12 +446,8 @@ def test_dispute_round_trip_through_label_studio(
     assert cli("adjudicate", cwd=root).exit_code == 0
     cfg = load_config(root / "corpus.toml")
     # The adjudication project: same labeling config, its own title.
-    adj_cfg = replace(
-        cfg,
-        labelstudio=replace(
-            cfg.labelstudio, project_title=cfg.labelstudio.adjudication_project_title
-        ),
-    )
+    adj_cfg = adj.adjudication_config(cfg)
+    assert adj_cfg.labelstudio.project_title == "GeoNews adjudication"
     pushed = labelstudio.push(
         config=adj_cfg,
         url=label_studio.url,
