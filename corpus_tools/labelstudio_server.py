@@ -107,9 +107,13 @@ def ensure_template(ls_bin: Path, cache_dir: Path, *, timeout: float = 240.0) ->
             f"label-studio init failed (exit {proc.returncode}): {proc.stderr[-2000:]}",
             hint="Reinstall the server venv with scripts/setup.sh.",
         )
-    with contextlib.suppress(FileNotFoundError):
-        shutil.rmtree(template)
-    os.replace(build, template)
+    try:
+        os.replace(build, template)
+    except OSError:
+        # Another session finished its template first: use that one.
+        shutil.rmtree(build, ignore_errors=True)
+        if not (template / "label_studio.sqlite3").is_file():
+            raise
     return template
 
 
