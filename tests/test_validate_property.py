@@ -1,0 +1,226 @@
+"""Property tests: mutate real exports (pulled from a real Label Studio into the sample
+corpus) and check that validation never lets a traceback escape and reports every mutation
+that breaks a rule, against independent oracles: the reference `jsonschema` validator for
+structure, and plain `text[start:end]` arithmetic for offsets."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from corpus_tools.config import CorpusConfig, load_config
+from corpus_tools.jsonschemas import task_schema
+from corpus_tools.model import Report
+from corpus_tools.store import sha256_text
+from corpus_tools.validate import validate
+from corpus_tools.validate.slugs import pointer
+
+REPO = Path(__file__).resolve().parent.parent
+PULLED = REPO / "annotations" / "geonews-annotation" / "tasks"
+# Raise CORPUS_HYPOTHESIS_EXAMPLES for a longer hunt (the suite keeps it small).
+SETTINGS = settings(
+    max_examples=int(os.environ.get("CORPUS_HYPOTHESIS_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@functools.cache
+def _config() -> CorpusConfig:
+    return load_config(REPO / "corpus.toml")
+
+
+@functools.cache
+def _tasks() -> tuple[dict[str, Any], ...]:
+    files = sorted(PULLED.glob("*.json"))[:4]
+    assert files, "the sample corpus's pulled annotations are committed"
+    return tuple(orjson.loads(f.read_bytes()) for f in files)
+
+
+def _articles() -> dict[str, str]:
+    return {t["data"]["article_id"]: sha256_text(t["data"]["text"]) for t in _tasks()}
+
+
+def _validate(tasks: list[Any] | bytes, name: str = "export.json") -> Report:
+    with tempfile.TemporaryDirectory() as tmp:
+        f = Path(tmp) / name
+        f.write_bytes(tasks if isinstance(tasks, bytes) else orjson.dumps(tasks))
+        return validate(config=_config(), paths=[f], articles=_articles())
+
+
+def test_unmutated_real_exports_are_valid() -> None:
+    report = _validate(list(_tasks()))
+    assert report.findings == []
+    assert report.stats["tasks"] == len(_tasks())
+
+
+def _leaves(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every path into the task (not into the article text), parents before children."""
+    if path:
+        yield path
+    if path[:1] == ("data",) and len(path) >= 2:
+        return  # data's own fields, not into the article text
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _leaves(v, (*path, i))
+
+
+def _get(node: Any, path: tuple[Any, ...]) -> Any:
+    for p in path:
+        node = node[p]
+    return node
+
+
+@functools.cache
+def _reference() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(task_schema(_config()))
+
+
+def _reference_pointers(task: dict[str, Any]) -> set[str]:
+    validator = _reference()
+    return {pointer(*e.absolute_path) for e in validator.iter_errors(task)}
+
+
+_OTHER_TYPE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    st.lists(st.integers(-(2**63), 2**63 - 1), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(-(2**63), 2**63 - 1), max_size=2),
+)
+
+
+@SETTINGS
+@given(data=st.data(), which=st.integers(0, 3), delete=st.booleans())
+def test_structural_mutations_reported_like_the_reference(
+    data: st.DataObject, which: int, delete: bool
+) -> None:
+    """Delete a key or change a value's type anywhere: whatever the reference validator
+    finds, validation reports at the same JSON pointer; and no traceback escapes."""
+    tasks = [copy.deepcopy(t) for t in _tasks()]
+    task = tasks[which % len(tasks)]
+    paths = list(_leaves(task))
+    path = data.draw(st.sampled_from(paths))
+    parent = _get(task, path[:-1])
+    if delete and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = data.draw(_OTHER_TYPE)
+    expected = _reference_pointers(task)
+    report = _validate(tasks)
+    index = tasks.index(task)
+    got = {f.pointer for f in report.findings if f.severity == "error"}
+    for ptr in expected:
+        assert f"/{index}{ptr}" in got, (ptr, report.findings)
+    if expected:
+        assert not report.valid
+
+
+def _span_results(task: dict[str, Any]) -> list[tuple[int, int]]:
+    return [
+        (ai, ri)
+        for ai, ann in enumerate(task["annotations"])
+        for ri, r in enumerate(ann["result"])
+        if isinstance(r.get("value"), dict) and "start" in r["value"]
+    ]
+
+
+def _quirk(s: str) -> str:
+    return s.replace("\r", "\\n").replace("\n", "\\n")
+
+
+@SETTINGS
+@given(data=st.data(), which=st.integers(0, 3))
+def test_offset_mutations_are_reported(data: st.DataObject, which: int) -> None:
+    """Move a region's offsets anywhere: a span no longer matching its text is reported
+    at that region (out of bounds, inverted, mismatch or UTF-16), never silently passed."""
+    tasks = [copy.deepcopy(t) for t in _tasks()]
+    task = tasks[which % len(tasks)]
+    ai, ri = data.draw(st.sampled_from(_span_results(task)))
+    value = task["annotations"][ai]["result"][ri]["value"]
+    text = task["data"]["text"]
+    n = len(text)
+    value["start"] = data.draw(st.integers(-3, n + 5))
+    value["end"] = data.draw(st.integers(-3, n + 5))
+    s, e = value["start"], value["end"]
+    hint = value.get("text")
+    broken = (
+        s < 0
+        or e < 0
+        or s >= e
+        or e > n
+        or (isinstance(hint, str) and hint not in (text[s:e], _quirk(text[s:e])))
+    )
+    report = _validate(tasks)
+    index = tasks.index(task)
+    at = f"/{index}/annotations/{ai}/result/{ri}"
+    here = [f for f in report.findings if f.pointer and f.pointer.startswith(at)]
+    offset_slugs = {"span-out-of-bounds", "span-inverted", "text-mismatch", "utf16-offsets"}
+    if broken:
+        assert {f.slug for f in here} & offset_slugs, (s, e, report.findings)
+        assert not report.valid
+    else:
+        assert not {f.slug for f in here} & offset_slugs
+
+
+@SETTINGS
+@given(data=st.data(), label=st.text(min_size=1, max_size=12))
+def test_label_mutations_are_reported(data: st.DataObject, label: str) -> None:
+    tasks = [copy.deepcopy(t) for t in _tasks()]
+    task = tasks[0]
+    labelled = [
+        (ai, ri)
+        for ai, ann in enumerate(task["annotations"])
+        for ri, r in enumerate(ann["result"])
+        if r.get("from_name") == "entities"
+    ]
+    ai, ri = data.draw(st.sampled_from(labelled))
+    task["annotations"][ai]["result"][ri]["value"]["labels"] = [label]
+    report = _validate(tasks)
+    ptr = f"/0/annotations/{ai}/result/{ri}/value/labels/0"
+    hits = [f.slug for f in report.findings if f.pointer == ptr]
+    if label in _config().scheme.entity_labels:
+        assert hits == []
+    else:
+        assert hits == ["unknown-label"]
+
+
+@SETTINGS
+@given(data=st.data(), junk=st.binary(max_size=30))
+def test_byte_level_damage_never_escapes(data: st.DataObject, junk: bytes) -> None:
+    """Truncate or splice bytes into a real export: findings, never a traceback; a file
+    that is no longer JSON is reported as such."""
+    raw = json.dumps(list(_tasks()), indent=2, ensure_ascii=False).encode()
+    cut = data.draw(st.integers(0, len(raw)))
+    mode = data.draw(st.sampled_from(["truncate", "splice", "replace"]))
+    if mode == "truncate":
+        damaged = raw[:cut]
+    elif mode == "splice":
+        damaged = raw[:cut] + junk + raw[cut:]
+    else:
+        damaged = raw[:cut] + junk + raw[cut + len(junk) :]
+    report = _validate(damaged, data.draw(st.sampled_from(["x.json", "x.jsonl"])))
+    try:
+        json.loads(damaged.decode("utf-8-sig"))
+        still_json = True
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        still_json = False
+    if not still_json:
+        assert not report.valid
+        assert report.findings
