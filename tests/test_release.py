@@ -180,6 +180,16 @@ def test_card_yaml_and_manifest(corpus: Path) -> None:
 
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == meta_f["sha256"]
     assert manifest["scheme_sha256"] == cfg.scheme.digest()
+    # The Parquet files embed the same Features as the card's dataset_info.
+    import pyarrow.parquet as pq
+    from datasets import Features
+
+    for name, d in info.items():
+        yaml_features = Features._from_yaml_list(d["features"])
+        for split in ("train", "validation", "test"):
+            path = folder / "data" / name / f"{split}-00000-of-00001.parquet"
+            meta = json.loads(pq.read_schema(path).metadata[b"huggingface"])
+            assert Features.from_dict(meta["info"]["features"]) == yaml_features, (name, split)
     assert manifest["inputs"]["articles"]["path"] == "build/articles.parquet"
     assert len(manifest["inputs"]["annotations"]) == 8
     assert 'revision="v0.1.0"' in card and "commit sha" in card
@@ -492,3 +502,28 @@ def test_agreement_on_a_bounded_sample(corpus: Path, monkeypatch: pytest.MonkeyP
     section = card.split("## Inter-annotator agreement")[1].split("## How to load")[0]
     assert "deterministic sample of 3 of 8 articles" in section
     assert "6 annotations of 3 articles" in section
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    stories=st.lists(st.integers(min_value=0, max_value=12), min_size=1, max_size=60),
+    previous=st.dictionaries(
+        st.integers(min_value=0, max_value=59),
+        st.sampled_from(["train", "validation", "test"]),
+        max_size=30,
+    ),
+)
+def test_splits_property(stories: list[int], previous: dict[int, str]) -> None:
+    arts = [(f"a{i}", f"s{story}") for i, story in enumerate(stories)]
+    prev = {f"a{i}": split for i, split in previous.items() if i < len(arts)}
+    out, findings = assign_splits(arts, load_config_splits(), prev)
+    assert set(out) == {a for a, _ in arts}
+    by_story: dict[str, set[str]] = {}
+    for aid, story in arts:
+        by_story.setdefault(story, set()).add(out[aid])
+    assert all(len(s) == 1 for s in by_story.values())  # no story crosses splits
+    moved = {f.task_id for f in findings}
+    for aid, split in prev.items():  # an article keeps its split unless reported as moved
+        assert out[aid] == split or aid in moved
+    again, _ = assign_splits(list(reversed(arts)), load_config_splits(), prev)
+    assert again == out  # independent of input order
