@@ -137,3 +137,26 @@ def test_no_annotations_folder_is_a_warning(sample_corpus: Path, cli: Any) -> No
     res = cli("check", "--format", "junit", cwd=sample_corpus)
     assert res.exit_code == 0
     assert "<testsuite" in res.stdout
+
+
+def test_ci_workflow_and_hooks_run_real_commands(corpus: Path, cli: Any, repo_root: Path) -> None:
+    """The workflow and pre-commit hooks call commands and options that exist, and the
+    workflow's check step passes on a valid corpus."""
+    import shlex
+
+    import yaml
+
+    workflow = yaml.safe_load((repo_root / ".github/workflows/annotations.yml").read_text())
+    steps = workflow["jobs"]["check"]["steps"]
+    runs = [s["run"] for s in steps if str(s.get("run", "")).startswith("corpus ")]
+    assert "corpus check --format github --quiet" in runs
+    hooks = yaml.safe_load((repo_root / ".pre-commit-hooks.yaml").read_text())
+    local = yaml.safe_load((repo_root / ".pre-commit-config.yaml").read_text())
+    entries = [h["entry"] for h in hooks] + [h["entry"] for h in local["repos"][0]["hooks"]]
+    for line in runs + entries:
+        argv = shlex.split(line)[1:]
+        res = cli(*argv, "--help", cwd=corpus)
+        assert res.exit_code == 0, (line, res.output)
+    res = cli("check", "--format", "github", "--quiet", cwd=corpus)
+    assert res.exit_code == 0, res.stdout
+    assert "::error" not in res.stdout
