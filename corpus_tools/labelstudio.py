@@ -23,7 +23,6 @@ prediction and draft is copied through an allow-list of keys.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import os
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import orjson
 
 from corpus_tools import labeling_config, store
@@ -246,12 +246,14 @@ class Client:
             raise LabelStudioError(f"unexpected export answer from {self.url}: {str(body)[:200]}")
         return body
 
-    def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
+    def import_tasks(self, project_id: int, tasks: list[bytes]) -> list[int]:
+        """Import tasks given as JSON texts (one per task); return the new task ids."""
         body = self.request(
             "POST",
             f"/api/projects/{project_id}/import",
             params={"return_task_ids": "true"},
-            json=tasks,
+            content=b"[" + b",".join(tasks) + b"]",
+            headers={"Content-Type": "application/json"},
         )
         return [int(i) for i in body.get("task_ids", [])]
 
@@ -418,21 +420,46 @@ def _same(server: Any, ours: Any) -> bool:
     return bool(server == ours)
 
 
-def _read_tasks(path: Path) -> list[dict[str, Any]]:
+class _TaskData(msgspec.Struct):
+    article_id: str | None = None
+    text_sha256: str | None = None
+
+
+class _TaskHead(msgspec.Struct):
+    data: _TaskData
+
+
+@dataclass(frozen=True, slots=True)
+class _TaskToPush:
+    article_id: str | None
+    text_sha256: str | None
+    raw: bytes
+
+
+def _read_tasks(path: Path) -> list[_TaskToPush]:
+    """The tasks file as (article_id, text_sha256, the task's own JSON text) per task.
+
+    Only `data.article_id` and `data.text_sha256` are decoded; each task is sent on as the
+    bytes it was written as, so a 10k-task file never becomes 10k nested dicts.
+    """
     if not path.is_file():
         raise UsageError(
             f"{path}: no tasks file", path=str(path), hint="Build it with `corpus tasks`."
         )
-    tasks = orjson.loads(path.read_bytes())
-    if not isinstance(tasks, list) or not all(
-        isinstance(t, dict) and isinstance(t.get("data"), dict) for t in tasks
-    ):
+    head = msgspec.json.Decoder(_TaskHead)
+    try:
+        raws = msgspec.json.decode(path.read_bytes(), type=list[msgspec.Raw])
+        heads = [head.decode(r) for r in raws]
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise UsageError(
-            f"{path}: not a list of Label Studio tasks",
+            f"{path}: not a list of Label Studio tasks ({exc})",
             path=str(path),
             hint="Rebuild it with `corpus tasks`.",
-        )
-    return tasks
+        ) from None
+    return [
+        _TaskToPush(h.data.article_id, h.data.text_sha256, bytes(r))
+        for h, r in zip(heads, raws, strict=True)
+    ]
 
 
 def push(
@@ -477,20 +504,20 @@ def push(
                 data = t.get("data") or {}
                 if isinstance(data.get("article_id"), str):
                     existing[data["article_id"]] = data.get("text_sha256")
-        new: list[dict[str, Any]] = []
+        new: list[bytes] = []
         changed: list[str] = []
         unchanged = 0
         seen: set[str] = set()
         skipped: list[str] = []
         for task in tasks:
-            aid = task["data"].get("article_id")
-            if not isinstance(aid, str) or aid in seen:
+            aid = task.article_id
+            if aid is None or aid in seen:
                 skipped.append(str(aid))  # no article_id, or twice in the file
                 continue
             seen.add(aid)
             if aid not in existing:
-                new.append(task)
-            elif existing[aid] != task["data"].get("text_sha256"):
+                new.append(task.raw)
+            elif existing[aid] != task.text_sha256:
                 changed.append(aid)
             else:
                 unchanged += 1
@@ -517,114 +544,86 @@ def push(
 # --- pull ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class PulledProject:
-    """What a pull fetched, before it is written."""
+class TreeWriter:
+    """Writes a folder's new content beside it, then swaps it in; counts what changed.
 
-    project: dict[str, Any]
-    tasks: list[dict[str, Any]]
-    server_version: str
-
-
-def fetch(
-    client: Client,
-    config: CorpusConfig,
-    project_id: int | None = None,
-    progress: Progress | None = None,
-) -> PulledProject:
-    """Every task of the project with its annotations and drafts, cleaned.
-
-    Pages through the task ids, then asks the server's JSON export for one page of ids at a
-    time: the export shape, without one huge request (projects of 10k+ tasks time out behind
-    proxies when exported at once). Predictions come as ids, as in an export from the UI;
-    their content is the pre-annotation in build/tasks.json.
+    Files are written as they come (a pull never holds the whole project in memory) into a
+    temporary sibling folder; `commit` renames it onto the target, so a failure before that
+    leaves the previous content intact.
     """
-    project = resolve_project(client, config, project_id)
-    key, _source = pseudonym_key(config)
-    who = Pseudonyms(client.users(), key)
-    pid = int(project["id"])
-    ids = client.task_ids(pid)
-    tasks: list[dict[str, Any]] = []
-    step = config.labelstudio.page_size
-    for i in range(0, len(ids), step):
-        chunk = ids[i : i + step]
-        page = client.export_tasks(pid, chunk)
-        if sorted(int(t["id"]) for t in page) != chunk:
-            raise LabelStudioError(
-                f"the export of {len(chunk)} tasks from project {pid} came back incomplete",
-                hint="Tasks were deleted during the pull? Pull again.",
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.pull-", dir=target.parent))
+        self.names: set[str] = set()
+        self.counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
+
+    def add(self, rel: str, data: bytes) -> None:
+        dest = self.tmp / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+        self.names.add(rel)
+        old = self.target / rel
+        if not old.is_file():
+            self.counts["added"] += 1
+        elif old.read_bytes() == data:
+            self.counts["unchanged"] += 1
+        else:
+            self.counts["changed"] += 1
+
+    def commit(self) -> dict[str, int]:
+        if self.target.is_dir():
+            self.counts["removed"] = sum(
+                1
+                for f in self.target.rglob("*")
+                if f.is_file() and f.relative_to(self.target).as_posix() not in self.names
             )
-        tasks.extend(clean_task(t, who) for t in page)
-        if progress:
-            progress(len(tasks), len(ids))
-    return PulledProject(project, tasks, client.version())
+        backup = None
+        if self.target.exists():
+            backup = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
+            os.replace(self.target, backup)
+        os.replace(self.tmp, self.target)
+        if backup is not None:
+            shutil.rmtree(backup)
+        return dict(self.counts)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> TreeWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.abort()  # a no-op after commit (the folder has moved)
 
 
-def render_files(pulled: PulledProject, config: CorpusConfig) -> dict[str, bytes]:
-    """Relative path -> bytes of every file a pull writes (deterministic)."""
-    files: dict[str, bytes] = {}
-    annotators: set[str] = set()
-    n_ann = n_cancelled = 0
-    for task in sorted(pulled.tasks, key=lambda t: int(t.get("id") or 0)):
-        name = task_filename(task)
-        if f"tasks/{name}" in files:  # two tasks for one article: keep both, visibly
-            name = f"{name[:-5]}.task-{task.get('id')}.json"
-        files[f"tasks/{name}"] = store.dump_json(task)
-        for ann in task["annotations"]:
-            annotators.add(ann["completed_by"])
-            n_ann += 1
-            n_cancelled += bool(ann.get("was_cancelled"))
-    _key, key_source = pseudonym_key(config)
-    p = pulled.project
-    meta = {
+def write_tree(target: Path, files: dict[str, bytes]) -> dict[str, int]:
+    """Replace folder `target` by exactly `files`, atomically; count added/changed/removed."""
+    with TreeWriter(target) as tree:
+        for rel, data in files.items():
+            tree.add(rel, data)
+        return tree.commit()
+
+
+def _project_meta(
+    project: dict[str, Any], server_version: str, stats: dict[str, Any], key_source: str
+) -> dict[str, Any]:
+    return {
         "source": "label-studio",
-        "label_studio_version": pulled.server_version,
-        "project_id": p.get("id"),
-        "title": p.get("title"),
-        "label_config_sha256": store.sha256_text(p.get("label_config") or ""),
-        "tasks": len(pulled.tasks),
-        "annotations": n_ann,
-        "cancelled_annotations": n_cancelled,
-        "annotators": sorted(annotators),
+        "label_studio_version": server_version,
+        "project_id": project.get("id"),
+        "title": project.get("title"),
+        "label_config_sha256": store.sha256_text(project.get("label_config") or ""),
+        "tasks": stats["tasks"],
+        "annotations": stats["annotations"],
+        "cancelled_annotations": stats["cancelled_annotations"],
+        "annotators": sorted(stats["annotators"]),
         "pseudonyms": {
             "scheme": "ann- + first 10 hex of HMAC-SHA256(key, lowercased email)",
             "key": f"${ENV_PSEUDONYM_KEY}" if key_source == "env" else "corpus name",
         },
         "layout": "one Label Studio task per file under tasks/, named <article_id>.json",
-    }
-    files["_project.json"] = store.dump_json(meta)
-    return dict(sorted(files.items()))
-
-
-def write_tree(target: Path, files: dict[str, bytes]) -> dict[str, int]:
-    """Replace folder `target` by exactly `files`, atomically; count added/changed/removed."""
-    old: dict[str, bytes] = {}
-    if target.is_dir():
-        for f in target.rglob("*"):
-            if f.is_file():
-                old[f.relative_to(target).as_posix()] = f.read_bytes()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.pull-", dir=target.parent))
-    try:
-        for rel, data in files.items():
-            dest = tmp / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(data)
-        backup = None
-        if target.exists():
-            backup = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, backup)
-        os.replace(tmp, target)
-        if backup is not None:
-            shutil.rmtree(backup)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(tmp)
-    return {
-        "added": sum(1 for k in files if k not in old),
-        "changed": sum(1 for k, v in files.items() if k in old and old[k] != v),
-        "removed": sum(1 for k in old if k not in files),
-        "unchanged": sum(1 for k, v in files.items() if old.get(k) == v),
     }
 
 
@@ -639,17 +638,55 @@ def pull(
 ) -> dict[str, Any]:
     """Fetch every task and annotation; write them under `annotations/<project slug>/`.
 
-    Nothing is written unless the whole project was fetched.
+    Pages through the task ids, then asks the server's JSON export for one page of ids at a
+    time: the export shape, without one huge request (projects of 10k+ tasks time out behind
+    proxies when exported at once), and memory bounded by a page. Predictions come as ids, as
+    in an export from the UI; their content is the pre-annotation in build/tasks.json.
+    Nothing replaces the previous files unless the whole project was fetched.
     """
+    key, key_source = pseudonym_key(config)
+    stats: dict[str, Any] = {
+        "tasks": 0,
+        "annotations": 0,
+        "cancelled_annotations": 0,
+        "annotators": set(),
+    }
     with connect(url, api_key) as client:
-        pulled = fetch(client, config, project_id, progress)
-    slug = slugify(str(pulled.project.get("title") or f"project-{pulled.project.get('id')}"))
-    target = (out or config.paths.annotations) / slug
-    files = render_files(pulled, config)
-    counts = write_tree(target, files)
-    meta = orjson.loads(files["_project.json"])
+        project = resolve_project(client, config, project_id)
+        pid = int(project["id"])
+        who = Pseudonyms(client.users(), key)
+        ids = client.task_ids(pid)
+        server_version = client.version()
+        slug = slugify(str(project.get("title") or f"project-{pid}"))
+        target = (out or config.paths.annotations) / slug
+        with TreeWriter(target) as tree:
+            step = config.labelstudio.page_size
+            for i in range(0, len(ids), step):
+                chunk = ids[i : i + step]
+                page = client.export_tasks(pid, chunk)
+                if sorted(int(t["id"]) for t in page) != chunk:
+                    raise LabelStudioError(
+                        f"the export of {len(chunk)} tasks from project {pid} came back incomplete",
+                        hint="Tasks were deleted during the pull? Pull again.",
+                    )
+                for raw in sorted(page, key=lambda t: int(t["id"])):
+                    task = clean_task(raw, who)
+                    name = task_filename(task)
+                    if f"tasks/{name}" in tree.names:  # two tasks for one article: keep both
+                        name = f"{name[:-5]}.task-{task.get('id')}.json"
+                    tree.add(f"tasks/{name}", store.dump_json(task))
+                    stats["tasks"] += 1
+                    for ann in task["annotations"]:
+                        stats["annotators"].add(ann["completed_by"])
+                        stats["annotations"] += 1
+                        stats["cancelled_annotations"] += bool(ann.get("was_cancelled"))
+                if progress:
+                    progress(stats["tasks"], len(ids))
+            meta = _project_meta(project, server_version, stats, key_source)
+            tree.add("_project.json", store.dump_json(meta))
+            counts = tree.commit()
     return {
-        "project_id": meta["project_id"],
+        "project_id": pid,
         "dir": str(target),
         "tasks": meta["tasks"],
         "annotations": meta["annotations"],
