@@ -534,7 +534,7 @@ def test_cli_agree_json_equals_library_and_writes_outputs(cli: CliRun, tmp_path:
     table = cli("agree", "--bootstrap", "20", cwd=root)
     assert table.exit_code == 0, table.stderr
     assert "Stance" in table.stdout and "all labels" in table.stdout
-    assert "ann-c" in table.stdout and "stance agreement" in table.stdout  # the outlier
+    assert "Annotators" in table.stdout and "ann-c" in table.stdout
     md = cli("agree", "--format", "markdown", "--bootstrap", "20", cwd=root)
     assert md.stdout.startswith("## Inter-annotator agreement")
 
@@ -633,3 +633,24 @@ def test_corpus_check_fails_on_the_stance_gate(cli: CliRun, sample_corpus: Path)
     assert len(found) == 1
     assert found[0]["message"].startswith("stance: Krippendorff's α (all targets) = 0.6")
     assert "below the gate min_alpha_stance = 0.9" in found[0]["message"]
+
+
+def test_label_shift_flags_an_annotator_with_a_different_label_mix(config: CorpusConfig) -> None:
+    t = TEXT
+    mix = [ent(t, "NATO", "ORG", "n"), ent(t, "Tehran", "GPE", "g"), ent(t, "Jens", "PER", "p")]
+    odd = [ent(t, "NATO", "LOC", "n"), ent(t, "Tehran", "LOC", "g"), ent(t, "Jens", "LOC", "p")]
+    anns = parse(
+        config,
+        [
+            task(f"a{i}", t, {"ann-a": mix, "ann-b": mix, "ann-c": mix, "ann-d": odd})
+            for i in range(3)
+        ],
+    )
+    rep = agree(config=config, annotations=anns, bootstrap=0)
+    by = {a.annotator: a for a in rep.per_annotator}
+    assert by["ann-d"].entity_label_shift == pytest.approx(1.0)  # disjoint label mix
+    # ann-a: ORG, GPE, PER a third each; the others: each 2/9, LOC 3/9 → TVD = (3/9 + 3/9) / 2
+    assert by["ann-a"].entity_label_shift == pytest.approx(1 / 3)
+    assert by["ann-d"].entity_labels == {"LOC": 9}
+    assert any("entity label use" in r for r in by["ann-d"].outlier_reasons)
+    assert not by["ann-a"].outlier

@@ -14,7 +14,8 @@ several annotations of an article, the latest by `updated_at`, then annotation i
 - claims: span F1 (exact / overlap), Cohen's κ on check-worthiness over overlap-matched claim
   pairs, and claimant agreement (share of matched pairs with the same claimant, compared
   case- and space-insensitively, among pairs where at least one names a claimant).
-- per annotator: articles done, agreement with the others, labels used, outlier flag.
+- per annotator: articles done, agreement with the others, labels used and how far their
+  label shares are from everyone else's (total variation distance), outlier flag.
 - confusion matrices per layer, as symmetric coincidence counts over annotator pairs.
 
 Every interval is a 95% percentile bootstrap over articles (`bootstrap` resamples, `seed`).
@@ -156,6 +157,8 @@ class AnnotatorFigures:
     claim_f1: float | None
     entity_labels: dict[str, int]
     stance_labels: dict[str, int]
+    entity_label_shift: float | None
+    stance_label_shift: float | None
     outlier: bool
     outlier_reasons: tuple[str, ...]
 
@@ -168,6 +171,8 @@ class AnnotatorFigures:
             "claim_f1": st._r(self.claim_f1),
             "entity_labels": dict(sorted(self.entity_labels.items())),
             "stance_labels": dict(sorted(self.stance_labels.items())),
+            "entity_label_shift": st._r(self.entity_label_shift),
+            "stance_label_shift": st._r(self.stance_label_shift),
             "outlier": self.outlier,
             "outlier_reasons": list(self.outlier_reasons),
         }
@@ -728,6 +733,11 @@ def _per_annotator(
         vals: dict[str, float | None] = {r[0]: r[col] for r in rows}  # type: ignore[misc]
         for who, why in _outliers(vals, name).items():
             reasons[who].append(why)
+    ent_shift = _label_shift(ent_labels, annotators)
+    st_shift = _label_shift(stance_labels, annotators)
+    for shifts, name in ((ent_shift, "entity label use"), (st_shift, "stance label use")):
+        for who, why in _outliers(shifts, name, higher_is_worse=True).items():
+            reasons[who].append(why)
     return tuple(
         AnnotatorFigures(
             annotator=who,
@@ -737,6 +747,8 @@ def _per_annotator(
             claim_f1=cf,
             entity_labels=dict(ent_labels[who]),
             stance_labels=dict(stance_labels[who]),
+            entity_label_shift=ent_shift.get(who),
+            stance_label_shift=st_shift.get(who),
             outlier=bool(reasons.get(who)),
             outlier_reasons=tuple(reasons.get(who, ())),
         )
@@ -744,11 +756,32 @@ def _per_annotator(
     )
 
 
-def _outliers(values: Mapping[str, float | None], name: str) -> dict[str, str]:
-    """Annotators whose figure lies far below the others' median (robust z, needs ≥ 3).
+def _label_shift(
+    used: Mapping[str, Counter[str]], annotators: Sequence[str]
+) -> dict[str, float | None]:
+    """Total variation distance between an annotator's label shares and everyone else's."""
+    out: dict[str, float | None] = {}
+    for who in annotators:
+        mine = used.get(who, Counter())
+        rest: Counter[str] = Counter()
+        for other in annotators:
+            if other != who:
+                rest.update(used.get(other, Counter()))
+        a, b = sum(mine.values()), sum(rest.values())
+        if not a or not b:
+            out[who] = None
+            continue
+        out[who] = 0.5 * sum(abs(mine[k] / a - rest[k] / b) for k in set(mine) | set(rest))
+    return out
 
-    Far below: more than max(0.1, 2 × 1.4826 × MAD) under the median of the *other*
-    annotators, so one bad annotator cannot hide by dragging the median down.
+
+def _outliers(
+    values: Mapping[str, float | None], name: str, *, higher_is_worse: bool = False
+) -> dict[str, str]:
+    """Annotators whose figure lies far from the others' median, on the bad side (needs ≥ 3).
+
+    Far: more than max(0.1, 2 × 1.4826 × MAD) beyond the median of the *other* annotators,
+    so one bad annotator cannot hide by dragging the median along.
     """
     vals = {k: float(v) for k, v in values.items() if v is not None}
     if len(vals) < 3:
@@ -759,6 +792,6 @@ def _outliers(values: Mapping[str, float | None], name: str) -> dict[str, str]:
         med = float(np.median(others))
         mad = float(np.median(np.abs(others - med))) * 1.4826
         margin = max(0.1, 2 * mad)
-        if v < med - margin:
+        if (v > med + margin) if higher_is_worse else (v < med - margin):
             out[who] = f"{name} {v:.2f} vs the others' median {med:.2f}"
     return out

@@ -89,14 +89,19 @@ def render_markdown(report: AgreementReport, *, heading_level: int = 2) -> str:
         "",
         f"{hh} Annotators",
         "",
-        "| annotator | articles | stance agreement | entity F1 | claim F1 | outlier |",
-        "| --- | ---: | --- | --- | --- | --- |",
+        "Label shift: total variation distance between the annotator's label shares and "
+        "everyone else's (0 = same mix of labels, 1 = disjoint).",
+        "",
+        "| annotator | articles | stance agreement | entity F1 | claim F1 | label shift "
+        "(entities / stance) | outlier |",
+        "| --- | ---: | --- | --- | --- | --- | --- |",
     ]
     for a in report.per_annotator:
         flag = "; ".join(a.outlier_reasons) if a.outlier else ""
         out.append(
             f"| {a.annotator} | {a.articles} | {_opt(a.stance_agreement)} | "
-            f"{_opt(a.entity_f1)} | {_opt(a.claim_f1)} | {flag} |"
+            f"{_opt(a.entity_f1)} | {_opt(a.claim_f1)} | "
+            f"{_opt(a.entity_label_shift)} / {_opt(a.stance_label_shift)} | {flag} |"
         )
     if report.notes:
         out += ["", *[f"- {n}" for n in report.notes]]

@@ -71,8 +71,19 @@ def _tables(d: dict[str, Any]) -> list[Table]:
     ct.add_row("AC1 check-worthiness", _fmt(c["checkworthy_ac1"]))
     ct.add_row("claimant agreement", _fmt(c["claimant_agreement"]))
     at = Table(title="Annotators", title_justify="left")
-    for col in ("annotator", "articles", "stance agr.", "entity F1", "claim F1", "outlier"):
-        at.add_column(col, justify="right" if col == "articles" else "left")
+    cols = (
+        "annotator",
+        "articles",
+        "stance agr.",
+        "entity F1",
+        "claim F1",
+        "label shift",
+        "outlier",
+    )
+    for col in cols:
+        at.add_column(
+            col, justify="right" if col == "articles" else "left", no_wrap=col == "annotator"
+        )
     for a in d["per_annotator"]:
         at.add_row(
             a["annotator"],
@@ -80,6 +91,7 @@ def _tables(d: dict[str, Any]) -> list[Table]:
             _opt(a["stance_agreement"]),
             _opt(a["entity_f1"]),
             _opt(a["claim_f1"]),
+            f"{_opt(a['entity_label_shift'])} / {_opt(a['stance_label_shift'])}",
             "; ".join(a["outlier_reasons"]),
             style="bold red" if a["outlier"] else None,
         )
