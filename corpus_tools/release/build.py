@@ -138,9 +138,10 @@ class _Staging:
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("CREATE TABLE ann (article_id TEXT, seq INTEGER, blob BLOB)")
-        self.db.execute("CREATE TABLE gold (article_id TEXT PRIMARY KEY, line BLOB)")
+        self.db.execute("CREATE TABLE gold (article_id TEXT PRIMARY KEY, blob BLOB)")
         self._enc = msgspec.msgpack.Encoder()
         self._dec = msgspec.msgpack.Decoder(Annotation)
+        self._gold_dec = msgspec.msgpack.Decoder(GoldRecord)
 
     def load(self, annotations: Iterator[Annotation]) -> int:
         n = 0
@@ -156,7 +157,7 @@ class _Staging:
         return n
 
     def load_gold(self, path: Path) -> int:
-        """Stage `build/gold.jsonl` line by line (each line checked as a gold record)."""
+        """Stage `build/gold.jsonl` line by line (each line read as a gold record)."""
         n = 0
         batch: list[tuple[str, bytes]] = []
         with open(path, "rb") as fh:
@@ -171,7 +172,7 @@ class _Staging:
                         path=str(path),
                         hint="Regenerate it with `corpus adjudicate`.",
                     ) from None
-                batch.append((rec.article_id, line))
+                batch.append((rec.article_id, self._enc.encode(rec)))
                 n += 1
                 if len(batch) >= 5000:
                     self._insert_gold(batch, path)
@@ -192,9 +193,9 @@ class _Staging:
     def fetch_gold(self, ids: Sequence[str]) -> dict[str, GoldRecord]:
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            f"SELECT article_id, line FROM gold WHERE article_id IN ({marks})", list(ids)
+            f"SELECT article_id, blob FROM gold WHERE article_id IN ({marks})", list(ids)
         )
-        return {aid: adjudicate.gold_from_dict(orjson.loads(line)) for aid, line in rows}
+        return {aid: self._gold_dec.decode(blob) for aid, blob in rows}
 
     def gold_article_ids(self) -> Iterator[str]:
         for (article_id,) in self.db.execute("SELECT article_id FROM gold ORDER BY 1"):
@@ -397,8 +398,7 @@ class _Builder:
     ) -> list[Annotation]:
         """Write every config's rows of one article; returns the annotations used."""
         aid = article.article_id
-        latest, _ = latest_per_annotator(anns)
-        used = [a for a in latest.get(aid, {}).values() if _usable(article, a, self.tally)]
+        used = [a for a in anns if _usable(article, a, self.tally)]
         self.tally.annotators.update(a.annotator for a in used)
         if gold is not None and gold.text_sha256 != article.text_sha256:
             self.tally.findings.append(
@@ -634,12 +634,14 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
             )
             for batch in _batches(articles_iter, ARTICLE_BATCH):
                 ids_ = [a.article_id for a in batch]
-                anns = staging.fetch(ids_)
+                anns = staging.fetch(ids_)  # the latest annotation of each annotator:
+                latest, _ = latest_per_annotator([a for v in anns.values() for a in v])
                 golds = staging.fetch_gold(ids_)
                 for art in batch:
                     split = splits[art.article_id]
                     gold = golds.get(art.article_id)
-                    used = builder.article(art, split, anns.get(art.article_id, []), gold)
+                    mine = list(latest.get(art.article_id, {}).values())
+                    used = builder.article(art, split, mine, gold)
                     manifest_articles.append(
                         [art.article_id, split, art.text_sha256, _labels_digest(gold)]
                     )
