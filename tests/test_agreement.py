@@ -654,3 +654,29 @@ def test_label_shift_flags_an_annotator_with_a_different_label_mix(config: Corpu
     assert by["ann-d"].entity_labels == {"LOC": 9}
     assert any("entity label use" in r for r in by["ann-d"].outlier_reasons)
     assert not by["ann-a"].outlier
+
+
+def test_token_alpha_skips_articles_annotated_on_another_text(config: CorpusConfig) -> None:
+    anns = parse(
+        config,
+        [
+            task(
+                "a1",
+                TEXT,
+                {
+                    "ann-a": [ent(TEXT, "NATO", "ORG", "n")],
+                    "ann-b": [ent(TEXT, "NATO", "ORG", "n")],
+                },
+            )
+        ],
+    )
+    same = agree(config=config, annotations=anns, articles={"a1": article("a1", TEXT)}, bootstrap=0)
+    assert same.entities.token_alpha.value == 1.0 and same.entities.tokens > 0
+    changed = agree(
+        config=config,
+        annotations=anns,
+        articles={"a1": article("a1", "Edited. " + TEXT)},
+        bootstrap=0,
+    )
+    assert changed.entities.token_alpha.value is None and changed.entities.tokens == 0
+    assert any("annotated on another text" in n for n in changed.notes)

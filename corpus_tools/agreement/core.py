@@ -506,12 +506,16 @@ def _token_alpha(
     clusters: list[int] = []
     n_tokens = 0
     missing = 0
+    stale = 0
     for art, anns in by_article.items():
         if len(anns) < 2:
             continue
         article = articles.get(art)
         if article is None:
             missing += 1
+            continue
+        if any(a.text_sha256 not in (None, article.text_sha256) for a in anns.values()):
+            stale += 1  # made on another text: offsets would point elsewhere
             continue
         starts, ends = sp.tokenize(article.text)
         if len(starts) == 0:
@@ -536,6 +540,11 @@ def _token_alpha(
         n_tokens += len(starts)
     if missing:
         notes.append(f"token-level entity α: {missing} article(s) not in the articles table")
+    if stale:
+        notes.append(
+            f"token-level entity α: {stale} article(s) skipped, annotated on another text "
+            "(text_sha256 differs; see `corpus validate`)"
+        )
     if not rows:
         return Estimate(None), 0
     est = st.estimate(

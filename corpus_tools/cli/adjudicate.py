@@ -47,8 +47,17 @@ def adjudicate_cmd(
         table.add_row(key, str(n))
     console.print(table)
     console.print(
-        f"{result['articles']} gold records → {result['gold_file']}\n"
+        f"{result['articles']} gold records → {_shown(result['gold_file'])}\n"
         f"{result['open_disputes']} open disputes in {result['dispute_tasks']} tasks → "
-        f"{result['disputes_file']}",
+        f"{_shown(result['disputes_file'])}",
         highlight=False,
     )
+
+
+def _shown(path: str) -> str:
+    """A path relative to the current folder when it is below it."""
+    p = Path(path)
+    try:
+        return str(p.relative_to(Path.cwd()))
+    except ValueError:
+        return str(p)
