@@ -31,7 +31,6 @@ from corpus_tools.config import CorpusConfig
 from corpus_tools.errors import DataError, UsageError
 from corpus_tools.exports import export_files
 from corpus_tools.model import Article, Finding, Report
-from corpus_tools.store import atomic_write_bytes, dump_json
 from corpus_tools.validate.checks import SemanticChecker, Utf16Fix, scan_emails
 from corpus_tools.validate.reader import RawTask, read_tasks
 from corpus_tools.validate.slugs import SLUGS, Where
@@ -233,6 +232,8 @@ def _repair(f: Path, fixes: list[tuple[RawTask, list[Utf16Fix]]], report: Report
     The file is re-read whole (only files with findings are repaired): a JSON array or a
     task file is written back as indented JSON, JSONL as one compact task per line.
     """
+    from corpus_tools.store import atomic_write_bytes, dump_json
+
     by_pointer = {item.where.prefix: fx for item, fx in fixes}
     by_line = {item.where.line: fx for item, fx in fixes}
     raw = f.read_bytes()

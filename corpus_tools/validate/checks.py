@@ -8,6 +8,7 @@ quirk (the UI writes each `\\r` / `\\n` as the two characters backslash-n).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from corpus_tools.config import (
     CorpusConfig,
 )
 from corpus_tools.model import Finding
-from corpus_tools.store import sha256_text
 from corpus_tools.validate.slugs import Where, pointer
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -123,7 +123,7 @@ class SemanticChecker:
         self, data: dict[str, Any], text: str, where: Where, out: list[Finding]
     ) -> None:
         sha = data["text_sha256"]
-        if sha256_text(text) != sha:
+        if hashlib.sha256(text.encode("utf-8")).hexdigest() != sha:  # store.sha256_text
             out.append(
                 where.finding(
                     "text-hash-mismatch",
@@ -233,6 +233,8 @@ class SemanticChecker:
                 if ok:
                     spans.append((value["labels"][0], start, end, rid, ri))
         stats["regions"] += len(spans)
+        if fixes:
+            self._follow_utf16(results, attributes, fixes, ai, ann_id, where, out)
         for rid, name, ri, start, end in attributes:
             self._check_attribute(regions, rid, name, ri, start, end, ai, ann_id, where, out)
         for ri in relations:
@@ -300,6 +302,43 @@ class SemanticChecker:
             )
         )
         return False
+
+    def _follow_utf16(
+        self,
+        results: list[dict[str, Any]],
+        attributes: list[tuple[str, str, int, int | None, int | None]],
+        fixes: list[Utf16Fix],
+        ai: int,
+        ann_id: int | str | None,
+        where: Where,
+        out: list[Finding],
+    ) -> None:
+        """A claimant textarea has offsets but no text to compare: when they equal its claim
+        region's UTF-16 offsets, they are UTF-16 too, and are repaired with the claim."""
+        moved: dict[str, tuple[int, int, Utf16Fix]] = {}
+        fixed = {fx.result_index for fx in fixes if fx.annotation_index == ai}
+        for fx in fixes:
+            if fx.annotation_index != ai:
+                continue
+            res = results[fx.result_index]
+            if res["type"] == "labels":
+                moved[res["id"]] = (res["value"]["start"], res["value"]["end"], fx)
+        for rid, _name, ri, start, end in attributes:
+            hit = moved.get(rid)
+            if ri in fixed or hit is None or (start, end) != hit[:2]:
+                continue
+            fx = hit[2]
+            fixes.append(Utf16Fix(ai, ri, fx.start, fx.end))
+            out.append(
+                where.finding(
+                    "utf16-offsets",
+                    f"offsets {start}-{end} are its claim region's UTF-16 offsets; in code "
+                    f"points {fx.start}-{fx.end}",
+                    pointer=pointer("annotations", ai, "result", ri, "value"),
+                    annotation_id=ann_id,
+                    region_id=rid,
+                )
+            )
 
     def _check_attribute(
         self,
