@@ -527,3 +527,15 @@ def test_splits_property(stories: list[int], previous: dict[int, str]) -> None:
         assert out[aid] == split or aid in moved
     again, _ = assign_splits(list(reversed(arts)), load_config_splits(), prev)
     assert again == out  # independent of input order
+
+
+def test_gold_on_a_changed_text_refuses_the_release(corpus: Path, cli: Any) -> None:
+    arts = _articles(corpus)
+    changed = make_article("tricky-0", arts[2].text + " Corrected.", arts[2].story_id)
+    assert arts[2].article_id == "tricky-0"
+    write_articles(corpus / "build" / "articles.parquet", [*arts[:2], changed, *arts[3:]])
+    res = cli("release", "0.1.0", cwd=corpus)
+    assert res.exit_code == 1
+    assert "the gold record of article tricky-0 was made on a different text" in res.stderr
+    assert "hint: Run `corpus adjudicate` again on the current articles." in res.stderr
+    assert not (corpus / "dist" / "0.1.0").exists()

@@ -676,7 +676,8 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
             more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
             raise DataError(
                 f"release {version} refused: {len(errors)} error(s) in the data\n  {shown}{more}",
-                hint="Run `corpus check` and fix the annotations or the scheme.",
+                hint=" ".join(dict.fromkeys(f.hint for f in errors if f.hint))
+                or "Run `corpus check` and fix the annotations or the scheme.",
             )
         counts: dict[str, dict[str, int]] = {
             c: {s: builder.writers[c, s].num_examples for s in SPLITS} for c in CONFIGS
