@@ -48,7 +48,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-VIEWPORT = {"width": 1400, "height": 1000}
+VIEWPORT = {"width": 1400, "height": 1400}  # tall enough for an article and its questions
 TIMEOUT_MS = 20_000
 DOUBLE_CLICK_MS = 600  # a little over Chromium's double-click interval (500 ms)
 # Set to a folder (e.g. docs) to have the tests save the README's screenshots there.
@@ -219,14 +219,25 @@ class LabelingPage:
         return int(self.page.evaluate(_REGION_COUNT_JS))
 
     # -- gestures ----------------------------------------------------------------------------
-    def pick_label(self, label: str) -> None:
-        """Unselect any region (a chip clicked with a region selected relabels it), click a chip."""
+    def pick_label(self, label: str, *, hotkey: str | None = None) -> None:
+        """Make `label` the active label: press its hotkey, else click its chip.
+
+        Any selected region is unselected first (a label picked while a region is selected
+        relabels that region instead).
+        """
         self.page.keyboard.press("Escape")
         name = re.compile(rf"^{re.escape(label)}$")
         chip = self.page.locator(
             ".lsf-label", has=self.page.locator(".lsf-label__text", has_text=name)
         )
-        chip.click()
+        if hotkey:
+            assert chip.locator(".lsf-label__hotkey").inner_text() == hotkey
+            self.page.keyboard.press(hotkey)
+        else:
+            chip.click()
+        self.page.wait_for_function(
+            "el => el.classList.contains('lsf-label_selected')", arg=chip.element_handle()
+        )
 
     def select_text(self, start: int, end: int) -> None:
         """Drag the mouse from the first to the last character of `text[start:end]`."""
@@ -373,7 +384,12 @@ def fixture_annotator(browser_page: Page) -> LabelingPage:
     return LabelingPage(browser_page)
 
 
+# Read once, at collection, while the working folder is still where pytest was started.
+_SCREENSHOTS = (
+    Path(os.environ[SCREENSHOT_ENV]).absolute() if os.environ.get(SCREENSHOT_ENV) else None
+)
+
+
 def screenshot_dir() -> Path | None:
     """Where to save the README's screenshots, when asked for (`CORPUS_SCREENSHOT_DIR`)."""
-    value = os.environ.get(SCREENSHOT_ENV)
-    return Path(value) if value else None
+    return _SCREENSHOTS

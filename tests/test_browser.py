@@ -154,7 +154,8 @@ def test_annotator_labels_emoji_and_crlf_spans_then_pull_and_validate(
     text = task["data"]["text"]
     annotator.open_task(pushed.project_id, task["id"], text)
     odesa = _offsets(text, EMOJI_ENTITY, "Odesa")
-    annotator.pick_label("GPE")
+    gpe_key = {e.label: e.hotkey for e in pushed.config.scheme.entities}["GPE"]
+    annotator.pick_label("GPE", hotkey=gpe_key)  # the keyboard, as the chip shows
     annotator.select_text(*odesa)
     claim1 = _offsets(text, EMOJI_CLAIM)
     annotator.pick_label(CLAIM_LABEL)
