@@ -539,3 +539,18 @@ def test_gold_on_a_changed_text_refuses_the_release(corpus: Path, cli: Any) -> N
     assert "the gold record of article tricky-0 was made on a different text" in res.stderr
     assert "hint: Run `corpus adjudicate` again on the current articles." in res.stderr
     assert not (corpus / "dist" / "0.1.0").exists()
+
+
+def test_open_disputes_are_reported_in_findings_and_card(corpus: Path) -> None:
+    cfg = load_config(corpus / "corpus.toml")
+    arts = _articles(corpus)
+    write_tasks(corpus / "annotations", [annotate(arts[0], 1, extra=True)])  # one-sided "US"
+    adjudicate.run(config=cfg)
+    result = build_release(config=cfg, version="0.1.0")
+    disputed = [f for f in result.findings if f.slug == "open-dispute"]
+    assert [f.task_id for f in disputed] == ["seed-0"]
+    assert "entities/" in disputed[0].message
+    card = (Path(result.path) / "README.md").read_text()
+    assert "1 article(s) still have 1 open dispute(s)" in card
+    manifest = json.loads((Path(result.path) / "manifest.json").read_text())
+    assert manifest["inputs"]["disputes"]["path"] == "build/disputes.json"

@@ -616,6 +616,8 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
             path=str(gold_path),
             hint="Run `corpus adjudicate` first.",
         )
+    disputes_path = config.paths.build / adjudicate.DISPUTES_FILE
+    disputes = open_disputes(disputes_path)
     sample = _agreement_sample(splits)
     config.paths.dist.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".tmp", dir=config.paths.dist))
@@ -669,7 +671,20 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
                         )
         finally:
             staging.close()
-        findings = split_findings + builder.tally.findings
+        dispute_findings = [
+            _finding(
+                "open-dispute",
+                "warning",
+                f"article {aid}: {len(items)} item(s) still in dispute are not in the gold "
+                f"labels ({', '.join(items[:5])}{', ...' if len(items) > 5 else ''})",
+                None,
+                task_id=aid,
+                hint="Settle them in the adjudication project and run `corpus adjudicate` again.",
+            )
+            for aid, items in sorted(disputes.items())
+            if aid in splits
+        ]
+        findings = split_findings + builder.tally.findings + dispute_findings
         errors = [f for f in findings if f.severity == "error"]
         if errors:
             shown = "\n  ".join(f.message for f in errors[:10])
@@ -691,6 +706,11 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
                 {"path": _rel(f, root), "sha256": store.sha256_file(f)} for f in ann_files
             ],
             "gold": {"path": _rel(gold_path, root), "sha256": store.sha256_file(gold_path)},
+            "disputes": (
+                {"path": _rel(disputes_path, root), "sha256": store.sha256_file(disputes_path)}
+                if disputes_path.is_file()
+                else None
+            ),
         }
         agreement_md = _agreement_markdown(config, sample_anns, sample_articles, total=len(splits))
         del sample_anns, sample_articles
@@ -712,6 +732,8 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
                 articles=manifest_articles,
                 gold_source=gold_source,
                 annotators=len(builder.tally.annotators),
+                disputed_articles=len(dispute_findings),
+                disputed_items=sum(len(v) for k, v in disputes.items() if k in splits),
                 agreement_markdown=agreement_md,
             ),
         )
@@ -753,6 +775,27 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
         findings=tuple(findings),
         gold_source=_rel(gold_path, root),
     )
+
+
+def open_disputes(path: Path) -> dict[str, list[str]]:
+    """Open dispute ids per article from the queue `corpus adjudicate` writes (none if absent)."""
+    if not path.is_file():
+        return {}
+    try:
+        tasks = orjson.loads(path.read_bytes())
+        out: dict[str, list[str]] = {}
+        for t in tasks:
+            data = t["data"]
+            out.setdefault(str(data["article_id"]), []).extend(
+                str(d).split("/", 1)[-1] for d in data.get("dispute_ids") or ()
+            )
+        return out
+    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DataError(
+            f"{path}: not a dispute queue ({exc.__class__.__name__}: {exc})",
+            path=str(path),
+            hint="Regenerate it with `corpus adjudicate`.",
+        ) from None
 
 
 def _sample_key(article_id: str) -> str:

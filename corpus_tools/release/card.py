@@ -46,6 +46,8 @@ class CardInfo:
     articles: Sequence[Sequence[str]]
     gold_source: str
     annotators: int = 0
+    disputed_articles: int = 0
+    disputed_items: int = 0
     agreement_markdown: str | None = None
 
 
@@ -255,7 +257,15 @@ def render(*, config: CorpusConfig, version: str, builder_info: CardInfo) -> str
         "the scheme above, with rule-based pre-annotations "
         f"(`{config.preannotate.model_version}`) that annotators corrected. "
         f"Annotators ({info.annotators}) appear only as pseudonymous ids. "
-        f"Gold labels come from: {info.gold_source}.",
+        f"Gold labels come from: {info.gold_source}. "
+        + (
+            f"{info.disputed_articles} article(s) still have {info.disputed_items} open "
+            "dispute(s) (annotators disagreed and no adjudicator has decided yet): those items "
+            "are **not** in the gold configs (`entities`, `stance`, `claims`); the `annotations` "
+            "config has every annotator's version."
+            if info.disputed_articles
+            else "No disputes are open."
+        ),
         "",
         "Findings noticed while building this release (reported, never dropped silently):",
         "",
