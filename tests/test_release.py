@@ -554,3 +554,43 @@ def test_open_disputes_are_reported_in_findings_and_card(corpus: Path) -> None:
     assert "1 article(s) still have 1 open dispute(s)" in card
     manifest = json.loads((Path(result.path) / "manifest.json").read_text())
     assert manifest["inputs"]["disputes"]["path"] == "build/disputes.json"
+
+
+COUNT_ROWS = textwrap.dedent(
+    """
+    import json, sys
+    from datasets import load_dataset
+    print(json.dumps([
+        sorted(load_dataset(folder, "articles")["train"]["article_id"]) for folder in sys.argv[1:]
+    ]))
+    """
+)
+
+
+def test_same_version_name_in_two_corpora_does_not_collide_in_the_cache(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    """`datasets` keys a local folder's cache on its name and the card's YAML: the card's full
+    dataset_info (sizes, counts) keeps two different `v0.1.0` folders apart."""
+    from tests.release_corpus import tricky_articles
+
+    a, _ = build_corpus(tmp_path / "a", repo_root)
+    b, _ = build_corpus(tmp_path / "b", repo_root, articles=tricky_articles()[:3])
+    folders = []
+    for cfg in (a, b):
+        build_release(config=cfg, version="0.1.0")
+        folders.append(publish(config=cfg, version="0.1.0", target="local").location)
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", COUNT_ROWS, *folders],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got_a, got_b = json.loads(proc.stdout.strip().splitlines()[-1])
+    for cfg, got in ((a, got_a), (b, got_b)):
+        manifest = json.loads((cfg.paths.dist / "0.1.0" / "manifest.json").read_text())
+        assert got == sorted(r[0] for r in manifest["articles"] if r[1] == "train")
+    assert got_a != got_b

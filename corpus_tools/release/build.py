@@ -651,6 +651,9 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
                         sample_articles[art.article_id] = art
                         sample_anns.extend(used)
             builder.close()
+            for w in builder.writers.values():
+                if w.num_examples == 0:  # see card.card_metadata: no file for an empty split
+                    w.path.unlink()
             for what, ids_iter in (
                 ("annotations", staging.article_ids()),
                 ("a gold record", staging.gold_article_ids()),
@@ -722,7 +725,7 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
             builder_info=card_mod.CardInfo(
                 features=builder.features,
                 writers={
-                    k: (w.num_examples, w.num_bytes, w.path.stat().st_size)
+                    k: (w.num_examples, w.num_bytes, w.path.stat().st_size if w.num_examples else 0)
                     for k, w in builder.writers.items()
                 },
                 label_counts=label_counts,

@@ -75,27 +75,33 @@ def card_metadata(config: CorpusConfig, info: CardInfo) -> dict[str, Any]:
     from corpus_tools.release.build import data_path
 
     n_articles = sum(info.writers["articles", s][0] for s in SPLITS)
+    # `datasets` refuses a split without rows ("corresponds to no data"): such splits (and
+    # configs without any row) have no file and are left out of the metadata.
+    present = {c: [s for s in SPLITS if info.writers[c, s][0] > 0] for c in CONFIGS}
     configs = [
         {
             "config_name": c,
-            "data_files": [{"split": s, "path": data_path(c, s)} for s in SPLITS],
+            "data_files": [{"split": s, "path": data_path(c, s)} for s in present[c]],
             **({"default": True} if c == "entities" else {}),
         }
         for c in CONFIGS
+        if present[c]
     ]
     dataset_info = []
     for c in CONFIGS:
+        if not present[c]:
+            continue
         splits = [
             {"name": s, "num_bytes": info.writers[c, s][1], "num_examples": info.writers[c, s][0]}
-            for s in SPLITS
+            for s in present[c]
         ]
         dataset_info.append(
             {
                 "config_name": c,
                 "features": yaml_features(info.features[c]),
                 "splits": splits,
-                "download_size": sum(info.writers[c, s][2] for s in SPLITS),
-                "dataset_size": sum(info.writers[c, s][1] for s in SPLITS),
+                "download_size": sum(info.writers[c, s][2] for s in present[c]),
+                "dataset_size": sum(info.writers[c, s][1] for s in present[c]),
             }
         )
     meta: dict[str, Any] = {
@@ -213,6 +219,9 @@ def render(*, config: CorpusConfig, version: str, builder_info: CardInfo) -> str
         "## Configs and splits",
         "",
         _table(["config", "one row per", *SPLITS], counts_rows),
+        "",
+        "A split without rows has no file and is not listed in the metadata (`datasets` "
+        "cannot load an empty split); a config without any row is left out likewise.",
         "",
         "Splits are assigned by **story cluster** (near-duplicate coverage of one event): all "
         "articles of a story share one split, so **no story crosses splits**. An article keeps "
