@@ -506,3 +506,55 @@ def test_cli_repair_utf16(cli: Any, corpus: Path, cfg: CorpusConfig) -> None:
     assert res.exit_code == 0, res.stdout
     assert (corpus / "annotations" / "x.json.bak").exists()
     assert cli("validate", str(f), cwd=corpus).exit_code == 0
+
+
+def test_huge_files_fail_fast_without_reading_everything(cfg: CorpusConfig, tmp_path: Path) -> None:
+    """1 GiB files (sparse: no disk used): garbage is reported at its first byte."""
+    import resource
+
+    zeros = tmp_path / "zeros.json"
+    with open(zeros, "wb") as fh:
+        fh.truncate(1 << 30)
+    array = tmp_path / "array.json"
+    with open(array, "wb") as fh:
+        fh.write(b"[")
+        fh.truncate(1 << 30)
+    lines = tmp_path / "zeros.jsonl"
+    with open(lines, "wb") as fh:
+        fh.write(b'{"data": {}}\n')
+        fh.truncate(1 << 30)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report = run(cfg, zeros, array, lines, articles={})
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    by_file = {f.file: f.slug for f in report.findings if f.severity == "error"}
+    assert by_file[str(zeros)] == "not-json"
+    assert by_file[str(array)] == "not-json"
+    assert by_file[str(lines)] == "not-json"  # a 1 GiB "line" of NUL bytes
+    assert grown_mb < 600
+
+
+def test_progress_bar_does_not_change_the_report(cfg: CorpusConfig, tmp_path: Path) -> None:
+    f = write_json(tmp_path / "e.json", [task_a(cfg), task_b(cfg)])
+    assert run(cfg, f, progress=True).to_dict() == run(cfg, f).to_dict()
+
+
+def test_oversized_tasks_are_findings(
+    cfg: CorpusConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Limits scaled down: a task larger than MAX_TASK_BYTES is a finding, in either layout."""
+    from corpus_tools.validate import reader
+
+    small = task_b(cfg)
+    limit = 2 * len(json.dumps(small, indent=2))
+    monkeypatch.setattr(reader, "CHUNK", 64)
+    monkeypatch.setattr(reader, "MAX_TASK_BYTES", limit)
+    big = task_b(cfg)
+    big["data"]["title"] = "x" * limit
+    lines = write_jsonl(tmp_path / "e.jsonl", [small, big, small])
+    array = write_json(tmp_path / "e.json", [small, big, small])
+    report = run(cfg, lines, array, articles={})
+    assert ("too-large", 2) in [(f.slug, f.line) for f in report.findings if f.file == str(lines)]
+    assert "too-large" in [f.slug for f in report.findings if f.file == str(array)]
+    # JSONL stops at the oversized line (the next line can't be trusted); in the array the
+    # oversized element's end is known, so the tasks on both sides are checked.
+    assert report.stats["tasks"] == 1 + 2

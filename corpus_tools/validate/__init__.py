@@ -127,13 +127,16 @@ def run(
             name = display(f)
             report.stats["files"] += 1
             fixes: list[tuple[RawTask, list[Utf16Fix]]] = []
+            done = 0
             for item in read_tasks(f, name, report.findings):
                 task_fixes = _validate_task(item, structure, semantics, report, sink)
                 if task_fixes:
                     fixes.append((item, task_fixes))
+                done += len(item.raw)
+                advance(len(item.raw))
             if fixes and repair_utf16:
                 _repair(f, fixes, report)
-            advance(f)
+            advance(_size(f) - done)
     report.findings.sort(key=_order)
     return report
 
@@ -292,14 +295,14 @@ def _gc_paused() -> Iterator[None]:
 
 
 @contextmanager
-def _progress(show: bool, files: list[Path]) -> Iterator[Callable[[Path], None]]:
+def _progress(show: bool, files: list[Path]) -> Iterator[Callable[[int], None]]:
+    """A progress bar over the bytes of all files (on stderr, only when `show`)."""
     if not show:
-        yield lambda _f: None
+        yield lambda _n: None
         return
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    total = sum(f.stat().st_size for f in files)
     with Progress(
         TextColumn("validating"),
         BarColumn(),
@@ -308,5 +311,12 @@ def _progress(show: bool, files: list[Path]) -> Iterator[Callable[[Path], None]]
         console=Console(stderr=True),
         transient=True,
     ) as bar:
-        job = bar.add_task("validate", total=total)
-        yield lambda f: bar.advance(job, f.stat().st_size)
+        job = bar.add_task("validate", total=sum(_size(f) for f in files))
+        yield lambda n: bar.advance(job, n)
+
+
+def _size(f: Path) -> int:
+    try:
+        return f.stat().st_size
+    except OSError:
+        return 0

@@ -81,21 +81,42 @@ def _check_bom(head: bytes, display: str, findings: list[Finding]) -> int | None
 
 
 def _read_jsonl(fh: BinaryIO, display: str, findings: list[Finding]) -> Iterator[RawTask]:
+    """One task per line. A line that is no task and longer than a chunk (binary junk, a
+    1 GB line) ends the file's reading with a finding: its next line cannot be trusted."""
     lineno = 0
     while True:
-        line = fh.readline(MAX_TASK_BYTES + 1)
+        line = fh.readline(CHUNK)
         if not line:
             return
         lineno += 1
-        if len(line) > MAX_TASK_BYTES and not line.endswith(b"\n"):
-            findings.append(
-                Where(display, line=lineno).finding(
-                    "too-large", f"line {lineno} is longer than {MAX_TASK_BYTES >> 20} MiB"
+        if not line.endswith(b"\n") and len(line) == CHUNK:
+            if not line.lstrip(_WS).startswith(b"{"):
+                findings.append(
+                    Where(display, line=lineno).finding(
+                        "not-json",
+                        f"line {lineno} is not a JSON object and is longer than "
+                        f"{CHUNK >> 20} MiB; the rest of the file was not read",
+                    )
                 )
-            )
-            while (rest := fh.readline(CHUNK)) and not rest.endswith(b"\n"):
-                pass
-            continue
+                return
+            parts = [line]
+            size = len(line)
+            while size <= MAX_TASK_BYTES and not parts[-1].endswith(b"\n"):
+                more = fh.readline(CHUNK)
+                if not more:
+                    break
+                parts.append(more)
+                size += len(more)
+            if size > MAX_TASK_BYTES:
+                findings.append(
+                    Where(display, line=lineno).finding(
+                        "too-large",
+                        f"line {lineno} is longer than {MAX_TASK_BYTES >> 20} MiB; "
+                        "the rest of the file was not read",
+                    )
+                )
+                return
+            line = b"".join(parts)
         if not line.strip(_WS):
             continue
         yield RawTask(line, Where(display, line=lineno))
@@ -155,7 +176,7 @@ def _read_json(fh: BinaryIO, display: str, findings: list[Finding]) -> Iterator[
     # A single value: a task file as `corpus ls pull` writes it, or something wrong.
     start_line = buf.line
     value = _next_value(buf, display, findings, index=None)
-    if value is None:
+    if not value:
         return
     if first != ord("{"):
         findings.append(
@@ -191,7 +212,8 @@ def _read_array(buf: _Buffer, display: str, findings: list[Finding]) -> Iterator
         value = _next_value(buf, display, findings, index=index)
         if value is None:
             return
-        yield RawTask(value, Where(display, line=line, prefix=f"/{index}"))
+        if value:
+            yield RawTask(value, Where(display, line=line, prefix=f"/{index}"))
         index += 1
         if not buf.skip_ws():
             findings.append(
@@ -224,7 +246,10 @@ def _read_array(buf: _Buffer, display: str, findings: list[Finding]) -> Iterator
 def _next_value(
     buf: _Buffer, display: str, findings: list[Finding], *, index: int | None
 ) -> bytes | None:
-    """The bytes of the JSON value at buf.pos (buf.pos moves past it); None after a finding."""
+    """The bytes of the JSON value at buf.pos (buf.pos moves past it).
+
+    None when reading must stop (a finding says why); empty when a too-large value was skipped.
+    """
     what = f"task {index}" if index is not None else "the file"
     while True:
         view = memoryview(buf.data)[buf.pos :]
@@ -235,6 +260,14 @@ def _next_value(
             m = _TRAILING.search(msg)
             if m:
                 end = int(m.group(1)) - 1
+                if end > MAX_TASK_BYTES:
+                    findings.append(
+                        Where(display, line=buf.line).finding(
+                            "too-large", f"{what} is larger than {MAX_TASK_BYTES >> 20} MiB"
+                        )
+                    )
+                    buf.advance(end)
+                    return b""  # skipped; reading goes on after it
                 value = bytes(view[:end]).rstrip(_WS)
                 buf.advance(end)
                 return value
