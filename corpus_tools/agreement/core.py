@@ -349,9 +349,7 @@ def _stance(
         )
     ]
     for t, i in t_index.items():
-        out.append(
-            _stance_figures(t, codes[i], np.arange(n_art), q, annotators, bootstrap, seed + 1 + i)
-        )
+        out.append(_stance_figures(t, codes[i], np.arange(n_art), q, annotators, bootstrap, seed))
     return tuple(out)
 
 
@@ -431,18 +429,21 @@ def _entities(
     for art, anns in by_article.items():
         coders = sorted(anns)
         spans = {c: [(e.start, e.end, e.label) for e in anns[c].entities] for c in coders}
+        bags = {c: Counter(spans[c]) for c in coders}
+        label_use = {c: Counter(lab for _, _, lab in spans[c]) for c in coders}
         for c in coders:
-            spans_total.update(lab for _, _, lab in spans[c])
+            spans_total.update(label_use[c])
         for ca, cb in itertools.combinations(coders, 2):
             a, b = spans[ca], spans[cb]
-            exact = sp.exact_matches(a, b)
+            common = bags[ca] & bags[cb]
+            exact = sum(common.values())
             over = sp.overlap_match(a, b)
             row = [0.0] * (3 * (nl + 1))
             row[0], row[1], row[2] = exact, len(over), len(a) + len(b)
-            for s in (*a, *b):
-                if s[2] in label_ids:
-                    row[3 * (label_ids[s[2]] + 1) + 2] += 1
-            for k, n in (Counter(a) & Counter(b)).items():
+            for lab, n in (label_use[ca] + label_use[cb]).items():
+                if lab in label_ids:
+                    row[3 * (label_ids[lab] + 1) + 2] += n
+            for k, n in common.items():
                 if k[2] in label_ids:
                     row[3 * (label_ids[k[2]] + 1)] += n
             for i, _ in over:

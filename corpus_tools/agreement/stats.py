@@ -15,8 +15,10 @@ statsmodels' `fleiss_kappa`, and worked examples from the literature.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -197,16 +199,11 @@ def estimate_many(
     live = [i for i, p in enumerate(points) if p is not None]
     if bootstrap <= 0 or k < 2 or not live:
         return [Estimate(p, n=c) for p, c in zip(points, counts, strict=True)]
-    rng = np.random.default_rng(seed)
-    chunk = max(1, min(bootstrap, 2_000_000 // k))
     boots: dict[int, list[FloatArray]] = {i: [] for i in live}
-    done = 0
-    while done < bootstrap:
-        size = min(chunk, bootstrap - done)
-        sums = resample_weights(rng, size, k) @ per_cluster
+    for weights in resamples(k, bootstrap, seed):
+        sums = weights.astype(np.float64) @ per_cluster
         for i in live:
             boots[i].append(blocks[i][1](sums[:, offsets[i] : offsets[i + 1]]))
-        done += size
     tail = (1 - CONFIDENCE) / 2 * 100
     out = []
     for i, (p, c) in enumerate(zip(points, counts, strict=True)):
@@ -233,10 +230,42 @@ def estimate(
     return estimate_many([(stats, statistic, n)], clusters, bootstrap=bootstrap, seed=seed)[0]
 
 
-def resample_weights(rng: np.random.Generator, size: int, k: int) -> FloatArray:
+CACHE_CELLS = 50_000_000  # resample matrices up to this many cells are kept (uint8: 50 MB)
+
+
+def resamples(k: int, bootstrap: int, seed: int) -> Iterator[npt.NDArray[Any]]:
+    """The `bootstrap` resamples of `k` clusters for `seed`, in chunks of rows.
+
+    The same (k, bootstrap, seed) always gives the same resamples, so the figures of one
+    report share them; small ones are generated once and kept (as uint8 counts).
+    """
+    if k * bootstrap <= CACHE_CELLS:
+        yield from _cached_resamples(k, bootstrap, seed)
+    else:
+        yield from _generate_resamples(k, bootstrap, seed)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_resamples(k: int, bootstrap: int, seed: int) -> tuple[npt.NDArray[np.uint8], ...]:
+    return tuple(
+        np.minimum(w, 255).astype(np.uint8) for w in _generate_resamples(k, bootstrap, seed)
+    )
+
+
+def _generate_resamples(k: int, bootstrap: int, seed: int) -> Iterator[npt.NDArray[Any]]:
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(bootstrap, 2_000_000 // k))
+    done = 0
+    while done < bootstrap:
+        size = min(chunk, bootstrap - done)
+        yield resample_weights(rng, size, k)
+        done += size
+
+
+def resample_weights(rng: np.random.Generator, size: int, k: int) -> npt.NDArray[Any]:
     """`size` bootstrap resamples of `k` clusters as counts: row r, column c = times drawn."""
     draws = rng.integers(0, k, size=(size, k)) + (np.arange(size) * k)[:, None]
-    return np.bincount(draws.ravel(), minlength=size * k).reshape(size, k).astype(np.float64)
+    return np.bincount(draws.ravel(), minlength=size * k).reshape(size, k)
 
 
 def counts_from_codes(codes: IntArray, q: int) -> IntArray:
