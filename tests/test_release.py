@@ -450,8 +450,8 @@ def test_rename_needs_a_recorded_migration(corpus: Path) -> None:
 def test_label_range_check_catches_ids_beyond_the_names() -> None:
     import pyarrow as pa
 
-    from corpus_tools.release.build import check_label_ranges
     from corpus_tools.release.features import features_for
+    from corpus_tools.release.parquet import check_label_ranges
 
     labels = {
         "entities": ["PER", "ORG"],

@@ -1,9 +1,9 @@
 """Build one release: Parquet per config and split, the dataset card and the manifest.
 
 Memory stays flat as the corpus grows: articles are streamed from `build/articles.parquet` in
-batches, the annotations are staged in a temporary SQLite file beside the build (looked up per
-batch of articles), and every (config, split) file is written by a `ParquetWriter` in row
-groups of `ROWS_PER_GROUP`. Only ids, story ids and splits are held for the whole corpus.
+batches, annotations and gold records are staged in a temporary SQLite file and fetched per
+batch (`staging`), and every (config, split) file is written in row groups (`parquet`). Only
+ids, story ids and splits are held for the whole corpus.
 
 Reproducible: no timestamps or absolute paths anywhere; Parquet written with fixed settings;
 rows in articles-table order; the same inputs and version give byte-identical files.
@@ -19,19 +19,14 @@ import heapq
 import os
 import re
 import shutil
-import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import msgspec
 import orjson
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from corpus_tools import __version__, adjudicate, exports, store
 from corpus_tools.agreement import agree, render_markdown
@@ -49,13 +44,14 @@ from corpus_tools.release.features import (
     features_for,
     label_lists,
 )
+from corpus_tools.release.parquet import SplitWriter
 from corpus_tools.release.splits import assign_splits
+from corpus_tools.release.staging import Staging, open_disputes
 from corpus_tools.release.tokens import align
 
 if TYPE_CHECKING:
-    from datasets import Features
+    pass
 
-ROWS_PER_GROUP = 2000
 ARTICLE_BATCH = 1000
 # Agreement for the card is measured on at most this many articles (a deterministic sample by
 # article id hash beyond it), so memory does not grow with the corpus.
@@ -128,165 +124,6 @@ def find_previous(config: CorpusConfig, version: str) -> PreviousRelease | None:
             hint="Restore the folder from the published copy; releases are never edited.",
         ) from None
     return PreviousRelease(best, path, manifest)
-
-
-class _Staging:
-    """Annotations staged in a temporary SQLite file, fetched per batch of articles."""
-
-    def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(path)
-        self.db.execute("PRAGMA journal_mode=OFF")
-        self.db.execute("PRAGMA synchronous=OFF")
-        self.db.execute("CREATE TABLE ann (article_id TEXT, seq INTEGER, blob BLOB)")
-        self.db.execute("CREATE TABLE gold (article_id TEXT PRIMARY KEY, blob BLOB)")
-        self._enc = msgspec.msgpack.Encoder()
-        self._dec = msgspec.msgpack.Decoder(Annotation)
-        self._gold_dec = msgspec.msgpack.Decoder(GoldRecord)
-
-    def load(self, annotations: Iterator[Annotation]) -> int:
-        n = 0
-        batch: list[tuple[str, int, bytes]] = []
-        for ann in annotations:
-            batch.append((ann.article_id, n, self._enc.encode(ann)))
-            n += 1
-            if len(batch) >= 5000:
-                self.db.executemany("INSERT INTO ann VALUES (?, ?, ?)", batch)
-                batch.clear()
-        self.db.executemany("INSERT INTO ann VALUES (?, ?, ?)", batch)
-        self.db.execute("CREATE INDEX ann_article ON ann (article_id, seq)")
-        return n
-
-    def load_gold(self, path: Path) -> int:
-        """Stage `build/gold.jsonl` line by line (each line read as a gold record)."""
-        n = 0
-        batch: list[tuple[str, bytes]] = []
-        with open(path, "rb") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = adjudicate.gold_from_dict(orjson.loads(line))
-                except (orjson.JSONDecodeError, KeyError, TypeError, IndexError) as exc:
-                    raise DataError(
-                        f"{path}:{lineno}: not a gold record ({exc.__class__.__name__}: {exc})",
-                        path=str(path),
-                        hint="Regenerate it with `corpus adjudicate`.",
-                    ) from None
-                batch.append((rec.article_id, self._enc.encode(rec)))
-                n += 1
-                if len(batch) >= 5000:
-                    self._insert_gold(batch, path)
-                    batch.clear()
-        self._insert_gold(batch, path)
-        return n
-
-    def _insert_gold(self, batch: list[tuple[str, bytes]], path: Path) -> None:
-        try:
-            self.db.executemany("INSERT INTO gold VALUES (?, ?)", batch)
-        except sqlite3.IntegrityError:
-            raise DataError(
-                f"{path}: an article has more than one gold record",
-                path=str(path),
-                hint="Regenerate it with `corpus adjudicate`.",
-            ) from None
-
-    def fetch_gold(self, ids: Sequence[str]) -> dict[str, GoldRecord]:
-        marks = ",".join("?" * len(ids))
-        rows = self.db.execute(
-            f"SELECT article_id, blob FROM gold WHERE article_id IN ({marks})", list(ids)
-        )
-        return {aid: self._gold_dec.decode(blob) for aid, blob in rows}
-
-    def gold_article_ids(self) -> Iterator[str]:
-        for (article_id,) in self.db.execute("SELECT article_id FROM gold ORDER BY 1"):
-            yield article_id
-
-    def fetch(self, ids: Sequence[str]) -> dict[str, list[Annotation]]:
-        out: dict[str, list[Annotation]] = {}
-        marks = ",".join("?" * len(ids))
-        rows = self.db.execute(
-            f"SELECT article_id, blob FROM ann WHERE article_id IN ({marks}) ORDER BY seq",
-            list(ids),
-        )
-        for article_id, blob in rows:
-            out.setdefault(article_id, []).append(self._dec.decode(blob))
-        return out
-
-    def article_ids(self) -> Iterator[str]:
-        for (article_id,) in self.db.execute("SELECT DISTINCT article_id FROM ann ORDER BY 1"):
-            yield article_id
-
-    def close(self) -> None:
-        self.db.close()
-
-
-def _class_arrays(arr: Any, feature: Any, path: str) -> Iterator[tuple[str, Any, int]]:
-    from datasets import ClassLabel, List
-
-    if isinstance(feature, ClassLabel):
-        yield path, arr, feature.num_classes
-    elif isinstance(feature, List):
-        yield from _class_arrays(pc.list_flatten(arr), feature.feature, f"{path}[]")
-    elif isinstance(feature, dict):
-        for key, sub in feature.items():
-            yield from _class_arrays(pc.struct_field(arr, key), sub, f"{path}.{key}")
-
-
-def check_label_ranges(table: pa.Table, features: Features) -> None:
-    """Raise DataError if a ClassLabel column holds an id outside its names.
-
-    `datasets` loads such a file silently and fails only later in `int2str`.
-    """
-    for name, feature in features.items():
-        for path, arr, n in _class_arrays(table.column(name), feature, name):
-            mm = pc.min_max(arr).as_py()
-            lo, hi = mm["min"], mm["max"]
-            if lo is not None and (lo < 0 or hi >= n):
-                raise DataError(
-                    f"{path}: class id out of range [{lo}, {hi}] for {n} labels",
-                    hint="A label is missing from the scheme; fix corpus.toml or the data.",
-                )
-
-
-class _Writer:
-    """One (config, split) Parquet file written in row groups, with its running counts."""
-
-    def __init__(self, path: Path, features: Features) -> None:
-        self.path = path
-        self.features = features
-        self.schema: pa.Schema = features.arrow_schema
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.writer = pq.ParquetWriter(
-            path,
-            self.schema,
-            compression="zstd",
-            compression_level=3,
-            use_dictionary=True,
-            write_statistics=True,
-            version="2.6",
-        )
-        self.rows: list[dict[str, Any]] = []
-        self.num_examples = 0
-        self.num_bytes = 0
-
-    def add(self, row: dict[str, Any]) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= ROWS_PER_GROUP:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        table = pa.Table.from_pylist(self.rows, schema=self.schema)
-        check_label_ranges(table, self.features)
-        self.writer.write_table(table, row_group_size=ROWS_PER_GROUP)
-        self.num_examples += table.num_rows
-        self.num_bytes += table.nbytes
-        self.rows = []
-
-    def close(self) -> None:
-        self.flush()
-        self.writer.close()
 
 
 @dataclass(slots=True)
@@ -366,7 +203,7 @@ class _Builder:
         self.ids = {k: {name: i for i, name in enumerate(v)} for k, v in labels.items()}
         self.targets = {t.id: t.name for t in config.scheme.stance_targets}
         self.writers = {
-            (c, s): _Writer(out / data_path(c, s), self.features[c])
+            (c, s): SplitWriter(out / data_path(c, s), self.features[c])
             for c in CONFIGS
             for s in SPLITS
         }
@@ -622,7 +459,7 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
     config.paths.dist.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".tmp", dir=config.paths.dist))
     try:
-        staging = _Staging(tmp / "staging.sqlite")
+        staging = Staging(tmp / "staging.sqlite")
         try:
             staging.load(exports.iter_annotations(ann_files, config.scheme))
             staging.load_gold(gold_path)
@@ -778,27 +615,6 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
         findings=tuple(findings),
         gold_source=_rel(gold_path, root),
     )
-
-
-def open_disputes(path: Path) -> dict[str, list[str]]:
-    """Open dispute ids per article from the queue `corpus adjudicate` writes (none if absent)."""
-    if not path.is_file():
-        return {}
-    try:
-        tasks = orjson.loads(path.read_bytes())
-        out: dict[str, list[str]] = {}
-        for t in tasks:
-            data = t["data"]
-            out.setdefault(str(data["article_id"]), []).extend(
-                str(d).split("/", 1)[-1] for d in data.get("dispute_ids") or ()
-            )
-        return out
-    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-        raise DataError(
-            f"{path}: not a dispute queue ({exc.__class__.__name__}: {exc})",
-            path=str(path),
-            hint="Regenerate it with `corpus adjudicate`.",
-        ) from None
 
 
 def _sample_key(article_id: str) -> str:

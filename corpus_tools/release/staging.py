@@ -1,0 +1,129 @@
+"""Annotations and gold records staged in a temporary SQLite file, looked up per batch.
+
+The release streams articles in batches; staging lets it fetch each batch's annotations and
+gold record without holding the corpus's labels in memory (records are stored as msgpack).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import msgspec
+import orjson
+
+from corpus_tools import adjudicate
+from corpus_tools.errors import DataError
+from corpus_tools.model import Annotation, GoldRecord
+
+
+class Staging:
+    """Annotations staged in a temporary SQLite file, fetched per batch of articles."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE ann (article_id TEXT, seq INTEGER, blob BLOB)")
+        self.db.execute("CREATE TABLE gold (article_id TEXT PRIMARY KEY, blob BLOB)")
+        self._enc = msgspec.msgpack.Encoder()
+        self._dec = msgspec.msgpack.Decoder(Annotation)
+        self._gold_dec = msgspec.msgpack.Decoder(GoldRecord)
+
+    def load(self, annotations: Iterator[Annotation]) -> int:
+        n = 0
+        batch: list[tuple[str, int, bytes]] = []
+        for ann in annotations:
+            batch.append((ann.article_id, n, self._enc.encode(ann)))
+            n += 1
+            if len(batch) >= 5000:
+                self.db.executemany("INSERT INTO ann VALUES (?, ?, ?)", batch)
+                batch.clear()
+        self.db.executemany("INSERT INTO ann VALUES (?, ?, ?)", batch)
+        self.db.execute("CREATE INDEX ann_article ON ann (article_id, seq)")
+        return n
+
+    def load_gold(self, path: Path) -> int:
+        """Stage `build/gold.jsonl` line by line (each line read as a gold record)."""
+        n = 0
+        batch: list[tuple[str, bytes]] = []
+        with open(path, "rb") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = adjudicate.gold_from_dict(orjson.loads(line))
+                except (orjson.JSONDecodeError, KeyError, TypeError, IndexError) as exc:
+                    raise DataError(
+                        f"{path}:{lineno}: not a gold record ({exc.__class__.__name__}: {exc})",
+                        path=str(path),
+                        hint="Regenerate it with `corpus adjudicate`.",
+                    ) from None
+                batch.append((rec.article_id, self._enc.encode(rec)))
+                n += 1
+                if len(batch) >= 5000:
+                    self._insert_gold(batch, path)
+                    batch.clear()
+        self._insert_gold(batch, path)
+        return n
+
+    def _insert_gold(self, batch: list[tuple[str, bytes]], path: Path) -> None:
+        try:
+            self.db.executemany("INSERT INTO gold VALUES (?, ?)", batch)
+        except sqlite3.IntegrityError:
+            raise DataError(
+                f"{path}: an article has more than one gold record",
+                path=str(path),
+                hint="Regenerate it with `corpus adjudicate`.",
+            ) from None
+
+    def fetch_gold(self, ids: Sequence[str]) -> dict[str, GoldRecord]:
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT article_id, blob FROM gold WHERE article_id IN ({marks})", list(ids)
+        )
+        return {aid: self._gold_dec.decode(blob) for aid, blob in rows}
+
+    def gold_article_ids(self) -> Iterator[str]:
+        for (article_id,) in self.db.execute("SELECT article_id FROM gold ORDER BY 1"):
+            yield article_id
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, list[Annotation]]:
+        out: dict[str, list[Annotation]] = {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT article_id, blob FROM ann WHERE article_id IN ({marks}) ORDER BY seq",
+            list(ids),
+        )
+        for article_id, blob in rows:
+            out.setdefault(article_id, []).append(self._dec.decode(blob))
+        return out
+
+    def article_ids(self) -> Iterator[str]:
+        for (article_id,) in self.db.execute("SELECT DISTINCT article_id FROM ann ORDER BY 1"):
+            yield article_id
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_disputes(path: Path) -> dict[str, list[str]]:
+    """Open dispute ids per article from the queue `corpus adjudicate` writes (none if absent)."""
+    if not path.is_file():
+        return {}
+    try:
+        tasks = orjson.loads(path.read_bytes())
+        out: dict[str, list[str]] = {}
+        for t in tasks:
+            data = t["data"]
+            out.setdefault(str(data["article_id"]), []).extend(
+                str(d).split("/", 1)[-1] for d in data.get("dispute_ids") or ()
+            )
+        return out
+    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DataError(
+            f"{path}: not a dispute queue ({exc.__class__.__name__}: {exc})",
+            path=str(path),
+            hint="Regenerate it with `corpus adjudicate`.",
+        ) from None
