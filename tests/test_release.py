@@ -594,3 +594,21 @@ def test_same_version_name_in_two_corpora_does_not_collide_in_the_cache(
         manifest = json.loads((cfg.paths.dist / "0.1.0" / "manifest.json").read_text())
         assert got == sorted(r[0] for r in manifest["articles"] if r[1] == "train")
     assert got_a != got_b
+
+
+GOLDEN_YAML = Path(__file__).parent / "golden" / "release_card_metadata.yml"
+
+
+def test_card_metadata_golden(corpus: Path) -> None:
+    """The card's YAML block (configs, dataset_info with features and sizes) of the test corpus.
+
+    Regenerate after an intended change with:
+    CORPUS_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_release.py -k golden
+    """
+    result = build_release(config=load_config(corpus / "corpus.toml"), version="0.1.0")
+    card = (Path(result.path) / "README.md").read_text(encoding="utf-8")
+    front = card.split("---\n")[1]
+    if os.environ.get("CORPUS_UPDATE_GOLDEN"):
+        GOLDEN_YAML.parent.mkdir(exist_ok=True)
+        GOLDEN_YAML.write_text(front, encoding="utf-8")
+    assert front == GOLDEN_YAML.read_text(encoding="utf-8")
