@@ -17,6 +17,7 @@ so one shortfall is not reported twice.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,22 @@ def gate_findings(config: CorpusConfig, annotations: list[Annotation]) -> list[F
     from corpus_tools.agreement import gate_findings as agreement_gates
 
     gates = dataclasses.replace(config.gates, min_annotators=0)
-    return agreement_gates(config=dataclasses.replace(config, gates=gates), annotations=annotations)
+    found = agreement_gates(
+        config=dataclasses.replace(config, gates=gates), annotations=annotations
+    )
+    # A gate is a line of corpus.toml: findings without a file point there (CI annotations).
+    toml = _rel(config.path, config.paths.root)
+    lines = config.path.read_text(encoding="utf-8").splitlines()
+    out = []
+    for f in found:
+        if f.file is None:
+            key = (f.pointer or "").rstrip("]").rsplit("-> ", 1)[-1]
+            line = next(
+                (i for i, x in enumerate(lines, 1) if key and re.match(rf"\s*{key}\s*=", x)), None
+            )
+            f = dataclasses.replace(f, file=toml, line=line)
+        out.append(f)
+    return out
 
 
 def _scan_side_files(folder: Path, root: Path) -> list[Finding]:

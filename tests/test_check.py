@@ -84,6 +84,10 @@ def test_gates_are_wired_and_coverage_not_counted_twice(corpus: Path) -> None:
     )
     assert [f.slug for f in result.gates.findings] == [f.slug for f in expected]
     assert "gate-f1-entities" in [f.slug for f in result.gates.findings]
+    assert {f.file for f in result.gates.findings} == {"corpus.toml"}
+    toml_lines = (corpus / "corpus.toml").read_text().splitlines()
+    f1 = next(f for f in result.gates.findings if f.slug == "gate-f1-entities")
+    assert f1.line is not None and toml_lines[f1.line - 1].startswith("min_f1_entities")
     assert "gate-min-annotators" not in [f.slug for f in result.gates.findings]
     assert not result.gates.valid and not result.valid
 
