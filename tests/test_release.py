@@ -370,6 +370,9 @@ def test_existing_local_version_is_refused(corpus: Path, cli: Any) -> None:
     res = cli("release", "0.1.0", "--publish", cwd=corpus)
     assert res.exit_code == 2 and "already published" in res.stderr
     assert (corpus / "dist" / "0.1.0" / "README.md").stat().st_mtime_ns == dist_card
+    res = cli("publish", "0.9.0", cwd=corpus)
+    assert res.exit_code == 2 and "no built release here" in res.stderr
+    assert "hint: Build it first: `corpus release 0.9.0`." in res.stderr
     res = cli("release", "1.0", cwd=corpus)
     assert res.exit_code == 2 and "X.Y.Z" in res.stderr
 
