@@ -52,6 +52,12 @@ CRLF_CLAIM = (  # two sentences across a paragraph break written as CRLF CRLF
     "monitor Iran's nuclear work remained badly limited."
 )
 CLAIMANT_ENTITY = "The IAEA said"  # the pre-annotated ORG "IAEA" in it makes the claim
+# More names whose letters JavaScript (UTF-16) and Python (code points) count differently,
+# or that hold more code points than letters: (where, the name, its label).
+MORE_ENTITIES = [
+    ("“𝔸rmsWatch”", "𝔸rmsWatch", "ORG"),  # begins with a non-BMP letter
+    ("Minister Jose\u0301 Manuel Albares", "Jose\u0301 Manuel Albares", "PER"),  # e + U+0301
+]
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,7 @@ def _questions(config: CorpusConfig) -> dict[str, str]:
 
 STANCES = {"united_states": "unrelated", "iran": "neutral", "russia": "against"}
 STANCES_CRLF = {"united_states": "neutral", "iran": "against", "russia": "unrelated"}
+STANCES_OTHER = {"united_states": "favor", "iran": "against", "russia": "neutral"}
 
 
 def test_annotator_labels_emoji_and_crlf_spans_then_pull_and_validate(
@@ -187,9 +194,22 @@ def test_annotator_labels_emoji_and_crlf_spans_then_pull_and_validate(
         annotator.screenshot(shots / "annotator-claim.png")
     annotator.submit()
     selected[task["data"]["article_id"]] = [(CLAIM_LABEL, *claim2)]
+
+    # 3. Names that begin with a non-BMP letter or hold a combining accent, chip by chip.
+    for needle, name, label in MORE_ENTITIES:
+        task = pushed.task_with(needle)
+        text = task["data"]["text"]
+        annotator.open_task(pushed.project_id, task["id"], text)
+        span = _offsets(text, needle, name)
+        annotator.pick_label(label)
+        annotator.select_text(*span)
+        for target, answer in STANCES_OTHER.items():
+            annotator.choose(questions[f"stance_{target}"], answer)
+        annotator.submit()
+        selected[task["data"]["article_id"]] = [(label, *span)]
     assert not annotator.errors, annotator.errors
 
-    # 3. Pull and validate what the browser made; each span is exactly what was selected.
+    # 4. Pull and validate what the browser made; each span is exactly what was selected.
     res = cli("ls", "pull", "--json", cwd=pushed.corpus)
     assert res.exit_code == 0, res.stderr
     folder = Path(json.loads(res.stdout)["dir"])
@@ -227,6 +247,10 @@ def test_annotator_labels_emoji_and_crlf_spans_then_pull_and_validate(
     (c2,) = crlf.claims
     assert (c2.text, c2.checkworthy, c2.claimant) == (CRLF_CLAIM, "check-worthy", "IAEA")
     assert {s.target: s.label for s in emoji.stances} == STANCES
+    for needle, name, label in MORE_ENTITIES:
+        ann = anns[pushed.task_with(needle)["data"]["article_id"]]
+        assert [(e.label, e.text) for e in ann.entities if e.text == name] == [(label, name)]
+        assert {s.target: s.label for s in ann.stances} == STANCES_OTHER
     assert {s.target: s.label for s in crlf.stances} == STANCES_CRLF
 
 
