@@ -214,6 +214,10 @@ class LabelingPage:
             out.append(Highlight(label, h["start"], h["end"], h["text"], boxes, h["background"]))
         return out
 
+    def wait_for_regions(self, n: int) -> None:
+        """Wait until at least `n` regions are drawn (pre-annotations load after the text)."""
+        self.page.wait_for_function(f"n => ({_REGION_COUNT_JS})() >= n", arg=n)
+
     def region_count(self) -> int:
         """Regions drawn in the text (the side panel's list is virtual: it shows a few)."""
         return int(self.page.evaluate(_REGION_COUNT_JS))

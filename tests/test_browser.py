@@ -278,6 +278,7 @@ def test_preannotations_are_highlighted_at_their_words(
         )
         assert len(regions) >= 5
         annotator.open_task(pushed.project_id, task["id"], text)
+        annotator.wait_for_regions(len(regions))
         drawn = sorted(annotator.highlights(), key=lambda h: (h.start, h.end))
         assert [(h.start, h.end, h.label) for h in drawn] == regions
         for h in drawn:
