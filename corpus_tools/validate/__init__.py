@@ -130,11 +130,11 @@ def run(
             done = 0
             for item in read_tasks(f, name, report.findings):
                 task_fixes = _validate_task(item, structure, semantics, report, sink)
-                if task_fixes:
+                if task_fixes and repair_utf16:
                     fixes.append((item, task_fixes))
                 done += len(item.raw)
                 advance(len(item.raw))
-            if fixes and repair_utf16:
+            if fixes:
                 _repair(f, fixes, report)
             advance(_size(f) - done)
     report.findings.sort(key=_order)
