@@ -65,6 +65,35 @@ class LabelStudioFixture:
             self._users[name] = self.server.signup(f"{name}@example.org", password)
         return self._users[name]
 
+    def login(self, account: Account) -> httpx.Client:
+        """A browser-like session logged in through the login form (cookies, CSRF); the
+        caller closes it (it is already open, so not usable in a `with`)."""
+        http = httpx.Client(base_url=self.url, timeout=60, follow_redirects=True)
+        http.get("/user/login/")
+        http.post(
+            "/user/login/",
+            data={
+                "csrfmiddlewaretoken": http.cookies.get("csrftoken") or "",
+                "email": account.email,
+                "password": account.password,
+            },
+            headers={"Referer": f"{self.url}/user/login/"},
+        )
+        return http
+
+    def personal_access_token(self, account: Account) -> str:
+        """A personal access token (a JWT refresh token) made in a logged-in session."""
+        http = self.login(account)
+        try:
+            resp = http.post(
+                "/api/token/",
+                headers={"X-CSRFToken": http.cookies.get("csrftoken") or "", "Referer": self.url},
+            )
+            resp.raise_for_status()
+            return str(resp.json()["token"])
+        finally:
+            http.close()
+
     def new_project(self, **settings: Any) -> int:
         """Create a project (deleted at the end of the test); return its id."""
         settings.setdefault("title", f"test project {next(self._counter)}")

@@ -315,3 +315,20 @@ def test_errors_exit_2_and_write_nothing(
 
     assert previous.read_text(encoding="utf-8") == '{"previous": true}\n'
     assert sorted(p.name for p in previous.parent.iterdir()) == ["_project.json"]
+
+
+def test_personal_access_token_works_like_the_legacy_token(
+    tmp_path: Path, cli: CliRun, label_studio: LabelStudioFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = make_corpus(tmp_path / "c", {"a-emoji": EMOJI_TEXT})
+    assert cli("tasks", cwd=corpus).exit_code == 0
+    pat = label_studio.personal_access_token(label_studio.signup("dana"))
+    assert pat.count(".") == 2  # a JWT, exchanged for an access token by the client
+    monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", pat)
+    pushed = cli("ls", "push", "--json", cwd=corpus)
+    assert pushed.exit_code == 0, pushed.stderr
+    label_studio.track_project(json.loads(pushed.stdout)["project_id"])
+    pulled = cli("ls", "pull", "--json", cwd=corpus)
+    assert pulled.exit_code == 0, pulled.stderr
+    assert json.loads(pulled.stdout)["tasks"] == 1
