@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pytest
 from conftest import CliRun
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hst
 from ls_server import LabelStudioFixture
 from test_agreement import TEXT, article, clm, corpus_with, ent, parse, stn, task
@@ -486,3 +486,64 @@ def test_dispute_round_trip_through_label_studio(
     raw = b"".join(p.read_bytes() for p in (root / "adjudication").rglob("*.json"))
     assert b"@" not in raw  # no e-mail address left the annotation tool
     assert json.loads((root / "build/disputes.json").read_text(encoding="utf-8")) == []
+
+
+# --- properties over adversarial span sets ---------------------------------------------------
+
+LABELS = ["ORG", "PER", "GPE"]
+span_sets = hst.lists(
+    hst.tuples(hst.integers(0, len(TEXT) - 1), hst.integers(1, 12), hst.sampled_from(LABELS)),
+    max_size=5,
+)
+
+
+def _raw(spans: list[tuple[int, int, str]], prefix: str) -> list[dict]:
+    out = []
+    for i, (s, n, lab) in enumerate(spans):
+        e = min(len(TEXT), s + n)
+        out.append(
+            {
+                "id": f"{prefix}{i}",
+                "from_name": "entities",
+                "to_name": "text",
+                "type": "labels",
+                "value": {"start": s, "end": e, "text": TEXT[s:e], "labels": [lab]},
+            }
+        )
+    return out
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],  # the config is immutable
+)
+@given(
+    hst.lists(span_sets, min_size=1, max_size=4),
+    hst.sampled_from(["majority-exact", "majority-overlap", "union"]),
+)
+def test_gold_spans_come_from_annotators_and_do_not_depend_on_order(
+    config: CorpusConfig, versions: list[list[tuple[int, int, str]]], merge: str
+) -> None:
+    cfg = with_rules(config, span_merge=merge)
+    anns = {f"ann-{i}": _raw(v, f"r{i}-") for i, v in enumerate(versions)}
+    res = run(cfg, anns)
+    rev = run(cfg, dict(reversed(list(anns.items()))))
+    key = [(e.span.start, e.span.end, e.span.label, e.decision) for e in res.gold[0].entities]
+    assert key == [
+        (e.span.start, e.span.end, e.span.label, e.decision) for e in rev.gold[0].entities
+    ]
+    assert sorted(d.dispute_id for d in res.disputes) == sorted(d.dispute_id for d in rev.disputes)
+    marked = {
+        (min(len(TEXT), s + n) and s, min(len(TEXT), s + n), lab)
+        for v in versions
+        for s, n, lab in v
+    }
+    for g in res.gold[0].entities:
+        assert (g.span.start, g.span.end, g.span.label) in marked  # never invented
+        assert TEXT[g.span.start : g.span.end] == g.span.text
+        assert set(g.decision.annotators) <= set(anns)
+    # every annotator marking the same spans: all unanimous, nothing disputed
+    same = run(cfg, {w: _raw(versions[0], "s") for w in ("ann-x", "ann-y", "ann-z")})
+    assert not same.disputes
+    assert {g.decision.provenance for g in same.gold[0].entities} <= {"unanimous"}
