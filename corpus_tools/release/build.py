@@ -437,7 +437,7 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
         row[0]: row[1] for row in (previous.manifest.get("articles", []) if previous else [])
     }
     splits, split_findings = assign_splits(ids, config.splits, prev_splits)
-    del ids
+    del ids, seen
 
     ann_files = exports.export_files([config.paths.annotations])
     if not config.paths.annotations.is_dir() or not ann_files:
