@@ -15,10 +15,11 @@ into place, so a failed pull leaves the previous state intact, and pulling an un
 project twice writes byte-identical files (nothing time-dependent such as "created_ago").
 
 Annotators become pseudonyms: `ann-` + the first 10 hex digits of HMAC-SHA256(key, lowercased
-email). The key is `$CORPUS_PSEUDONYM_KEY` when set (recommended: then nobody can test
-guessed emails against the pseudonyms), else the corpus name, so pseudonyms are stable across
-pulls and machines. Emails, names and usernames are never written: every task, annotation,
-prediction and draft is copied through an allow-list of keys.
+email). The key is the secret given to `pull` (`--pseudonym-key` or `$CORPUS_PSEUDONYM_KEY`;
+recommended, so that nobody can test guessed emails against the pseudonyms), else the corpus
+name; either way pseudonyms are stable across pulls and machines. Emails, names and usernames
+are never written: every task, annotation, prediction and draft is copied through an
+allow-list of keys.
 """
 
 from __future__ import annotations
@@ -112,13 +113,24 @@ class Client:
             )
         self.url = url.rstrip("/")
         self._http = httpx.Client(base_url=self.url, timeout=timeout)
-        self._http.headers["Authorization"] = self._auth_header(api_key)
+        try:
+            self._http.headers["Authorization"] = self._auth_header(api_key)
+        except BaseException:
+            self._http.close()
+            raise
 
     def _auth_header(self, api_key: str) -> str:
         if api_key.count(".") == 2 and api_key.startswith("ey"):
             # A personal access token is a JWT refresh token: trade it for an access token.
             resp = self._send("POST", "/api/token/refresh/", json={"refresh": api_key})
-            return f"Bearer {resp.json()['access']}"
+            access = (_json_or_none(resp) or {}).get("access") if resp.is_success else None
+            if not access:
+                raise LabelStudioError(
+                    f"Label Studio at {self.url} refused the personal access token "
+                    f"({resp.status_code}: {resp.text[:200]})",
+                    hint=f"Create a new token in Account & Settings and set {ENV_API_KEY}.",
+                )
+            return f"Bearer {access}"
         return f"Token {api_key}"
 
     def close(self) -> None:
@@ -272,11 +284,10 @@ def connect(url: str, api_key: str) -> Client:
 # --- pseudonyms --------------------------------------------------------------------------------
 
 
-def pseudonym_key(config: CorpusConfig) -> tuple[bytes, str]:
-    """The HMAC key for pseudonyms and where it came from ("env" or "corpus-name")."""
-    env = os.environ.get(ENV_PSEUDONYM_KEY)
-    if env:
-        return env.encode("utf-8"), "env"
+def pseudonym_key(config: CorpusConfig, secret: str | None) -> tuple[bytes, str]:
+    """The HMAC key for pseudonyms and where it came from ("secret" or "corpus-name")."""
+    if secret:
+        return secret.encode("utf-8"), "secret"
     return config.name.encode("utf-8"), "corpus-name"
 
 
@@ -621,7 +632,7 @@ def _project_meta(
         "annotators": sorted(stats["annotators"]),
         "pseudonyms": {
             "scheme": "ann- + first 10 hex of HMAC-SHA256(key, lowercased email)",
-            "key": f"${ENV_PSEUDONYM_KEY}" if key_source == "env" else "corpus name",
+            "key": f"${ENV_PSEUDONYM_KEY}" if key_source == "secret" else "corpus name",
         },
         "layout": "one Label Studio task per file under tasks/, named <article_id>.json",
     }
@@ -634,9 +645,12 @@ def pull(
     api_key: str,
     project_id: int | None = None,
     out: Path | None = None,
+    pseudonym_secret: str | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Fetch every task and annotation; write them under `annotations/<project slug>/`.
+
+    Annotators become `ann-` + HMAC-SHA256(`pseudonym_secret` or the corpus name, email).
 
     Pages through the task ids, then asks the server's JSON export for one page of ids at a
     time: the export shape, without one huge request (projects of 10k+ tasks time out behind
@@ -644,7 +658,7 @@ def pull(
     in an export from the UI; their content is the pre-annotation in build/tasks.json.
     Nothing replaces the previous files unless the whole project was fetched.
     """
-    key, key_source = pseudonym_key(config)
+    key, key_source = pseudonym_key(config, pseudonym_secret)
     stats: dict[str, Any] = {
         "tasks": 0,
         "annotations": 0,

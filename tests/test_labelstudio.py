@@ -262,6 +262,13 @@ def test_round_trip_two_annotators(
     direct = lib.pull(config=cfg, url=label_studio.url, api_key=label_studio.api_key, out=out)
     assert direct == second
 
+    # With a secret key the pseudonyms change (and stay unguessable from emails).
+    keyed = cli("ls", "pull", "--out", str(tmp_path / "keyed"), "--json", "--pseudonym-key", "s3")
+    keyed_ids = json.loads(keyed.stdout)["annotators"]
+    assert len(keyed_ids) == 2 and not set(keyed_ids) & set(pulled["annotators"])
+    meta = json.loads((tmp_path / "keyed/geonews-annotation/_project.json").read_bytes())
+    assert meta["pseudonyms"]["key"] == "$CORPUS_PSEUDONYM_KEY"
+
     # A JSON export downloaded by hand from the UI reads into the same labels.
     with label_studio.http() as http:
         export = http.get(

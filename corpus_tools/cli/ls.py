@@ -122,6 +122,15 @@ def pull_cmd(
             "--out", help="Folder to write into (default: annotations/).", file_okay=False
         ),
     ] = None,
+    pseudonym_key: Annotated[
+        str | None,
+        typer.Option(
+            "--pseudonym-key",
+            envvar=lib.ENV_PSEUDONYM_KEY,
+            help="Secret for annotator pseudonyms (default: the corpus name).",
+            show_default=False,
+        ),
+    ] = None,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -137,6 +146,7 @@ def pull_cmd(
             api_key=api_key,
             project_id=project_id,
             out=out,
+            pseudonym_secret=pseudonym_key,
             progress=progress,
         )
     if json_out:
