@@ -39,10 +39,15 @@ class Estimate:
     n: int = 0
 
     def to_dict(self) -> dict[str, float | int | None]:
-        return {"value": _r(self.value), "low": _r(self.low), "high": _r(self.high), "n": self.n}
+        return {
+            "value": round4(self.value),
+            "low": round4(self.low),
+            "high": round4(self.high),
+            "n": self.n,
+        }
 
 
-def _r(x: float | None) -> float | None:
+def round4(x: float | None) -> float | None:
     return None if x is None else round(float(x), 4)
 
 
