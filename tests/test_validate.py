@@ -190,6 +190,13 @@ CASES: list[tuple[str, Callable[[Task], None], str, int | None, str | None]] = [
     ),
     ("email in a result", _email_in_text, "personal-data", 10, None),
     ("one cancelled of two", _set("annotations/1/was_cancelled", True), "low-coverage", None, None),
+    (
+        "one annotator twice",
+        _set("annotations/1/completed_by", "ann-1"),
+        "low-coverage",
+        None,
+        None,
+    ),
 ]
 
 

@@ -20,6 +20,7 @@ from corpus_tools.config import (
     ENTITIES_NAME,
     CorpusConfig,
 )
+from corpus_tools.exports import annotator_id
 from corpus_tools.model import Finding
 from corpus_tools.validate.slugs import Where, pointer
 
@@ -89,7 +90,7 @@ class SemanticChecker:
             text = data["text"]
             self._check_article(data, text, where, out)
         annotations = task.get("annotations")
-        completed = 0
+        annotators: set[str] = set()
         if isinstance(annotations, list):
             for i, ann in enumerate(annotations):
                 if not isinstance(ann, dict):
@@ -98,7 +99,8 @@ class SemanticChecker:
                 if ann.get("was_cancelled") is True:
                     stats["cancelled"] += 1
                     continue
-                completed += 1
+                who = annotator_id(ann.get("completed_by"))
+                annotators.add(who if who != "unknown" else f"annotation #{i}")
                 stats["annotations"] += 1
                 if text is None or (annotation_ok is not None and not annotation_ok(ann)):
                     continue
@@ -109,12 +111,13 @@ class SemanticChecker:
         predictions = task.get("predictions")
         if isinstance(predictions, list):
             stats["predictions"] += len(predictions)
-        if completed < self.min_annotators:
+        if len(annotators) < self.min_annotators:
             out.append(
                 where.finding(
                     "low-coverage",
-                    f"{completed} completed annotation(s), the gate needs "
-                    f"{self.min_annotators} (cancelled annotations and drafts do not count)",
+                    f"{len(annotators)} annotator(s) completed this task, the gate "
+                    f"min_annotators needs {self.min_annotators} (cancelled annotations and "
+                    "drafts do not count)",
                 )
             )
         return fixes
