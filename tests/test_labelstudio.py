@@ -339,3 +339,19 @@ def test_personal_access_token_works_like_the_legacy_token(
     pulled = cli("ls", "pull", "--json", cwd=corpus)
     assert pulled.exit_code == 0, pulled.stderr
     assert json.loads(pulled.stdout)["tasks"] == 1
+
+    # A new label in the scheme updates the project's config and guidelines on the next push.
+    toml = corpus / "corpus.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace(
+            "[scheme.stance]",
+            '[[scheme.entities]]\nlabel = "LAW"\nname = "Law"\ndefinition = "A named law."\n\n'
+            "[scheme.stance]",
+        ),
+        encoding="utf-8",
+    )
+    again = json.loads(cli("ls", "push", "--json", cwd=corpus).stdout)
+    assert again["updated_settings"] == ["expert_instruction", "label_config"]
+    with label_studio.http() as http:
+        config = http.get(f"/api/projects/{again['project_id']}/").json()["label_config"]
+    assert '<Label value="LAW"' in config
