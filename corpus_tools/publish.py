@@ -7,8 +7,9 @@ its files made read-only; an existing version is refused. `datasets` loads it of
 
 Hub: the repo is created if needed; the release goes in as ONE commit on `main` made against
 the commit we inspected (`parent_commit`, so a concurrent push makes it fail with 412 instead
-of silently mixing releases), then tagged `vX.Y.Z`. Files of the previous release that this
-one no longer has are deleted in the same commit. An existing tag is refused. The token comes
+of silently mixing releases), then tagged `vX.Y.Z`. Data files of the previous release that
+this one no longer has are deleted in the same commit; files outside `data/` that are not part
+of a release (a LICENSE, images) are kept. An existing tag is refused. The token comes
 from the `token` argument, else `HF_TOKEN` or the stored `hf auth login`; it is never logged.
 """
 
@@ -39,7 +40,10 @@ if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
 Target = Literal["local", "hub"]
-KEEP_REMOTE = {".gitattributes"}
+# On the Hub, a release owns `data/` (stale data files would break the card's configs),
+# README.md and manifest.json; other files in the repo (.gitattributes, a LICENSE, images)
+# are left alone.
+DATA_PREFIX = "data/"
 
 
 def release_files(folder: Path) -> dict[str, Path]:
@@ -89,6 +93,11 @@ def _display_path(path: Path) -> str:
     except ValueError:
         return str(path)
     return str(path) if rel.startswith("..") else rel.replace(os.sep, "/")
+
+
+def local_load_line(dest: Path) -> str:
+    """The `load_dataset(...)` line for a local release folder, as a user would type it here."""
+    return f'load_dataset("{_display_path(dest)}", "entities")'
 
 
 def publish(
@@ -183,7 +192,7 @@ def _publish_local(
         deleted=tuple(deleted),
         unchanged=tuple(unchanged),
         commit=None,
-        load_line=f'load_dataset("{_display_path(dest)}", "entities")',
+        load_line=local_load_line(dest),
     )
 
 
@@ -308,7 +317,7 @@ def _publish_hub(
         blob, lfs_sha = remote[name]
         local = store.sha256_file(path) if lfs_sha else git_blob_sha1(path)
         (unchanged if local == (lfs_sha or blob) else changed).append(name)
-    deleted = sorted(set(remote) - set(files) - KEEP_REMOTE)
+    deleted = sorted(p for p in set(remote) - set(files) if p.startswith(DATA_PREFIX))
     commit: str | None = None
     if not dry_run:
         ops: list[Any] = [CommitOperationAdd(name, files[name]) for name in added + changed]

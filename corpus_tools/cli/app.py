@@ -8,6 +8,7 @@ from corpus_tools.cli import (  # noqa: F401  (each module registers its command
     ingest,
     init,
     ls,
+    pipeline,
     release,
     schemas,
     tasks,
