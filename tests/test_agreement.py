@@ -25,7 +25,7 @@ from corpus_tools import store
 from corpus_tools.agreement import agree, gate_findings, plot, render_markdown
 from corpus_tools.agreement import stats as S
 from corpus_tools.agreement.run import measure
-from corpus_tools.agreement.spans import overlap_match, tokenize, tokenize_re
+from corpus_tools.agreement.spans import overlap_match, token_codes, tokenize, tokenize_re
 from corpus_tools.config import CorpusConfig, load_config
 from corpus_tools.exports import parse_task
 from corpus_tools.model import Annotation, Article
@@ -680,3 +680,19 @@ def test_token_alpha_skips_articles_annotated_on_another_text(config: CorpusConf
     )
     assert changed.entities.token_alpha.value is None and changed.entities.tokens == 0
     assert any("annotated on another text" in n for n in changed.notes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    hst.lists(hst.sampled_from(CHARS), min_size=1, max_size=30).map("".join),
+    hst.lists(hst.tuples(hst.integers(0, 40), hst.integers(1, 8), hst.integers(1, 3)), max_size=6),
+)
+def test_token_codes_paint_spans_like_a_plain_loop(text: str, raw: list) -> None:
+    starts, ends = tokenize(text)
+    spans = sorted((s, s + n, c) for s, n, c in raw)
+    expected = [0] * len(starts)
+    for s, e, c in spans:  # later spans win where they overlap
+        for k, (ts, te) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            if ts < e and te > s:
+                expected[k] = c
+    assert token_codes(starts, ends, spans).tolist() == expected
