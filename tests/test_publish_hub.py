@@ -178,7 +178,11 @@ def test_stale_parent_is_refused(hub: HubDouble, corpus: Path, repo_root: Path) 
     def someone_pushes_first(method: str, path: str, headers: dict[str, str], body: bytes) -> Any:
         if method == "POST" and "/preupload/" in path and "v9" not in repo.branches:
             head = repo.commits[repo.branches["main"]]
-            files = {**head.files, "NOTES.md": Blob(b"someone else's change\n", False)}
+            files = {
+                **head.files,
+                "NOTES.md": Blob(b"someone else's change\n", False),
+                "data/old/train.parquet": Blob(b"PAR1 stale PAR1", True),
+            }
             repo.branches["main"] = repo.commit(head.oid, "concurrent edit", files).oid
             repo.branches["v9"] = repo.branches["main"]
         return original(method, path, headers, body)
@@ -189,6 +193,13 @@ def test_stale_parent_is_refused(hub: HubDouble, corpus: Path, repo_root: Path) 
     assert "retry" in (err.value.hint or "")
     assert "v0.2.0" not in repo.tags
     assert repo.commits[repo.branches["main"]].title == "concurrent edit"
+    # Retrying against the new head works, and keeps the other person's file.
+    hub.dispatch = original  # type: ignore[method-assign]
+    done = publish(config=cfg, version="0.2.0", target="hub", endpoint=hub.url)
+    assert repo.tags["v0.2.0"] == done.commit
+    assert "NOTES.md" in repo.commits[done.commit].files and "NOTES.md" not in done.deleted
+    assert done.deleted == ("data/old/train.parquet",)  # a stale data file would break configs
+    assert "data/old/train.parquet" not in repo.commits[done.commit].files
 
 
 def test_missing_token_is_a_config_error(
