@@ -67,7 +67,7 @@ class Pushed:
     corpus: Path
     config: CorpusConfig
     project_id: int
-    tasks: dict[str, dict[str, Any]]  # article_id -> task (id, data, predictions)
+    tasks: dict[str, dict[str, Any]]  # article_id -> the task `corpus tasks` built + server id
 
     def task_with(self, needle: str) -> dict[str, Any]:
         found = [t for t in self.tasks.values() if needle in t["data"]["text"]]
@@ -117,15 +117,20 @@ def pushed(
     out = json.loads(res.stdout)
     label_studio.track_project(out["project_id"])
     assert out["created"] and out["imported"] > 0
+    built = {
+        t["data"]["article_id"]: t
+        for t in json.loads((corpus / "build" / "tasks.json").read_text(encoding="utf-8"))
+    }
     with label_studio.http() as http:
         page = http.get(
-            "/api/tasks/",
-            params={"project": out["project_id"], "page_size": 1000, "fields": "all"},
+            "/api/tasks/", params={"project": out["project_id"], "page_size": 1000}
         ).json()
-        tasks = {}
-        for t in page["tasks"]:
-            preds = http.get("/api/predictions/", params={"task": t["id"]}).json()
-            tasks[t["data"]["article_id"]] = {**t, "predictions": preds}
+    tasks = {}
+    for t in page["tasks"]:
+        mine = built[t["data"]["article_id"]]
+        assert t["data"]["text"] == mine["data"]["text"]  # the server keeps the exact text
+        tasks[t["data"]["article_id"]] = {**mine, "id": t["id"]}
+    assert set(tasks) == set(built)
     return Pushed(corpus, load_config(corpus / "corpus.toml"), out["project_id"], tasks)
 
 
