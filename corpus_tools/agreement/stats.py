@@ -276,7 +276,6 @@ def resample_weights(rng: np.random.Generator, size: int, k: int) -> npt.NDArray
 def counts_from_codes(codes: IntArray, q: int) -> IntArray:
     """(units × coders) codes with −1 for missing → (units × q) counts."""
     units = codes.shape[0]
-    out = np.zeros((units, q), dtype=np.int64)
     rows, cols = np.nonzero(codes >= 0)
-    np.add.at(out, (rows, codes[rows, cols]), 1)
-    return out
+    flat = rows * q + codes[rows, cols]
+    return np.bincount(flat, minlength=units * q).reshape(units, q).astype(np.int64)
