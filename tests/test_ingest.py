@@ -465,3 +465,13 @@ def test_ids_come_from_identity_not_position(bare_corpus: Path) -> None:
     assert second["https://example.org/moved"] == first["https://example.org/1"]
     assert second["https://example.org/2"] == first["https://example.org/2"]
     assert second[None] == first[None]
+
+
+def test_workers_give_the_same_bytes(cli: CliRun, sample_corpus: Path) -> None:
+    cfg = load_config(sample_corpus / "corpus.toml")
+    one = ingest(config=cfg)
+    first = sha256_file(cfg.paths.articles_parquet)
+    result = cli("ingest", "--workers", "2", "--json", cwd=sample_corpus)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == one.to_dict()
+    assert sha256_file(cfg.paths.articles_parquet) == first

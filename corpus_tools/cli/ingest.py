@@ -39,6 +39,10 @@ def ingest_cmd(
             "--format", "-f", help="Read every file as this format (default: by extension)."
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", "-w", min=1, help="Processes for cleaning and segmenting."),
+    ] = 1,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -55,6 +59,7 @@ def ingest_cmd(
         paths=paths or None,
         fmt=fmt.value if fmt is not None else None,
         progress=show_progress(quiet or json_out),
+        workers=workers,
     )
     if json_out:
         print_json(report.to_dict())

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import multiprocessing
 import re
+import sys
 import tempfile
 import unicodedata
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,13 +39,14 @@ from corpus_tools.config import CorpusConfig, IngestConfig
 from corpus_tools.errors import ConfigError, UsageError
 from corpus_tools.ingest.clean import Rules, clean, parse_date, sentences
 from corpus_tools.ingest.readers import FORMATS, Format, format_of, read_file
-from corpus_tools.ingest.stories import StoryIndex
+from corpus_tools.ingest.stories import Sketch, StoryIndex, sketch
 from corpus_tools.model import Article, Finding, IngestReport, RawArticle
 from corpus_tools.store import ARTICLES_SCHEMA, article_to_row, atomic_path, sha256_text
 
 __all__ = ["FORMATS", "Format", "article_id_for", "build_article", "compile_rules", "ingest"]
 
 ROW_GROUP = 2048
+CHUNK = 512
 _WS = re.compile(r"\s+")
 
 
@@ -242,18 +245,65 @@ def _progress(enabled: bool, total: int) -> Iterator[Any]:
         yield bar, bar.add_task("ingest", total=total, articles=0)
 
 
+Built = tuple[Article | None, list[Finding], Sketch | None]
+_worker_state: dict[str, Any] = {}
+
+
+def _build_one(raw: RawArticle, rules: Rules, config: IngestConfig) -> Built:
+    article, found = build_article(raw, rules=rules, config=config)
+    sk = sketch(article.text, config.near_duplicates) if article is not None else None
+    return article, found, sk
+
+
+def _worker_init(rules: Rules, config: IngestConfig) -> None:
+    _worker_state["args"] = (rules, config)
+
+
+def _worker_build(raw: RawArticle) -> Built:
+    return _build_one(raw, *_worker_state["args"])
+
+
+def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@contextlib.contextmanager
+def _builder(
+    rules: Rules, config: IngestConfig, workers: int
+) -> Iterator[Callable[[list[RawArticle]], list[Built]]]:
+    """Clean, segment and sketch a chunk of records, in order, in this process or a pool."""
+    if workers <= 1:
+        yield lambda raws: [_build_one(r, rules, config) for r in raws]
+        return
+    ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with ctx.Pool(workers, initializer=_worker_init, initargs=(rules, config)) as pool:
+        yield lambda raws: pool.map(_worker_build, raws, chunksize=16)
+
+
 def ingest(
     *,
     config: CorpusConfig,
     paths: list[Path] | None = None,
     fmt: str | None = None,
     progress: bool = False,
+    workers: int = 1,
 ) -> IngestReport:
     """Read articles (the `[paths] articles` folder, or `paths`) into build/articles.parquet.
 
-    `fmt` forces one input format for every file (else the extension decides). Returns the
-    counts and every finding; rejected inputs are errors, and every good article is written.
+    `fmt` forces one input format for every file (else the extension decides). `workers` > 1
+    cleans and segments in that many processes (chunks of CHUNK records, so memory stays
+    bounded); the output does not depend on it. Returns the counts and every finding;
+    rejected inputs are errors, and every good article is written.
     """
+    if workers < 1:
+        raise UsageError(f"workers must be at least 1, not {workers}")
     if fmt is not None and fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}", hint=f"Use one of: {', '.join(FORMATS)}.")
     rules = compile_rules(config.ingest)
@@ -269,7 +319,8 @@ def ingest(
         buckets = _Buckets(scratch)
         index = StoryIndex(config.ingest.near_duplicates, scratch)
         total = sum(f.stat().st_size for f, _, _ in files)
-        with _progress(progress, total) as bar:
+        # The pool is forked before the progress bar starts its refresh thread.
+        with _builder(rules, config.ingest, workers) as run, _progress(progress, total) as bar:
             for path, name, f_fmt in files:
                 if f_fmt is None:
                     findings.append(
@@ -282,24 +333,26 @@ def ingest(
                         )
                     )
                     continue
-                for item in read_file(path, name=name, fmt=f_fmt):
-                    if isinstance(item, Finding):
-                        findings.append(item)
-                        inputs += item.severity == "error"
-                        continue
-                    inputs += 1
-                    article, found = build_article(item, rules=rules, config=config.ingest)
-                    findings.extend(found)
-                    if article is None:
-                        continue
-                    idx = index.add(article.text)
-                    ids.append(int(article.article_id[4:], 16))
-                    text_keys.append(_h64(normalise(article.text)))
-                    source_keys.append(_h64(article.source))
-                    buckets.add(article, {"idx": idx, "file": item.file, "line": item.line})
+                for chunk in _chunks(read_file(path, name=name, fmt=f_fmt), CHUNK):
+                    raws = [it for it in chunk if isinstance(it, RawArticle)]
+                    for it in chunk:
+                        if isinstance(it, Finding):
+                            findings.append(it)
+                            inputs += it.severity == "error"
+                    inputs += len(raws)
+                    for raw, (article, found, sig) in zip(raws, run(raws), strict=True):
+                        findings.extend(found)
+                        if article is None or sig is None:
+                            continue
+                        idx = index.add_sketch(sig)
+                        ids.append(int(article.article_id[4:], 16))
+                        text_keys.append(_h64(normalise(article.text)))
+                        source_keys.append(_h64(article.source))
+                        buckets.add(article, {"idx": idx, "file": raw.file, "line": raw.line})
+                    if bar is not None:
+                        bar[0].update(bar[1], articles=index.n)
                 if bar is not None:
-                    progress_bar, task = bar
-                    progress_bar.update(task, advance=path.stat().st_size, articles=index.n)
+                    bar[0].update(bar[1], advance=path.stat().st_size, articles=index.n)
 
         n = index.n
         id_arr = np.frombuffer(ids, dtype=np.uint64) if n else np.zeros(0, np.uint64)

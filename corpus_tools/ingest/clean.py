@@ -39,6 +39,7 @@ _DATE_FORMATS = (
     "%d.%m.%Y",
 )
 MAX_HEADLINE_WORDS = 25
+_RE_CACHE = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +181,11 @@ def sentences(text: str, language: str = "en") -> tuple[Sentence, ...]:
     line with `str.find`, so `text[start:end]` is the sentence by construction. Sentences
     never cross a line end, and exclude surrounding whitespace.
     """
+    # pysbd runs ~650 distinct regexes per call through `re`'s pattern cache. Importing
+    # numpy.f2py (pulled in by scipy, under datasketch and scikit-learn) shrinks that cache to
+    # 50 patterns for the whole process, which makes pysbd recompile everything, ~20x slower.
+    if re._MAXCACHE < _RE_CACHE:  # type: ignore[attr-defined]
+        re._MAXCACHE = _RE_CACHE  # type: ignore[attr-defined]
     seg = _segmenter(language)
     out: list[Sentence] = []
     offset = 0

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 import orjson
 
@@ -48,7 +48,14 @@ def format_of(path: Path) -> Format | None:
 def read_file(path: Path, *, name: str, fmt: Format) -> Iterator[Item]:
     """Yield the RawArticles of one file and a Finding for each problem met on the way."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            if fmt in ("txt", "html"):
+                data = fh.read()
+                yield from _read_whole(data, name=name, fmt=fmt)
+            elif fmt == "jsonl":
+                yield from _read_jsonl(fh, name=name)
+            else:
+                yield from _read_csv(fh, name=name)
     except OSError as exc:
         yield Finding(
             "unreadable-file",
@@ -57,13 +64,6 @@ def read_file(path: Path, *, name: str, fmt: Format) -> Iterator[Item]:
             file=name,
             hint="Check that the file exists and is readable.",
         )
-        return
-    if fmt in ("txt", "html"):
-        yield from _read_whole(data, name=name, fmt=fmt)
-    elif fmt == "jsonl":
-        yield from _read_jsonl(data, name=name)
-    else:
-        yield from _read_csv(data, name=name)
 
 
 def _decode(data: bytes, *, name: str, line_offset: int = 0) -> str | Finding:
@@ -151,8 +151,9 @@ def _record(obj: dict[str, object], *, name: str, line: int, fmt: Format) -> Ite
     )
 
 
-def _read_jsonl(data: bytes, *, name: str) -> Iterator[Item]:
-    for lineno, raw in enumerate(data.split(b"\n"), start=1):
+def _read_jsonl(fh: IO[bytes], *, name: str) -> Iterator[Item]:
+    """One record per line, streamed (only one line is in memory at a time)."""
+    for lineno, raw in enumerate(fh, start=1):
         if lineno == 1 and raw.startswith(BOM.encode("utf-8")):
             yield _bom_finding(name)
             raw = raw[3:]
@@ -187,9 +188,12 @@ def _read_jsonl(data: bytes, *, name: str) -> Iterator[Item]:
         yield _record(obj, name=name, line=lineno, fmt="jsonl")
 
 
-def _decoded_lines(data: bytes, *, name: str, bad: list[Finding]) -> Iterator[str]:
+def _decoded_lines(fh: IO[bytes], *, name: str, bad: list[Finding]) -> Iterator[str]:
     """Physical lines (with their ends) decoded one by one; bad ones become findings."""
-    for lineno, raw in enumerate(data.splitlines(keepends=True), start=1):
+    for lineno, raw in enumerate(fh, start=1):
+        if lineno == 1 and raw.startswith(BOM.encode("utf-8")):
+            bad.append(_bom_finding(name))
+            raw = raw[3:]
         text = _decode(raw, name=name, line_offset=lineno - 1)
         if isinstance(text, Finding):
             bad.append(text)
@@ -198,12 +202,10 @@ def _decoded_lines(data: bytes, *, name: str, bad: list[Finding]) -> Iterator[st
         yield text
 
 
-def _read_csv(data: bytes, *, name: str) -> Iterator[Item]:
-    if data.startswith(BOM.encode("utf-8")):
-        yield _bom_finding(name)
-        data = data[3:]
+def _read_csv(fh: IO[bytes], *, name: str) -> Iterator[Item]:
+    """A header row, then one record per row, streamed."""
     bad: list[Finding] = []
-    reader = csv.reader(_decoded_lines(data, name=name, bad=bad), strict=True)
+    reader = csv.reader(_decoded_lines(fh, name=name, bad=bad), strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -212,7 +214,10 @@ def _read_csv(data: bytes, *, name: str) -> Iterator[Item]:
     except csv.Error as exc:
         yield Finding("malformed-csv-row", "error", f"bad header: {exc}", file=name, line=1)
         return
-    yield from bad
+    yield from (f for f in bad if f.slug == "bom-stripped")
+    if any(f.slug != "bom-stripped" for f in bad):
+        yield from (f for f in bad if f.slug != "bom-stripped")
+        return
     bad.clear()
     columns = [c.strip().lower() for c in header]
     if "text" not in columns:

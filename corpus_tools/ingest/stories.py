@@ -13,6 +13,7 @@ in a scratch folder; what stays in memory is a few bytes per article (numpy arra
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -27,6 +28,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from corpus_tools.config import NearDuplicates
 
 STEM_CHARS = 7
+_lsh_params = functools.lru_cache(maxsize=8)(_optimal_param)
 _WORD = re.compile(r"[^\W\d_]+|\d[\d.,]*\d|\d")
 _STOP = frozenset(ENGLISH_STOP_WORDS)
 
@@ -54,6 +56,26 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b)
 
 
+Sketch = tuple[bytes, bytes]
+
+
+def sketch(text: str, settings: NearDuplicates) -> Sketch:
+    """(sorted uint32 shingle hashes, 8-byte LSH band keys) of one text, as bytes."""
+    hashes = np.unique(
+        np.fromiter((_hash32(s) for s in shingles(text, settings.shingle_size)), dtype=np.uint32)
+    )
+    bands, rows = _lsh_params(settings.threshold, settings.num_perm, 0.5, 0.5)
+    mh = MinHash(num_perm=settings.num_perm, seed=1, hashfunc=int)
+    if len(hashes):
+        mh.update_batch(hashes.tolist())
+    sig = mh.hashvalues.astype(np.uint64)
+    keys = b"".join(
+        hashlib.blake2b(sig[b * rows : (b + 1) * rows].tobytes(), digest_size=8).digest()
+        for b in range(bands)
+    )
+    return hashes.tobytes(), keys
+
+
 class _UnionFind:
     def __init__(self, n: int) -> None:
         self.parent = np.arange(n, dtype=np.int64)
@@ -78,7 +100,7 @@ class StoryIndex:
 
     def __init__(self, settings: NearDuplicates, scratch: Path) -> None:
         self.settings = settings
-        self.bands, self.rows = _optimal_param(settings.threshold, settings.num_perm, 0.5, 0.5)
+        self.bands, self.rows = _lsh_params(settings.threshold, settings.num_perm, 0.5, 0.5)
         self.scratch = scratch
         self._sets = open(scratch / "shingles.bin", "wb")  # noqa: SIM115 (closed in close())
         self._band_files = [
@@ -93,25 +115,17 @@ class StoryIndex:
 
     def add(self, text: str) -> int:
         """Index one article's text; returns its running index."""
-        hashes = np.unique(
-            np.fromiter(
-                (_hash32(s) for s in shingles(text, self.settings.shingle_size)), dtype=np.uint32
-            )
-        )
-        mh = MinHash(num_perm=self.settings.num_perm, seed=1, hashfunc=int)
-        if len(hashes):
-            mh.update_batch(hashes.tolist())
-        sig = mh.hashvalues.astype(np.uint64)
-        r = self.rows
+        return self.add_sketch(sketch(text, self.settings))
+
+    def add_sketch(self, sk: Sketch) -> int:
+        """Index one article by its sketch (computed anywhere, e.g. in a worker process)."""
+        hashes, keys = sk
         for b, fh in enumerate(self._band_files):
-            band = sig[b * r : (b + 1) * r]
-            key = hashlib.blake2b(band.tobytes(), digest_size=8).digest()
             # An article without content words gets a key of its own, so it links to nothing.
-            fh.write(key if len(hashes) else (self.n + 1).to_bytes(8, "little"))
+            fh.write(keys[b * 8 : (b + 1) * 8] if hashes else (self.n + 1).to_bytes(8, "little"))
         self._offsets.append(self._pos)
-        data = hashes.tobytes()
-        self._sets.write(data)
-        self._pos += len(data)
+        self._sets.write(hashes)
+        self._pos += len(hashes)
         self.n += 1
         return self.n - 1
 
