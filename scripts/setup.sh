@@ -27,7 +27,9 @@ fi
 
 if [ "$mode" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = "0" ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    # fonts-noto-color-emoji: without it Chromium draws emoji as empty boxes in screenshots
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      chromium fonts-noto-color-emoji >/dev/null
   else
     echo "note: install Debian's chromium (sudo apt-get install chromium) for the browser tests" >&2
   fi
