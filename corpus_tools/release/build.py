@@ -21,7 +21,7 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -465,7 +465,9 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
             staging.load_gold(gold_path)
             out = tmp / "release"
             builder = _Builder(config, labels, out)
-            manifest_articles: list[list[str]] = []
+            # One compact JSON row per article (id, split, text sha256, labels sha256): the
+            # only per-article state kept for the whole corpus besides the splits.
+            manifest_articles: list[bytes] = []
             sample_articles: dict[str, Article] = {}
             sample_anns: list[Annotation] = []
             articles_iter = _progress(
@@ -482,7 +484,7 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
                     mine = list(latest.get(art.article_id, {}).values())
                     used = builder.article(art, split, mine, gold)
                     manifest_articles.append(
-                        [art.article_id, split, art.text_sha256, _labels_digest(gold)]
+                        orjson.dumps([art.article_id, split, art.text_sha256, _labels_digest(gold)])
                     )
                     if art.article_id in sample and used:
                         sample_articles[art.article_id] = art
@@ -599,9 +601,9 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
                 name: {"sha256": digest, "bytes": (out / name).stat().st_size}
                 for name, digest in files.items()
             },
-            "articles": manifest_articles,
         }
-        store.atomic_write_bytes(out / MANIFEST, store.dump_json(manifest))
+        with store.atomic_path(out / MANIFEST) as tmp_manifest:
+            write_manifest(tmp_manifest, manifest, manifest_articles)
         final = config.paths.dist / version
         _swap_in(out, final, tmp)
     finally:
@@ -615,6 +617,19 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
         findings=tuple(findings),
         gold_source=_rel(gold_path, root),
     )
+
+
+def write_manifest(path: Path, manifest: dict[str, Any], articles: Sequence[bytes]) -> None:
+    """`manifest` as `store.dump_json` writes it, plus its `articles` key (sorted first), one
+    compact row per line, streamed so the rows are never assembled into one big object."""
+    rest = store.dump_json(manifest)  # "{\n" + the other keys, all sorting after "articles"
+    with open(path, "wb") as fh:
+        fh.write(b'{\n  "articles": [')
+        for i, row in enumerate(articles):
+            fh.write(b"\n    " if i == 0 else b",\n    ")
+            fh.write(row)
+        fh.write(b"\n  ],\n" if articles else b"],\n")
+        fh.write(rest[2:])
 
 
 def _sample_key(article_id: str) -> str:

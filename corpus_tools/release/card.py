@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import yaml
 
 from corpus_tools.config import CorpusConfig
@@ -43,7 +44,7 @@ class CardInfo:
     labels: LabelLists
     findings: Sequence[Finding]
     previous: PreviousRelease | None
-    articles: Sequence[Sequence[str]]
+    articles: Sequence[bytes]  # compact JSON rows: id, split, text sha256, labels sha256
     gold_source: str
     annotators: int = 0
     disputed_articles: int = 0
@@ -136,7 +137,7 @@ def changelog(info: CardInfo) -> str:
     if prev is None:
         return "First release."
     old = {row[0]: row for row in prev.manifest.get("articles", [])}
-    new = {row[0]: row for row in info.articles}
+    new = {row[0]: row for row in map(orjson.loads, info.articles)}
     added = sorted(new.keys() - old.keys())
     removed = sorted(old.keys() - new.keys())
     both = sorted(new.keys() & old.keys())
