@@ -245,7 +245,7 @@ def render(*, config: CorpusConfig, version: str, builder_info: CardInfo) -> str
         "",
         "### Stance (`stance.label`)",
         "",
-        scheme.stance_question,
+        scheme.stance_question.replace("{target}", "*the target*"),
         "",
         _table(["id", "label"], stance_rows),
         "",
