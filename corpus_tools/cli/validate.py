@@ -51,7 +51,7 @@ def _emit(report: Report, payload: object, fmt: Format, output: Path | None) -> 
         else:
             text = render(report, fmt)
         atomic_write_text(output, text)
-        console.print(f"{summary(report)} (report: {output})", highlight=False)
+        console.print(f"{summary(report)} (report: {output})", highlight=False, soft_wrap=True)
     elif fmt == "json":
         print_json(payload)
     elif fmt == "text":
