@@ -467,7 +467,14 @@ def test_duplicates_cancelled_and_single_annotator(config: CorpusConfig) -> None
     older = task("a1", TEXT, {"ann-a": stn(iran="favor")})
     older["annotations"][0]["updated_at"] = "2020-01-01T00:00:00Z"
     anns = parse(config, [t]) + parse(config, [older])
-    rep = agree(config=config, annotations=anns, bootstrap=0)
+    steps: list[tuple[int, int]] = []
+    rep = agree(
+        config=config,
+        annotations=anns,
+        bootstrap=0,
+        progress=lambda done, total: steps.append((done, total)),
+    )
+    assert steps == [(1, 4), (2, 4), (3, 4), (4, 4)]
     assert rep.annotations == 1 and rep.multi_annotated == 0
     assert rep.stance_overall().alpha.value is None
     assert any("duplicate" in n for n in rep.notes)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -86,8 +86,14 @@ def agree(
     articles: Mapping[str, Article] | None = None,
     bootstrap: int = 1000,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> AgreementReport:
-    """Measure inter-annotator agreement on every layer of the scheme."""
+    """Measure inter-annotator agreement on every layer of the scheme.
+
+    `progress(done, total)` is called after each of the 4 stages (stance, entities, claims,
+    annotators and confusion), for a progress bar.
+    """
+    step = progress or (lambda done, total: None)
     scheme = config.scheme
     by_article, dropped = latest_per_annotator(annotations)
     annotators = tuple(sorted({a for anns in by_article.values() for a in anns}))
@@ -111,18 +117,22 @@ def agree(
         bootstrap,
         seed,
     )
+    step(1, 4)
     entities, ent_pair_sums = _entities(
         scheme.entity_labels, by_article, art_index, articles, bootstrap, seed, notes
     )
+    step(2, 4)
     claims, claim_pair_sums, cw_conf = _claims(
         scheme.checkworthy, by_article, art_index, bootstrap, seed
     )
+    step(3, 4)
     per_annotator = _per_annotator(by_article, annotators, ent_pair_sums, claim_pair_sums)
     confusion = (
         _stance_confusion(scheme.stance_labels, by_article),
         _entity_confusion(scheme.entity_labels, by_article),
         cw_conf,
     )
+    step(4, 4)
     return AgreementReport(
         annotations=sum(len(v) for v in by_article.values()),
         articles=len(by_article),

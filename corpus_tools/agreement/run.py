@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from corpus_tools import store
@@ -21,6 +22,7 @@ def measure(
     seed: int = 0,
     markdown: Path | None = None,
     plots: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[AgreementReport, list[Path]]:
     """Agreement over the annotations in `paths` (default: the corpus's annotations folder).
 
@@ -45,7 +47,12 @@ def measure(
     articles_path = config.paths.articles_parquet
     articles = store.load_articles(articles_path) if articles_path.is_file() else None
     report = agree(
-        config=config, annotations=annotations, articles=articles, bootstrap=bootstrap, seed=seed
+        config=config,
+        annotations=annotations,
+        articles=articles,
+        bootstrap=bootstrap,
+        seed=seed,
+        progress=progress,
     )
     written: list[Path] = []
     if markdown is not None:

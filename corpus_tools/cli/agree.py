@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
+from rich.progress import Progress
 from rich.table import Table
 
 from corpus_tools.cli._common import (
@@ -14,12 +17,28 @@ from corpus_tools.cli._common import (
     QuietOpt,
     app,
     console,
+    err_console,
     get_config,
     print_json,
     show_progress,
 )
 
 AgreeFormat = Literal["table", "json", "markdown"]
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar over the stages of `agree` (stderr, only for people)."""
+    if not show_progress(quiet):
+        yield None
+        return
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task("measuring agreement", total=4)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 def _fmt(e: dict[str, Any]) -> str:
@@ -132,17 +151,7 @@ def agree_cmd(
     from corpus_tools.agreement.run import measure
 
     cfg = get_config(config)
-    if show_progress(quiet) and not json_out and fmt == "table":
-        with console.status("measuring agreement…"):
-            report, written = measure(
-                config=cfg,
-                paths=paths,
-                bootstrap=bootstrap,
-                seed=seed,
-                markdown=markdown,
-                plots=plots,
-            )
-    else:
+    with _progress(quiet) as update:
         report, written = measure(
             config=cfg,
             paths=paths,
@@ -150,6 +159,7 @@ def agree_cmd(
             seed=seed,
             markdown=markdown,
             plots=plots,
+            progress=update,
         )
     if json_out or fmt == "json":
         print_json(report.to_dict())
