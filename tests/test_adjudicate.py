@@ -410,6 +410,8 @@ def test_cli_adjudicate_without_articles_is_a_usage_error(cli: CliRun, tmp_path:
     root = corpus_with(tmp_path, [task("a1", TEXT, {"ann-a": stn(iran="favor")})])
     res = cli("adjudicate", cwd=root)
     assert res.exit_code == 2 and "corpus ingest" in res.stderr
+    missing = cli("adjudicate", "--annotations", "nowhere", cwd=root)
+    assert missing.exit_code == 2 and "corpus ls pull" in missing.stderr
 
 
 # --- a dispute through a real Label Studio --------------------------------------------------

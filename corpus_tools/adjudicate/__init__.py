@@ -1,5 +1,8 @@
 """`adjudicate`: several annotators' labels become one gold record per article.
 
+Modules: `vote` (the rules below), `gold` (gold records as JSON Lines), `queue` (the dispute
+queue as Label Studio tasks); `run` is `corpus adjudicate`.
+
 Per article, with the latest non-cancelled annotation of each annotator:
 
 1. A Label Studio `ground_truth` annotation decides the whole article (provenance
@@ -75,6 +78,7 @@ from corpus_tools.adjudicate.vote import (
     load_decisions,
 )
 from corpus_tools.config import CorpusConfig
+from corpus_tools.errors import UsageError
 from corpus_tools.exports import iter_annotations
 
 
@@ -89,6 +93,12 @@ def run(
     Returns the summary printed by the CLI (and its `--json`).
     """
     anns_dir = config.paths.annotations if annotations_path is None else Path(annotations_path)
+    if not anns_dir.exists():
+        raise UsageError(
+            f"{anns_dir}: no such file or folder",
+            path=str(anns_dir),
+            hint="Pull annotations with `corpus ls pull` first.",
+        )
     annotations = list(iter_annotations([anns_dir], config.scheme))
     decisions = load_decisions(config, decisions_path)
     articles = store.load_articles(config.paths.articles_parquet)
