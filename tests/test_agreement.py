@@ -703,3 +703,40 @@ def test_token_codes_paint_spans_like_a_plain_loop(text: str, raw: list) -> None
             if ts < e and te > s:
                 expected[k] = c
     assert token_codes(starts, ends, spans).tolist() == expected
+
+
+def test_token_alpha_equals_krippendorff_on_the_token_matrix(config: CorpusConfig) -> None:
+    """Token-level α: the same figure as the `krippendorff` package on a token × coder matrix
+    built here with the regex tokenizer and a plain loop."""
+    texts = {"a1": TEXT, "a2": "Washington and Tehran talked.\r\nNo deal."}
+    anns = parse(config, sample_tasks())
+    rep = agree(
+        config=config,
+        annotations=anns,
+        bootstrap=0,
+        articles={k: article(k, v) for k, v in texts.items()},
+    )
+    labels = ["O", *config.scheme.entity_labels]
+    coders = sorted({a.annotator for a in anns})
+    columns = []
+    for art, text in texts.items():
+        starts, ends = tokenize_re(text)
+        for ts, te in zip(starts.tolist(), ends.tolist(), strict=True):
+            col = []
+            for c in coders:
+                a = next(x for x in anns if x.article_id == art and x.annotator == c)
+                lab = "O"
+                for e in sorted(a.entities, key=lambda e: (e.start, e.end)):
+                    if e.start < te and e.end > ts:
+                        lab = e.label
+                col.append(labels.index(lab) + 1)
+            columns.append(col)
+    data = np.array(columns, dtype=float).T
+    assert rep.entities.tokens == data.shape[1]
+    assert rep.entities.token_alpha.value == pytest.approx(
+        krippendorff.alpha(
+            reliability_data=data,
+            level_of_measurement="nominal",
+            value_domain=list(range(1, len(labels) + 1)),
+        )
+    )
