@@ -25,23 +25,26 @@ def _project_with_annotated_task(
 ) -> int:
     pid = label_studio.new_project(label_config=labeling_config.render(cfg))
     task = task_a(cfg)
+    # Two real annotators: the admin, and a user who signed up through the form.
+    tokens = [label_studio.api_key, label_studio.signup("vera").token]
     with label_studio.http() as http:
         resp = http.post(f"/api/projects/{pid}/import", json=[{"data": task["data"]}])
         assert resp.status_code == 201, resp.text
         page = http.get("/api/tasks/", params={"project": pid}).json()
         (tid,) = [t["id"] for t in page["tasks"]]
-        for ann in task["annotations"]:
-            result = ann["result"]
-            if utf16:  # as a 2021 client would send: positions in UTF-16 code units
-                for r in result:
-                    v = r.get("value", {})
-                    if "start" in v:
-                        v["start"] = len(TEXT_A[: v["start"]].encode("utf-16-le")) // 2
-                        v["end"] = len(TEXT_A[: v["end"]].encode("utf-16-le")) // 2
+    for token, ann in zip(tokens, task["annotations"], strict=True):
+        result = ann["result"]
+        if utf16:  # as a 2021 client would send: positions in UTF-16 code units
+            for r in result:
+                v = r.get("value", {})
+                if "start" in v:
+                    v["start"] = len(TEXT_A[: v["start"]].encode("utf-16-le")) // 2
+                    v["end"] = len(TEXT_A[: v["end"]].encode("utf-16-le")) // 2
+        with label_studio.http(token) as http:
             resp = http.post(
                 f"/api/tasks/{tid}/annotations/", json={"result": result, "lead_time": 20.0}
             )
-            assert resp.status_code == 201, resp.text
+        assert resp.status_code == 201, resp.text
     return pid
 
 
