@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -337,9 +337,7 @@ def _token_alpha(
         notes.append("token-level entity α not computed: no article texts given")
         return Estimate(None), 0
     q = len(label_ids) + 1
-    rows: list[st.FloatArray] = []
-    clusters: list[int] = []
-    n_tokens = 0
+    todo: list[tuple[int, str, list[list[tuple[int, int, int]]]]] = []
     missing = 0
     stale = 0
     for art, anns in by_article.items():
@@ -352,27 +350,23 @@ def _token_alpha(
         if any(a.text_sha256 not in (None, article.text_sha256) for a in anns.values()):
             stale += 1  # made on another text: offsets would point elsewhere
             continue
-        starts, ends = sp.tokenize(article.text)
-        if len(starts) == 0:
-            continue
-        cols = []
-        for coder in sorted(anns):
-            ents = sorted(anns[coder].entities, key=lambda e: (e.start, e.end))
-            cols.append(
-                sp.token_codes(
-                    starts,
-                    ends,
-                    [
-                        (e.start, e.end, label_ids[e.label] + 1)
-                        for e in ents
-                        if e.label in label_ids
-                    ],
-                )
+        versions = [
+            sorted(
+                (e.start, e.end, label_ids[e.label] + 1)
+                for e in anns[coder].entities
+                if e.label in label_ids
             )
-        counts = st.counts_from_codes(np.column_stack(cols), q)
-        rows.append(st.alpha_stats(counts).sum(axis=0))
-        clusters.append(art_index[art])
-        n_tokens += len(starts)
+            for coder in sorted(anns)
+        ]
+        todo.append((art_index[art], article.text, versions))
+    rows: list[st.FloatArray] = []
+    clusters: list[st.IntArray] = []
+    n_tokens = 0
+    for batch in _batches(todo, max_chars=2_000_000):
+        sums, ids, n = _token_alpha_sums(batch, q)
+        rows.append(sums)
+        clusters.append(ids)
+        n_tokens += n
     if missing:
         notes.append(f"token-level entity α: {missing} article(s) not in the articles table")
     if stale:
@@ -380,17 +374,63 @@ def _token_alpha(
             f"token-level entity α: {stale} article(s) skipped, annotated on another text "
             "(text_sha256 differs; see `corpus validate`)"
         )
-    if not rows:
+    if n_tokens == 0:
         return Estimate(None), 0
     est = st.estimate(
         np.vstack(rows),
-        np.asarray(clusters, dtype=np.int64),
+        np.concatenate(clusters),
         st.alpha_from_sums,
         bootstrap=bootstrap,
         seed=seed,
         n=n_tokens,
     )
     return est, n_tokens
+
+
+TokenJob = tuple[int, str, list[list[tuple[int, int, int]]]]  # article index, text, versions
+
+
+def _batches(todo: list[TokenJob], *, max_chars: int) -> Iterator[list[TokenJob]]:
+    batch: list[TokenJob] = []
+    size = 0
+    for job in todo:
+        batch.append(job)
+        size += len(job[1]) + 1
+        if size >= max_chars:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _token_alpha_sums(batch: list[TokenJob], q: int) -> tuple[st.FloatArray, st.IntArray, int]:
+    """Per-article sums of α statistics over tokens, for many articles in one pass.
+
+    The texts are joined with line breaks (tokens never contain whitespace, so none crosses
+    an article boundary) and tokenized once; coder k of each article fills column k.
+    """
+    offsets = np.cumsum([0] + [len(text) + 1 for _, text, _ in batch[:-1]])
+    starts, ends = sp.tokenize("\n".join(text for _, text, _ in batch))
+    if len(starts) == 0:
+        return np.zeros((0, q + 2)), np.zeros(0, dtype=np.int64), 0
+    tok_article = np.searchsorted(offsets, starts, side="right") - 1
+    n_coders = np.asarray([len(v) for _, _, v in batch])
+    width = int(n_coders.max())
+    codes = np.full((len(starts), width), -1, dtype=np.int64)
+    for k in range(width):
+        spans = [
+            (off + s, off + e, c)
+            for (_, _, versions), off in zip(batch, offsets.tolist(), strict=True)
+            if k < len(versions)
+            for s, e, c in versions[k]
+        ]
+        column = sp.token_codes(starts, ends, spans)
+        codes[:, k] = np.where(n_coders[tok_article] > k, column, -1)
+    stats = st.alpha_stats(st.counts_from_codes(codes, q))
+    per_article = st.cluster_sums(stats, tok_article.astype(np.int64), len(batch))
+    ids = np.asarray([i for i, _, _ in batch], dtype=np.int64)
+    has_tokens = per_article[:, 0] > 0  # an article without tokens is no cluster
+    return per_article[has_tokens], ids[has_tokens], len(starts)
 
 
 def _norm_claimant(c: str | None) -> str | None:
