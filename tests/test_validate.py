@@ -345,6 +345,18 @@ def test_bad_input_is_a_finding_and_other_files_still_validated(
     assert not report.valid
 
 
+def test_files_without_tasks_are_a_warning(cfg: CorpusConfig, tmp_path: Path) -> None:
+    empty_array = tmp_path / "a.json"
+    empty_array.write_text("[]\n")
+    blank_lines = tmp_path / "b.jsonl"
+    blank_lines.write_text("\n  \n")
+    report = run(cfg, empty_array, blank_lines, articles={})
+    assert [(f.file, f.slug, f.severity) for f in report.findings] == [
+        (str(empty_array), "no-tasks", "warning"),
+        (str(blank_lines), "no-tasks", "warning"),
+    ]
+
+
 def test_bom_is_a_warning_and_the_file_is_read(cfg: CorpusConfig, tmp_path: Path) -> None:
     f = tmp_path / "bom.json"
     f.write_bytes(b"\xef\xbb\xbf" + json.dumps([task_a(cfg)]).encode())

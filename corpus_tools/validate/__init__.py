@@ -128,12 +128,15 @@ def run(
             report.stats["files"] += 1
             fixes: list[tuple[RawTask, list[Utf16Fix]]] = []
             done = 0
+            tasks_before, findings_before = report.stats["tasks"], len(report.findings)
             for item in read_tasks(f, name, report.findings):
                 task_fixes = _validate_task(item, structure, semantics, report, sink)
                 if task_fixes and repair_utf16:
                     fixes.append((item, task_fixes))
                 done += len(item.raw)
                 advance(len(item.raw))
+            if report.stats["tasks"] == tasks_before and len(report.findings) == findings_before:
+                report.findings.append(Where(name).finding("no-tasks", "the file holds no tasks"))
             if fixes:
                 _repair(f, fixes, report)
             advance(_size(f) - done)
