@@ -362,7 +362,7 @@ def _token_alpha(
     rows: list[st.FloatArray] = []
     clusters: list[st.IntArray] = []
     n_tokens = 0
-    for batch in _batches(todo, max_chars=2_000_000):
+    for batch in _batches(todo, max_chars=500_000):
         sums, ids, n = _token_alpha_sums(batch, q)
         rows.append(sums)
         clusters.append(ids)
