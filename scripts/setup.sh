@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install corpus-tools for use (default) or for tests (--test).
-#   .venv     the toolkit (+ the Label Studio SDK extra; + dev tools with --test)
+#   .venv     the toolkit (+ test and dev tools with --test)
 #   .venv-ls  the Label Studio server 1.23.2, kept apart: it pins pyarrow<25, Django and more
 #   --test    also Debian's Chromium for the browser tests (Playwright drives it; its own
 #             browser download cannot work offline)
@@ -14,9 +14,9 @@ if [ ! -x .venv/bin/python ]; then
   .venv/bin/python -m pip install -q --upgrade pip
 fi
 if [ "$mode" = "--test" ]; then
-  .venv/bin/python -m pip install -q -e ".[labelstudio,dev]"
+  .venv/bin/python -m pip install -q -e ".[dev]"
 else
-  .venv/bin/python -m pip install -q -e ".[labelstudio]"
+  .venv/bin/python -m pip install -q -e .
 fi
 
 if [ ! -x .venv-ls/bin/label-studio ]; then
