@@ -12,9 +12,10 @@ per-measurement:
 Printed: articles/s and peak RSS of each, and ingest as ratios to the baseline. Peak RSS of
 ingest must stay flat from the small to the large size (streaming).
 
-Synthetic text: sentences of words drawn from a Zipf-distributed pseudo-vocabulary (plus
-English function words), in paragraphs; one article in ten is a rewrite of another (sentences
-shuffled, one word in five replaced), so story clustering has real work to do.
+Synthetic text: sentences of English function words, words of a Zipf-distributed general
+pseudo-vocabulary, and topic words the article's story draws from a large pool (as names and
+terms are in news), in paragraphs; one article in ten is a rewrite of an earlier one
+(sentences shuffled, one word in five replaced), so story clustering has real work to do.
 
 Usage: python scripts/bench_ingest.py [--sizes 10000,100000] [--keep DIR]
 """
@@ -82,35 +83,47 @@ print(json.dumps({"n": report.inputs, "articles": report.articles, "stories": re
 
 
 class Vocabulary:
-    """Pseudo-words with Zipf-like frequencies (rank r drawn with weight 1/r)."""
+    """Pseudo-words: a general vocabulary with Zipf-like frequencies (rank r has weight 1/r)
+    and a large pool from which each story draws its own topic words (names, places, terms)."""
 
-    def __init__(self, rng: random.Random, size: int = 40_000) -> None:
+    def __init__(self, rng: random.Random, general: int = 20_000, pool: int = 200_000) -> None:
         words: set[str] = set()
-        while len(words) < size:
+        while len(words) < general + pool:
             words.add("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))))
-        self.words = sorted(words)
-        rng.shuffle(self.words)
-        self.cum_weights = list(itertools.accumulate(1 / (r + 1) for r in range(size)))
+        ordered = sorted(words)
+        rng.shuffle(ordered)
+        self.words, self.pool = ordered[:general], ordered[general:]
+        self.cum_weights = list(itertools.accumulate(1 / (r + 1) for r in range(general)))
 
     def sample(self, rng: random.Random, k: int) -> list[str]:
         return rng.choices(self.words, cum_weights=self.cum_weights, k=k)
 
+    def topic(self, rng: random.Random, k: int = 150) -> list[str]:
+        return rng.sample(self.pool, k)
 
-def _sentence(rng: random.Random, vocab: Vocabulary) -> str:
+
+def _sentence(rng: random.Random, vocab: Vocabulary, topic: list[str]) -> str:
     n = rng.randint(12, 26)
-    content = vocab.sample(rng, n)
-    words = [w if rng.random() > 0.4 else rng.choice(FUNCTION_WORDS) for w in content]
+    words = [
+        rng.choice(FUNCTION_WORDS)
+        if (x := rng.random()) < 0.4
+        else rng.choice(topic)
+        if x < 0.6
+        else vocab.sample(rng, 1)[0]
+        for _ in range(n)
+    ]
     words[0] = words[0].capitalize()
-    if rng.random() < 0.3:
-        words[rng.randrange(1, n)] = rng.choice(vocab.words[:2000]).capitalize()
+    if rng.random() < 0.5:
+        words[rng.randrange(1, n)] = rng.choice(topic).capitalize()
     return " ".join(words) + rng.choice([".", ".", ".", "?", "!"])
 
 
 def _article(rng: random.Random, vocab: Vocabulary, target: int = 3000) -> list[list[str]]:
+    topic = vocab.topic(rng)
     paras: list[list[str]] = []
     size = 0
     while size < target:
-        para = [_sentence(rng, vocab) for _ in range(rng.randint(2, 5))]
+        para = [_sentence(rng, vocab, topic) for _ in range(rng.randint(2, 5))]
         size += sum(len(s) + 1 for s in para)
         paras.append(para)
     return paras

@@ -39,7 +39,7 @@ from corpus_tools.config import CorpusConfig, IngestConfig
 from corpus_tools.errors import ConfigError, UsageError
 from corpus_tools.ingest.clean import Rules, clean, parse_date, sentences
 from corpus_tools.ingest.readers import FORMATS, Format, format_of, read_file
-from corpus_tools.ingest.stories import Sketch, StoryIndex, sketch
+from corpus_tools.ingest.stories import MAX_BUCKET, Sketch, StoryIndex, sketch
 from corpus_tools.model import Article, Finding, IngestReport, RawArticle
 from corpus_tools.store import ARTICLES_SCHEMA, article_to_row, atomic_path, sha256_text
 
@@ -377,6 +377,16 @@ def ingest(
                 reason[i] = 1
         keep = reason == 0
         roots = index.components(keep)
+        if index.skipped_buckets:
+            findings.append(
+                Finding(
+                    "lsh-buckets-skipped",
+                    "info",
+                    f"story clustering skipped {index.skipped_buckets} LSH buckets shared by more "
+                    f"than {MAX_BUCKET} articles (min-hashes of common words)",
+                    hint="Stories are linked through the other bands; see the ingest docs.",
+                )
+            )
         story_min = np.full(n, np.iinfo(np.uint64).max, dtype=np.uint64)
         np.minimum.at(story_min, roots[keep], id_arr[keep])
 

@@ -28,6 +28,10 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from corpus_tools.config import NearDuplicates
 
 STEM_CHARS = 7
+# An LSH bucket shared by more articles than this holds min-hashes of common words, not a
+# story: it is skipped (counted in `skipped_buckets`), which keeps clustering near-linear.
+# True near-duplicates still meet in the other bands.
+MAX_BUCKET = 64
 _lsh_params = functools.lru_cache(maxsize=8)(_optimal_param)
 _WORD = re.compile(r"[^\W\d_]+|\d[\d.,]*\d|\d")
 _STOP = frozenset(ENGLISH_STOP_WORDS)
@@ -59,13 +63,26 @@ def jaccard(a: set[str], b: set[str]) -> float:
 Sketch = tuple[bytes, bytes]
 
 
+@functools.lru_cache(maxsize=4)
+def _template(num_perm: int) -> MinHash:
+    """A MinHash for seed 1 whose permutations every sketch reuses (made once, not per text)."""
+    return MinHash(num_perm=num_perm, seed=1)
+
+
 def sketch(text: str, settings: NearDuplicates) -> Sketch:
     """(sorted uint32 shingle hashes, 8-byte LSH band keys) of one text, as bytes."""
     hashes = np.unique(
         np.fromiter((_hash32(s) for s in shingles(text, settings.shingle_size)), dtype=np.uint32)
     )
     bands, rows = _lsh_params(settings.threshold, settings.num_perm, 0.5, 0.5)
-    mh = MinHash(num_perm=settings.num_perm, seed=1, hashfunc=int)
+    template = _template(settings.num_perm)
+    mh = MinHash(
+        num_perm=settings.num_perm,
+        seed=1,
+        hashfunc=int,
+        permutations=template.permutations,
+        scheme=template.scheme,
+    )
     if len(hashes):
         mh.update_batch(hashes.tolist())
     sig = mh.hashvalues.astype(np.uint64)
@@ -112,6 +129,7 @@ class StoryIndex:
         self.n = 0
         self.candidates = 0
         self.links = 0
+        self.skipped_buckets = 0
 
     def add(self, text: str) -> int:
         """Index one article's text; returns its running index."""
@@ -157,6 +175,9 @@ class StoryIndex:
                 bounds = np.flatnonzero(np.diff(sk)) + 1
                 for group in np.split(idx[order], bounds):
                     if len(group) < 2:
+                        continue
+                    if len(group) > MAX_BUCKET:
+                        self.skipped_buckets += 1
                         continue
                     for x in range(len(group)):
                         for y in range(x + 1, len(group)):
