@@ -159,9 +159,10 @@ CONFIG_SCHEMA: dict[str, Any] = _obj(
         ),
         "labelstudio": _obj(
             {
-                "project_title": _STR,
+                # Label Studio refuses project titles over 50 characters.
+                "project_title": {**_STR, "maxLength": 50},
                 "url": _STR,
-                "adjudication_project_title": _STR,
+                "adjudication_project_title": {**_STR, "maxLength": 50},
                 "page_size": {"type": "integer", "minimum": 1},
             }
         ),
@@ -594,10 +595,10 @@ def _build(cfg_path: Path, data: dict[str, Any]) -> CorpusConfig:
     ls = data.get("labelstudio", {})
     corpus = data["corpus"]
     labelstudio = LabelStudioConfig(
-        project_title=ls.get("project_title", corpus["pretty_name"]),
+        project_title=ls.get("project_title", corpus["pretty_name"][:50]),
         url=ls.get("url", "http://127.0.0.1:8080"),
         adjudication_project_title=ls.get(
-            "adjudication_project_title", f"{corpus['pretty_name']} (adjudication)"
+            "adjudication_project_title", f"{corpus['pretty_name'][:35]} (adjudication)"
         ),
         page_size=ls.get("page_size", 100),
     )

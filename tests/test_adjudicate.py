@@ -19,7 +19,6 @@ from test_agreement import TEXT, article, clm, corpus_with, ent, parse, stn, tas
 from test_agreement import config as config  # the corpus.toml fixture
 
 from corpus_tools import adjudicate as adj
-from corpus_tools import labelstudio
 from corpus_tools.config import CorpusConfig, load_config
 from corpus_tools.errors import DataError
 from corpus_tools.exports import parse_task
@@ -450,12 +449,19 @@ def test_dispute_round_trip_through_label_studio(
     # The adjudication project: same labeling config, its own title.
     adj_cfg = adj.adjudication_config(cfg)
     assert adj_cfg.labelstudio.project_title == "GeoNews adjudication"
-    pushed = labelstudio.push(
-        config=adj_cfg,
-        url=label_studio.url,
-        api_key=label_studio.api_key,
-        tasks_path=root / "build/disputes.json",
+    res = cli(
+        "ls",
+        "push",
+        "--adjudication",
+        "--url",
+        label_studio.url,
+        "--api-key",
+        label_studio.api_key,
+        "--json",
+        cwd=root,
     )
+    assert res.exit_code == 0, res.stderr
+    pushed = json.loads(res.stdout)
     label_studio.track_project(pushed["project_id"])
     assert pushed["imported"] == 1
     pid = pushed["project_id"]
@@ -471,7 +477,16 @@ def test_dispute_round_trip_through_label_studio(
         ]
         r = http.post(f"/api/tasks/{t['id']}/annotations/", json={"result": decision})
         assert r.status_code == 201, r.text
-    res = cli("ls", "pull", "--project-id", str(pid), "--out", "adjudication", cwd=root)
+    res = cli(
+        "ls",
+        "pull",
+        "--adjudication",
+        "--url",
+        label_studio.url,
+        "--api-key",
+        label_studio.api_key,
+        cwd=root,
+    )
     assert res.exit_code == 0, res.stderr
     out = cli("adjudicate", "--json", cwd=root)
     assert out.exit_code == 0, out.stderr

@@ -62,6 +62,16 @@ def _url(cfg: CorpusConfig, url: str | None) -> str:
     return url or cfg.labelstudio.url
 
 
+AdjudicationOpt = Annotated[
+    bool,
+    typer.Option(
+        "--adjudication",
+        help="Work on the adjudication project ([labelstudio] adjudication_project_title): "
+        "push build/disputes.json, pull into adjudication/.",
+    ),
+]
+
+
 @ls_app.command("push")
 def push_cmd(
     config: ConfigOpt = None,
@@ -71,6 +81,7 @@ def push_cmd(
         Path | None,
         typer.Option("--tasks", help="Tasks file (default: build/tasks.json).", dir_okay=False),
     ] = None,
+    adjudication: AdjudicationOpt = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -79,6 +90,11 @@ def push_cmd(
     Example: corpus ls push --url http://127.0.0.1:8080
     """
     cfg = get_config(config)
+    if adjudication:
+        from corpus_tools.adjudicate import DISPUTES_FILE, adjudication_config
+
+        tasks = tasks or cfg.paths.build / DISPUTES_FILE
+        cfg = adjudication_config(cfg)
     with _progress(quiet, "importing tasks") as progress:
         result = lib.push(
             config=cfg, url=_url(cfg, url), api_key=api_key, tasks_path=tasks, progress=progress
@@ -131,6 +147,7 @@ def pull_cmd(
             show_default=False,
         ),
     ] = None,
+    adjudication: AdjudicationOpt = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -139,6 +156,11 @@ def pull_cmd(
     Example: corpus ls pull --json
     """
     cfg = get_config(config)
+    if adjudication:
+        from corpus_tools.adjudicate import adjudication_config, decisions_dir
+
+        out = out or decisions_dir(cfg)
+        cfg = adjudication_config(cfg)
     with _progress(quiet, "fetching tasks") as progress:
         result = lib.pull(
             config=cfg,
