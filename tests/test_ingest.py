@@ -475,3 +475,12 @@ def test_workers_give_the_same_bytes(cli: CliRun, sample_corpus: Path) -> None:
     assert result.exit_code == 0
     assert json.loads(result.stdout) == one.to_dict()
     assert sha256_file(cfg.paths.articles_parquet) == first
+
+
+def test_progress_bar_does_not_change_the_result(sample_corpus: Path) -> None:
+    cfg = load_config(sample_corpus / "corpus.toml")
+    quiet = ingest(config=cfg)
+    first = sha256_file(cfg.paths.articles_parquet)
+    shown = ingest(config=cfg, progress=True)
+    assert shown == quiet
+    assert sha256_file(cfg.paths.articles_parquet) == first
