@@ -95,12 +95,16 @@ class SemanticChecker:
             for i, ann in enumerate(annotations):
                 if not isinstance(ann, dict):
                     continue
-                self._check_personal(ann, i, where, out)
+                who = ann.get("completed_by")
+                if who.__class__ is not str:  # pulled files carry pseudonyms: nothing to check
+                    self._check_personal(ann, i, where, out)
+                    who = annotator_id(who)
+                    if who == "unknown":
+                        who = f"annotation #{i}"
                 if ann.get("was_cancelled") is True:
                     stats["cancelled"] += 1
                     continue
-                who = annotator_id(ann.get("completed_by"))
-                annotators.add(who if who != "unknown" else f"annotation #{i}")
+                annotators.add(who)
                 stats["annotations"] += 1
                 if text is None or (annotation_ok is not None and not annotation_ok(ann)):
                     continue
@@ -189,6 +193,7 @@ class SemanticChecker:
         attributes: list[tuple[str, str, int, int | None, int | None]] = []
         relations: list[int] = []
         stance_counts = dict.fromkeys(stance_controls, 0)
+        claims: list[str] = []
         results = ann["result"]
         for ri, res in enumerate(results):
             rtype = res["type"]
@@ -221,6 +226,8 @@ class SemanticChecker:
             )
             if rtype == "labels":
                 rid = res["id"]
+                if name == CLAIM_NAME:
+                    claims.append(rid)
                 if rid in regions:
                     out.append(
                         where.finding(
@@ -242,7 +249,8 @@ class SemanticChecker:
             self._check_attribute(regions, rid, name, ri, start, end, ai, ann_id, where, out)
         for ri in relations:
             self._check_relation(regions, results[ri], ri, ai, ann_id, where, out)
-        self._check_claims_answered(regions, attributes, ai, ann_id, where, out)
+        if claims:
+            self._check_claims_answered(claims, attributes, ai, ann_id, where, out)
         for control, count in stance_counts.items():
             if count != 1:
                 target = stance_controls[control]
@@ -419,7 +427,7 @@ class SemanticChecker:
 
     def _check_claims_answered(
         self,
-        regions: dict[str, tuple[str, int, int]],
+        claims: list[str],
         attributes: list[tuple[str, str, int, int | None, int | None]],
         ai: int,
         ann_id: int | str | None,
@@ -427,8 +435,8 @@ class SemanticChecker:
         out: list[Finding],
     ) -> None:
         answered = {rid for rid, name, *_ in attributes if name == CHECKWORTHY_NAME}
-        for rid, (name, _s, _e) in regions.items():
-            if name == CLAIM_NAME and rid not in answered:
+        for rid in dict.fromkeys(claims):
+            if rid not in answered:
                 out.append(
                     where.finding(
                         "claim-without-checkworthy",
