@@ -71,6 +71,7 @@ def init_corpus(
         target = directory / rel
         if not target.exists():
             atomic_write_text(target, content)
+            target.chmod(0o644)  # atomic writes go through a private temporary file (0600)
             created.append(rel)
     for folder in FOLDERS:
         keep = directory / folder / ".gitkeep"

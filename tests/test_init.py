@@ -26,6 +26,7 @@ def test_init_then_ingest_on_an_empty_corpus(cli: CliRun, tmp_path: Path) -> Non
     assert cfg.pretty_name == "My News"
     assert cfg.paths.articles == (root / "articles").resolve()
     assert "My News" in (root / "README.md").read_text(encoding="utf-8")
+    assert (root / "corpus.toml").stat().st_mode & 0o777 == 0o644
 
     result = cli("ingest", cwd=root)
     assert result.exit_code == 0
