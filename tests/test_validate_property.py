@@ -241,3 +241,33 @@ def test_byte_level_damage_never_escapes(data: st.DataObject, junk: bytes) -> No
     if not still_json:
         assert not report.valid
         assert report.findings
+
+
+@SETTINGS
+@given(data=st.data(), which=st.integers(0, 3))
+def test_deleted_results_are_reported_exactly(data: st.DataObject, which: int) -> None:
+    """Delete one result of a real annotation: the findings on that annotation are exactly
+    the rules the deletion breaks (a stance left unanswered, a claim's answers or relation
+    left without their region, a claim left without check-worthiness), and nothing else."""
+    tasks = [copy.deepcopy(t) for t in _tasks()]
+    index = which % len(tasks)
+    task = tasks[index]
+    ai = data.draw(st.integers(0, len(task["annotations"]) - 1))
+    results = task["annotations"][ai]["result"]
+    ri = data.draw(st.integers(0, len(results) - 1))
+    gone = results.pop(ri)
+    rid, name = gone.get("id"), gone.get("from_name")
+    expected: set[str] = set()
+    if gone["type"] == "choices" and name.startswith("stance_"):
+        expected.add("stance-missing")
+    elif gone["type"] == "labels":
+        if any(r.get("id") == rid and r["type"] != "labels" for r in results):
+            expected.add("orphan-attribute")
+        if any(rid in (r.get("from_id"), r.get("to_id")) for r in results):
+            expected.add("relation-missing-region")
+    elif name == "checkworthy":
+        expected.add("claim-without-checkworthy")
+    report = _validate(tasks)
+    at = f"/{index}/annotations/{ai}/"
+    got = {f.slug for f in report.findings if (f.pointer or "").startswith(at)}
+    assert got == expected, (gone, report.findings)
