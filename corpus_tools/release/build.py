@@ -467,7 +467,7 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
             builder = _Builder(config, labels, out)
             # One compact JSON row per article (id, split, text sha256, labels sha256): the
             # only per-article state kept for the whole corpus besides the splits.
-            manifest_articles: list[bytes] = []
+            manifest_articles: list[str] = []
             sample_articles: dict[str, Article] = {}
             sample_anns: list[Annotation] = []
             articles_iter = _progress(
@@ -484,7 +484,10 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
                     mine = list(latest.get(art.article_id, {}).values())
                     used = builder.article(art, split, mine, gold)
                     manifest_articles.append(
-                        orjson.dumps([art.article_id, split, art.text_sha256, _labels_digest(gold)])
+                        # decoded: each orjson bytes keeps a 4 KiB buffer, a str is exact
+                        orjson.dumps(
+                            [art.article_id, split, art.text_sha256, _labels_digest(gold)]
+                        ).decode("utf-8")
                     )
                     if art.article_id in sample and used:
                         sample_articles[art.article_id] = art
@@ -619,7 +622,7 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
     )
 
 
-def write_manifest(path: Path, manifest: dict[str, Any], articles: Sequence[bytes]) -> None:
+def write_manifest(path: Path, manifest: dict[str, Any], articles: Sequence[str]) -> None:
     """`manifest` as `store.dump_json` writes it, plus its `articles` key (sorted first), one
     compact row per line, streamed so the rows are never assembled into one big object."""
     rest = store.dump_json(manifest)  # "{\n" + the other keys, all sorting after "articles"
@@ -627,7 +630,7 @@ def write_manifest(path: Path, manifest: dict[str, Any], articles: Sequence[byte
         fh.write(b'{\n  "articles": [')
         for i, row in enumerate(articles):
             fh.write(b"\n    " if i == 0 else b",\n    ")
-            fh.write(row)
+            fh.write(row.encode("utf-8"))
         fh.write(b"\n  ],\n" if articles else b"],\n")
         fh.write(rest[2:])
 

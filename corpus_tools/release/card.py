@@ -44,7 +44,7 @@ class CardInfo:
     labels: LabelLists
     findings: Sequence[Finding]
     previous: PreviousRelease | None
-    articles: Sequence[bytes]  # compact JSON rows: id, split, text sha256, labels sha256
+    articles: Sequence[str]  # compact JSON rows: id, split, text sha256, labels sha256
     gold_source: str
     annotators: int = 0
     disputed_articles: int = 0
