@@ -11,8 +11,9 @@ never the file name or row number. `text_sha256` is over the final cleaned text,
 stages never change. The same input gives a byte-identical file.
 
 Duplicates: records with the same normalised text are exact duplicates, and so are records with
-the same id and text; the one with the smallest article_id (then source) is kept, the others
-are dropped with an `exact-duplicate` warning. The same id with a different text is a
+the same id and text; the one with the smallest article_id (then the smallest hash of its
+source) is kept, so the choice does not depend on file order; the others are dropped with an
+`exact-duplicate` warning. The same id with a different text is a
 `duplicate-id` error (rejected). Rejected inputs (errors) make the report not ok.
 """
 
