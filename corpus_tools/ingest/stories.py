@@ -179,14 +179,19 @@ class StoryIndex:
                     if len(group) > MAX_BUCKET:
                         self.skipped_buckets += 1
                         continue
-                    for x in range(len(group)):
-                        for y in range(x + 1, len(group)):
-                            i, j = int(group[x]), int(group[y])
+                    members = group.tolist()
+                    sets: dict[int, frozenset[int]] = {}  # each member read once per bucket
+                    for x, i in enumerate(members):
+                        for j in members[x + 1 :]:
                             if uf.find(i) == uf.find(j):
                                 continue
                             self.candidates += 1
-                            a, c = self._set(fd, i, ends), self._set(fd, j, ends)
-                            inter = len(np.intersect1d(a, c, assume_unique=True))
+                            if i not in sets:
+                                sets[i] = frozenset(self._set(fd, i, ends).tolist())
+                            if j not in sets:
+                                sets[j] = frozenset(self._set(fd, j, ends).tolist())
+                            a, c = sets[i], sets[j]
+                            inter = len(a & c)
                             union = len(a) + len(c) - inter
                             if union and inter / union >= self.settings.threshold:
                                 uf.union(i, j)
