@@ -51,7 +51,7 @@ def ingest_cmd(
 
     Exit 1 when any input was rejected (the good articles are still written).
 
-    Example: corpus ingest articles/ --format jsonl
+    Example: corpus ingest articles/ --workers 2
     """
     cfg = get_config(config)
     report = ingest(
