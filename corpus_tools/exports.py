@@ -32,6 +32,7 @@ from corpus_tools.model import (
     AnnotationSource,
     Claim,
     EntitySpan,
+    Finding,
     StanceJudgement,
 )
 
@@ -70,34 +71,41 @@ def _is_export_file(f: Path) -> bool:
 def iter_raw_tasks(paths: Iterable[Path]) -> Iterator[tuple[TaskLocation, RawTask]]:
     """Yield (location, task dict) for every task in the given files and folders.
 
-    Raises DataError on a file that cannot be read as tasks; callers that must go on past
-    bad files (validation) use their own reader and report a finding instead.
+    Files are streamed by the reader validation uses (`corpus_tools.validate.reader`), so an
+    export is never held in memory whole. Raises DataError on the first problem in a file
+    (validation reports a finding instead and goes on); tasks before it may have been yielded.
     """
+    # Imported here: corpus_tools.validate imports this module.
+    from corpus_tools.validate.reader import read_tasks
+
     for f in export_files(paths):
         name = str(f)
-        try:
-            raw = f.read_bytes()
-        except OSError as exc:
-            raise DataError(f"{name}: cannot read ({exc.strerror})", path=name) from None
-        if f.suffix == ".jsonl":
-            for lineno, line in enumerate(raw.splitlines(), 1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = orjson.loads(line)
-                except orjson.JSONDecodeError as exc:
-                    raise DataError(f"{name}:{lineno}: not JSON ({exc})", path=name) from None
-                yield TaskLocation(name, line=lineno), _as_task(obj, name)
-            continue
-        try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise DataError(f"{name}: not JSON ({exc})", path=name) from None
-        if isinstance(obj, list):
-            for i, item in enumerate(obj):
-                yield TaskLocation(name, index=i), _as_task(item, name)
-        else:
-            yield TaskLocation(name), _as_task(obj, name)
+        findings: list[Finding] = []
+        jsonl = f.suffix == ".jsonl"
+        for item in read_tasks(f, name, findings):
+            _raise_finding(findings, name)
+            where = item.where
+            try:
+                obj = orjson.loads(item.raw)
+            except orjson.JSONDecodeError as exc:
+                at = f"{name}:{where.line}" if jsonl else name
+                raise DataError(f"{at}: not JSON ({exc})", path=name) from None
+            if jsonl:
+                loc = TaskLocation(name, line=where.line)
+            elif where.prefix:  # "/3": the task's index in a JSON array
+                loc = TaskLocation(name, index=int(where.prefix[1:]))
+            else:
+                loc = TaskLocation(name)
+            yield loc, _as_task(obj, name)
+        _raise_finding(findings, name)
+
+
+def _raise_finding(findings: list[Finding], name: str) -> None:
+    """Raise the reader's first finding about a file as a DataError (warnings included)."""
+    if findings:
+        first = findings[0]
+        at = f"{name}:{first.line}" if first.line is not None else name
+        raise DataError(f"{at}: {first.message}", path=name, hint=first.hint)
 
 
 def _as_task(obj: Any, name: str) -> RawTask:
