@@ -34,8 +34,8 @@ Per article, with the latest non-cancelled annotation of each annotator:
    (empty: a version of their own). A decision made on another text (its `text_sha256`
    differs from the article's) is not applied and is counted as `decisions.stale`.
 
-Gold records are JSON Lines (`write_gold` / `read_gold`), one article per line, sorted by
-article_id, keys sorted:
+Gold records are JSON Lines (`write_gold` / `read_gold`, or `iter_gold` to stream), one article
+per line, sorted by article_id, keys sorted:
 
     {"article_id": "...", "text_sha256": "...", "annotators": ["user-1", "user-2"],
      "entities": [{"start": 0, "end": 4, "label": "ORG", "text": "NATO",
@@ -59,6 +59,7 @@ from corpus_tools.adjudicate.gold import (
     GOLD_FILE,
     gold_from_dict,
     gold_to_dict,
+    iter_gold,
     read_gold,
     write_gold,
 )
@@ -134,6 +135,7 @@ __all__ = [
     "dispute_to_dict",
     "gold_from_dict",
     "gold_to_dict",
+    "iter_gold",
     "load_decisions",
     "read_gold",
     "run",

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,27 +116,32 @@ def write_gold(path: Path, records: Sequence[GoldRecord]) -> None:
     store.atomic_write_bytes(Path(path), b"".join(line + b"\n" for line in lines))
 
 
-def read_gold(path: Path) -> list[GoldRecord]:
-    """Read gold records written by `write_gold`; DataError names the line that is wrong."""
+def iter_gold(path: Path) -> Iterator[GoldRecord]:
+    """Stream gold records written by `write_gold`, line by line; DataError names the bad line."""
     path = Path(path)
-    out = []
     try:
-        raw = path.read_bytes()
+        fh = open(path, "rb")  # noqa: SIM115  (closed by the with below)
     except OSError as exc:
         raise DataError(
             f"{path}: cannot read ({exc.strerror})",
             path=str(path),
             hint="Run `corpus adjudicate` first.",
         ) from None
-    for lineno, line in enumerate(raw.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            out.append(gold_from_dict(orjson.loads(line)))
-        except (orjson.JSONDecodeError, KeyError, TypeError, IndexError) as exc:
-            raise DataError(
-                f"{path}:{lineno}: not a gold record ({exc.__class__.__name__}: {exc})",
-                path=str(path),
-                hint="Regenerate it with `corpus adjudicate`.",
-            ) from None
-    return out
+    with fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = gold_from_dict(orjson.loads(line))
+            except (orjson.JSONDecodeError, KeyError, TypeError, IndexError) as exc:
+                raise DataError(
+                    f"{path}:{lineno}: not a gold record ({exc.__class__.__name__}: {exc})",
+                    path=str(path),
+                    hint="Regenerate it with `corpus adjudicate`.",
+                ) from None
+            yield rec
+
+
+def read_gold(path: Path) -> list[GoldRecord]:
+    """All gold records of a file written by `write_gold` (see `iter_gold`)."""
+    return list(iter_gold(path))

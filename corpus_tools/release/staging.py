@@ -45,26 +45,15 @@ class Staging:
         return n
 
     def load_gold(self, path: Path) -> int:
-        """Stage `build/gold.jsonl` line by line (each line read as a gold record)."""
+        """Stage `build/gold.jsonl` record by record (streamed by `adjudicate.iter_gold`)."""
         n = 0
         batch: list[tuple[str, bytes]] = []
-        with open(path, "rb") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = adjudicate.gold_from_dict(orjson.loads(line))
-                except (orjson.JSONDecodeError, KeyError, TypeError, IndexError) as exc:
-                    raise DataError(
-                        f"{path}:{lineno}: not a gold record ({exc.__class__.__name__}: {exc})",
-                        path=str(path),
-                        hint="Regenerate it with `corpus adjudicate`.",
-                    ) from None
-                batch.append((rec.article_id, self._enc.encode(rec)))
-                n += 1
-                if len(batch) >= 5000:
-                    self._insert_gold(batch, path)
-                    batch.clear()
+        for rec in adjudicate.iter_gold(path):
+            batch.append((rec.article_id, self._enc.encode(rec)))
+            n += 1
+            if len(batch) >= 5000:
+                self._insert_gold(batch, path)
+                batch.clear()
         self._insert_gold(batch, path)
         return n
 
