@@ -51,6 +51,25 @@ def _chain(prop: str, cases: list[tuple[list[str], JsonSchema]]) -> JsonSchema:
     return out
 
 
+def _single_value_region(
+    key: str, required: list[str], item: JsonSchema, span_value: JsonSchema
+) -> JsonSchema:
+    """A region with an `id` whose `value[key]` is a one-element array of `item`."""
+    return {
+        "required": ["id"],
+        "properties": {
+            "value": {
+                "type": "object",
+                "required": required,
+                "properties": {
+                    **span_value,
+                    key: {"type": "array", "minItems": 1, "maxItems": 1, "items": item},
+                },
+            }
+        },
+    }
+
+
 def task_schema(config: CorpusConfig) -> JsonSchema:
     """The schema of one Label Studio task carrying our labeling config's results."""
     scheme = config.scheme
@@ -60,60 +79,15 @@ def task_schema(config: CorpusConfig) -> JsonSchema:
         "end": _OFFSET,
         "text": _STR,
     }
-    labels_entity = {
-        "required": ["id"],
-        "properties": {
-            "value": {
-                "type": "object",
-                "required": ["start", "end", "labels"],
-                "properties": {
-                    **span_value,
-                    "labels": {
-                        "type": "array",
-                        "minItems": 1,
-                        "maxItems": 1,
-                        "items": {"enum": list(scheme.entity_labels)},
-                    },
-                },
-            }
-        },
-    }
-    labels_claim = {
-        "required": ["id"],
-        "properties": {
-            "value": {
-                "type": "object",
-                "required": ["start", "end", "labels"],
-                "properties": {
-                    **span_value,
-                    "labels": {
-                        "type": "array",
-                        "minItems": 1,
-                        "maxItems": 1,
-                        "items": {"const": CLAIM_LABEL},
-                    },
-                },
-            }
-        },
-    }
-    checkworthy = {
-        "required": ["id"],
-        "properties": {
-            "value": {
-                "type": "object",
-                "required": ["choices"],
-                "properties": {
-                    **span_value,
-                    "choices": {
-                        "type": "array",
-                        "minItems": 1,
-                        "maxItems": 1,
-                        "items": {"enum": list(scheme.checkworthy)},
-                    },
-                },
-            }
-        },
-    }
+    labels_entity = _single_value_region(
+        "labels", ["start", "end", "labels"], {"enum": list(scheme.entity_labels)}, span_value
+    )
+    labels_claim = _single_value_region(
+        "labels", ["start", "end", "labels"], {"const": CLAIM_LABEL}, span_value
+    )
+    checkworthy = _single_value_region(
+        "choices", ["choices"], {"enum": list(scheme.checkworthy)}, span_value
+    )
     stance = {
         "properties": {
             "value": {
