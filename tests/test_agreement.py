@@ -18,6 +18,7 @@ import pytest
 from conftest import REPO, CliRun
 from hypothesis import given, settings
 from hypothesis import strategies as hst
+from ls_regions import stances as stn
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa
 
@@ -86,18 +87,6 @@ def clm(text: str, needle: str, rid: str, cw: str | None, who: str | None) -> li
             }
         )
     return out
-
-
-def stn(**labels: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "from_name": f"stance_{t}",
-            "to_name": "text",
-            "type": "choices",
-            "value": {"choices": [v]},
-        }
-        for t, v in labels.items()
-    ]
 
 
 _ids = iter(range(1, 10**9))

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import REPO, CliRun
+from ls_regions import relation, stances
 from ls_server import LabelStudioFixture
 
 from corpus_tools import exports, labeling_config, store
@@ -110,28 +111,6 @@ def claim(rid: str, text: str, needle: str, checkworthy: str, claimant: str | No
             }
         )
     return out
-
-
-def stances(**labels: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "from_name": f"stance_{t}",
-            "to_name": "text",
-            "type": "choices",
-            "value": {"choices": [v]},
-        }
-        for t, v in labels.items()
-    ]
-
-
-def relation(from_id: str, to_id: str) -> dict[str, Any]:
-    return {
-        "type": "relation",
-        "from_id": from_id,
-        "to_id": to_id,
-        "direction": "right",
-        "labels": ["claimant"],
-    }
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
+from ls_regions import relation
 
 from corpus_tools.config import CorpusConfig, load_config
 from corpus_tools.model import Article
@@ -98,16 +99,6 @@ def claim_results(
             "value": {"start": s, "end": e, "text": ["officials"]},
         },
     ]
-
-
-def relation(from_id: str, to_id: str) -> dict[str, Any]:
-    return {
-        "type": "relation",
-        "from_id": from_id,
-        "to_id": to_id,
-        "direction": "right",
-        "labels": ["claimant"],
-    }
 
 
 def stances(config: CorpusConfig, label: str = "neutral") -> list[dict[str, Any]]:
