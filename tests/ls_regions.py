@@ -5,6 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 
+def locate(text: str, needle: str, nth: int = 0) -> tuple[int, int]:
+    """Code point offsets of the `nth` (0-based) occurrence of `needle` in `text`."""
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(needle, start + 1)
+    return start, start + len(needle)
+
+
 def stances(**labels: str) -> list[dict[str, Any]]:
     """One stance choice per target: `stances(iran="against")`."""
     return [

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
+from ls_regions import locate
 
 from corpus_tools import adjudicate, store
 from corpus_tools.config import CorpusConfig, load_config
@@ -55,9 +56,7 @@ def write_articles(path: Path, articles: list[Article]) -> None:
 
 def ent(rid: str, text: str, needle: str, label: str, nth: int = 0) -> dict[str, Any]:
     """An entity region on the `nth` occurrence of `needle` in `text`."""
-    start = -1
-    for _ in range(nth + 1):
-        start = text.index(needle, start + 1)
+    start, end = locate(text, needle, nth)
     return {
         "id": rid,
         "type": "labels",
@@ -65,7 +64,7 @@ def ent(rid: str, text: str, needle: str, label: str, nth: int = 0) -> dict[str,
         "to_name": "text",
         "value": {
             "start": start,
-            "end": start + len(needle),
+            "end": end,
             "text": needle,
             "labels": [label],
         },

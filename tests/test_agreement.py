@@ -18,6 +18,7 @@ import pytest
 from conftest import REPO, CliRun
 from hypothesis import given, settings
 from hypothesis import strategies as hst
+from ls_regions import locate
 from ls_regions import stances as stn
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa
@@ -42,15 +43,13 @@ TEXT = (
 
 
 def ent(text: str, needle: str, label: str, rid: str, nth: int = 0) -> dict[str, Any]:
-    start = -1
-    for _ in range(nth + 1):
-        start = text.index(needle, start + 1)
+    start, end = locate(text, needle, nth)
     return {
         "id": rid,
         "from_name": "entities",
         "to_name": "text",
         "type": "labels",
-        "value": {"start": start, "end": start + len(needle), "text": needle, "labels": [label]},
+        "value": {"start": start, "end": end, "text": needle, "labels": [label]},
     }
 
 

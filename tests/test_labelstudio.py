@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import REPO, CliRun
-from ls_regions import relation, stances
+from ls_regions import locate, relation, stances
 from ls_server import LabelStudioFixture
 
 from corpus_tools import exports, labeling_config, store
@@ -66,10 +66,7 @@ def write_articles(root: Path, texts: dict[str, str]) -> None:
 
 def span(rid: str, text: str, needle: str, label: str, *, nth: int = 0, ui: bool = True) -> dict:
     """An entity region found by exact search; `value.text` as the UI stores it."""
-    start = -1
-    for _ in range(nth + 1):
-        start = text.index(needle, start + 1)
-    end = start + len(needle)
+    start, end = locate(text, needle, nth)
     shown = needle.replace("\r", "\\n").replace("\n", "\\n") if ui else needle
     return {
         "id": rid,

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
-from ls_regions import relation
+from ls_regions import locate, relation
 
 from corpus_tools.config import CorpusConfig, load_config
 from corpus_tools.model import Article
@@ -48,19 +48,12 @@ def write_articles(corpus: Path, articles: list[Article]) -> Path:
     return path
 
 
-def _span(text: str, needle: str, occurrence: int = 0) -> tuple[int, int]:
-    start = -1
-    for _ in range(occurrence + 1):
-        start = text.index(needle, start + 1)
-    return start, start + len(needle)
-
-
 def quirk(s: str) -> str:
     return s.replace("\r", "\\n").replace("\n", "\\n")
 
 
 def entity(text: str, rid: str, needle: str, label: str) -> dict[str, Any]:
-    s, e = _span(text, needle)
+    s, e = locate(text, needle)
     return {
         "id": rid,
         "from_name": "entities",
@@ -74,7 +67,7 @@ def entity(text: str, rid: str, needle: str, label: str) -> dict[str, Any]:
 def claim_results(
     text: str, rid: str, needle: str, checkworthy: str = "check-worthy"
 ) -> list[dict[str, Any]]:
-    s, e = _span(text, needle)
+    s, e = locate(text, needle)
     span = {"start": s, "end": e, "text": quirk(text[s:e])}
     return [
         {
