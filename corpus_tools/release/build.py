@@ -250,22 +250,7 @@ class _Builder:
             )
             gold = None
         w = self.writers
-        w["articles", split].add(
-            {
-                "article_id": aid,
-                "title": article.title,
-                "url": article.url,
-                "outlet": article.outlet,
-                "source": article.source,
-                "published": article.published,
-                "language": article.language,
-                "text": article.text,
-                "text_sha256": article.text_sha256,
-                "sentences": [{"start": s.start, "end": s.end} for s in article.sentences],
-                "story_id": article.story_id,
-                "split": split,
-            }
-        )
+        w["articles", split].add({**store.article_to_row(article), "split": split})
         for ann in sorted(
             used, key=lambda a: (a.annotator, a.source.annotation_id or 0, a.source.task_id or 0)
         ):
