@@ -223,8 +223,9 @@ def test_claims_need_matching_attributes(config: CorpusConfig) -> None:
 # --- decisions from the adjudication project -------------------------------------------------
 
 
-def test_decisions_settle_only_the_disputed_items(config: CorpusConfig) -> None:
-    anns = {
+def tehran_and_iran_disputed() -> dict[str, list[dict[str, Any]]]:
+    """Two annotators who disagree on Tehran's label and on the Iran stance, agree elsewhere."""
+    return {
         "ann-a": [
             ent(TEXT, "Tehran", "GPE", "t"),
             ent(TEXT, "NATO", "ORG", "n"),
@@ -236,6 +237,10 @@ def test_decisions_settle_only_the_disputed_items(config: CorpusConfig) -> None:
             *stn(iran="against", russia="against"),
         ],
     }
+
+
+def test_decisions_settle_only_the_disputed_items(config: CorpusConfig) -> None:
+    anns = tehran_and_iran_disputed()
     before = run(config, anns)
     assert sorted(d.dispute_id for d in before.disputes) == [
         f"a1/entities/{TEXT.index('Tehran')}-{TEXT.index('Tehran') + 6}",
@@ -425,24 +430,7 @@ def test_dispute_round_trip_through_label_studio(
 ) -> None:
     monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.api_key)
-    tasks = [
-        task(
-            "a1",
-            TEXT,
-            {
-                "ann-a": [
-                    ent(TEXT, "Tehran", "GPE", "t"),
-                    ent(TEXT, "NATO", "ORG", "n"),
-                    *stn(iran="favor", russia="against"),
-                ],
-                "ann-b": [
-                    ent(TEXT, "Tehran", "LOC", "t"),
-                    ent(TEXT, "NATO", "ORG", "n"),
-                    *stn(iran="against", russia="against"),
-                ],
-            },
-        )
-    ]
+    tasks = [task("a1", TEXT, tehran_and_iran_disputed())]
     root = corpus_with(tmp_path, tasks, {"a1": TEXT})
     assert cli("adjudicate", cwd=root).exit_code == 0
     cfg = load_config(root / "corpus.toml")
