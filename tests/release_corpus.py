@@ -6,7 +6,11 @@ articles with emoji, non-BMP letters, CRLF line ends and combining accents.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -204,3 +208,16 @@ def build_corpus(
     config = load_config(root / "corpus.toml")
     adjudicate.run(config=config)
     return config, arts
+
+
+def run_python(script: str, *args: str, env: dict[str, str]) -> Any:
+    """Run `script` in a fresh Python (os.environ plus `env`); its last stdout line as JSON."""
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])

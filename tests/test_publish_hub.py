@@ -5,10 +5,7 @@ HF_ENDPOINT pointing at the double)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +19,14 @@ from corpus_tools.errors import ConfigError, PublishError
 from corpus_tools.publish import publish
 from corpus_tools.release import build_release
 from tests.hub_double import Blob, HubDouble
-from tests.release_corpus import annotate, build_corpus, make_article, write_articles, write_tasks
+from tests.release_corpus import (
+    annotate,
+    build_corpus,
+    make_article,
+    run_python,
+    write_articles,
+    write_tasks,
+)
 
 REPO_ID = "example-org/geonews"
 # huggingface_hub's LFS upload hands its HTTP client a file object (the client's own warning).
@@ -82,22 +86,13 @@ def grow(corpus: Path, repo_root: Path) -> None:
 
 def load_revisions(hub: HubDouble, home: Path, *revisions: str) -> dict[str, Any]:
     env = {
-        **os.environ,
         "HF_ENDPOINT": hub.url,
         "HF_HOME": str(home),
         "HF_HUB_DISABLE_XET": "1",
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
         "HF_TOKEN": hub.token,
     }
-    proc = subprocess.run(
-        [sys.executable, "-c", LOAD, *revisions],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    out: dict[str, Any] = run_python(LOAD, *revisions, env=env)
     return out
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from tests.release_corpus import (
     build_corpus,
     ent,
     make_article,
+    run_python,
     span,
     task,
     write_articles,
@@ -63,21 +62,12 @@ LOAD_ALL = textwrap.dedent(
 def load_in_subprocess(folder: Path, home: Path) -> dict[str, Any]:
     """Real `load_dataset` on a local release folder, offline, with its own HF cache."""
     env = {
-        **os.environ,
         "HF_HOME": str(home),
         "HF_HUB_OFFLINE": "1",
         "HF_DATASETS_OFFLINE": "1",
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     }
-    proc = subprocess.run(
-        [sys.executable, "-c", LOAD_ALL, str(folder)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = run_python(LOAD_ALL, str(folder), env=env)
     return result
 
 
@@ -583,16 +573,8 @@ def test_same_version_name_in_two_corpora_does_not_collide_in_the_cache(
     for cfg in (a, b):
         build_release(config=cfg, version="0.1.0")
         folders.append(publish(config=cfg, version="0.1.0", target="local").location)
-    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-c", COUNT_ROWS, *folders],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    got_a, got_b = json.loads(proc.stdout.strip().splitlines()[-1])
+    env = {"HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"}
+    got_a, got_b = run_python(COUNT_ROWS, *folders, env=env)
     for cfg, got in ((a, got_a), (b, got_b)):
         manifest = json.loads((cfg.paths.dist / "0.1.0" / "manifest.json").read_text())
         assert got == sorted(r[0] for r in manifest["articles"] if r[1] == "train")
