@@ -39,7 +39,9 @@ def render(config: CorpusConfig) -> str:
     root = ET.Element("View")
     head = _sub(root, "View", style="margin-bottom: 0.5em")
     _sub(head, "Header", value="$title", size="3")
-    _sub(head, "Header", value="$outlet · $published", size="6")
+    # Outlet and date as two headers: a missing outlet leaves no stray separator.
+    _sub(head, "Header", value="$outlet", size="6")
+    _sub(head, "Header", value="$published", size="6")
 
     ents = _sub(root, "Labels", name=ENTITIES_NAME, toName=TEXT_NAME, showInline="true")
     for e in scheme.entities:
@@ -69,7 +71,8 @@ def render(config: CorpusConfig) -> str:
         "whenTagName": CLAIM_NAME,
         "whenLabelValue": CLAIM_LABEL,
     }
-    claim_box = _sub(root, "View", style="margin-top: 0.5em")
+    # The whole box (its heading too) shows only while a Claim region is selected.
+    claim_box = _sub(root, "View", style="margin-top: 0.5em", **per_claim)
     _sub(claim_box, "Header", value="Selected claim: is it worth checking?", size="5")
     cw = _sub(
         claim_box,

@@ -62,7 +62,7 @@ def test_one_required_stance_question_per_target() -> None:
         assert (c.get("required"), c.get("choice")) == ("true", "single-radio")
         assert [x.get("value") for x in c] == list(cfg.scheme.stance_labels)
     headers = [h.get("value") or "" for h in root.iter("Header")]
-    assert "$title" in headers and any("$outlet" in h and "$published" in h for h in headers)
+    assert {"$title", "$outlet", "$published"} <= set(headers)
     for t in cfg.scheme.stance_targets:
         assert any(t.name in h for h in headers)
 
