@@ -13,7 +13,6 @@ from typer.testing import CliRunner, Result
 from corpus_tools.cli import app
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_SAMPLES = REPO.parent / "shared" / "samples" / "articles"
 
 
 @pytest.fixture
