@@ -19,8 +19,7 @@ from typing import Any
 from corpus_tools import adjudicate, check, ingest, publish, schemas, tasks
 from corpus_tools.config import CorpusConfig
 from corpus_tools.release import build_release
-from corpus_tools.release.build import normalize_version
-from corpus_tools.store import sha256_file
+from corpus_tools.release.build import MANIFEST, normalize_version
 
 STAGES = ("ingest", "schemas", "tasks", "check", "adjudicate", "release", "publish")
 
@@ -48,10 +47,14 @@ class PipelineResult:
         }
 
 
-def same_release(a: Path, b: Path) -> bool:
-    """True when two release folders hold the same files with the same bytes."""
-    fa, fb = publish.release_files(a), publish.release_files(b)
-    return fa.keys() == fb.keys() and all(sha256_file(fa[k]) == sha256_file(fb[k]) for k in fa)
+def same_release(built: Path, published: Path) -> bool:
+    """True when `published` is intact and holds exactly the release `built` describes.
+
+    `publish.verify_release` checks every published file against its manifest; two
+    manifests with the same bytes then list the same files with the same checksums.
+    """
+    publish.verify_release(published)
+    return (built / MANIFEST).read_bytes() == (published / MANIFEST).read_bytes()
 
 
 def run_pipeline(
