@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import string
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -480,10 +481,14 @@ def _semantic_problems(data: dict[str, Any]) -> list[str]:
             problems.append(
                 f"{format_path(['scheme', 'stance', 'targets', i, 'id'])} duplicate {t!r}"
             )
-    for key in ("labels",):
-        vals = scheme["stance"][key]
-        if len(set(vals)) != len(vals):
-            problems.append(f"{format_path(['scheme', 'stance', key])} has duplicates")
+    # Choice values become Label Studio <Choice> values and ClassLabel names: both need them
+    # unique (a duplicate used to pass here and crash `corpus release`).
+    problems.extend(_duplicates(["scheme", "stance", "labels"], scheme["stance"]["labels"]))
+    problems.extend(
+        _duplicates(["scheme", "claims", "checkworthy"], scheme["claims"]["checkworthy"])
+    )
+    if "question" in scheme["stance"]:
+        problems.extend(_question_problems(scheme["stance"]["question"]))
     splits = data.get("splits", {})
     ratios = [splits.get(k) for k in ("train", "validation", "test")]
     if any(r is not None for r in ratios):
@@ -500,6 +505,43 @@ def _semantic_problems(data: dict[str, Any]) -> list[str]:
                 f"of the scheme ({', '.join(seen)})"
             )
     return problems
+
+
+def _duplicates(path: list[str | int], values: list[str]) -> list[str]:
+    first: dict[str, int] = {}
+    out = []
+    for i, v in enumerate(values):
+        if v in first:
+            out.append(
+                f"{format_path([*path, i])} duplicate value {v!r} (first at index {first[v]})"
+            )
+        first.setdefault(v, i)
+    return out
+
+
+def _question_problems(question: str) -> list[str]:
+    """The stance question is a `str.format` template whose only placeholder is `{target}`."""
+    where = format_path(["scheme", "stance", "question"])
+    try:
+        fields = list(string.Formatter().parse(question))
+    except ValueError as exc:
+        return [f"{where} is not a valid template ({exc}); write literal braces as {{{{ and }}}}"]
+    out = []
+    for _, name, spec, conversion in fields:
+        if name is None or (name == "target" and not spec and not conversion):
+            continue
+        shown = (
+            "{"
+            + name
+            + (f"!{conversion}" if conversion else "")
+            + (f":{spec}" if spec else "")
+            + "}"
+        )
+        out.append(
+            f"{where} unknown placeholder {shown}: the only placeholder is {{target}} "
+            "(write literal braces as {{ and }})"
+        )
+    return out
 
 
 def find_config(start: Path | None = None) -> Path:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from corpus_tools.config import CorpusConfig
+from corpus_tools.config import CorpusConfig, format_path
 from corpus_tools.errors import ConfigError, UsageError
 from corpus_tools.model import Article, PredictedSpan
 
@@ -236,29 +236,52 @@ def rule_preannotator(config: CorpusConfig) -> RulePreannotator:
     )
 
 
-def load_plugin(spec: str, config: CorpusConfig) -> Preannotator:
-    """A pre-annotator from a plug-in spec: `spacy:MODEL` or `module:factory`."""
+def load_plugin(spec: str, config: CorpusConfig, index: int = 0) -> Preannotator:
+    """A pre-annotator from a plug-in spec: `spacy:MODEL` or `module:factory`.
+
+    Whatever goes wrong while importing the module or calling the factory is a ConfigError
+    that names the plug-in and its place in corpus.toml (`index` in `[preannotate] plugins`).
+    """
+    where = format_path(["preannotate", "plugins", index])
     kind, sep, rest = spec.partition(":")
     if not sep or not rest:
         raise ConfigError(
-            f"pre-annotator plug-in {spec!r} is not 'spacy:MODEL' or 'module:factory'",
+            f"{where} pre-annotator plug-in {spec!r} is not 'spacy:MODEL' or 'module:factory'",
             hint="Fix [preannotate] plugins in corpus.toml.",
+            path=str(config.path),
         )
     if kind == "spacy":
         return SpacyPreannotator(rest, config.scheme.entity_labels)
+    remove = "or remove it from [preannotate] plugins in corpus.toml."
     try:
         module = importlib.import_module(kind)
         factory: Callable[[CorpusConfig], Any] = getattr(module, rest)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(
-            f"pre-annotator plug-in {spec!r} cannot be loaded ({exc})",
-            hint="Install the package that provides it, or remove it from [preannotate] plugins.",
+            f"{where} pre-annotator plug-in {spec!r} cannot be loaded ({exc})",
+            hint=f"Install the package that provides it, {remove}",
+            path=str(config.path),
         ) from None
-    annotator = factory(config)
+    except Exception as exc:  # the plug-in's own code failed on import
+        raise ConfigError(
+            f"{where} pre-annotator plug-in {spec!r} failed on import: {type(exc).__name__}: {exc}",
+            hint=f"Fix the plug-in module {kind!r}, {remove}",
+            path=str(config.path),
+        ) from exc
+    try:
+        annotator = factory(config)
+    except Exception as exc:  # a factory that fails is the plug-in's problem, named as such
+        raise ConfigError(
+            f"{where} pre-annotator plug-in {spec!r} failed: its factory raised "
+            f"{type(exc).__name__}: {exc}",
+            hint=f"Fix what the plug-in needs (its model files, settings), {remove}",
+            path=str(config.path),
+        ) from exc
     if not isinstance(annotator, Preannotator):
         raise ConfigError(
-            f"plug-in {spec!r} returned {type(annotator).__name__}, which has no "
-            "model_version and predict(article)",
+            f"{where} pre-annotator plug-in {spec!r} returned {type(annotator).__name__}, "
+            "which has no model_version and predict(article)",
+            path=str(config.path),
         )
     return annotator
 
@@ -266,5 +289,5 @@ def load_plugin(spec: str, config: CorpusConfig) -> Preannotator:
 def preannotators(config: CorpusConfig) -> list[Preannotator]:
     """Every configured pre-annotator: the rule-based one, then plug-ins in order."""
     out: list[Preannotator] = [rule_preannotator(config)]
-    out.extend(load_plugin(spec, config) for spec in config.preannotate.plugins)
+    out.extend(load_plugin(spec, config, i) for i, spec in enumerate(config.preannotate.plugins))
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -178,3 +179,126 @@ def test_bad_boilerplate_regex_is_a_config_error_by_path(cli: CliRun, sample_cor
     result = cli("ingest", cwd=sample_corpus)
     assert result.exit_code == 2
     assert "[ingest -> boilerplate -> 1] is not a valid regular expression" in result.stderr
+
+
+# --- errors that used to surface late (issue 10 point 14) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How does the article present {topic}?", "unknown placeholder {topic}"),
+        ("How does it present {0}?", "unknown placeholder {0}"),
+        ("How does it present {target?", "not a valid template"),
+        ("How does it present {target!z}?", "unknown placeholder {target!z}"),
+        ("How does it present {target:>10}?", "unknown placeholder {target:>10}"),
+        ("How does it present {target} } ?", "not a valid template"),
+        ("How does it present {target.name}?", "unknown placeholder {target.name}"),
+    ],
+)
+def test_stance_question_placeholders_are_checked_at_load(
+    raw: dict[str, Any], question: str, expected: str
+) -> None:
+    message = _problems(_set(raw, ["scheme", "stance", "question"], question))
+    assert "[scheme -> stance -> question]" in message
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Taken as a whole, how does the article present {target}?",
+        "Stance on {target} ({{literal braces}})?",
+        "Stance?",
+    ],
+)
+def test_valid_stance_questions_load(raw: dict[str, Any], question: str) -> None:
+    validate_config_dict(_set(raw, ["scheme", "stance", "question"], question))
+
+
+@pytest.mark.parametrize(
+    ("path", "values", "expected"),
+    [
+        (
+            ["scheme", "claims", "checkworthy"],
+            ["check-worthy", "not check-worthy", "check-worthy"],
+            "[scheme -> claims -> checkworthy -> 2] duplicate value 'check-worthy' "
+            "(first at index 0)",
+        ),
+        (
+            ["scheme", "stance", "labels"],
+            ["favor", "against", "favor", "neutral"],
+            "[scheme -> stance -> labels -> 2] duplicate value 'favor' (first at index 0)",
+        ),
+    ],
+)
+def test_duplicate_choice_values_are_named_at_load(
+    raw: dict[str, Any], path: list[str | int], values: list[str], expected: str
+) -> None:
+    assert expected in _problems(_set(raw, path, values))
+
+
+def test_cli_refuses_bad_question_and_duplicate_choices_before_any_work(
+    cli: CliRun, sample_corpus: Path
+) -> None:
+    cfg = sample_corpus / "corpus.toml"
+    text = cfg.read_text(encoding="utf-8")
+    bad = text.replace("present {target}?", "present {topic}?", 1).replace(
+        'checkworthy = ["check-worthy", "not check-worthy"]',
+        'checkworthy = ["check-worthy", "not check-worthy", "check-worthy"]',
+        1,
+    )
+    assert bad.count("{topic}") == 1 and bad.count('"check-worthy"') == 2
+    cfg.write_text(bad, encoding="utf-8")
+    for command in (["schemas"], ["release", "0.1.0"], ["check"]):
+        result = cli(*command, cwd=sample_corpus)
+        assert result.exit_code == 2, (command, result.stdout, result.stderr)
+        assert "[scheme -> stance -> question]" in result.stderr
+        assert "[scheme -> claims -> checkworthy -> 2]" in result.stderr
+        assert "Traceback" not in result.stderr + result.stdout
+
+
+FAILING_PLUGINS = """
+def broken(config):
+    raise RuntimeError("model file weights.bin is missing")
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "spec", "expected"),
+    [
+        ("failing_factory_ct", FAILING_PLUGINS, "failing_factory_ct:broken", "weights.bin"),
+        ("failing_import_ct", "1 / 0\n", "failing_import_ct:factory", "ZeroDivisionError"),
+    ],
+)
+def test_a_plugin_that_fails_is_a_config_error_naming_it(
+    tmp_path: Path,
+    cli: CliRun,
+    monkeypatch: pytest.MonkeyPatch,
+    module: str,
+    source: str,
+    spec: str,
+    expected: str,
+) -> None:
+    from test_labelstudio import EMOJI_TEXT, make_corpus
+
+    (tmp_path / f"{module}.py").write_text(source, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    corpus = make_corpus(tmp_path / "c", {"a-emoji": EMOJI_TEXT})
+    toml = corpus / "corpus.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(
+        text.replace(
+            'model_version = "gazetteer-v1"',
+            f'model_version = "gazetteer-v1"\nplugins = ["{spec}"]',
+        ),
+        encoding="utf-8",
+    )
+    result = cli("tasks", cwd=corpus)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert f"plug-in {spec!r}" in result.stderr
+    assert "[preannotate -> plugins -> 0]" in result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (corpus / "build" / "tasks.json").exists()
