@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from corpus_tools import schemas
 from corpus_tools.config import CorpusConfig
@@ -29,6 +29,9 @@ from corpus_tools.model import Annotation, CheckReport, Finding, Report
 from corpus_tools.validate import run
 from corpus_tools.validate.checks import EMAIL
 from corpus_tools.validate.slugs import Where
+
+if TYPE_CHECKING:
+    from corpus_tools.agreement.gates import GateFigure
 
 SIDE_FILE_LIMIT = 16 << 20
 
@@ -64,10 +67,12 @@ def check(*, config: CorpusConfig, progress: bool = False) -> CheckReport:
                 "no-tasks", "no annotations folder: nothing to validate"
             )
         )
+    gate_found, figures = evaluate_gates(config, annotations)
     return CheckReport(
         validation=validation,
         schemas=Report(findings=schema_findings(config)),
-        gates=Report(findings=gate_findings(config, annotations)),
+        gates=Report(findings=gate_found),
+        gate_figures=[f.to_dict() for f in figures],
     )
 
 
@@ -87,10 +92,17 @@ def schema_findings(config: CorpusConfig) -> list[Finding]:
 
 def gate_findings(config: CorpusConfig, annotations: list[Annotation]) -> list[Finding]:
     """The agreement gates (`min_annotators` excluded: validation reports coverage per task)."""
-    from corpus_tools.agreement import gate_findings as agreement_gates
+    return evaluate_gates(config, annotations)[0]
+
+
+def evaluate_gates(
+    config: CorpusConfig, annotations: list[Annotation]
+) -> tuple[list[Finding], list[GateFigure]]:
+    """`gate_findings` and each gate's measured figure (full precision, for `--json`)."""
+    from corpus_tools.agreement.gates import evaluate_gates as agreement_gates
 
     gates = dataclasses.replace(config.gates, min_annotators=0)
-    found = agreement_gates(
+    found, figures = agreement_gates(
         config=dataclasses.replace(config, gates=gates), annotations=annotations
     )
     # A gate is a line of corpus.toml: findings without a file point there (CI annotations).
@@ -105,7 +117,7 @@ def gate_findings(config: CorpusConfig, annotations: list[Annotation]) -> list[F
             )
             f = dataclasses.replace(f, file=toml, line=line)
         out.append(f)
-    return out
+    return out, figures
 
 
 def _scan_side_files(folder: Path, root: Path) -> list[Finding]:

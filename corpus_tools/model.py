@@ -296,6 +296,8 @@ class CheckReport:
     validation: Report
     schemas: Report
     gates: Report
+    # each gate's measured figure beside its threshold, full precision (`GateFigure.to_dict`)
+    gate_figures: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -313,7 +315,7 @@ class CheckReport:
             "valid": self.valid,
             "validation": self.validation.to_dict(),
             "schemas": self.schemas.to_dict(),
-            "gates": self.gates.to_dict(),
+            "gates": {**self.gates.to_dict(), "figures": self.gate_figures},
         }
 
 

@@ -728,3 +728,97 @@ def test_token_alpha_equals_krippendorff_on_the_token_matrix(config: CorpusConfi
             value_domain=list(range(1, len(labels) + 1)),
         )
     )
+
+
+# --- full precision for machines (issue 10 point 6) ------------------------------------------
+
+
+def _figures_of_report(rep: Any) -> dict[str, Any]:
+    """Every figure of the report, by a path, straight from the dataclasses (no to_dict)."""
+    out: dict[str, Any] = {}
+
+    def est(path: str, e: Any) -> None:
+        out.update({f"{path}.value": e.value, f"{path}.low": e.low, f"{path}.high": e.high})
+
+    for s in rep.stance:
+        for k in ("alpha", "fleiss_kappa", "percent", "ac1"):
+            est(f"stance.{s.target}.{k}", getattr(s, k))
+        out[f"stance.{s.target}.top_label_share"] = s.top_label_share
+        for p in s.pairs:
+            est(f"stance.{s.target}.pair.{p.a}.{p.b}", p.value)
+    e = rep.entities
+    for f in (e.overall, *e.labels):
+        est(f"entities.{f.label}.exact", f.exact_f1)
+        est(f"entities.{f.label}.overlap", f.overlap_f1)
+    for p in e.pairs:
+        est(f"entities.pair.{p.a}.{p.b}", p.value)
+    est("entities.token_alpha", e.token_alpha)
+    c = rep.claims
+    est("claims.exact", c.overall.exact_f1)
+    est("claims.overlap", c.overall.overlap_f1)
+    for k in ("checkworthy_kappa", "checkworthy_percent", "checkworthy_ac1", "claimant_agreement"):
+        est(f"claims.{k}", getattr(c, k))
+    for a in rep.per_annotator:
+        for k in (
+            "stance_agreement",
+            "entity_f1",
+            "claim_f1",
+            "entity_label_shift",
+            "stance_label_shift",
+        ):
+            out[f"annotator.{a.annotator}.{k}"] = getattr(a, k)
+    return out
+
+
+def _figures_of_json(d: dict[str, Any]) -> dict[str, Any]:
+    """The same figures, read from the `--json` output."""
+    out: dict[str, Any] = {}
+
+    def est(path: str, e: dict[str, Any]) -> None:
+        out.update({f"{path}.{k}": e[k] for k in ("value", "low", "high")})
+
+    for s in d["stance"]:
+        for k in ("alpha", "fleiss_kappa", "percent", "ac1"):
+            est(f"stance.{s['target']}.{k}", s[k])
+        out[f"stance.{s['target']}.top_label_share"] = s["top_label_share"]
+        for p in s["cohen_kappa_pairs"]:
+            est(f"stance.{s['target']}.pair.{p['a']}.{p['b']}", p)
+    e = d["entities"]
+    for f in (e["overall"], *e["labels"]):
+        est(f"entities.{f['label']}.exact", f["exact_f1"])
+        est(f"entities.{f['label']}.overlap", f["overlap_f1"])
+    for p in e["f1_pairs"]:
+        est(f"entities.pair.{p['a']}.{p['b']}", p)
+    est("entities.token_alpha", e["token_alpha"])
+    c = d["claims"]
+    est("claims.exact", c["overall"]["exact_f1"])
+    est("claims.overlap", c["overall"]["overlap_f1"])
+    for k in ("checkworthy_kappa", "checkworthy_percent", "checkworthy_ac1", "claimant_agreement"):
+        est(f"claims.{k}", c[k])
+    for a in d["per_annotator"]:
+        for k in (
+            "stance_agreement",
+            "entity_f1",
+            "claim_f1",
+            "entity_label_shift",
+            "stance_label_shift",
+        ):
+            out[f"annotator.{a['annotator']}.{k}"] = a[k]
+    return out
+
+
+@pytest.mark.parametrize("flag", [["--json"], ["--format", "json"]])
+def test_agree_json_carries_every_figure_unrounded(
+    cli: CliRun, tmp_path: Path, flag: list[str]
+) -> None:
+    texts = {"a1": TEXT, "a2": "Washington and Tehran talked.\r\nNo deal."}
+    root = corpus_with(tmp_path, sample_tasks(), texts)
+    res = cli("agree", *flag, "--bootstrap", "60", "--seed", "3", cwd=root)
+    assert res.exit_code == 0, res.stderr
+    report, _ = measure(config=load_config(root / "corpus.toml"), bootstrap=60, seed=3)
+    lib = _figures_of_report(report)
+    got = _figures_of_json(json.loads(res.stdout))
+    assert got == lib  # exact float equality, path by path
+    floats = [v for v in lib.values() if isinstance(v, float)]
+    # the test can fail: many of these figures have more digits than any table shows
+    assert sum(round(v, 4) != v for v in floats) >= 10, floats

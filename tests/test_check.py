@@ -166,3 +166,42 @@ def test_ci_workflow_and_hooks_run_real_commands(corpus: Path, cli: Any, repo_ro
     res = cli("check", "--format", "github", "--quiet", cwd=corpus)
     assert res.exit_code == 0, res.stdout
     assert "::error" not in res.stdout
+
+
+def test_json_gate_figures_are_the_unrounded_measurements(corpus: Path, cli: Any) -> None:
+    """`corpus check --format json` carries each gate's figure at full precision beside its
+    threshold (issue 10 point 6): the values equal what the library measures."""
+    from corpus_tools.adjudicate import adjudicate, load_decisions
+    from corpus_tools.agreement import agree
+
+    set_gates(
+        corpus,
+        "min_annotators = 2\nmin_alpha_stance = 0.05\nmin_f1_entities = 0.99\n"
+        "min_f1_claims = 0.1\nmax_open_disputes = 1000",
+    )
+    res = cli("check", "--format", "json", cwd=corpus)
+    assert res.exit_code == 1, res.stdout  # the entity gate fails, the others pass
+    figures = {f["gate"]: f for f in json.loads(res.stdout)["gates"]["figures"]}
+    cfg = load_config(corpus / "corpus.toml")
+    anns = list(iter_annotations([corpus / "annotations"], cfg.scheme))
+    rep = agree(config=cfg, annotations=anns, bootstrap=200)
+    expected = {
+        "min_alpha_stance": (rep.stance_overall().alpha, 0.05),
+        "min_f1_entities": (rep.entities.overall.exact_f1, 0.99),
+        "min_f1_claims": (rep.claims.overall.overlap_f1, 0.1),
+    }
+    for key, (est, threshold) in expected.items():
+        fig = figures[key]
+        assert (fig["value"], fig["low"], fig["high"]) == (est.value, est.low, est.high), key
+        assert fig["threshold"] == threshold
+        assert fig["passed"] is (est.value is not None and est.value >= threshold)
+    assert figures["min_f1_entities"]["passed"] is False
+    assert figures["min_alpha_stance"]["passed"] is True
+    values = [f["value"] for k, f in figures.items() if k != "max_open_disputes"]
+    assert any(round(v, 4) != v for v in values), values  # the test can fail on rounding
+    disputes = adjudicate(
+        config=cfg, annotations=anns, articles=None, decisions=load_decisions(cfg)
+    ).disputes
+    assert figures["max_open_disputes"]["value"] == len(disputes)
+    assert figures["max_open_disputes"]["passed"] is True
+    assert "min_annotators" not in figures  # coverage is validation's, per task

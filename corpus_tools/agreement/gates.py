@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from corpus_tools.agreement.core import AgreementReport, agree
 from corpus_tools.agreement.stats import Estimate
@@ -29,6 +31,41 @@ def _fig(e: Estimate) -> str:
     if e.low is not None and e.high is not None:
         return f"{e.value:.3f} (95% CI {e.low:.3f}–{e.high:.3f})"
     return f"{e.value:.3f}"
+
+
+@dataclass(frozen=True, slots=True)
+class GateFigure:
+    """One gate's measured figure beside its threshold, at full precision (for `--json`)."""
+
+    gate: str
+    layer: str
+    figure: str
+    threshold: float
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    n: int = 0
+
+    @property
+    def passed(self) -> bool:
+        if self.value is None:
+            return False
+        if self.gate == "max_open_disputes":
+            return self.value <= self.threshold
+        return self.value >= self.threshold
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gate": self.gate,
+            "layer": self.layer,
+            "figure": self.figure,
+            "threshold": self.threshold,
+            "value": self.value,
+            "low": self.low,
+            "high": self.high,
+            "n": self.n,
+            "passed": self.passed,
+        }
 
 
 def gate_findings(
@@ -46,8 +83,28 @@ def gate_findings(
     adjudicator decisions in the corpus's `adjudication/` folder when not given and
     `max_open_disputes` is set.
     """
+    findings, _ = evaluate_gates(
+        config=config,
+        annotations=annotations,
+        report=report,
+        open_disputes=open_disputes,
+        articles=articles,
+    )
+    return findings
+
+
+def evaluate_gates(
+    *,
+    config: CorpusConfig,
+    annotations: Sequence[Annotation],
+    report: AgreementReport | None = None,
+    open_disputes: int | None = None,
+    articles: Mapping[str, Article] | None = None,
+) -> tuple[list[Finding], list[GateFigure]]:
+    """`gate_findings`, and the figure measured for each gate that is set (pass or fail)."""
     gates = config.gates
     out: list[Finding] = []
+    figures: list[GateFigure] = []
     if gates.min_annotators > 0:
         out += _min_annotators(annotations, gates.min_annotators)
     needs_report = any(
@@ -85,6 +142,9 @@ def gate_findings(
         for slug, layer, figure, est, threshold, key in checks:
             if threshold is None:
                 continue
+            figures.append(
+                GateFigure(key, layer, figure, threshold, est.value, est.low, est.high, est.n)
+            )
             if est.value is None or est.value < threshold:
                 what = (
                     "cannot be measured (no item has two annotators)"
@@ -113,6 +173,15 @@ def gate_findings(
                 decisions=load_decisions(config),
             )
             open_disputes = len(result.disputes)
+        figures.append(
+            GateFigure(
+                "max_open_disputes",
+                "adjudication",
+                "open disputes",
+                gates.max_open_disputes,
+                open_disputes,
+            )
+        )
         if open_disputes > gates.max_open_disputes:
             out.append(
                 Finding(
@@ -125,7 +194,7 @@ def gate_findings(
                     "adjudication project, and pull the decisions into adjudication/.",
                 )
             )
-    return out
+    return out, figures
 
 
 def _min_annotators(annotations: Sequence[Annotation], minimum: int) -> list[Finding]:

@@ -1,11 +1,11 @@
-"""The agreement report's records: what `agree` measured, with `to_dict()` for `--json`."""
+"""The agreement report's records: what `agree` measured, with `to_dict()` for `--json`
+(figures at full precision: tables and Markdown round, machines do not)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from corpus_tools.agreement import stats as st
 from corpus_tools.agreement.stats import Estimate
 
 ALL = "*"  # the row of all targets / all labels
@@ -50,7 +50,7 @@ class StanceFigures:
             "ac1": self.ac1.to_dict(),
             "cohen_kappa_pairs": [p.to_dict() for p in self.pairs],
             "skewed": self.skewed,
-            "top_label_share": st.round4(self.top_label_share),
+            "top_label_share": self.top_label_share,
         }
 
 
@@ -134,13 +134,13 @@ class AnnotatorFigures:
         return {
             "annotator": self.annotator,
             "articles": self.articles,
-            "stance_agreement": st.round4(self.stance_agreement),
-            "entity_f1": st.round4(self.entity_f1),
-            "claim_f1": st.round4(self.claim_f1),
+            "stance_agreement": self.stance_agreement,
+            "entity_f1": self.entity_f1,
+            "claim_f1": self.claim_f1,
             "entity_labels": dict(sorted(self.entity_labels.items())),
             "stance_labels": dict(sorted(self.stance_labels.items())),
-            "entity_label_shift": st.round4(self.entity_label_shift),
-            "stance_label_shift": st.round4(self.stance_label_shift),
+            "entity_label_shift": self.entity_label_shift,
+            "stance_label_shift": self.stance_label_shift,
             "outlier": self.outlier,
             "outlier_reasons": list(self.outlier_reasons),
         }

@@ -39,16 +39,8 @@ class Estimate:
     n: int = 0
 
     def to_dict(self) -> dict[str, float | int | None]:
-        return {
-            "value": round4(self.value),
-            "low": round4(self.low),
-            "high": round4(self.high),
-            "n": self.n,
-        }
-
-
-def round4(x: float | None) -> float | None:
-    return None if x is None else round(float(x), 4)
+        """Full precision: rounding is for tables and Markdown, never for machines."""
+        return {"value": self.value, "low": self.low, "high": self.high, "n": self.n}
 
 
 def _finite(x: float) -> float | None:
