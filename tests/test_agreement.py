@@ -5,6 +5,9 @@ and quality gates."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -822,3 +825,65 @@ def test_agree_json_carries_every_figure_unrounded(
     floats = [v for v in lib.values() if isinstance(v, float)]
     # the test can fail: many of these figures have more digits than any table shows
     assert sum(round(v, 4) != v for v in floats) >= 10, floats
+
+
+# --- no dependence on Python's hash seed (issue 10 point 16) -------------------------------
+
+HASH_SEEDS = ("0", "1", "2", "3", "4", "5")
+
+
+def _run_with_hash_seed(seed: str, args: list[str], cwd: Path) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-c", "from corpus_tools.cli import app; app()", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONHASHSEED": seed, "CORPUS_CONFIG": str(cwd / "corpus.toml")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_agreement_report_does_not_depend_on_the_hash_seed(sample_corpus: Path) -> None:
+    """The whole `--json` report, bootstrap intervals and per-annotator figures included, is
+    the same byte for byte whatever PYTHONHASHSEED is (set and dict-of-str orders vary with it,
+    and at full precision even a summation order shows)."""
+    args = ["agree", "--format", "json", "--bootstrap", "50", "--seed", "7"]
+    outs = {seed: _run_with_hash_seed(seed, args, sample_corpus) for seed in HASH_SEEDS}
+    first = outs[HASH_SEEDS[0]]
+    assert json.loads(first)["multi_annotated_articles"] >= 10
+    assert json.loads(first)["stance"][0]["alpha"]["low"] is not None  # a bootstrap ran
+    assert len(json.loads(first)["annotators"]) >= 3  # label shifts compare several
+    for seed, out in outs.items():
+        assert out == first, f"PYTHONHASHSEED={seed} changes the agreement report"
+
+
+SAMPLE_SCRIPT = """
+import json, sys
+from corpus_tools.release import build
+ids = {f"article-{i:05d}": "train" for i in range(int(sys.argv[1]))}
+print(json.dumps(sorted(build._agreement_sample(ids))))
+"""
+
+
+def test_release_agreement_sample_does_not_depend_on_the_hash_seed() -> None:
+    """The card's agreement sample (a subset of articles once there are many) is the same
+    articles whatever PYTHONHASHSEED is."""
+    from corpus_tools.release import build
+
+    n = str(build.AGREEMENT_MAX_ARTICLES + 300)
+    outs = {
+        seed: subprocess.run(
+            [sys.executable, "-c", SAMPLE_SCRIPT, n],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+        for seed in HASH_SEEDS[:3]
+    }
+    first = json.loads(outs["0"])
+    assert len(first) == build.AGREEMENT_MAX_ARTICLES  # a real sample, not all articles
+    assert all(out == outs["0"] for out in outs.values())

@@ -655,7 +655,10 @@ def _label_shift(
         if not a or not b:
             out[who] = None
             continue
-        out[who] = 0.5 * sum(abs(mine[k] / a - rest[k] / b) for k in set(mine) | set(rest))
+        # in label order: summing in set order would make the last bits of the figure depend
+        # on PYTHONHASHSEED
+        labels = sorted(set(mine) | set(rest))
+        out[who] = 0.5 * sum(abs(mine[k] / a - rest[k] / b) for k in labels)
     return out
 
 
