@@ -65,6 +65,49 @@ VOTES = [
     ({"a": "favor", "b": "against"}, "drop", 2, None, None, "", 0),
     ({"a": "favor", "b": "against"}, "adjudicator", 2, None, None, "", 1),  # none present
     ({"a": "favor"}, "dispute", 2, "favor", "single", "a", 0),
+    # four annotators: 2-1-1 is a plurality, not a majority (issue 10 point 16)
+    ({"a": "favor", "b": "favor", "c": "against", "d": "neutral"}, "dispute", 2, None, None, "", 1),
+    ({"a": "favor", "b": "favor", "c": "against", "d": "neutral"}, "dispute", 1, None, None, "", 1),
+    (
+        {"a": "against", "b": "favor", "c": "favor", "d": "neutral"},
+        "first",
+        2,
+        "against",
+        "tie",
+        "a",
+        0,
+    ),
+    ({"a": "favor", "b": "favor", "c": "against", "d": "neutral"}, "drop", 2, None, None, "", 0),
+    ({"a": "favor", "b": "favor", "c": "against", "d": "against"}, "dispute", 1, None, None, "", 1),
+    (
+        {"a": "favor", "b": "favor", "c": "favor", "d": "neutral"},
+        "dispute",
+        2,
+        "favor",
+        "majority",
+        "abc",
+        0,
+    ),
+    ({"a": "favor", "b": "favor", "c": "favor", "d": "neutral"}, "dispute", 4, None, None, "", 1),
+    # five: 2-1-1-1 is no majority either; 3-1-1 is
+    (
+        {"a": "favor", "b": "favor", "c": "against", "d": "neutral", "e": "unrelated"},
+        "dispute",
+        1,
+        None,
+        None,
+        "",
+        1,
+    ),
+    (
+        {"a": "favor", "b": "favor", "c": "favor", "d": "neutral", "e": "unrelated"},
+        "dispute",
+        3,
+        "favor",
+        "majority",
+        "abc",
+        0,
+    ),
 ]
 
 
@@ -172,6 +215,37 @@ def test_span_merge_rules(config: CorpusConfig, merge: str, expected: list) -> N
     assert got == expected and not res.disputes
     for e in res.gold[0].entities:
         assert TEXT[e.span.start : e.span.end] == e.span.text and e.span.region_id is None
+
+
+FOUR_SPLIT = {  # the "Jens Stoltenberg" region: versions 2-1-1 among four annotators
+    "ann-a": [ent(TEXT, "NATO", "ORG", "n"), ent(TEXT, "Jens Stoltenberg", "PER", "p")],
+    "ann-b": [ent(TEXT, "NATO", "ORG", "n"), ent(TEXT, "Jens Stoltenberg", "PER", "p")],
+    "ann-c": [ent(TEXT, "NATO", "ORG", "n"), ent(TEXT, "Jens", "PER", "p")],
+    "ann-d": [ent(TEXT, "Stoltenberg", "PER", "p")],
+}
+
+
+@pytest.mark.parametrize("merge", ["majority-exact", "majority-overlap"])
+def test_a_span_plurality_is_not_a_majority(config: CorpusConfig, merge: str) -> None:
+    """2 of 4 annotators for one version of a region is a plurality: a dispute, whichever
+    majority merge (NATO, 3 of 4, is a majority)."""
+    res = run(with_rules(config, span_merge=merge), FOUR_SPLIT)
+    got = [
+        (e.span.text, e.decision.provenance, e.decision.annotators) for e in res.gold[0].entities
+    ]
+    assert got == [("NATO", "majority", ("ann-a", "ann-b", "ann-c"))]
+    (d,) = res.disputes
+    start = TEXT.index("Jens Stoltenberg")
+    assert (d.layer, d.start, d.end) == ("entities", start, start + len("Jens Stoltenberg"))
+    first = run(with_rules(config, span_merge=merge, tie_rule="first"), FOUR_SPLIT)
+    js = [e for e in first.gold[0].entities if e.span.text != "NATO"]
+    assert [(e.span.text, e.decision.provenance) for e in js] == [("Jens Stoltenberg", "tie")]
+    # three of four for one version is a majority
+    three = {**FOUR_SPLIT, "ann-c": FOUR_SPLIT["ann-a"]}
+    res3 = run(with_rules(config, span_merge=merge), three)
+    got3 = [(e.span.text, e.decision.provenance) for e in res3.gold[0].entities]
+    assert got3 == [("NATO", "majority"), ("Jens Stoltenberg", "majority")]
+    assert not res3.disputes
 
 
 def test_split_span_region_is_one_dispute_with_each_version(config: CorpusConfig) -> None:

@@ -23,8 +23,10 @@ Per article, with the latest non-cancelled annotation of each annotator:
    Span support follows `span_merge`: `majority-exact` (a span counts the annotators who
    marked exactly it: start, end, label; for claims start, end, check-worthiness and
    claimant), `majority-overlap` (a region counts the annotators who marked anything in it;
-   the gold version is the most common exact version among them), `union` (every distinct
-   span is kept; provenance `unanimous` when all marked it, else `union`).
+   the gold version is the exact version of the region's spans that more than half of the
+   annotators gave: the most common version of a 2-1-1 split is only a plurality, a tie),
+   `union` (every distinct span is kept; provenance `unanimous` when all marked it, else
+   `union`). A stance answer of 2 of 4 annotators (2-1-1) is likewise a tie, not a majority.
    One annotator only: everything is `single`.
 4. Adjudicator decisions pulled back from the adjudication project (`decisions`) settle the
    open disputes of their article: their labels in the disputed region (or for the disputed

@@ -182,8 +182,10 @@ class _Adjudicator:
         if 2 * c < n:
             return _Outcome([])
         versions = Counter(tuple(sorted(_key(x) for x in xs)) for xs in members.values())
-        (best, vc), *rest = versions.most_common()
-        if 2 * c == n or (rest and rest[0][1] == vc) or c < self.min_votes:
+        (best, vc), *_ = versions.most_common()
+        # The region is marked by a majority; its version must be one too: the most common
+        # version of 2 of 4 annotators (2-1-1) is a plurality, so a tie.
+        if 2 * c == n or 2 * vc <= n or vc < self.min_votes:
             return _Outcome(
                 [],
                 tie=True,
