@@ -136,6 +136,7 @@ CONFIG_SCHEMA: dict[str, Any] = _obj(
                 "drop_repeated_headline": {"type": "boolean"},
                 "date_line": {"type": "boolean"},
                 "min_chars": {"type": "integer", "minimum": 1},
+                "max_record_bytes": {"type": "integer", "minimum": 1},
                 "near_duplicates": _obj(
                     {
                         "method": {"enum": ["minhash"]},
@@ -330,6 +331,8 @@ class IngestConfig:
     drop_repeated_headline: bool = True
     date_line: bool = True
     min_chars: int = 200
+    # A record (a file, a JSONL line, a CSV record) larger than this is a finding, not read.
+    max_record_bytes: int = 4 * 1024 * 1024
     near_duplicates: NearDuplicates = field(default_factory=NearDuplicates)
 
 
@@ -624,6 +627,7 @@ def _build(cfg_path: Path, data: dict[str, Any]) -> CorpusConfig:
         drop_repeated_headline=ing.get("drop_repeated_headline", True),
         date_line=ing.get("date_line", True),
         min_chars=ing.get("min_chars", 200),
+        max_record_bytes=ing.get("max_record_bytes", 4 * 1024 * 1024),
         near_duplicates=nd,
     )
     pre = data.get("preannotate", {})

@@ -19,7 +19,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus_tools.errors import DataError, UsageError
+from corpus_tools.errors import FILE_SYSTEM_ERRNOS, DataError, FileSystemError, UsageError
 from corpus_tools.model import Article, Sentence
 
 ARTICLES_SCHEMA = pa.schema(
@@ -57,22 +57,53 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; rename it onto `target` only on success."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+def fs_errors(path: Path | str, *also: Path | str) -> Iterator[None]:
+    """Turn an ordinary file-system failure inside the block into a FileSystemError.
+
+    The error names the file the OSError names, unless that is unnamed (a failed `write` on an
+    open file: disk full) or one of `also` (temporary files), in which case it names `path`.
+    Other OSErrors (a refused connection) pass through unchanged.
+    """
     try:
-        yield tmp
-        # mkstemp creates the file 0600; give it the mode a plain open() would (0666 & ~umask).
-        if tmp.exists():
-            os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        yield
+    except OSError as exc:
+        if exc.errno not in FILE_SYSTEM_ERRNOS:
+            raise
+        hidden = {os.fspath(p) for p in also}
+        named = exc.filename2 or exc.filename
+        if named is None or os.fspath(named) in hidden:
+            exc = OSError(exc.errno, exc.strerror)
+            raise FileSystemError.from_os_error(exc, path=path) from None
+        raise FileSystemError.from_os_error(exc) from None
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path, *, scratch: Path | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside `target` (or in `scratch`, a folder on the same file
+    system); rename it onto `target` only on success. A file-system failure (disk full, a
+    folder where the file belongs, ...) is a FileSystemError naming `target`."""
+    target = Path(target)
+    tmp: Path | None = None
+    with fs_errors(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd, tmp_name = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".tmp", dir=scratch or target.parent
+            )
+        except OSError as exc:  # it names the temporary file; the user knows the target
+            raise OSError(exc.errno, exc.strerror) from None
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            with fs_errors(target, tmp):
+                yield tmp
+                # mkstemp creates the file 0600; give it the mode a plain open() would have.
+                if tmp.exists():
+                    os.chmod(tmp, 0o666 & ~_umask())
+                os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
 
 @functools.cache

@@ -15,24 +15,68 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer._click.core import Context  # typer vendors its own click
+from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
 from corpus_tools.config import CorpusConfig, load_config
-from corpus_tools.errors import CorpusError
+from corpus_tools.errors import (
+    FILE_SYSTEM_ERRNOS,
+    CorpusError,
+    FileSystemError,
+    UsageError,
+    printable,
+)
 
 DEBUG_ENV = "CORPUS_DEBUG"
 
 
 class _CorpusGroup(TyperGroup):
-    """Maps CorpusError to a message and its exit code, for `main` and CliRunner alike."""
+    """The one place where errors become messages and exit codes, for `main` and CliRunner.
 
-    def invoke(self, ctx: Any) -> Any:
+    CorpusError -> its message and exit code; an OSError that is an ordinary failure of the
+    file system (disk full, name too long, permission denied, ...) -> FileSystemError, exit 2;
+    with `--json` (or `--format json`) the error is printed as JSON on stdout, also for
+    click's own usage errors. Anything else is a bug and keeps its traceback.
+    """
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGV_META] = list(args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except CorpusError as exc:
             if os.environ.get(DEBUG_ENV):
                 raise
-            raise typer.Exit(report_error(exc)) from None
+            raise typer.Exit(report_error(exc, as_json=wants_json(ctx))) from None
+        except OSError as exc:
+            if os.environ.get(DEBUG_ENV) or exc.errno not in FILE_SYSTEM_ERRNOS:
+                raise
+            err = FileSystemError.from_os_error(exc)
+            raise typer.Exit(report_error(err, as_json=wants_json(ctx))) from None
+        except ClickUsageError as exc:
+            if not wants_json(ctx):
+                raise
+            usage = UsageError(exc.format_message(), hint="See the command's --help.")
+            raise typer.Exit(report_error(usage, as_json=True)) from None
+
+
+_ARGV_META = "corpus_tools.argv"
+
+
+def wants_json(ctx: Context) -> bool:
+    """True when the command line asks for JSON output (`--json`, `--format json`)."""
+    args = ctx.meta.get(_ARGV_META, [])
+    if "--" in args:
+        args = args[: args.index("--")]
+    for i, arg in enumerate(args):
+        if arg in ("--json", "--format=json", "-fjson"):
+            return True
+        if arg in ("--format", "-f") and args[i + 1 : i + 2] == ["json"]:
+            return True
+    return False
 
 
 app = typer.Typer(
@@ -76,7 +120,22 @@ def get_config(path: Path | None) -> CorpusConfig:
 
 def print_json(obj: Any) -> None:
     """Print `obj` as indented JSON on stdout (no colour, no wrapping)."""
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+    text = json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a file name that is not UTF-8: its bytes as \xNN text
+        text = json.dumps(_printable_tree(obj), indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write(text + "\n")
+
+
+def _printable_tree(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return printable(obj)
+    if isinstance(obj, dict):
+        return {_printable_tree(k): _printable_tree(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_printable_tree(v) for v in obj]
+    return obj
 
 
 def show_progress(quiet: bool) -> bool:
@@ -84,14 +143,21 @@ def show_progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
-def report_error(exc: CorpusError) -> int:
-    """Print a CorpusError as a message (where, what, what to do) and return its exit code."""
-    where = exc.location()
-    lines = [Text.assemble(("error: ", "bold red"), exc.message)]
-    if where and where not in exc.message:
+def report_error(exc: CorpusError, *, as_json: bool = False) -> int:
+    """Print a CorpusError (where, what, what to do) and return its exit code.
+
+    As text on stderr; with `as_json`, as `{"error": {...}, "exit_code": N}` on stdout.
+    """
+    if as_json:
+        print_json({"error": exc.to_dict(), "exit_code": exc.exit_code})
+        return exc.exit_code
+    where = printable(exc.location())
+    message = printable(exc.message)
+    lines = [Text.assemble(("error: ", "bold red"), message)]
+    if where and where not in message:
         lines.append(Text(f"  at: {where}"))
     if exc.hint:
-        lines.append(Text(f"  hint: {exc.hint}"))
+        lines.append(Text(f"  hint: {printable(exc.hint)}"))
     lines.append(Text(f"  (set {DEBUG_ENV}=1 for the traceback)", style="dim"))
     for line in lines:
         err_console.print(line, soft_wrap=True, highlight=False)

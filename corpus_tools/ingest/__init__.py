@@ -20,11 +20,13 @@ source) is kept, so the choice does not depend on file order; the others are dro
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import multiprocessing
+import os
 import re
 import sys
-import tempfile
+import time
 import unicodedata
 from array import array
 from collections.abc import Callable, Iterator
@@ -37,12 +39,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus_tools.config import CorpusConfig, IngestConfig
-from corpus_tools.errors import ConfigError, UsageError
+from corpus_tools.errors import ConfigError, UsageError, printable, printable_path
+from corpus_tools.ingest import scratch
 from corpus_tools.ingest.clean import Rules, clean, parse_date, sentences
 from corpus_tools.ingest.readers import FORMATS, Format, format_of, read_file
-from corpus_tools.ingest.stories import MAX_BUCKET, Sketch, StoryIndex, sketch
+from corpus_tools.ingest.stories import MAX_BUCKET, Sketch, StoryIndex, close_all, sketch
 from corpus_tools.model import Article, Finding, IngestReport, RawArticle
-from corpus_tools.store import ARTICLES_SCHEMA, article_to_row, atomic_path, sha256_text
+from corpus_tools.store import (
+    ARTICLES_SCHEMA,
+    article_to_row,
+    atomic_path,
+    fs_errors,
+    sha256_text,
+)
 
 __all__ = ["FORMATS", "Format", "article_id_for", "build_article", "compile_rules", "ingest"]
 
@@ -159,29 +168,127 @@ def _display(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+Discovered = tuple[Path, str, "Format | None"] | Finding
+
+
 def _discover(
     config: CorpusConfig, paths: list[Path] | None, fmt: str | None
-) -> Iterator[tuple[Path, str, Format | None]]:
+) -> Iterator[Discovered]:
+    """The files to read (path, name shown in findings, format), and findings for the entries
+    that are not read: links that leave the corpus, names that are not UTF-8, ..."""
+    corpus = config.paths.root.resolve()
     roots = [config.paths.articles] if not paths else [Path(p) for p in paths]
     for root in roots:
         if not root.exists():
             raise UsageError(
-                f"{root}: no such file or folder",
+                f"{printable_path(root)}: no such file or folder",
                 hint="Give existing files or folders, or put articles in the folder named by "
                 "`[paths] articles` in corpus.toml.",
                 path=str(root),
             )
         if root.is_dir():
-            files = sorted(
-                p
-                for p in root.rglob("*")
-                if p.is_file()
-                and not any(part.startswith((".", "_")) for part in p.relative_to(root).parts)
-            )
+            found: list[tuple[Path, Finding | None]] = []
+            _walk(root, (corpus, root.resolve()), corpus, found)
+            entries = sorted(found, key=lambda e: e[0])
         else:
-            files = [root]
-        for f in files:
-            yield f, _display(f, config.paths.root), _as_format(fmt) or format_of(f)
+            entries = [(root, None)]  # named on the command line: the user's choice
+        for path, finding in entries:
+            if finding is not None:
+                yield finding
+                continue
+            name = _display(path, corpus)
+            if printable(name) != name:
+                yield Finding(
+                    "undecodable-file-name",
+                    "error",
+                    "the file name is not UTF-8; not read",
+                    file=printable(name),
+                    hint="Rename it with a UTF-8 name (e.g. `convmv -f latin1 -t utf-8 "
+                    "--notest FILE`); its name becomes the article's `source`.",
+                )
+                continue
+            yield path, name, _as_format(fmt) or format_of(path)
+
+
+def _walk(
+    folder: Path, inside: tuple[Path, ...], corpus: Path, out: list[tuple[Path, Finding | None]]
+) -> None:
+    """Collect the files under `folder` (names starting with `.` or `_` are skipped).
+
+    A symbolic link is read only when it points inside the corpus (or the folder walked): a
+    link out of it is a `symlink-outside-corpus` error, so a stray link cannot publish a file
+    from elsewhere on the machine. Links to folders are not followed (they would read files
+    twice, or forever).
+    """
+    try:
+        entries = list(os.scandir(folder))
+    except OSError as exc:
+        out.append((folder, _entry_finding(folder, corpus, "unreadable-folder", exc)))
+        return
+    for entry in entries:
+        if entry.name.startswith((".", "_")):
+            continue
+        path = Path(entry.path)
+        if entry.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):
+                out.append((path, _entry_finding(path, corpus, "broken-symlink", None)))
+                continue
+            if not any(target.is_relative_to(p) for p in inside):
+                out.append((path, _entry_finding(path, corpus, "symlink-outside-corpus", target)))
+            elif target.is_dir():
+                out.append((path, _entry_finding(path, corpus, "symlinked-folder", target)))
+            elif target.is_file():
+                out.append((path, None))
+        elif entry.is_dir(follow_symlinks=False):
+            _walk(path, inside, corpus, out)
+        elif entry.is_file(follow_symlinks=False):
+            out.append((path, None))
+
+
+def _entry_finding(path: Path, corpus: Path, slug: str, about: object) -> Finding:
+    name = printable(_link_name(path, corpus))
+    if slug == "symlink-outside-corpus":
+        return Finding(
+            slug,
+            "error",
+            f"a symbolic link to {printable_path(about)}, outside the corpus; not read",
+            file=name,
+            hint="Copy the file into the corpus if it belongs there, or remove the link.",
+        )
+    if slug == "symlinked-folder":
+        return Finding(
+            slug,
+            "info",
+            "a symbolic link to a folder; not followed",
+            file=name,
+            hint="Name the folder itself on the command line to read it.",
+        )
+    if slug == "broken-symlink":
+        return Finding(
+            slug,
+            "error",
+            "a symbolic link to nothing (or a loop of links); not read",
+            file=name,
+            hint="Fix or remove the link.",
+        )
+    reason = about.strerror if isinstance(about, OSError) else about
+    return Finding(
+        slug,
+        "error",
+        f"cannot list the folder ({reason})",
+        file=name,
+        hint="Check that the folder is readable.",
+    )
+
+
+def _link_name(path: Path, corpus: Path) -> str:
+    """Where an entry is, without following it (a link's own place, not its target's)."""
+    try:
+        return path.absolute().relative_to(corpus).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _as_format(fmt: str | None) -> Format | None:
@@ -206,8 +313,7 @@ class _Buckets:
         fh.write(orjson.dumps({"row": article_to_row(article), **meta}) + b"\n")
 
     def close(self) -> None:
-        for fh in self.files.values():
-            fh.close()
+        close_all(list(self.files.values()))
 
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
         self.close()
@@ -288,6 +394,46 @@ def _builder(
         yield lambda raws: pool.map(_worker_build, raws, chunksize=16)
 
 
+class _Findings:
+    """Findings with exact counts per slug; past `limit` of one slug only the count is kept.
+
+    A million rejected lines would otherwise keep a million Findings in memory and in the
+    report; a summary finding (`findings-summarised`) says how many more there were.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept: list[Finding] = []
+        self.counts: dict[tuple[str, str], int] = {}
+        self.errors = 0
+
+    def add(self, f: Finding) -> None:
+        key = (f.slug, f.severity)
+        n = self.counts[key] = self.counts.get(key, 0) + 1
+        self.errors += f.severity == "error"
+        if n <= self.limit:
+            self.kept.append(f)
+
+    def extend(self, found: list[Finding]) -> None:
+        for f in found:
+            self.add(f)
+
+    def result(self) -> tuple[Finding, ...]:
+        out = sorted(self.kept, key=lambda f: (f.file or "", f.line or 0, f.slug, f.message))
+        for (slug, severity), n in sorted(self.counts.items()):
+            if n > self.limit:
+                out.append(
+                    Finding(
+                        "findings-summarised",
+                        "info",
+                        f"{n - self.limit:,} more `{slug}` {severity}s not listed "
+                        f"({n:,} in all; the first {self.limit:,} are above)",
+                        hint="Fix the ones listed and run again; the rest are often the same.",
+                    )
+                )
+        return tuple(out)
+
+
 def ingest(
     *,
     config: CorpusConfig,
@@ -295,36 +441,86 @@ def ingest(
     fmt: str | None = None,
     progress: bool = False,
     workers: int = 1,
+    findings_per_slug: int = 200,
 ) -> IngestReport:
     """Read articles (the `[paths] articles` folder, or `paths`) into build/articles.parquet.
 
     `fmt` forces one input format for every file (else the extension decides). `workers` > 1
     cleans and segments in that many processes (chunks of CHUNK records, so memory stays
-    bounded); the output does not depend on it. Returns the counts and every finding;
-    rejected inputs are errors, and every good article is written.
+    bounded); the output does not depend on it. Returns the counts and the findings: all of
+    them up to `findings_per_slug` of one slug, then a summary (counts stay exact); rejected
+    inputs are errors, and every good article is written.
+
+    The table is replaced atomically: a failure or a kill leaves the previous one. Scratch
+    folders of killed runs (`build/.ingest-*`) are swept first (see `ingest.scratch`). A
+    file-system failure (disk full, ...) is a FileSystemError naming the build folder.
     """
     if workers < 1:
         raise UsageError(f"workers must be at least 1, not {workers}")
     if fmt is not None and fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}", hint=f"Use one of: {', '.join(FORMATS)}.")
     rules = compile_rules(config.ingest)
-    findings: list[Finding] = []
-    files = list(_discover(config, paths, fmt))
     out = config.paths.articles_parquet
-    out.parent.mkdir(parents=True, exist_ok=True)
+    with fs_errors(out.parent):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        swept = scratch.sweep(out.parent)
+        for old in out.parent.glob(f".{out.name}.*.tmp"):  # written beside it before scratch
+            with contextlib.suppress(OSError):
+                if time.time() - old.stat().st_mtime > scratch.GRACE:
+                    old.unlink()
+        with scratch.scratch_folder(out.parent) as folder:
+            report = _ingest(
+                config, paths, fmt, progress, workers, rules, folder, findings_per_slug
+            )
+    if swept.folders:
+        report = dataclasses.replace(
+            report,
+            findings=(
+                Finding(
+                    "stale-scratch-swept",
+                    "info",
+                    f"removed {swept.folders} scratch folder(s) of an interrupted ingest "
+                    f"({swept.bytes / 1e6:.1f} MB)",
+                    file=_display(out.parent, config.paths.root),
+                ),
+                *report.findings,
+            ),
+        )
+    return report
+
+
+def _ingest(
+    config: CorpusConfig,
+    paths: list[Path] | None,
+    fmt: str | None,
+    progress: bool,
+    workers: int,
+    rules: Rules,
+    folder: Path,
+    findings_per_slug: int,
+) -> IngestReport:
+    findings = _Findings(findings_per_slug)
+    files: list[tuple[Path, str, Format | None]] = []
+    for item in _discover(config, paths, fmt):
+        if isinstance(item, Finding):
+            findings.add(item)
+        else:
+            files.append(item)
+    out = config.paths.articles_parquet
+    max_bytes = config.ingest.max_record_bytes
     inputs = 0  # records read, plus files and lines rejected before they became records
+    inputs += findings.errors
     ids, text_keys, source_keys = array("Q"), array("Q"), array("Q")
 
-    with tempfile.TemporaryDirectory(prefix=".ingest-", dir=out.parent) as tmp:
-        scratch = Path(tmp)
-        buckets = _Buckets(scratch)
-        index = StoryIndex(config.ingest.near_duplicates, scratch)
+    buckets = _Buckets(folder)
+    index = StoryIndex(config.ingest.near_duplicates, folder)
+    try:
         total = sum(f.stat().st_size for f, _, _ in files)
         # The pool is forked before the progress bar starts its refresh thread.
         with _builder(rules, config.ingest, workers) as run, _progress(progress, total) as bar:
             for path, name, f_fmt in files:
                 if f_fmt is None:
-                    findings.append(
+                    findings.add(
                         Finding(
                             "unknown-format",
                             "info",
@@ -334,11 +530,12 @@ def ingest(
                         )
                     )
                     continue
-                for chunk in _chunks(read_file(path, name=name, fmt=f_fmt), CHUNK):
+                records = read_file(path, name=name, fmt=f_fmt, max_bytes=max_bytes)
+                for chunk in _chunks(records, CHUNK):
                     raws = [it for it in chunk if isinstance(it, RawArticle)]
                     for it in chunk:
                         if isinstance(it, Finding):
-                            findings.append(it)
+                            findings.add(it)
                             inputs += it.severity == "error"
                     inputs += len(raws)
                     for raw, (article, found, sig) in zip(raws, run(raws), strict=True):
@@ -379,7 +576,7 @@ def ingest(
         keep = reason == 0
         roots = index.components(keep)
         if index.skipped_buckets:
-            findings.append(
+            findings.add(
                 Finding(
                     "lsh-buckets-skipped",
                     "info",
@@ -393,7 +590,7 @@ def ingest(
 
         written = 0
         stories: set[int] = set()
-        with atomic_path(out) as tmp_out:
+        with atomic_path(out, scratch=folder) as tmp_out:
             writer = pq.ParquetWriter(
                 tmp_out, ARTICLES_SCHEMA, compression="zstd", write_statistics=True
             )
@@ -405,7 +602,7 @@ def ingest(
                         if reason[idx]:
                             kept = f"art-{int(id_arr[dup_of[idx]]):016x}"
                             clash = reason[idx] == 2
-                            findings.append(
+                            findings.add(
                                 Finding(
                                     "duplicate-id" if clash else "exact-duplicate",
                                     "error" if clash else "warning",
@@ -438,13 +635,20 @@ def ingest(
             finally:
                 writer.close()
 
-    findings.sort(key=lambda f: (f.file or "", f.line or 0, f.slug, f.message))
+    finally:
+        # Already closed on success; after a failure (a full disk fails the flush), close
+        # them all anyway and keep the first error, so no descriptor outlives the run.
+        with contextlib.suppress(OSError):
+            buckets.close()
+        with contextlib.suppress(OSError):
+            index.close()
+
     return IngestReport(
         output=_display(out, config.paths.root),
         inputs=inputs,
         articles=written,
         stories=len(stories),
         duplicates=int(np.count_nonzero(reason == 1)),
-        rejected=sum(1 for f in findings if f.severity == "error"),
-        findings=tuple(findings),
+        rejected=findings.errors,
+        findings=findings.result(),
     )

@@ -10,6 +10,11 @@ Formats (chosen by extension, or forced with `fmt`):
 
 Input must be UTF-8 (a BOM is stripped and reported). Bad input never raises: each reader
 yields `Finding`s beside the records, and a bad line costs only that line.
+
+Memory stays bounded whatever the input: a record (a txt or html file, a JSONL line, a CSV
+record) larger than `max_bytes` (`[ingest] max_record_bytes`) is a `record-too-large` finding
+and is never held whole in memory. A CSV file stops at such a record (where the next record
+starts cannot be known without reading it), and the finding says so.
 """
 
 from __future__ import annotations
@@ -45,17 +50,37 @@ def format_of(path: Path) -> Format | None:
     return EXTENSIONS.get(path.suffix.lower())
 
 
-def read_file(path: Path, *, name: str, fmt: Format) -> Iterator[Item]:
+DEFAULT_MAX_BYTES = 4 * 1024 * 1024
+_SKIP = 1 << 20
+
+
+def _too_large(name: str, line: int | None, what: str, max_bytes: int) -> Finding:
+    return Finding(
+        "record-too-large",
+        "error",
+        f"{what} is larger than the {max_bytes:,}-byte limit; not read",
+        file=name,
+        line=line,
+        hint="Split it, or raise `[ingest] max_record_bytes` in corpus.toml.",
+    )
+
+
+def read_file(
+    path: Path, *, name: str, fmt: Format, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[Item]:
     """Yield the RawArticles of one file and a Finding for each problem met on the way."""
     try:
         with open(path, "rb") as fh:
             if fmt in ("txt", "html"):
-                data = fh.read()
+                data = fh.read(max_bytes + 1)
+                if len(data) > max_bytes:
+                    yield _too_large(name, None, "the file", max_bytes)
+                    return
                 yield from _read_whole(data, name=name, fmt=fmt)
             elif fmt == "jsonl":
-                yield from _read_jsonl(fh, name=name)
+                yield from _read_jsonl(fh, name=name, max_bytes=max_bytes)
             else:
-                yield from _read_csv(fh, name=name)
+                yield from _read_csv(fh, name=name, max_bytes=max_bytes)
     except OSError as exc:
         yield Finding(
             "unreadable-file",
@@ -151,9 +176,24 @@ def _record(obj: dict[str, object], *, name: str, line: int, fmt: Format) -> Ite
     )
 
 
-def _read_jsonl(fh: IO[bytes], *, name: str) -> Iterator[Item]:
+def _lines(fh: IO[bytes], max_bytes: int) -> Iterator[bytes | None]:
+    """The file's lines (with their ends); None for a line longer than `max_bytes`, whose
+    bytes are skipped in blocks instead of read whole."""
+    while raw := fh.readline(max_bytes + 1):
+        if len(raw) > max_bytes and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = fh.readline(_SKIP)
+            yield None
+            continue
+        yield raw
+
+
+def _read_jsonl(fh: IO[bytes], *, name: str, max_bytes: int) -> Iterator[Item]:
     """One record per line, streamed (only one line is in memory at a time)."""
-    for lineno, raw in enumerate(fh, start=1):
+    for lineno, raw in enumerate(_lines(fh, max_bytes), start=1):
+        if raw is None:
+            yield _too_large(name, lineno, "the line", max_bytes)
+            continue
         if lineno == 1 and raw.startswith(BOM.encode("utf-8")):
             yield _bom_finding(name)
             raw = raw[3:]
@@ -188,9 +228,24 @@ def _read_jsonl(fh: IO[bytes], *, name: str) -> Iterator[Item]:
         yield _record(obj, name=name, line=lineno, fmt="jsonl")
 
 
-def _decoded_lines(fh: IO[bytes], *, name: str, bad: list[Finding]) -> Iterator[str]:
-    """Physical lines (with their ends) decoded one by one; bad ones become findings."""
-    for lineno, raw in enumerate(fh, start=1):
+class _RecordTooLarge(Exception):
+    """A CSV record grew past the byte limit (raised through the csv reader)."""
+
+
+def _decoded_lines(
+    fh: IO[bytes], *, name: str, bad: list[Finding], size: list[int], max_bytes: int
+) -> Iterator[str]:
+    """Physical lines (with their ends) decoded one by one; bad ones become findings.
+
+    `size[0]` counts the bytes of the record being read (the caller resets it after each
+    record); past `max_bytes` the reading stops with _RecordTooLarge.
+    """
+    for lineno, raw in enumerate(_lines(fh, max_bytes), start=1):
+        if raw is None:
+            raise _RecordTooLarge
+        size[0] += len(raw)
+        if size[0] > max_bytes:
+            raise _RecordTooLarge
         if lineno == 1 and raw.startswith(BOM.encode("utf-8")):
             bad.append(_bom_finding(name))
             raw = raw[3:]
@@ -202,12 +257,17 @@ def _decoded_lines(fh: IO[bytes], *, name: str, bad: list[Finding]) -> Iterator[
         yield text
 
 
-def _read_csv(fh: IO[bytes], *, name: str) -> Iterator[Item]:
+def _read_csv(fh: IO[bytes], *, name: str, max_bytes: int) -> Iterator[Item]:
     """A header row, then one record per row, streamed."""
     bad: list[Finding] = []
-    reader = csv.reader(_decoded_lines(fh, name=name, bad=bad), strict=True)
+    size = [0]
+    lines = _decoded_lines(fh, name=name, bad=bad, size=size, max_bytes=max_bytes)
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader)
+    except _RecordTooLarge:
+        yield _too_large(name, 1, "the header row (the whole file was skipped)", max_bytes)
+        return
     except StopIteration:
         yield Finding("empty-body", "error", "the CSV file is empty", file=name, line=1)
         return
@@ -232,10 +292,15 @@ def _read_csv(fh: IO[bytes], *, name: str) -> Iterator[Item]:
         return
     start = reader.line_num + 1
     while True:
+        size[0] = 0
         try:
             row = next(reader)
         except StopIteration:
             break
+        except _RecordTooLarge:
+            what = "the record (the rest of the file was not read)"
+            yield _too_large(name, start, what, max_bytes)
+            return
         except csv.Error as exc:
             yield Finding(
                 "malformed-csv-row",

@@ -19,6 +19,7 @@ import os
 import re
 from array import array
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from datasketch import MinHash
@@ -112,6 +113,18 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+def close_all(files: list[IO[bytes]]) -> None:
+    """Close every file, even when one fails; then raise the first failure."""
+    failed: OSError | None = None
+    for fh in files:
+        try:
+            fh.close()
+        except OSError as exc:
+            failed = failed or exc
+    if failed is not None:
+        raise failed
+
+
 class StoryIndex:
     """Accumulates articles (by running index) and links near-duplicates into stories."""
 
@@ -148,9 +161,8 @@ class StoryIndex:
         return self.n - 1
 
     def close(self) -> None:
-        self._sets.close()
-        for fh in self._band_files:
-            fh.close()
+        """Close every scratch file, even when one fails (a full disk fails the flush)."""
+        close_all([self._sets, *self._band_files])
 
     def _set(self, fd: int, i: int, ends: np.ndarray) -> np.ndarray:
         start = int(ends[i - 1]) if i else 0
