@@ -330,11 +330,16 @@ class ReleaseResult:
     files: dict[str, str]
     findings: tuple[Finding, ...] = ()
     gold_source: str = "annotations"
+    # built | rebuilt (an unpublished build replaced) | already-published (identical files)
+    status: str = "built"
+    message: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return {
             "version": self.version,
             "path": self.path,
+            "status": self.status,
+            "message": self.message,
             "previous": self.previous,
             "gold_source": self.gold_source,
             "counts": self.counts,
@@ -358,11 +363,16 @@ class PublishResult:
     unchanged: tuple[str, ...] = ()
     commit: str | None = None
     load_line: str = ""
+    # The version was already there with identical files: nothing was written.
+    already_published: bool = False
+    message: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return {
             "version": self.version,
             "target": self.target,
+            "already_published": self.already_published,
+            "message": self.message,
             "location": self.location,
             "tag": self.tag,
             "dry_run": self.dry_run,

@@ -5,21 +5,20 @@ Each stage is the same library function its own command calls; the pipeline stop
 first stage whose data fails (exit 1), and says which.
 
 Re-running the pipeline with the same inputs and version is safe: the release is rebuilt
-byte-identically, and a local version already published with identical files is reported as
-such instead of being refused. A published version whose files would differ is still refused
-(a published version is never rewritten).
+byte-identically, and a version already published with identical files is reported as such
+(exit 0). A published version whose files would differ is refused before `dist/` is touched,
+with the same rule and words as `corpus release` and `corpus publish` (`release.versions`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from corpus_tools import adjudicate, check, ingest, publish, schemas, tasks
 from corpus_tools.config import CorpusConfig
 from corpus_tools.release import build_release
-from corpus_tools.release.build import MANIFEST, normalize_version
+from corpus_tools.release.build import normalize_version
 
 STAGES = ("ingest", "schemas", "tasks", "check", "adjudicate", "release", "publish")
 
@@ -45,16 +44,6 @@ class PipelineResult:
             "load_line": self.load_line,
             "stages": self.stages,
         }
-
-
-def same_release(built: Path, published: Path) -> bool:
-    """True when `published` is intact and holds exactly the release `built` describes.
-
-    `publish.verify_release` checks every published file against its manifest; two
-    manifests with the same bytes then list the same files with the same checksums.
-    """
-    publish.verify_release(published)
-    return (built / MANIFEST).read_bytes() == (published / MANIFEST).read_bytes()
 
 
 def run_pipeline(
@@ -91,17 +80,7 @@ def run_pipeline(
     if not publish_local:
         return result
 
-    tag = f"v{version}"
-    published = config.paths.hub / config.name / tag
-    if published.exists() and same_release(Path(rel.path), published):
-        result.stages["publish"] = {
-            "target": "local",
-            "location": str(published),
-            "already_published": True,
-        }
-        result.load_line = publish.local_load_line(published)
-        return result
     pub = publish.publish(config=config, version=version, target="local")
-    result.stages["publish"] = {**pub.to_dict(), "already_published": False}
+    result.stages["publish"] = pub.to_dict()
     result.load_line = pub.load_line
     return result

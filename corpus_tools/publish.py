@@ -1,7 +1,12 @@
 """Publish a built release: to the local hub folder (default) or to the Hugging Face Hub.
 
+One version, one dataset (`release.versions`): a version already published anywhere (the local
+hub folder, or the Hub as `<hub>/<name>/publications.json` records) is refused if its files
+would differ, and answered "already published (identical files)" if they are the same; every
+successful publication is added to that record.
+
 Local: `<hub>/<name>/vX.Y.Z/`, one folder per version, copied in whole and renamed into place,
-its files made read-only; an existing version is refused. `datasets` loads it offline with
+its files made read-only. `datasets` loads it offline with
 `load_dataset("<hub>/<name>/vX.Y.Z", "entities")` (each version has its own folder because
 `datasets` ignores `revision=` for local folders).
 
@@ -9,12 +14,13 @@ Hub: the repo is created if needed; the release goes in as ONE commit on `main` 
 the commit we inspected (`parent_commit`, so a concurrent push makes it fail with 412 instead
 of silently mixing releases), then tagged `vX.Y.Z`. Data files of the previous release that
 this one no longer has are deleted in the same commit; files outside `data/` that are not part
-of a release (a LICENSE, images) are kept. An existing tag is refused. The token comes
+of a release (a LICENSE, images) are kept. An existing tag is compared file by file. The token comes
 from the `token` argument, else `HF_TOKEN` or the stored `hf auth login`; it is never logged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -29,6 +35,7 @@ from corpus_tools import store
 from corpus_tools.config import CorpusConfig
 from corpus_tools.errors import ConfigError, DataError, PublishError, UsageError
 from corpus_tools.model import PublishResult
+from corpus_tools.release import versions
 from corpus_tools.release.build import (
     MANIFEST,
     find_previous,
@@ -110,13 +117,24 @@ def publish(
     token: str | None = None,
     endpoint: str | None = None,
 ) -> PublishResult:
-    """Publish `<dist>/<version>` to the local hub folder or to a Hub dataset repo."""
+    """Publish `<dist>/<version>` to the local hub folder or to a Hub dataset repo.
+
+    PublishError (exit 2) if the version was published anywhere with other files; a result
+    with `already_published` if with the same files (nothing written then).
+    """
     version = normalize_version(version)
     src = config.paths.dist / version
     verify_release(src)
-    if target == "local":
-        return _publish_local(config=config, version=version, src=src, dry_run=dry_run)
-    if target == "hub":
+    digest = versions.manifest_sha256(src, what=f"the build of {version}")
+    if target not in ("local", "hub"):
+        raise UsageError(f"unknown target {target!r}", hint="Use --target local or --target hub.")
+    lease = contextlib.nullcontext() if dry_run else versions.Lease(versions.hub_base(config))
+    with lease:
+        known = versions.check_content(version, digest, versions.publications(config, version))
+        if target == "local":
+            return _publish_local(
+                config=config, version=version, src=src, dry_run=dry_run, known=known
+            )
         return _publish_hub(
             config=config,
             version=version,
@@ -125,29 +143,35 @@ def publish(
             dry_run=dry_run,
             token=token,
             endpoint=endpoint,
+            digest=digest,
         )
-    raise UsageError(f"unknown target {target!r}", hint="Use --target local or --target hub.")
-
-
-def ensure_unpublished_locally(*, config: CorpusConfig, version: str) -> Path:
-    """The local hub folder for `version`; PublishError if it is already there."""
-    tag = f"v{normalize_version(version)}"
-    dest = config.paths.hub / config.name / tag
-    if dest.exists():
-        raise PublishError(
-            f"version {tag} is already published at {dest}; published versions are never rewritten",
-            path=str(dest),
-            hint="Bump the version (e.g. the next patch) and run `corpus release` again.",
-        )
-    return dest
 
 
 def _publish_local(
-    *, config: CorpusConfig, version: str, src: Path, dry_run: bool
+    *,
+    config: CorpusConfig,
+    version: str,
+    src: Path,
+    dry_run: bool,
+    known: list[versions.Publication],
 ) -> PublishResult:
     tag = f"v{version}"
-    base = config.paths.hub / config.name
-    dest = ensure_unpublished_locally(config=config, version=version)
+    base = versions.hub_base(config)
+    dest = versions.local_folder(config, version)
+    if dest.exists():  # `known` holds it, with the same manifest: is the copy intact?
+        verify_release(dest)
+        here = next(p for p in known if p.target == "local")
+        return PublishResult(
+            version=version,
+            target="local",
+            location=str(dest),
+            tag=tag,
+            dry_run=dry_run,
+            unchanged=tuple(release_files(dest)),
+            load_line=local_load_line(dest),
+            already_published=True,
+            message=versions.identical_message(version, here),
+        )
     files = release_files(src)
     previous = find_previous(config, version)
     added: list[str] = list(files)
@@ -181,6 +205,15 @@ def _publish_local(
                 ) from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        versions.record_publication(
+            config,
+            version,
+            versions.Publication(
+                "local",
+                versions.relative_to_root(dest, config),
+                versions.manifest_sha256(dest, what=f"the published version {tag}"),
+            ),
+        )
     return PublishResult(
         version=version,
         target="local",
@@ -258,6 +291,7 @@ def _publish_hub(
     dry_run: bool,
     token: str | None,
     endpoint: str | None,
+    digest: str,
 ) -> PublishResult:
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
@@ -282,18 +316,16 @@ def _publish_hub(
             exists = True
         parent: str | None = None
         remote: dict[str, tuple[str, str | None]] = {}
+        tagged: str | None = None
         if exists:
             refs = api.list_repo_refs(repo_id, repo_type="dataset")
             for t in refs.tags:
                 if t.name == tag:
-                    raise PublishError(
-                        f"version {tag} is already published on {repo_id} "
-                        f"(commit {t.target_commit[:12]}); published versions are never "
-                        "rewritten",
-                        hint="Bump the version (e.g. the next patch) and run `corpus release` "
-                        "again.",
-                    )
+                    tagged = t.target_commit
+                    remote = _remote_files(api, repo_id, tagged)
             main = [b for b in refs.branches if b.name == "main"]
+            if tagged is not None:
+                main = []  # compared against the tag below, nothing to commit
             if main:
                 parent = main[0].target_commit
                 remote = _remote_files(api, repo_id, parent)
@@ -318,6 +350,24 @@ def _publish_hub(
         local = store.sha256_file(path) if lfs_sha else git_blob_sha1(path)
         (unchanged if local == (lfs_sha or blob) else changed).append(name)
     deleted = sorted(p for p in set(remote) - set(files) if p.startswith(DATA_PREFIX))
+    if tagged is not None:
+        there = versions.Publication("hub", repo_id, digest, tagged)
+        if added or changed or deleted:
+            raise versions.refusal(version, there)
+        if not dry_run:
+            versions.record_publication(config, version, there)
+        return PublishResult(
+            version=version,
+            target="hub",
+            location=repo_id,
+            tag=tag,
+            dry_run=dry_run,
+            unchanged=tuple(unchanged),
+            commit=tagged,
+            load_line=f'load_dataset("{repo_id}", "entities", revision="{tag}")',
+            already_published=True,
+            message=versions.identical_message(version, there),
+        )
     commit: str | None = None
     if not dry_run:
         ops: list[Any] = [CommitOperationAdd(name, files[name]) for name in added + changed]
@@ -358,6 +408,9 @@ def _publish_hub(
                     hint="Bump the version and publish again.",
                 ) from None
             raise _hub_error(exc, repo_id, "tagging") from None
+        versions.record_publication(
+            config, version, versions.Publication("hub", repo_id, digest, commit)
+        )
     return PublishResult(
         version=version,
         target="hub",

@@ -40,6 +40,9 @@ def test_pipeline_on_the_sample_corpus_publishes_a_loadable_release(
     again = cli("pipeline", "0.1.0", "--json", cwd=sample_corpus)
     assert again.exit_code == 0, again.stderr
     assert json.loads(again.stdout)["stages"]["publish"]["already_published"] is True
+    table = cli("pipeline", "0.1.0", cwd=sample_corpus)
+    assert table.exit_code == 0, table.stderr
+    assert "already published (identical files)" in table.stdout
 
 
 def test_pipeline_refuses_to_rewrite_a_published_version(cli: CliRun, sample_corpus: Path) -> None:
@@ -47,6 +50,8 @@ def test_pipeline_refuses_to_rewrite_a_published_version(cli: CliRun, sample_cor
     assert run_pipeline(config=config, version="0.1.0").ok
     published = sample_corpus / "hub/geonews/v0.1.0"
     before = {p: p.read_bytes() for p in published.rglob("*") if p.is_file()}
+    built = sample_corpus / "dist/0.1.0"
+    built_before = {p: p.read_bytes() for p in built.rglob("*") if p.is_file()}
 
     # One annotator changes one stance answer: the same version would now differ.
     task_file = sorted((sample_corpus / "annotations").rglob("tasks/*.json"))[0]
@@ -61,8 +66,10 @@ def test_pipeline_refuses_to_rewrite_a_published_version(cli: CliRun, sample_cor
 
     result = cli("pipeline", "0.1.0", cwd=sample_corpus)
     assert result.exit_code == 2
-    assert "already published" in result.stderr
+    assert "version v0.1.0 is already published at the local hub folder" in result.stderr
     assert {p: p.read_bytes() for p in published.rglob("*") if p.is_file()} == before
+    # The refusal comes before dist/0.1.0 is touched (it was rewritten first before).
+    assert {p: p.read_bytes() for p in built.rglob("*") if p.is_file()} == built_before
 
 
 def test_pipeline_stops_at_the_first_failing_stage(cli: CliRun, sample_corpus: Path) -> None:

@@ -151,14 +151,28 @@ def test_publish_two_versions_and_load_each(
     assert sum(map(len, v2.values())) == sum(map(len, v1.values())) + 10
 
 
-def test_existing_version_is_refused(hub: HubDouble, corpus: Path, cli: Any) -> None:
+def test_existing_version_is_refused(
+    hub: HubDouble, corpus: Path, repo_root: Path, cli: Any
+) -> None:
     cfg = load_config(corpus / "corpus.toml")
     build_release(config=cfg, version="0.1.0")
     publish(config=cfg, version="0.1.0", target="hub", endpoint=hub.url)
     commits = len(hub.repos[REPO_ID].commits)
+    tagged = hub.repos[REPO_ID].tags["v0.1.0"]
+    # The same files again: nothing to do, exit 0, the same words as the local target.
+    res = cli("publish", "0.1.0", "--target", "hub", "--endpoint", hub.url, cwd=corpus)
+    assert res.exit_code == 0, res.stderr
+    assert f"v0.1.0 already published (identical files) at the Hub ({REPO_ID}" in res.stdout
+    # Other files under the same tag (published from another machine: no local record).
+    (cfg.paths.hub / cfg.name / "publications.json").unlink()
+    grow(corpus, repo_root)
+    build_release(config=cfg, version="0.1.0")
     res = cli("publish", "0.1.0", "--target", "hub", "--endpoint", hub.url, cwd=corpus)
     assert res.exit_code == 2
-    assert "version v0.1.0 is already published on example-org/geonews" in res.stderr
+    assert (
+        f"version v0.1.0 is already published at the Hub ({REPO_ID}, commit {tagged[:12]})"
+        in res.stderr
+    )
     assert "hint: Bump the version" in res.stderr
     assert len(hub.repos[REPO_ID].commits) == commits
 

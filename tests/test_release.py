@@ -351,14 +351,15 @@ def test_cli_json_equals_library(corpus: Path, cli: Any) -> None:
 def test_existing_local_version_is_refused(corpus: Path, cli: Any) -> None:
     assert cli("release", "0.1.0", "--publish", cwd=corpus).exit_code == 0
     before = sorted(p.read_bytes() for p in (corpus / "hub").rglob("*") if p.is_file())
+    # Identical files: one answer, exit 0, for publish and release --publish (issue 15.2);
+    # other files are refused (tests/test_release_versions.py).
     res = cli("publish", "0.1.0", cwd=corpus)
-    assert res.exit_code == 2
-    assert "version v0.1.0 is already published" in res.stderr
-    assert "hint: Bump the version" in res.stderr
+    assert res.exit_code == 0
+    assert "v0.1.0 already published (identical files)" in res.stdout
     assert sorted(p.read_bytes() for p in (corpus / "hub").rglob("*") if p.is_file()) == before
     dist_card = (corpus / "dist" / "0.1.0" / "README.md").stat().st_mtime_ns
     res = cli("release", "0.1.0", "--publish", cwd=corpus)
-    assert res.exit_code == 2 and "already published" in res.stderr
+    assert res.exit_code == 0 and "already published (identical files)" in res.stdout
     assert (corpus / "dist" / "0.1.0" / "README.md").stat().st_mtime_ns == dist_card
     res = cli("publish", "0.9.0", cwd=corpus)
     assert res.exit_code == 2 and "no built release here" in res.stderr

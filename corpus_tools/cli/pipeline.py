@@ -33,7 +33,8 @@ def pipeline_cmd(
     """Run ingest → schemas check → tasks → check → adjudicate → release → publish (local).
 
     Stops at the first stage whose data fails (exit 1). Re-running with unchanged inputs is
-    safe: an identical local release is reported as already published.
+    safe: an identical release is reported as already published (identical files); a
+    published version whose files would differ is refused (exit 2): bump the version.
 
     Example: corpus pipeline 0.1.0
     """
@@ -54,6 +55,8 @@ def pipeline_cmd(
                 outcome = "FAILED" if stage == result.failed else "ok"
                 if stage == "publish" and result.stages[stage].get("already_published"):
                     outcome = "already published (identical files)"
+                if stage == "release" and result.stages[stage].get("status") == "rebuilt":
+                    outcome = "rebuilt (not published yet; previous build replaced)"
                 table.add_row(stage, outcome)
             else:
                 table.add_row(stage, "not run")

@@ -58,10 +58,18 @@ def _show_release(result: ReleaseResult) -> None:
             "findings: " + ", ".join(f"{slug} {n}" for slug, n in sorted(by_slug.items())),
             highlight=False,
         )
-    console.print(f"built {result.path}", highlight=False)
+    console.print(
+        result.message or f"built {result.path}", highlight=False, markup=False, soft_wrap=True
+    )
 
 
 def _show_publish(result: PublishResult) -> None:
+    if result.already_published:
+        console.print(result.message, highlight=False, markup=False, soft_wrap=True)
+        console.print(
+            f"load it with: {result.load_line}", highlight=False, markup=False, soft_wrap=True
+        )
+        return
     verb = "would publish" if result.dry_run else "published"
     console.print(f"{verb} {result.tag} to {result.location}", highlight=False)
     table = Table("change", "files")
@@ -99,12 +107,10 @@ def release_cmd(
 
     Example: corpus release 0.1.0 --publish
     """
-    from corpus_tools.publish import ensure_unpublished_locally, publish
+    from corpus_tools.publish import publish
     from corpus_tools.release import build_release
 
     cfg = get_config(config)
-    if (publish_ or dry_run) and (target or cfg.publish.target) == "local":
-        ensure_unpublished_locally(config=cfg, version=version)  # refuse before building
     result = build_release(config=cfg, version=version, progress=show_progress(quiet or json_out))
     pub = None
     if publish_ or dry_run:

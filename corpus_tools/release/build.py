@@ -14,9 +14,7 @@ version below this one found in the local hub folder (`<hub>/<name>/vX.Y.Z`) or 
 
 from __future__ import annotations
 
-import contextlib
 import heapq
-import os
 import re
 import shutil
 import tempfile
@@ -28,13 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from corpus_tools import __version__, adjudicate, exports, store
+from corpus_tools import adjudicate, exports, store
 from corpus_tools.agreement import agree, render_markdown
 from corpus_tools.agreement.core import latest_per_annotator
 from corpus_tools.config import CorpusConfig
 from corpus_tools.errors import DataError, UsageError
 from corpus_tools.model import Annotation, Article, Finding, GoldRecord, ReleaseResult
 from corpus_tools.release import card as card_mod
+from corpus_tools.release import versions
 from corpus_tools.release.features import (
     CONFIGS,
     SPLITS,
@@ -115,14 +114,9 @@ def find_previous(config: CorpusConfig, version: str) -> PreviousRelease | None:
         return None
     best = max(older, key=parse_version)
     path = release_folders(config)[best]
-    try:
-        manifest = orjson.loads((path / MANIFEST).read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise DataError(
-            f"{path / MANIFEST}: unreadable manifest of release {best} ({exc})",
-            path=str(path / MANIFEST),
-            hint="Restore the folder from the published copy; releases are never edited.",
-        ) from None
+    # An empty or broken manifest is a clear refusal (exit 2), before anything is written.
+    versions.manifest_sha256(path, what=f"release {best}")
+    manifest = orjson.loads((path / MANIFEST).read_bytes())
     return PreviousRelease(best, path, manifest)
 
 
@@ -401,6 +395,8 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
     root = config.paths.root
     labels = label_lists(config.scheme)
     previous = find_previous(config, version)
+    # Refuses (exit 2) a published version it cannot read; leases dist/, sweeps stale temps.
+    guard = versions.guard_build(config, version)
     if previous is not None:
         check_append_only(
             previous.manifest.get("labels", {}), labels, config.scheme, since=previous.version
@@ -514,7 +510,7 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
             for aid, items in sorted(disputes.items())
             if aid in splits
         ]
-        findings = split_findings + builder.tally.findings + dispute_findings
+        findings = split_findings + builder.tally.findings + dispute_findings + guard.findings
         errors = [f for f in findings if f.severity == "error"]
         if errors:
             shown = "\n  ".join(f.message for f in errors[:10])
@@ -577,7 +573,7 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
             "name": config.name,
             "version": version,
             "tag": f"v{version}",
-            "tool": {"name": "corpus-tools", "version": __version__},
+            "tool": versions.tool_info(),
             "scheme_sha256": config.scheme.digest(),
             "previous": previous.version if previous else None,
             "gold_source": _rel(gold_path, root),
@@ -593,12 +589,14 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
         with store.atomic_path(out / MANIFEST) as tmp_manifest:
             write_manifest(tmp_manifest, manifest, manifest_articles)
         final = config.paths.dist / version
-        _swap_in(out, final, tmp)
+        _swap_in(out, final, tmp, guard)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return ReleaseResult(
         version=version,
         path=str(final),
+        status=guard.status,
+        message=guard.message,
         previous=previous.version if previous else None,
         counts=counts,
         files=files,
@@ -658,15 +656,11 @@ def _agreement_markdown(
     return text
 
 
-def _swap_in(new: Path, final: Path, tmp: Path) -> None:
-    """Put the finished folder in place; an older build of the same version is replaced."""
-    old = tmp / "old"
-    if final.exists():
-        os.replace(final, old)
-    try:
-        os.replace(new, final)
-    except OSError:
-        if old.exists():
-            with contextlib.suppress(OSError):
-                os.replace(old, final)
-        raise
+def _swap_in(new: Path, final: Path, tmp: Path, guard: versions.BuildGuard) -> None:
+    """Put the finished folder in place once `guard` admits it (a published version is never
+    given other content): one atomic exchange, so readers of `final` see the old build or the
+    new one; the old build ends up inside `tmp` and goes with it. An intact build with the
+    same files is left as it is."""
+    if guard.admit(new, final):
+        versions.swap_in(new, final, tmp / "old")
+    guard.lease.release()
