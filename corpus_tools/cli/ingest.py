@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from corpus_tools.cli._common import (
     ConfigOpt,
@@ -21,10 +22,15 @@ from corpus_tools.cli._common import (
 )
 from corpus_tools.errors import EXIT_DATA
 from corpus_tools.ingest import FORMATS, ingest
+from corpus_tools.model import Finding
 
 FormatChoice = Enum("FormatChoice", {f: f for f in FORMATS}, type=str)  # type: ignore[misc]
 
 _STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
+
+
+def _where(f: Finding) -> str:
+    return f"{f.file}:{f.line}" if f.line is not None else (f.file or "")
 
 
 @app.command("ingest")
@@ -66,14 +72,22 @@ def ingest_cmd(
     else:
         if report.inputs == 0 and not report.findings:
             console.print("nothing to ingest: no articles found", highlight=False)
-        if report.findings:
+        if report.findings and console.is_terminal:
             table = Table(title="Findings", title_justify="left")
             for col in ("severity", "slug", "where", "message"):
                 table.add_column(col)
             for f in report.findings:
-                where = f"{f.file}:{f.line}" if f.line is not None else (f.file or "")
-                table.add_row(f"[{_STYLE[f.severity]}]{f.severity}[/]", f.slug, where, f.message)
+                table.add_row(
+                    f"[{_STYLE[f.severity]}]{f.severity}[/]", f.slug, _where(f), f.message
+                )
             console.print(table)
+        elif report.findings:
+            # Not a terminal (CI logs, pipes): one unwrapped line per finding, so a table's
+            # 80 columns cannot cut the file and line (`file:line: severity slug: message`).
+            for f in report.findings:
+                where = _where(f) or "-"
+                line = f"{where}: {f.severity} {f.slug}: {f.message}"
+                console.print(Text(line), soft_wrap=True, highlight=False)
         summary = Table(title="Ingest", title_justify="left", show_header=False)
         summary.add_column("what")
         summary.add_column("count", justify="right")
