@@ -67,7 +67,9 @@ def check(*, config: CorpusConfig, progress: bool = False) -> CheckReport:
                 "no-tasks", "no annotations folder: nothing to validate"
             )
         )
-    gate_found, figures = evaluate_gates(config, annotations)
+    gate_found, figures = evaluate_gates(
+        config, annotations, tasks=validation.stats.get("tasks", 0)
+    )
     return CheckReport(
         validation=validation,
         schemas=Report(findings=schema_findings(config)),
@@ -96,15 +98,33 @@ def gate_findings(config: CorpusConfig, annotations: list[Annotation]) -> list[F
 
 
 def evaluate_gates(
-    config: CorpusConfig, annotations: list[Annotation]
+    config: CorpusConfig, annotations: list[Annotation], *, tasks: int = 0
 ) -> tuple[list[Finding], list[GateFigure]]:
-    """`gate_findings` and each gate's measured figure (full precision, for `--json`)."""
+    """`gate_findings` and each gate's measured figure (full precision, for `--json`).
+
+    When there are `tasks` but not one of them has a (non-cancelled) annotation, that alone
+    is the finding `gate-no-annotations`, whatever gates are set: nothing can be measured and
+    nothing released (a pull from a fresh server leaves exactly this).
+    """
     from corpus_tools.agreement.gates import evaluate_gates as agreement_gates
+    from corpus_tools.agreement.run import NO_ANNOTATIONS_HINT, none_annotated
 
     gates = dataclasses.replace(config.gates, min_annotators=0)
     found, figures = agreement_gates(
         config=dataclasses.replace(config, gates=gates), annotations=annotations
     )
+    if tasks and not any(not a.was_cancelled for a in annotations):
+        found = [
+            Finding(
+                slug="gate-no-annotations",
+                severity="error",
+                message=f"{none_annotated(tasks)}: there is no label to release and no "
+                "agreement to measure",
+                file=_rel(config.paths.annotations, config.paths.root),
+                pointer="[gates]",
+                hint=NO_ANNOTATIONS_HINT,
+            )
+        ]
     # A gate is a line of corpus.toml: findings without a file point there (CI annotations).
     toml = _rel(config.path, config.paths.root)
     lines = config.path.read_text(encoding="utf-8").splitlines()

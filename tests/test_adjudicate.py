@@ -504,6 +504,8 @@ def test_dispute_round_trip_through_label_studio(
 ) -> None:
     monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.api_key)
+    # a pull writes pseudonyms, and those need a secret key (issue 10 point 12)
+    monkeypatch.setenv("CORPUS_PSEUDONYM_KEY", "adjudication-round-trip-test-key")
     tasks = [task("a1", TEXT, tehran_and_iran_disputed())]
     root = corpus_with(tmp_path, tasks, {"a1": TEXT})
     assert cli("adjudicate", cwd=root).exit_code == 0

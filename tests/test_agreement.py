@@ -887,3 +887,29 @@ def test_release_agreement_sample_does_not_depend_on_the_hash_seed() -> None:
     first = json.loads(outs["0"])
     assert len(first) == build.AGREEMENT_MAX_ARTICLES  # a real sample, not all articles
     assert all(out == outs["0"] for out in outs.values())
+
+
+# --- no annotation at all (issue 15 point 1) ------------------------------------------------
+
+
+def test_agree_library_on_no_annotations_measures_nothing(config: CorpusConfig) -> None:
+    cancelled = parse(config, [task("a1", TEXT, {"ann-a": stn(iran="favor")})])
+    cancelled = [replace(a, was_cancelled=True) for a in cancelled]
+    for anns in ([], cancelled):
+        rep = agree(config=config, annotations=anns, bootstrap=20)
+        assert (rep.annotations, rep.articles, rep.multi_annotated) == (0, 0, 0)
+        assert rep.stance_overall().alpha.value is None
+        assert rep.entities.overall.exact_f1.value is None
+        assert rep.claims.overall.overlap_f1.value is None
+        json.dumps(rep.to_dict())
+        render_markdown(rep)
+
+
+def test_cli_agree_on_tasks_without_annotations_says_so(cli: CliRun, tmp_path: Path) -> None:
+    empty = [task("a1", TEXT, {}), task("a2", "Washington and Tehran talked.", {})]
+    root = corpus_with(tmp_path, empty)
+    res = cli("agree", cwd=root)
+    assert res.exit_code == 1, res.stdout + res.stderr
+    assert "none of the 2 tasks" in res.stderr and "has an annotation" in res.stderr
+    assert "Label Studio" in res.stderr and "git restore" in res.stderr
+    assert "Traceback" not in res.stderr + res.stdout

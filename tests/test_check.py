@@ -205,3 +205,57 @@ def test_json_gate_figures_are_the_unrounded_measurements(corpus: Path, cli: Any
     assert figures["max_open_disputes"]["value"] == len(disputes)
     assert figures["max_open_disputes"]["passed"] is True
     assert "min_annotators" not in figures  # coverage is validation's, per task
+
+
+# --- tasks without a single annotation (issue 15 point 1) -----------------------------------
+
+
+def strip_annotations(corpus: Path) -> int:
+    """Empty every pulled task's annotations, as a pull from a fresh server leaves them."""
+    files = sorted((corpus / PULLED).glob("*.json"))
+    for f in files:
+        t = orjson.loads(f.read_bytes())
+        t["annotations"] = []
+        f.write_bytes(orjson.dumps(t, option=orjson.OPT_INDENT_2))
+    return len(files)
+
+
+@pytest.mark.parametrize(
+    "gates",
+    [
+        "min_annotators = 2\nmin_alpha_stance = 0.4\nmin_f1_entities = 0.6\n"
+        "min_f1_claims = 0.3\nmax_open_disputes = 200",
+        "min_annotators = 0",  # no gate set at all: still no evidence, still a failure
+    ],
+)
+def test_no_annotation_at_all_is_a_gate_failure_not_a_traceback(
+    sample_corpus: Path, cli: Any, gates: str
+) -> None:
+    n_tasks = strip_annotations(sample_corpus)
+    set_gates(sample_corpus, gates)
+    res = cli("check", "--format", "json", cwd=sample_corpus)
+    assert res.exit_code == 1, res.stdout + res.stderr
+    out = json.loads(res.stdout)
+    (finding,) = out["gates"]["findings"]
+    assert finding["slug"] == "gate-no-annotations" and finding["severity"] == "error"
+    assert f"none of the {n_tasks} tasks has an annotation" in finding["message"]
+    assert all(
+        f["value"] is None and f["passed"] is False
+        for f in out["gates"]["figures"]
+        if f["gate"] != "max_open_disputes"
+    )
+    text = cli("check", cwd=sample_corpus)
+    assert text.exit_code == 1
+    assert "none of the" in text.stdout + text.stderr
+    assert "Traceback" not in text.stdout + text.stderr
+
+
+def test_pipeline_without_annotations_stops_at_check(sample_corpus: Path, cli: Any) -> None:
+    strip_annotations(sample_corpus)
+    res = cli("pipeline", "0.1.0", "--no-publish", "--json", cwd=sample_corpus)
+    assert res.exit_code == 1, res.stdout + res.stderr
+    out = json.loads(res.stdout)
+    assert out["failed"] == "check"
+    slugs = [f["slug"] for f in out["stages"]["check"]["gates"]["findings"]]
+    assert "gate-no-annotations" in slugs
+    assert not (sample_corpus / "dist").exists()

@@ -174,7 +174,7 @@ def _stance(
     out = [
         _stance_figures(
             ALL,
-            codes.reshape(-1, n_cod),
+            codes.reshape(len(targets) * n_art, n_cod),  # -1 fails when nothing was rated
             np.tile(np.arange(n_art), len(targets)),
             q,
             annotators,

@@ -10,8 +10,20 @@ from corpus_tools.agreement.core import AgreementReport, agree
 from corpus_tools.agreement.markdown import render_markdown
 from corpus_tools.agreement.plots import plot
 from corpus_tools.config import CorpusConfig
-from corpus_tools.errors import UsageError
-from corpus_tools.exports import iter_annotations
+from corpus_tools.errors import DataError, UsageError
+from corpus_tools.exports import iter_annotations, iter_raw_tasks
+
+NO_ANNOTATIONS_HINT = (
+    "Annotate the tasks in Label Studio, then `corpus ls pull`. If a pull emptied annotations "
+    "that existed before, restore them from version control (`git restore annotations/`)."
+)
+
+
+def none_annotated(tasks: int) -> str:
+    """`none of the 14 tasks has an annotation` (or its singular)."""
+    if tasks == 1:
+        return "the only task has no annotation"
+    return f"none of the {tasks} tasks has an annotation"
 
 
 def measure(
@@ -40,9 +52,16 @@ def measure(
             )
     annotations = list(iter_annotations(sources, config.scheme))
     if not annotations:
-        raise UsageError(
-            f"no annotations in {', '.join(str(p) for p in sources)}",
-            hint="Pull annotations with `corpus ls pull` first.",
+        where = ", ".join(str(p) for p in sources)
+        tasks = sum(1 for _ in iter_raw_tasks(sources))
+        if not tasks:
+            raise UsageError(
+                f"no annotations in {where}: it holds no Label Studio tasks",
+                hint="Pull annotations with `corpus ls pull` first, or pass export files.",
+            )
+        raise DataError(
+            f"{none_annotated(tasks)} in {where}: there is no agreement to measure",
+            hint=NO_ANNOTATIONS_HINT,
         )
     articles_path = config.paths.articles_parquet
     articles = store.load_articles(articles_path) if articles_path.is_file() else None
