@@ -13,10 +13,12 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
 fi
+# constraints/release.txt pins the libraries that shape a release's bytes (byte-identical
+# releases across machines need the same versions; `corpus release` warns when they differ).
 if [ "$mode" = "--test" ]; then
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m pip install -q -c constraints/release.txt -e ".[dev]"
 else
-  .venv/bin/python -m pip install -q -e .
+  .venv/bin/python -m pip install -q -c constraints/release.txt -e .
 fi
 
 if [ ! -x .venv-ls/bin/label-studio ]; then

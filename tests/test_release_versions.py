@@ -270,3 +270,53 @@ def test_swap_has_no_window_where_the_release_is_missing(tmp_path: Path) -> None
         t.join()
     assert (final / "manifest.json").read_text() == "299"
     assert missing == []
+
+
+# -- point 4: reproducible, honestly scoped ------------------------------------------------
+
+
+def constraint_pins(repo_root: Path) -> dict[str, str]:
+    pins = {}
+    for line in (repo_root / versions.CONSTRAINTS_FILE).read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            pins[name] = version
+    return pins
+
+
+def test_manifest_records_the_versions_that_shape_the_bytes(cli: Any, corpus: Path) -> None:
+    from importlib import metadata
+
+    res = cli("release", "0.1.0", "--json", cwd=corpus)
+    assert res.exit_code == 0, res.stderr
+    tool = json.loads((corpus / "dist/0.1.0/manifest.json").read_text())["tool"]
+    assert tool["name"] == "corpus-tools" and tool["version"] == metadata.version("corpus-tools")
+    assert tool["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert set(tool["libraries"]) >= {"pyarrow", "datasets", "orjson"}
+    for name, have in tool["libraries"].items():
+        assert have == metadata.version(name)
+    # This environment was installed with the pins (scripts/setup.sh): no warning.
+    findings = json.loads(res.stdout)["findings"]
+    assert not [f for f in findings if f["slug"] == "unpinned-library"]
+
+
+def test_pins_are_the_constraints_file(repo_root: Path) -> None:
+    assert constraint_pins(repo_root) == versions.RELEASE_PINS
+    setup = (repo_root / "scripts/setup.sh").read_text()
+    assert f"-c {versions.CONSTRAINTS_FILE}" in setup
+
+
+def test_a_build_with_other_library_versions_says_so(
+    cli: Any, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib import metadata
+
+    monkeypatch.setitem(versions.RELEASE_PINS, "pyarrow", "1.0.0")
+    res = cli("release", "0.1.0", "--json", cwd=corpus)
+    assert res.exit_code == 0, res.stderr
+    found = [f for f in json.loads(res.stdout)["findings"] if f["slug"] == "unpinned-library"]
+    assert [f["severity"] for f in found] == ["warning"]
+    assert f"pyarrow {metadata.version('pyarrow')} is installed" in found[0]["message"]
+    assert "pyarrow==1.0.0" in found[0]["message"]
+    assert "unpinned-library" in (corpus / "dist/0.1.0/README.md").read_text()
