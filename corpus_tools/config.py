@@ -198,6 +198,10 @@ CONFIG_SCHEMA: dict[str, Any] = _obj(
                 "size_hint": _STR,
                 "annotations_creators": _STRS,
                 "source_datasets": _STRS,
+                "contact": _STR,
+                "curators": _STR,
+                "citation": _STR,
+                "text_rights": _STR,
             }
         ),
         "publish": _obj(
@@ -395,6 +399,11 @@ class ReleaseConfig:
     size_hint: str | None = None
     annotations_creators: tuple[str, ...] = ("expert-generated",)
     source_datasets: tuple[str, ...] = ("original",)
+    # Dataset card text (all optional; the card says plainly when one is missing).
+    contact: str | None = None  # who answers questions about the dataset
+    curators: str | None = None  # who curated it
+    citation: str | None = None  # BibTeX; a @misc entry is generated when absent
+    text_rights: str | None = None  # the copyright status of the article texts
 
 
 @dataclass(frozen=True, slots=True)
@@ -677,6 +686,10 @@ def _build(cfg_path: Path, data: dict[str, Any]) -> CorpusConfig:
             size_hint=rel_cfg.get("size_hint"),
             annotations_creators=tuple(rel_cfg.get("annotations_creators", ["expert-generated"])),
             source_datasets=tuple(rel_cfg.get("source_datasets", ["original"])),
+            contact=rel_cfg.get("contact"),
+            curators=rel_cfg.get("curators"),
+            citation=rel_cfg.get("citation"),
+            text_rights=rel_cfg.get("text_rights"),
         ),
         publish=PublishConfig(
             target=pub.get("target", "local"),

@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,8 +45,14 @@ from corpus_tools.release.features import (
 )
 from corpus_tools.release.parquet import SplitWriter
 from corpus_tools.release.splits import assign_splits
-from corpus_tools.release.staging import Staging, open_disputes
-from corpus_tools.release.tokens import align
+from corpus_tools.release.staging import (
+    NO_DISPUTES,
+    ArticleDisputes,
+    Staging,
+    article_disputes,
+    open_disputes,
+)
+from corpus_tools.release.tokens import align, mask_regions
 
 if TYPE_CHECKING:
     pass
@@ -120,15 +126,30 @@ def find_previous(config: CorpusConfig, version: str) -> PreviousRelease | None:
     return PreviousRelease(best, path, manifest)
 
 
+LAYERS = ("entities", "stance", "checkworthy")
+GOLD_CONFIGS = ("entities", "stance", "claims")
+
+
 @dataclass(slots=True)
 class _Tally:
-    """Label counts and findings gathered while writing."""
+    """Label counts (in total and per split), provenance counts and findings gathered while
+    writing."""
 
-    labels: dict[str, Counter[str]] = field(
-        default_factory=lambda: {k: Counter() for k in ("entities", "stance", "checkworthy")}
+    labels: dict[str, Counter[str]] = field(default_factory=lambda: {k: Counter() for k in LAYERS})
+    by_split: dict[str, dict[str, Counter[str]]] = field(
+        default_factory=lambda: {k: {} for k in LAYERS}
+    )
+    provenance: dict[str, Counter[str]] = field(
+        default_factory=lambda: {k: Counter() for k in GOLD_CONFIGS}
     )
     findings: list[Finding] = field(default_factory=list)
     annotators: set[str] = field(default_factory=set)
+    gaps: Counter[str] = field(default_factory=Counter)  # what open disputes leave unknown
+    outlets: set[str] = field(default_factory=set)
+
+    def label(self, layer: str, label: str, split: str) -> None:
+        self.labels[layer][label] += 1
+        self.by_split[layer].setdefault(label, Counter())[split] += 1
 
 
 def _finding(slug: str, severity: str, message: str, ann: Annotation | None, **kw: Any) -> Finding:
@@ -143,38 +164,81 @@ def _finding(slug: str, severity: str, message: str, ann: Annotation | None, **k
     )
 
 
-def _usable(article: Article, ann: Annotation, tally: _Tally) -> bool:
-    """Annotations on a changed text or with spans outside the text are reported, not used."""
+def _check_annotation(article: Article, ann: Annotation) -> Finding | None:
+    """Why an annotation cannot be used (made on a changed text, a span outside the text), or
+    None. Such annotations are reported, not used."""
     if ann.text_sha256 and ann.text_sha256 != article.text_sha256:
-        tally.findings.append(
-            _finding(
-                "stale-annotation",
-                "warning",
-                f"annotation by {ann.annotator} on article {article.article_id} was made on a "
-                "different text; not used in this release",
-                ann,
-                hint="Re-annotate the task on the current text (`corpus tasks`, `corpus ls push`).",
-            )
+        return _finding(
+            "stale-annotation",
+            "warning",
+            f"annotation by {ann.annotator} on article {article.article_id} was made on a "
+            "different text; not used in this release",
+            ann,
+            hint="Re-annotate the task on the current text (`corpus tasks`, `corpus ls push`).",
         )
-        return False
     n = len(article.text)
     spans = [(e.start, e.end, e.region_id) for e in ann.entities]
     spans += [(c.start, c.end, c.region_id) for c in ann.claims]
     for start, end, rid in spans:
         if not 0 <= start < end <= n:
-            tally.findings.append(
+            return _finding(
+                "span-out-of-bounds",
+                "warning",
+                f"span [{start}:{end}] outside article {article.article_id} "
+                f"({n} code points); annotation not used",
+                ann,
+                region_id=rid,
+                hint="Run `corpus validate` and fix the export.",
+            )
+    return None
+
+
+def _gold_item_problem(text: str, start: int, end: int, item_text: str) -> str | None:
+    """Why a gold span does not fit its article's text (bounds, `text[start:end]`), or None."""
+    if not 0 <= start < end <= len(text):
+        return f"outside the text ({len(text)} code points)"
+    if text[start:end] != item_text:
+        return f"text[{start}:{end}] is {text[start:end]!r}"
+    return None
+
+
+def _check_gold(article: Article, gold: GoldRecord) -> tuple[GoldRecord, list[Finding]]:
+    """Every gold span re-checked against the article text at release; a bad item is an
+    error finding (the release is refused) and is left out of the rows."""
+    findings: list[Finding] = []
+    aid = article.article_id
+
+    def bad(layer: str, i: int, start: int, end: int, item_text: str) -> bool:
+        why = _gold_item_problem(article.text, start, end, item_text)
+        if why is not None:
+            findings.append(
                 _finding(
-                    "span-out-of-bounds",
-                    "warning",
-                    f"span [{start}:{end}] outside article {article.article_id} "
-                    f"({n} code points); annotation not used",
-                    ann,
-                    region_id=rid,
-                    hint="Run `corpus validate` and fix the export.",
+                    "gold-span-mismatch",
+                    "error",
+                    f"article {aid}: gold {layer} item [{start}:{end}] {item_text!r} does not "
+                    f"fit the article text: {why}",
+                    None,
+                    task_id=aid,
+                    pointer=f"gold.jsonl/{aid}/{layer}/{i}",
+                    hint="Run `corpus adjudicate` again on the current articles; never edit "
+                    "gold.jsonl by hand.",
                 )
             )
-            return False
-    return True
+        return why is not None
+
+    entities = tuple(
+        g
+        for i, g in enumerate(gold.entities)
+        if not bad("entities", i, g.span.start, g.span.end, g.span.text)
+    )
+    claims = tuple(
+        g
+        for i, g in enumerate(gold.claims)
+        if not bad("claims", i, g.claim.start, g.claim.end, g.claim.text)
+    )
+    if findings:
+        gold = replace(gold, entities=entities, claims=claims)
+    return gold, findings
 
 
 def _labels_digest(gold: GoldRecord | None) -> str:
@@ -225,11 +289,29 @@ class _Builder:
         return found
 
     def article(
-        self, article: Article, split: str, anns: list[Annotation], gold: GoldRecord | None
+        self,
+        article: Article,
+        split: str,
+        anns: list[Annotation],
+        gold: GoldRecord | None,
+        disputes: ArticleDisputes = NO_DISPUTES,
     ) -> list[Annotation]:
-        """Write every config's rows of one article; returns the annotations used."""
+        """Write every config's rows of one article; returns the annotations used.
+
+        Open disputes are never negatives: their tokens have `ner_mask` false, their claims
+        make the article's claim list incomplete, a disputed stance target has no row.
+        """
         aid = article.article_id
-        used = [a for a in anns if _usable(article, a, self.tally)]
+        used: list[Annotation] = []
+        stale: set[str] = set()
+        for ann in anns:
+            problem = _check_annotation(article, ann)
+            if problem is None:
+                used.append(ann)
+                continue
+            self.tally.findings.append(problem)
+            if problem.slug == "stale-annotation":
+                stale.add(ann.annotator)
         self.tally.annotators.update(a.annotator for a in used)
         if gold is not None and gold.text_sha256 != article.text_sha256:
             self.tally.findings.append(
@@ -243,46 +325,112 @@ class _Builder:
                 )
             )
             gold = None
+        if gold is not None and stale & set(gold.annotators):
+            self.tally.findings.append(
+                _finding(
+                    "stale-gold",
+                    "error",
+                    f"the gold record of article {aid} was built from annotations made on a "
+                    f"different text (by {', '.join(sorted(stale & set(gold.annotators)))})",
+                    None,
+                    task_id=aid,
+                    hint="Re-annotate the task on the current text (`corpus tasks`, "
+                    "`corpus ls push`), then run `corpus adjudicate` again.",
+                )
+            )
+            gold = None
+        if gold is not None:
+            gold, problems = _check_gold(article, gold)
+            self.tally.findings.extend(problems)
+        if article.outlet:
+            self.tally.outlets.add(article.outlet)
+        if disputes.claims:
+            self.tally.gaps["claim_articles"] += 1
+            self.tally.gaps["claim_regions"] += len(disputes.claims)
+        self.tally.gaps["stance_targets"] += len(disputes.stance)
         w = self.writers
-        w["articles", split].add({**store.article_to_row(article), "split": split})
+        w["articles", split].add(
+            {
+                **store.article_to_row(article),
+                "split": split,
+                "has_gold": gold is not None,
+                "claims_complete": gold is not None and not disputes.claims,
+                "open_entity_disputes": len(disputes.entities),
+                "open_stance_disputes": len(disputes.stance),
+                "open_claim_disputes": len(disputes.claims),
+            }
+        )
         for ann in sorted(
             used, key=lambda a: (a.annotator, a.source.annotation_id or 0, a.source.task_id or 0)
         ):
             w["annotations", split].add(self._annotation_row(ann))
         if gold is None:
             return used
-        spans = []
+        self._gold_rows(article, split, gold, disputes)
+        return used
+
+    def _gold_rows(
+        self, article: Article, split: str, gold: GoldRecord, disputes: ArticleDisputes
+    ) -> None:
+        aid = article.article_id
+        w = self.writers
+        tally = self.tally
+        kept = []
         for g in gold.entities:
-            lid = self._label_id("entities", g.span.label, aid, g.span.region_id)
-            if lid is None:
+            if self._label_id("entities", g.span.label, aid, g.span.region_id) is None:
                 continue
-            spans.append(g.span)
-            self.tally.labels["entities"][g.span.label] += 1
-        tok, findings = align(article.text, spans, article_id=aid)
-        self.tally.findings.extend(findings)
+            kept.append(g)
+            tally.label("entities", g.span.label, split)
+            tally.provenance["entities"][g.decision.provenance] += 1
+        tok, findings = align(article.text, [g.span for g in kept], article_id=aid)
+        tally.findings.extend(findings)
+        n = len(article.text)
+        regions = [(max(0, a), min(b, n)) for a, b in disputes.entities]
+        mask = mask_regions(tok.offsets, regions)
+        if regions:
+            tally.gaps["entity_articles"] += 1
+            tally.gaps["entity_regions"] += len(regions)
+            tally.gaps["masked_tokens"] += mask.count(False)
         w["entities", split].add(
             {
                 "article_id": aid,
                 "text": article.text,
                 "entities": [
                     {
-                        "start": e.start,
-                        "end": e.end,
-                        "label": self.ids["entities"][e.label],
-                        "text": e.text,
+                        "start": g.span.start,
+                        "end": g.span.end,
+                        "label": self.ids["entities"][g.span.label],
+                        "text": g.span.text,
+                        "provenance": g.decision.provenance,
                     }
-                    for e in spans
+                    for g in kept
                 ],
                 "tokens": list(tok.tokens),
                 "ner_tags": [self.ids["ner_tags"][t] for t in tok.tags],
+                "ner_mask": mask,
+                "disputed_regions": [{"start": a, "end": b} for a, b in regions],
             }
         )
         for gs in gold.stances:
             st = gs.stance
             lid = self._label_id("stance", st.label, aid, None)
-            if lid is None or st.target not in self.targets:
+            if lid is None:
                 continue
-            self.tally.labels["stance"][f"{st.target}: {st.label}"] += 1
+            if st.target not in self.targets:
+                tally.findings.append(
+                    _finding(
+                        "unknown-target",
+                        "error",
+                        f"stance target {st.target!r} on article {aid} is not in the scheme "
+                        f"({', '.join(self.targets)})",
+                        None,
+                        task_id=aid,
+                        hint="Add the target to corpus.toml or run `corpus adjudicate` again.",
+                    )
+                )
+                continue
+            tally.label("stance", f"{st.target}: {st.label}", split)
+            tally.provenance["stance"][gs.decision.provenance] += 1
             w["stance", split].add(
                 {
                     "article_id": aid,
@@ -290,6 +438,7 @@ class _Builder:
                     "target_name": self.targets[st.target],
                     "text": article.text,
                     "label": lid,
+                    "provenance": gs.decision.provenance,
                 }
             )
         for gc in gold.claims:
@@ -297,7 +446,8 @@ class _Builder:
             cw = self._label_id("checkworthy", c.checkworthy, aid, c.region_id)
             if c.checkworthy is not None and cw is None:
                 continue
-            self.tally.labels["checkworthy"][c.checkworthy or "(none)"] += 1
+            tally.label("checkworthy", c.checkworthy or "(none)", split)
+            tally.provenance["claims"][gc.decision.provenance] += 1
             w["claims", split].add(
                 {
                     "claim_id": f"{aid}:{c.start}-{c.end}",
@@ -306,9 +456,11 @@ class _Builder:
                     "span": {"start": c.start, "end": c.end},
                     "checkworthy": cw,
                     "claimant": c.claimant,
+                    "provenance": gc.decision.provenance,
+                    "claims_complete": not disputes.claims,
+                    "open_claim_disputes": len(disputes.claims),
                 }
             )
-        return used
 
     def _annotation_row(self, ann: Annotation) -> dict[str, Any]:
         aid = ann.article_id
@@ -418,6 +570,9 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
         row[0]: row[1] for row in (previous.manifest.get("articles", []) if previous else [])
     }
     splits, split_findings = assign_splits(ids, config.splits, prev_splits)
+    stories: dict[str, int] = {
+        s: len({story or aid for aid, story in ids if splits[aid] == s}) for s in SPLITS
+    }
     del ids, seen
 
     ann_files = exports.export_files([config.paths.annotations])
@@ -463,7 +618,14 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
                     split = splits[art.article_id]
                     gold = golds.get(art.article_id)
                     mine = list(latest.get(art.article_id, {}).values())
-                    used = builder.article(art, split, mine, gold)
+                    found = disputes.get(art.article_id)
+                    used = builder.article(
+                        art,
+                        split,
+                        mine,
+                        gold,
+                        article_disputes(found, source=disputes_path) if found else NO_DISPUTES,
+                    )
                     manifest_articles.append(
                         # decoded: each orjson bytes keeps a 4 KiB buffer, a str is exact
                         orjson.dumps(
@@ -541,6 +703,15 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
         agreement_md = _agreement_markdown(config, sample_anns, sample_articles, total=len(splits))
         del sample_anns, sample_articles
         label_counts = {k: dict(sorted(v.items())) for k, v in builder.tally.labels.items()}
+        label_counts_by_split = {
+            layer: {
+                label: {s: by[label][s] for s in SPLITS if by[label][s]} for label in sorted(by)
+            }
+            for layer, by in builder.tally.by_split.items()
+        }
+        provenance_counts = {
+            c: dict(sorted(v.items())) for c, v in builder.tally.provenance.items()
+        }
         gold_source = f"adjudication (`corpus adjudicate`, {_rel(gold_path, root)})"
         card_text = card_mod.render(
             config=config,
@@ -561,6 +732,11 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
                 disputed_articles=len(dispute_findings),
                 disputed_items=sum(len(v) for k, v in disputes.items() if k in splits),
                 agreement_markdown=agreement_md,
+                label_counts_by_split=label_counts_by_split,
+                provenance_counts=provenance_counts,
+                stories=stories,
+                gaps=dict(builder.tally.gaps),
+                outlets=sorted(builder.tally.outlets),
             ),
         )
         store.atomic_write_text(out / CARD, card_text)
@@ -581,6 +757,8 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
             "labels": labels,
             "counts": counts,
             "label_counts": label_counts,
+            "label_counts_by_split": label_counts_by_split,
+            "provenance_counts": provenance_counts,
             "files": {
                 name: {"sha256": digest, "bytes": (out / name).stat().st_size}
                 for name, digest in files.items()
@@ -646,7 +824,7 @@ def _agreement_markdown(
         bootstrap=AGREEMENT_BOOTSTRAP,
         seed=0,
     )
-    text = render_markdown(report, heading_level=2).strip()
+    text = render_markdown(report, heading_level=4).strip()
     if len(articles) < total:
         head, _, rest = text.partition("\n")
         text = (

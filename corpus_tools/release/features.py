@@ -92,9 +92,12 @@ def features_for(config: ConfigName, labels: LabelLists) -> Features:
             {
                 "article_id": Value("string"),
                 "text": Value("string"),
-                "entities": List(span),
+                "entities": List({**span, "provenance": Value("string")}),
                 "tokens": List(Value("string")),
                 "ner_tags": List(ClassLabel(names=labels["ner_tags"])),
+                # false on a token inside an open dispute: its tag is unknown, not `O`
+                "ner_mask": List(Value("bool")),
+                "disputed_regions": List({"start": Value("int32"), "end": Value("int32")}),
             }
         )
     if config == "stance":
@@ -105,6 +108,7 @@ def features_for(config: ConfigName, labels: LabelLists) -> Features:
                 "target_name": Value("string"),
                 "text": Value("string"),
                 "label": stance,
+                "provenance": Value("string"),
             }
         )
     if config == "claims":
@@ -116,6 +120,10 @@ def features_for(config: ConfigName, labels: LabelLists) -> Features:
                 "span": {"start": Value("int32"), "end": Value("int32")},
                 "checkworthy": checkworthy,
                 "claimant": Value("string"),
+                "provenance": Value("string"),
+                # false when claims of this article are still in dispute (not "no claim")
+                "claims_complete": Value("bool"),
+                "open_claim_disputes": Value("int32"),
             }
         )
     if config == "articles":
@@ -133,6 +141,11 @@ def features_for(config: ConfigName, labels: LabelLists) -> Features:
                 "sentences": List({"start": Value("int32"), "end": Value("int32")}),
                 "story_id": Value("string"),
                 "split": Value("string"),
+                "has_gold": Value("bool"),
+                "claims_complete": Value("bool"),
+                "open_entity_disputes": Value("int32"),
+                "open_stance_disputes": Value("int32"),
+                "open_claim_disputes": Value("int32"),
             }
         )
     return Features(

@@ -6,8 +6,10 @@ gold record without holding the corpus's labels in memory (records are stored as
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -16,6 +18,8 @@ import orjson
 from corpus_tools import adjudicate
 from corpus_tools.errors import DataError
 from corpus_tools.model import Annotation, GoldRecord
+
+_REGION = re.compile(r"^([0-9]+)-([0-9]+)$")
 
 
 class Staging:
@@ -116,3 +120,43 @@ def open_disputes(path: Path) -> dict[str, list[str]]:
             path=str(path),
             hint="Regenerate it with `corpus adjudicate`.",
         ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleDisputes:
+    """An article's open disputes by layer: entity and claim regions, stance targets."""
+
+    entities: tuple[tuple[int, int], ...] = ()
+    stance: tuple[str, ...] = ()
+    claims: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def total(self) -> int:
+        return len(self.entities) + len(self.stance) + len(self.claims)
+
+
+NO_DISPUTES = ArticleDisputes()
+
+
+def article_disputes(items: Sequence[str], *, source: Path) -> ArticleDisputes:
+    """`open_disputes` ids of one article (`entities/12-30`, `stance/iran`, `claims/5-40`) by
+    layer; DataError for an id of another shape (the regions must be exact to mask them)."""
+    regions: dict[str, list[tuple[int, int]]] = {"entities": [], "claims": []}
+    targets: list[str] = []
+    for item in items:
+        layer, _, rest = item.partition("/")
+        if layer == "stance" and rest:
+            targets.append(rest)
+            continue
+        m = _REGION.match(rest)
+        if layer not in regions or m is None:
+            raise DataError(
+                f"{source}: dispute id {item!r} is not `entities/START-END`, "
+                "`claims/START-END` or `stance/TARGET`",
+                path=str(source),
+                hint="Regenerate it with `corpus adjudicate`.",
+            )
+        regions[layer].append((int(m[1]), int(m[2])))
+    return ArticleDisputes(
+        tuple(sorted(regions["entities"])), tuple(sorted(targets)), tuple(sorted(regions["claims"]))
+    )

@@ -130,3 +130,13 @@ def align(
         ),
         findings,
     )
+
+
+def mask_regions(
+    offsets: Sequence[tuple[int, int]], regions: Sequence[tuple[int, int]]
+) -> list[bool]:
+    """One flag per token: False when the token overlaps any of `regions` (open disputes),
+    whose tags are unknown rather than `O`. A token only partly inside a region is masked."""
+    if not regions:
+        return [True] * len(offsets)
+    return [not any(a < end and b > start for start, end in regions) for a, b in offsets]
