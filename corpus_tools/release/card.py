@@ -303,8 +303,8 @@ def mask_section(info: CardInfo) -> str:
             'labels = [t if keep else -100 for t, keep in zip(row["ner_tags"], row["ner_mask"])]',
             "```",
             "",
-            "Articles with no gold claim count as negatives only where "
-            '`articles.filter(lambda a: a["claims_complete"])` keeps them.',
+            "An article without a gold claim is a negative only when its `articles` row has "
+            '`claims_complete` true: `articles.filter(lambda a: a["claims_complete"])`.',
         ]
     )
 
@@ -547,10 +547,12 @@ def render(*, config: CorpusConfig, version: str, builder_info: CardInfo) -> str
         "",
         "#### Data Collection and Processing",
         "",
-        "Articles were ingested by corpus-tools (`corpus ingest`): text normalised to NFC with "
-        "line ends kept, exact and near-duplicate articles grouped into story clusters (MinHash "
-        "candidates verified by exact Jaccard similarity), each article's text hashed "
-        "(`text_sha256`) so annotations made on another text are never used.",
+        "Articles were ingested by corpus-tools (`corpus ingest`) from text, HTML, JSON Lines "
+        "and CSV files: boilerplate lines dropped, the headline and a leading date line taken "
+        "as title and date, spaces squeezed, line ends kept (Unicode is not normalised); exact "
+        "duplicates dropped; near-duplicates grouped into story clusters (MinHash LSH "
+        "candidates verified by exact Jaccard similarity). Each text is hashed (`text_sha256`) "
+        "so annotations made on another text are never used.",
         "",
         "#### Who are the source data producers?",
         "",
