@@ -141,6 +141,27 @@ def _region_text(text: str, start: int, end: int) -> str:
     return text[start:end]
 
 
+def region_id(result: dict[str, Any]) -> str | None:
+    """A result's region id; None when it has none (or an empty one).
+
+    Label Studio's editor gives such a result a region of its own under a fresh id
+    (`id || guidGenerator()` in `deserializeSingleResult`), so nothing can refer to it: no
+    relation, and no per-region answer (an answer without an id belongs to no region).
+    """
+    rid = result.get("id")
+    if rid is None or rid == "":
+        return None
+    return str(rid)
+
+
+def _offset(value: dict[str, Any], key: str) -> int:
+    """An offset as written: an integer, never a float rounded to one (`12.0`, `1e19`)."""
+    v = value[key]
+    if type(v) is not int:
+        raise ValueError(f"value.{key} is {v!r}, not an integer offset")
+    return v
+
+
 def parse_task(
     task: RawTask, scheme: Scheme, *, file: str | None = None, include_cancelled: bool = False
 ) -> list[Annotation]:
@@ -164,6 +185,20 @@ def parse_task(
     return out
 
 
+def parse_annotation(
+    ann: dict[str, Any], task: RawTask, scheme: Scheme, *, file: str | None = None
+) -> Annotation:
+    """The Annotation record of one annotation of a raw task (DataError when unreadable)."""
+    data = task.get("data") or {}
+    text = data.get("text")
+    article_id = data.get("article_id")
+    if not isinstance(text, str):
+        raise DataError("task has no data.text", path=file, task_id=task.get("id"))
+    return _parse_annotation(
+        ann, text, article_id if isinstance(article_id, str) else "", task, scheme, file
+    )
+
+
 def _parse_annotation(
     ann: dict[str, Any],
     text: str,
@@ -176,6 +211,7 @@ def _parse_annotation(
     ann_id = ann.get("id")
     entities: list[EntitySpan] = []
     claim_regions: dict[str, tuple[int, int]] = {}
+    anonymous_claims: list[tuple[int, int]] = []  # claims without an id: nothing refers to them
     checkworthy: dict[str, str] = {}
     claimant_text: dict[str, str] = {}
     relations: list[tuple[str, str]] = []
@@ -186,32 +222,38 @@ def _parse_annotation(
         rtype = result.get("type")
         name = result.get("from_name", "")
         value = result.get("value") or {}
-        rid = result.get("id")
+        rid = region_id(result)
         try:
             if rtype == "relation":
                 if scheme.claimant_relation in (result.get("labels") or [scheme.claimant_relation]):
                     relations.append((str(result["from_id"]), str(result["to_id"])))
             elif rtype == "labels" and name == ENTITIES_NAME:
-                start, end = int(value["start"]), int(value["end"])
+                start, end = _offset(value, "start"), _offset(value, "end")
                 span = EntitySpan(
                     start, end, str(value["labels"][0]), _region_text(text, start, end), rid
                 )
                 entities.append(span)
                 if rid is not None:
-                    entity_by_id[str(rid)] = span
+                    entity_by_id[rid] = span
             elif rtype == "labels" and name == CLAIM_NAME:
-                claim_regions[str(rid)] = (int(value["start"]), int(value["end"]))
-            elif rtype == "choices" and name == CHECKWORTHY_NAME:
-                checkworthy[str(rid)] = str(value["choices"][0])
-            elif rtype == "textarea" and name == CLAIMANT_TEXT_NAME:
-                vals = value.get("text") or []
-                joined = " ".join(str(v) for v in vals).strip()
-                if joined:
-                    claimant_text[str(rid)] = joined
+                offsets = (_offset(value, "start"), _offset(value, "end"))
+                if rid is None:
+                    anonymous_claims.append(offsets)
+                else:
+                    claim_regions[rid] = offsets
             elif rtype == "choices" and name.startswith(STANCE_PREFIX):
                 target = name[len(STANCE_PREFIX) :]
                 if target in targets and value.get("choices"):
                     stances.append(StanceJudgement(target, str(value["choices"][0])))
+            elif rid is None:
+                pass  # a per-region answer without an id belongs to no region
+            elif rtype == "choices" and name == CHECKWORTHY_NAME:
+                checkworthy[rid] = str(value["choices"][0])
+            elif rtype == "textarea" and name == CLAIMANT_TEXT_NAME:
+                vals = value.get("text") or []
+                joined = " ".join(str(v) for v in vals).strip()
+                if joined:
+                    claimant_text[rid] = joined
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise DataError(
                 f"unreadable {rtype or 'result'} region ({exc.__class__.__name__}: {exc})",
@@ -227,7 +269,10 @@ def _parse_annotation(
             claimant_entity[b] = a
         elif b in entity_by_id and a in claim_regions:
             claimant_entity[a] = b
-    claims: list[Claim] = []
+    claims: list[Claim] = [
+        Claim(start=s, end=e, text=_region_text(text, s, e), checkworthy=None, claimant=None)
+        for s, e in anonymous_claims
+    ]
     for rid, (start, end) in claim_regions.items():
         ent_id = claimant_entity.get(rid)
         claimant = entity_by_id[ent_id].text if ent_id else claimant_text.get(rid)

@@ -10,7 +10,12 @@ Two files:
 - `annotation-record.schema.json`: our canonical per-annotator record (`model.Annotation`).
 
 Structure only: what needs the text or the other regions (offsets, relations, overlaps,
-stale tasks) is checked by `corpus_tools.validate`.
+stale tasks) is checked by `corpus_tools.validate`. So is what JSON Schema cannot say: an
+offset written `12.0` is an "integer" to JSON Schema, but not an offset.
+
+A labels region must carry `value.text` (Label Studio always writes it; without it shifted
+offsets go unnoticed). A region's `id` is optional, as in Label Studio (results created
+through the API may lack it); validation says what a missing id costs.
 """
 
 from __future__ import annotations
@@ -54,9 +59,8 @@ def _chain(prop: str, cases: list[tuple[list[str], JsonSchema]]) -> JsonSchema:
 def _single_value_region(
     key: str, required: list[str], item: JsonSchema, span_value: JsonSchema
 ) -> JsonSchema:
-    """A region with an `id` whose `value[key]` is a one-element array of `item`."""
+    """A region whose `value[key]` is a one-element array of `item`."""
     return {
-        "required": ["id"],
         "properties": {
             "value": {
                 "type": "object",
@@ -80,10 +84,13 @@ def task_schema(config: CorpusConfig) -> JsonSchema:
         "text": _STR,
     }
     labels_entity = _single_value_region(
-        "labels", ["start", "end", "labels"], {"enum": list(scheme.entity_labels)}, span_value
+        "labels",
+        ["start", "end", "text", "labels"],
+        {"enum": list(scheme.entity_labels)},
+        span_value,
     )
     labels_claim = _single_value_region(
-        "labels", ["start", "end", "labels"], {"const": CLAIM_LABEL}, span_value
+        "labels", ["start", "end", "text", "labels"], {"const": CLAIM_LABEL}, span_value
     )
     checkworthy = _single_value_region(
         "choices", ["choices"], {"enum": list(scheme.checkworthy)}, span_value
@@ -117,7 +124,7 @@ def task_schema(config: CorpusConfig) -> JsonSchema:
         }
 
     textarea = {
-        "required": ["id", "from_name", "to_name", "value"],
+        "required": ["from_name", "to_name", "value"],
         "properties": {
             "id": _STR,
             "from_name": {"const": CLAIMANT_TEXT_NAME},

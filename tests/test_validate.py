@@ -120,6 +120,17 @@ def _set(path: str, value: Any) -> Callable[[Task], None]:
 _DELETE = object()
 R0 = "annotations/0/result"
 
+
+def _float_offset(key: str) -> Callable[[Task], None]:
+    """The region's offset as a float with the same value (written `12.0` in the file)."""
+
+    def apply(task: Task) -> None:
+        value = task["annotations"][0]["result"][0]["value"]
+        value[key] = float(value[key])
+
+    return apply
+
+
 # (name, mutation, slug, annotation id, region id): each breaks the rule its slug names.
 CASES: list[tuple[str, Callable[[Task], None], str, int | None, str | None]] = [
     (
@@ -163,6 +174,16 @@ CASES: list[tuple[str, Callable[[Task], None], str, int | None, str | None]] = [
     ("unknown control", _set(f"{R0}/0/from_name", "ner"), "unknown-control", 10, "a0-nato"),
     ("unknown result type", _set(f"{R0}/0/type", "rating"), "unknown-result-type", 10, "a0-nato"),
     ("missing offset", _set(f"{R0}/0/value/start", _DELETE), "missing-field", 10, "a0-nato"),
+    ("missing value.text", _set(f"{R0}/0/value/text", _DELETE), "missing-field", 10, "a0-nato"),
+    (
+        "claim without value.text",
+        _set(f"{R0}/5/value/text", _DELETE),
+        "missing-field",
+        10,
+        "a0-claim",
+    ),
+    ("offset 12.0", _float_offset("start"), "offset-not-integer", 10, "a0-nato"),
+    ("end offset 16.0", _float_offset("end"), "offset-not-integer", 10, "a0-nato"),
     ("offset as string", _set(f"{R0}/0/value/start", "12"), "wrong-type", 10, "a0-nato"),
     ("stance missing", _remove_stance, "stance-missing", 10, None),
     ("stance twice", _double_stance, "stance-multiple", 10, None),
@@ -270,7 +291,7 @@ def test_cancelled_and_drafts_counted_and_ignored(cfg: CorpusConfig, tmp_path: P
     task = task_a(cfg)
     cancelled = clone(task["annotations"][0])
     bad_region = entity(TEXT_A, "x", "NATO", "ORG")
-    bad_region["value"] = {"start": 0, "end": 999, "labels": ["ORG"]}
+    bad_region["value"] = {"start": 0, "end": 999, "text": "NATO", "labels": ["ORG"]}
     cancelled.update(id=99, was_cancelled=True, result=[bad_region])
     task["annotations"].append(cancelled)
     task["drafts"] = [{"id": 1, "result": []}, {"id": 2, "result": []}]
@@ -300,8 +321,13 @@ def test_layouts_array_jsonl_and_pulled_folder(cfg: CorpusConfig, tmp_path: Path
     write_json(pulled / "a.json", a)
     write_json(pulled / "b.json", b)
     write_json(pulled.parent / "_project.json", {"id": 1, "title": "not a task"})
+    for layout in (arr, jsonl, tmp_path / "annotations"):
+        assert run(cfg, layout).findings == []
+    # All three at once: the same two tasks read three times.
     report = run(cfg, arr, jsonl, tmp_path / "annotations")
-    assert report.findings == []
+    assert sorted((f.slug, f.file) for f in report.findings) == sorted(
+        ("duplicate-task", str(p)) for p in (jsonl, jsonl, pulled / "a.json", pulled / "b.json")
+    )
     assert report.stats["files"] == 4
     assert report.stats["tasks"] == 6
     # A finding in a JSONL file carries its line.
@@ -319,7 +345,7 @@ BAD_FILES: list[tuple[str, bytes, str]] = [
     ("number.json", b"42", "not-a-task"),
     ("string.json", b'"a string"', "not-a-task"),
     ("element.json", b"[1, 2]", "not-a-task"),
-    ("no-data.json", b'{"id": 1}', "missing-field"),
+    ("no-data.json", b'{"id": 99}', "missing-field"),
     ("utf16.json", "[]".encode("utf-16"), "bad-encoding"),
     ("latin1.json", '{"id": 1, "data": {"text": "caf\xe9"}}'.encode("latin-1"), "bad-encoding"),
     ("deep.json", b"[" * 100_000 + b"]" * 100_000, "not-json"),
@@ -384,9 +410,14 @@ def test_large_array_streams_across_chunks(
 
     monkeypatch.setattr(reader, "CHUNK", 97)
     tasks = [task_b(cfg, task_id=i) for i in range(1, 40)]
+    for i, t in enumerate(tasks):  # one task per article, each annotation its own id
+        t["data"]["article_id"] = f"b{i}"
+        for k, ann in enumerate(t["annotations"]):
+            ann["id"] = 100 * i + k
     tasks[30]["annotations"][1]["result"][0]["value"]["labels"] = ["NOPE"]
     f = write_json(tmp_path / "many.json", tasks)
-    report = run(cfg, f, articles={"b": sha256_text(tasks[0]["data"]["text"])})
+    sha = sha256_text(tasks[0]["data"]["text"])
+    report = run(cfg, f, articles={f"b{i}": sha for i in range(len(tasks))})
     (hit,) = report.findings
     assert (hit.slug, hit.task_id, hit.pointer) == (
         "unknown-label",

@@ -1,9 +1,17 @@
 """Meaning: one task's annotations against the scheme, the task text and the articles.
 
-Runs on tasks (or, in a task that failed the schema, on the annotations) that are
-well-formed, so it may index fields the schema requires. Offsets are code points; the
-truth is `text[start:end]`. `value.text` is compared allowing for the Label Studio newline
-quirk (the UI writes each `\\r` / `\\n` as the two characters backslash-n).
+Runs on tasks that are well-formed, so it may index fields the schema requires; in a task
+that failed the schema, on every result that passed it (a result that is well-formed is
+checked even when a sibling is not, so one run shows all of an annotation's problems).
+Offsets are code points; the truth is `text[start:end]`. `value.text` is compared allowing
+for the Label Studio newline quirk (the UI writes each `\\r` / `\\n` as the two characters
+backslash-n).
+
+A result without an `id` (or with an empty one: results created through the API) is what
+Label Studio's editor makes of it (`deserializeSingleResult`: `id || guidGenerator()`): a
+region of its own under a fresh id, which nothing else can name. So an entity or claim
+without an id is a region that no relation or per-region answer refers to, and a per-region
+answer without an id belongs to no region. `exports.parse_task` reads them the same way.
 """
 
 from __future__ import annotations
@@ -20,8 +28,9 @@ from corpus_tools.config import (
     ENTITIES_NAME,
     CorpusConfig,
 )
-from corpus_tools.exports import annotator_id
-from corpus_tools.model import Finding
+from corpus_tools.errors import DataError
+from corpus_tools.exports import annotator_id, parse_annotation, region_id
+from corpus_tools.model import Annotation, Finding
 from corpus_tools.validate.slugs import Where, pointer
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -63,6 +72,7 @@ class SemanticChecker:
 
     def __init__(self, config: CorpusConfig, articles: Mapping[str, str] | None) -> None:
         scheme = config.scheme
+        self.scheme = scheme
         self.articles = articles
         self.min_annotators = config.gates.min_annotators
         self.relation_label = scheme.claimant_relation
@@ -76,21 +86,27 @@ class SemanticChecker:
         stats: dict[str, int],
         *,
         annotation_ok: Callable[[Any], bool] | None = None,
+        result_ok: Callable[[Any], bool] | None = None,
         data_ok: bool = True,
     ) -> list[Utf16Fix]:
         """Append the task's findings to `out`, count into `stats`; return UTF-16 repairs.
 
-        `annotation_ok` is given for a task that failed the schema: only annotations it
-        accepts are checked (the schema findings already cover the others).
+        `annotation_ok` and `result_ok` are given for a task that failed the schema: in an
+        annotation `annotation_ok` rejects, only the results `result_ok` accepts are checked
+        (the schema findings cover the others; references to them are not reported again).
         """
         fixes: list[Utf16Fix] = []
         data = task.get("data")
         text: str | None = None
-        if data_ok and isinstance(data, dict):
-            text = data["text"]
-            self._check_article(data, text, where, out)
+        if isinstance(data, dict):
+            if data_ok:
+                text = data["text"]
+                self._check_article(data, text, where, out)
+            elif isinstance(data.get("text"), str):
+                text = data["text"]  # the offsets can still be checked against it
         annotations = task.get("annotations")
         annotators: set[str] = set()
+        truths: list[int] = []
         if isinstance(annotations, list):
             for i, ann in enumerate(annotations):
                 if not isinstance(ann, dict):
@@ -106,9 +122,19 @@ class SemanticChecker:
                     continue
                 annotators.add(who)
                 stats["annotations"] += 1
-                if text is None or (annotation_ok is not None and not annotation_ok(ann)):
+                if ann.get("ground_truth") is True:
+                    truths.append(i)
+                if text is None:
                     continue
-                self._check_annotation(ann, i, text, where, out, stats, fixes)
+                valid: list[bool] | None = None
+                if annotation_ok is not None and not annotation_ok(ann):
+                    results = ann.get("result")
+                    if not isinstance(results, list) or result_ok is None:
+                        continue
+                    valid = [result_ok(r) for r in results]
+                self._check_annotation(ann, i, text, where, out, stats, fixes, valid)
+            if len(truths) > 1 and text is not None:
+                self._check_ground_truths(task, truths, where, out)
         drafts = task.get("drafts")
         if isinstance(drafts, list):
             stats["drafts"] += len(drafts)
@@ -184,18 +210,25 @@ class SemanticChecker:
         out: list[Finding],
         stats: dict[str, int],
         fixes: list[Utf16Fix],
+        valid: list[bool] | None = None,
     ) -> None:
+        """One annotation's results; with `valid`, only those it marks (the others failed
+        the schema: their ids and answers are noted so no finding repeats their problem)."""
         ann_id = _id(ann.get("id"))
         n = len(text)
         stance_controls = self.stance_controls
-        regions: dict[str, tuple[str, int, int]] = {}  # id -> (from_name, start, end)
-        spans: list[tuple[str, int, int, str, int]] = []  # (label, start, end, id, index)
-        attributes: list[tuple[str, str, int, int | None, int | None]] = []
+        regions: dict[str, tuple[str, Any, Any]] = {}  # id -> (from_name, start, end)
+        spans: list[tuple[str, int, int, str, int]] = []  # (label, start, end, id or "", index)
+        attributes: list[tuple[str | None, str, int, Any, Any]] = []
         relations: list[int] = []
         stance_counts = dict.fromkeys(stance_controls, 0)
-        claims: list[str] = []
+        claims: list[tuple[str | None, int]] = []  # (id, index)
+        unchecked = _Unchecked()
         results = ann["result"]
         for ri, res in enumerate(results):
+            if valid is not None and not valid[ri]:
+                unchecked.note(res, stance_counts)
+                continue
             rtype = res["type"]
             if rtype == "relation":
                 relations.append(ri)
@@ -207,9 +240,19 @@ class SemanticChecker:
                 continue
             start = value.get("start")
             end = value.get("end")
+            rid = res.get("id")
+            if rid.__class__ is not str or not rid:
+                rid = None  # a region of its own, that nothing can name (see the docstring)
             if rtype != "labels":  # per-region check-worthiness or claimant text
-                attributes.append((res["id"], name, ri, start, end))
+                attributes.append((rid, name, ri, start, end))
             if type(start) is not int or type(end) is not int:
+                if start.__class__ is float or end.__class__ is float:
+                    # 12.0 or 1e19 pass the schema's "integer": say so, keep the region
+                    self._not_integer(value, where, out, ai, ri, ann_id, rid)
+                if rtype == "labels":
+                    self._add_region(
+                        regions, claims, rid, name, start, end, ai, ri, ann_id, where, out
+                    )
                 continue
             # Fast path: offsets inside the text and value.text (a hint) agreeing with them.
             hint_text = value.get("text")
@@ -222,35 +265,28 @@ class SemanticChecker:
                     or hint_text == quirk(text[start:end])
                 )
             ) or self._span_problem(
-                text, n, start, end, hint_text, where, out, ai, ri, ann_id, res.get("id"), fixes
+                text, n, start, end, hint_text, where, out, ai, ri, ann_id, rid, fixes
             )
             if rtype == "labels":
-                rid = res["id"]
-                if name == CLAIM_NAME:
-                    claims.append(rid)
-                if rid in regions:
-                    out.append(
-                        where.finding(
-                            "duplicate-region-id",
-                            f"region id {rid!r} is used by two regions",
-                            pointer=pointer("annotations", ai, "result", ri, "id"),
-                            annotation_id=ann_id,
-                            region_id=rid,
-                        )
+                if name == CLAIM_NAME or rid is None or rid in regions:
+                    self._add_region(
+                        regions, claims, rid, name, start, end, ai, ri, ann_id, where, out
                     )
                 else:
                     regions[rid] = (name, start, end)
                 if ok:
-                    spans.append((value["labels"][0], start, end, rid, ri))
+                    spans.append((value["labels"][0], start, end, rid or "", ri))
         stats["regions"] += len(spans)
         if fixes:
             self._follow_utf16(results, attributes, fixes, ai, ann_id, where, out)
         for rid, name, ri, start, end in attributes:
-            self._check_attribute(regions, rid, name, ri, start, end, ai, ann_id, where, out)
+            self._check_attribute(
+                regions, unchecked, rid, name, ri, start, end, ai, ann_id, where, out
+            )
         for ri in relations:
-            self._check_relation(regions, results[ri], ri, ai, ann_id, where, out)
+            self._check_relation(regions, unchecked, results[ri], ri, ai, ann_id, where, out)
         if claims:
-            self._check_claims_answered(claims, attributes, ai, ann_id, where, out)
+            self._check_claims_answered(claims, attributes, unchecked, ai, ann_id, where, out)
         for control, count in stance_counts.items():
             if count != 1:
                 target = stance_controls[control]
@@ -263,6 +299,92 @@ class SemanticChecker:
                     )
                 )
         _check_overlaps(spans, ai, ann_id, where, out)
+
+    def _add_region(
+        self,
+        regions: dict[str, tuple[str, Any, Any]],
+        claims: list[tuple[str | None, int]],
+        rid: str | None,
+        name: str,
+        start: Any,
+        end: Any,
+        ai: int,
+        ri: int,
+        ann_id: int | str | None,
+        where: Where,
+        out: list[Finding],
+    ) -> None:
+        """Register a labels region under its id (one without an id can't be named)."""
+        if name == CLAIM_NAME:
+            claims.append((rid, ri))
+        if rid is None:
+            return
+        if rid in regions:
+            out.append(
+                where.finding(
+                    "duplicate-region-id",
+                    f"region id {rid!r} is used by two regions",
+                    pointer=pointer("annotations", ai, "result", ri, "id"),
+                    annotation_id=ann_id,
+                    region_id=rid,
+                )
+            )
+        else:
+            regions[rid] = (name, start, end)
+
+    def _not_integer(
+        self,
+        value: dict[str, Any],
+        where: Where,
+        out: list[Finding],
+        ai: int,
+        ri: int,
+        ann_id: int | str | None,
+        rid: str | None,
+    ) -> None:
+        keys = [k for k in ("start", "end") if value.get(k).__class__ is float]
+        shown = ", ".join(f"value.{k} is {value[k]!r}" for k in keys)
+        out.append(
+            where.finding(
+                "offset-not-integer",
+                f"{shown}: not an integer (written with a fraction or an exponent, or "
+                "beyond 64 bits)",
+                pointer=pointer("annotations", ai, "result", ri, "value"),
+                annotation_id=ann_id,
+                region_id=rid,
+            )
+        )
+
+    def _check_ground_truths(
+        self, task: dict[str, Any], truths: list[int], where: Where, out: list[Finding]
+    ) -> None:
+        """Two ground-truth annotations must say the same: the release keeps only one."""
+        anns = task["annotations"]
+        labels: list[tuple[int, tuple[Any, ...]]] = []
+        for i in truths:
+            try:
+                rec = parse_annotation(anns[i], task, self.scheme)
+            except DataError:
+                continue  # unreadable: its findings are reported already
+            labels.append((i, _gold_view(rec)))
+        if len(labels) < 2:
+            return
+        first, first_view = labels[0]
+        first_id = _id(anns[first].get("id"))
+        for i, view in labels[1:]:
+            layers = [name for name, a, b in zip(_LAYERS, first_view, view, strict=True) if a != b]
+            if not layers:
+                continue
+            ann_id = _id(anns[i].get("id"))
+            out.append(
+                where.finding(
+                    "ground-truth-conflict",
+                    f"annotations {first_id} and {ann_id} are both ground truth and differ in "
+                    f"{', '.join(layers)}: a release would keep only the latest of them",
+                    pointer=pointer("annotations", i),
+                    annotation_id=ann_id,
+                )
+            )
 
     def _span_problem(
         self,
@@ -317,7 +439,7 @@ class SemanticChecker:
     def _follow_utf16(
         self,
         results: list[dict[str, Any]],
-        attributes: list[tuple[str, str, int, int | None, int | None]],
+        attributes: list[tuple[str | None, str, int, Any, Any]],
         fixes: list[Utf16Fix],
         ai: int,
         ann_id: int | str | None,
@@ -332,10 +454,11 @@ class SemanticChecker:
             if fx.annotation_index != ai:
                 continue
             res = results[fx.result_index]
-            if res["type"] == "labels":
-                moved[res["id"]] = (res["value"]["start"], res["value"]["end"], fx)
+            rid = region_id(res)
+            if res["type"] == "labels" and rid is not None:
+                moved[rid] = (res["value"]["start"], res["value"]["end"], fx)
         for rid, _name, ri, start, end in attributes:
-            hit = moved.get(rid)
+            hit = moved.get(rid) if rid is not None else None
             if ri in fixed or hit is None or (start, end) != hit[:2]:
                 continue
             fx = hit[2]
@@ -353,17 +476,31 @@ class SemanticChecker:
 
     def _check_attribute(
         self,
-        regions: dict[str, tuple[str, int, int]],
-        rid: str,
+        regions: dict[str, tuple[str, Any, Any]],
+        unchecked: _Unchecked,
+        rid: str | None,
         name: str,
         ri: int,
-        start: int | None,
-        end: int | None,
+        start: Any,
+        end: Any,
         ai: int,
         ann_id: int | str | None,
         where: Where,
         out: list[Finding],
     ) -> None:
+        if rid is None:
+            out.append(
+                where.finding(
+                    "orphan-attribute",
+                    f"{name} answer without an id: it belongs to no region (Label Studio gives "
+                    "such a result a region of its own, so no claim gets this answer)",
+                    pointer=pointer("annotations", ai, "result", ri),
+                    annotation_id=ann_id,
+                )
+            )
+            return
+        if rid in unchecked.ids and rid not in regions:
+            return  # its region failed the schema: reported there
         region = regions.get(rid)
         if region is None or region[0] != CLAIM_NAME:
             what = "no region" if region is None else f"a {region[0]} region, not a claim"
@@ -390,7 +527,8 @@ class SemanticChecker:
 
     def _check_relation(
         self,
-        regions: dict[str, tuple[str, int, int]],
+        regions: dict[str, tuple[str, Any, Any]],
+        unchecked: _Unchecked,
         res: dict[str, Any],
         ri: int,
         ai: int,
@@ -399,6 +537,8 @@ class SemanticChecker:
         out: list[Finding],
     ) -> None:
         ends = (res["from_id"], res["to_id"])
+        if any(r in unchecked.ids and r not in regions for r in ends):
+            return  # a region it names failed the schema: reported there
         missing = [r for r in ends if r not in regions]
         if missing:
             out.append(
@@ -427,16 +567,29 @@ class SemanticChecker:
 
     def _check_claims_answered(
         self,
-        claims: list[str],
-        attributes: list[tuple[str, str, int, int | None, int | None]],
+        claims: list[tuple[str | None, int]],
+        attributes: list[tuple[str | None, str, int, Any, Any]],
+        unchecked: _Unchecked,
         ai: int,
         ann_id: int | str | None,
         where: Where,
         out: list[Finding],
     ) -> None:
         answered = {rid for rid, name, *_ in attributes if name == CHECKWORTHY_NAME}
-        for rid in dict.fromkeys(claims):
-            if rid not in answered:
+        answered |= unchecked.answered
+        seen: set[str] = set()
+        for rid, ri in claims:
+            if rid is None:
+                out.append(
+                    where.finding(
+                        "claim-without-checkworthy",
+                        "claim region without an id: no check-worthiness answer can refer to it",
+                        pointer=pointer("annotations", ai, "result", ri),
+                        annotation_id=ann_id,
+                    )
+                )
+            elif rid not in answered and rid not in seen:
+                seen.add(rid)
                 out.append(
                     where.finding(
                         "claim-without-checkworthy",
@@ -467,11 +620,11 @@ def _check_overlaps(
             out.append(
                 where.finding(
                     "overlapping-spans",
-                    f"{lab} region {rid!r} ({start}-{end}) overlaps {lab} region "
-                    f"{reach_id!r} (ends at {reach_end})",
+                    f"{lab} region {rid or '(no id)'!r} ({start}-{end}) overlaps {lab} region "
+                    f"{reach_id or '(no id)'!r} (ends at {reach_end})",
                     pointer=pointer("annotations", ai, "result", ri),
                     annotation_id=ann_id,
-                    region_id=rid,
+                    region_id=rid or None,
                 )
             )
         if end > reach_end:
@@ -516,6 +669,41 @@ def _walk(
     elif isinstance(node, list):
         for i, v in enumerate(node):
             _walk(v, [*path, i], task, where, out)
+
+
+class _Unchecked:
+    """What the results that failed the schema still tell: the ids they carry, the claims
+    they answer and the stance questions they answer (so none is reported as missing)."""
+
+    __slots__ = ("answered", "ids")
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self.answered: set[str] = set()
+
+    def note(self, res: Any, stance_counts: dict[str, int]) -> None:
+        if not isinstance(res, dict):
+            return
+        rid = res.get("id")
+        name = res.get("from_name")
+        if isinstance(rid, str) and rid:
+            self.ids.add(rid)
+            if name == CHECKWORTHY_NAME:
+                self.answered.add(rid)
+        if isinstance(name, str) and name in stance_counts:
+            stance_counts[name] += 1
+
+
+_LAYERS = ("entities", "claims", "stances")
+
+
+def _gold_view(rec: Annotation) -> tuple[Any, ...]:
+    """What an annotation says, without region ids or who said it (one item per layer)."""
+    return (
+        sorted((e.start, e.end, e.label) for e in rec.entities),
+        sorted((c.start, c.end, str(c.checkworthy), str(c.claimant)) for c in rec.claims),
+        sorted((s.target, s.label) for s in rec.stances),
+    )
 
 
 def _id(value: Any) -> int | str | None:

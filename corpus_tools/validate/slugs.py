@@ -40,6 +40,18 @@ SLUGS: dict[str, tuple[Severity, str]] = {
         "A single task this large is not a Label Studio export; check the file.",
     ),
     "no-tasks": ("warning", "The path holds no tasks; check that you passed the right folder."),
+    "lossy-export": (
+        "error",
+        "This Label Studio export format drops what validation and the release need (region "
+        "ids, relations, per-region answers). In Label Studio open the project, click Export, "
+        "choose JSON (not JSON-MIN, CSV or TSV) and export again; or run `corpus ls pull`.",
+    ),
+    "duplicate-key": (
+        "error",
+        "One JSON object names the same key twice; readers keep only one of the values (which "
+        "one depends on the reader), so the file says two things. Delete the wrong one, or "
+        "re-export the task from Label Studio.",
+    ),
     # structure (JSON Schema)
     "schema-violation": ("error", _REVALIDATE + " The schema is schemas/ls-task.schema.json."),
     "missing-field": ("error", _REVALIDATE),
@@ -70,6 +82,12 @@ SLUGS: dict[str, tuple[Severity, str]] = {
         "text[start:end] differs from the region's value.text: the offsets or the text "
         "changed; redraw the region.",
     ),
+    "offset-not-integer": (
+        "error",
+        "Offsets are whole code-point counts written as plain integers (12, not 12.0 or 1.2e1, "
+        "and within 64 bits); a reader would round or drop the region. Redraw it in Label "
+        "Studio or fix the number.",
+    ),
     "utf16-offsets": (
         "error",
         "The offsets count UTF-16 code units (old client or script): rerun with "
@@ -98,6 +116,23 @@ SLUGS: dict[str, tuple[Severity, str]] = {
     "relation-wrong-kind": (
         "error",
         "A claimant relation links an entity region to a claim region; redraw it.",
+    ),
+    "ground-truth-conflict": (
+        "error",
+        "Two annotations of one task are marked ground truth and say different things; the "
+        "release would keep only the latest. Unmark one in Label Studio (the ground-truth "
+        "star beside the annotation), or make them agree.",
+    ),
+    "duplicate-task": (
+        "error",
+        "The same task (task id or article) is read twice, so its annotations would count "
+        "twice: keep one export of each project (a `corpus ls pull` folder or one UI export, "
+        "not both), and one task per article.",
+    ),
+    "duplicate-annotation-id": (
+        "error",
+        "Label Studio gives every annotation its own id: the same id twice means an export "
+        "was copied or merged by hand. Keep one copy.",
     ),
     "stance-missing": ("error", "Answer the stance question for every target."),
     "stance-multiple": ("error", "Give exactly one stance answer per target."),

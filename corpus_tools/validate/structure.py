@@ -62,6 +62,10 @@ class StructureChecker:
         """Whether one annotation is well-formed (its semantic checks can run)."""
         return bool(self._annotation.is_valid(annotation))
 
+    def result_ok(self, result: Any) -> bool:
+        """Whether one result is well-formed (its semantic checks can run)."""
+        return bool(self._result.is_valid(result))
+
     def data_ok(self, data: Any) -> bool:
         return bool(self._data.is_valid(data))
 
