@@ -264,3 +264,61 @@ def test_unreachable_hub_is_a_clear_error(hub: HubDouble, corpus: Path, cli: Any
     assert res.exit_code == 2
     assert f"cannot reach the Hub at {dead}" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def card_block(card: str, needle: str) -> str:
+    """The card's ```python block that contains `needle`."""
+    blocks = [b.split("```", 1)[0] for b in card.split("```python\n")[1:]]
+    found = [b for b in blocks if needle in b]
+    assert len(found) == 1, f"one python block with {needle!r} in the card"
+    return found[0]
+
+
+def test_the_cards_offline_pin_loads_the_older_version(
+    hub: HubDouble, corpus: Path, repo_root: Path, tmp_path: Path
+) -> None:
+    """Offline, `load_dataset(repo, revision=sha)` answers with the latest cached revision
+    (datasets 5.2); the card's way to pin must give the pinned version's data."""
+    cfg = load_config(corpus / "corpus.toml")
+    build_release(config=cfg, version="0.1.0")
+    old = publish(config=cfg, version="0.1.0", target="hub", endpoint=hub.url).commit
+    grow(corpus, repo_root)
+    build_release(config=cfg, version="0.2.0")
+    publish(config=cfg, version="0.2.0", target="hub", endpoint=hub.url)
+    assert old is not None
+    home = tmp_path / "hf"
+    online = load_revisions(hub, home, "v0.1.0", "v0.2.0")  # both cached now
+    assert online["v0.1.0"] != online["v0.2.0"]
+
+    card = (corpus / "dist/0.2.0/README.md").read_text(encoding="utf-8")
+    pin = card_block(card, "snapshot_download").replace("<commit sha>", old)
+    script = pin + textwrap.dedent(
+        """
+        import json
+        print(json.dumps({k: sorted(v["article_id"]) for k, v in entities.items()}))
+        """
+    )
+    env = {
+        "HF_ENDPOINT": hub.url,
+        "HF_HOME": str(home),
+        "HF_HUB_DISABLE_XET": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "HF_TOKEN": hub.token,
+    }
+    expected = expected_ids(corpus / "dist/0.1.0", "entities")
+    assert run_python(script, env=env) == expected  # once online, as the card says
+    requests = len(hub.requests)
+    offline = {**env, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    assert run_python(script, env=offline) == expected
+    assert len(hub.requests) == requests  # really offline
+    newer = expected_ids(corpus / "dist/0.2.0", "entities")
+    assert newer != expected
+
+
+def expected_ids(folder: Path, config: str) -> dict[str, list[str]]:
+    import pyarrow.parquet as pq
+
+    out = {}
+    for p in sorted((folder / "data" / config).glob("*.parquet")):
+        out[p.name.split("-")[0]] = sorted(pq.read_table(p)["article_id"].to_pylist())
+    return out

@@ -651,7 +651,18 @@ def render(*, config: CorpusConfig, version: str, builder_info: CardInfo) -> str
         "immutable pin use the commit sha the tag points to "
         f'(`load_dataset("{repo}", "entities", revision="<commit sha>")`; '
         f'`huggingface_hub.HfApi().list_repo_refs("{repo}", repo_type="dataset")` lists it). '
-        "Offline, `datasets` may answer from another cached revision; pin by sha there too.",
+        "Offline (`HF_HUB_OFFLINE=1`), `load_dataset` answers from the latest cached revision "
+        "whatever `revision` says. To pin a version that also loads offline, download its commit "
+        "once while online and load that folder; offline, the same lines load the cached copy of "
+        "exactly that commit:",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        "from huggingface_hub import snapshot_download",
+        "",
+        f'path = snapshot_download("{repo}", repo_type="dataset", revision="<commit sha>")',
+        'entities = load_dataset(path, "entities")',
+        "```",
         "",
         "From the local hub folder (no account, works offline):",
         "",
