@@ -19,31 +19,55 @@ import os
 import re
 from array import array
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
-from datasketch import MinHash
-from datasketch.lsh import _optimal_param
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from corpus_tools.config import NearDuplicates
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 STEM_CHARS = 7
 # An LSH bucket shared by more articles than this holds min-hashes of common words, not a
 # story: it is skipped (counted in `skipped_buckets`), which keeps clustering near-linear.
 # True near-duplicates still meet in the other bands.
 MAX_BUCKET = 64
-_lsh_params = functools.lru_cache(maxsize=8)(_optimal_param)
 _WORD = re.compile(r"[^\W\d_]+|\d[\d.,]*\d|\d")
-_STOP = frozenset(ENGLISH_STOP_WORDS)
+
+# datasketch and scikit-learn take ~2 s to import; they are loaded on first use, so that every
+# other command (which imports this module through the CLI) starts without them.
+
+
+@functools.lru_cache(maxsize=8)
+def _lsh_params(threshold: float, num_perm: int, fp: float, fn: float) -> tuple[int, int]:
+    from datasketch.lsh import _optimal_param
+
+    bands, rows = _optimal_param(threshold, num_perm, fp, fn)
+    return int(bands), int(rows)
+
+
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+@functools.cache
+def _minhash_class() -> Any:
+    from datasketch import MinHash
+
+    return MinHash
 
 
 def shingles(text: str, size: int) -> set[str]:
     """Shingles of `size` consecutive content words (see the module docstring)."""
+    stop = _stop_words()
     words = [
         w[:STEM_CHARS]
         for w in (m.group(0) for m in _WORD.finditer(text.casefold()))
-        if len(w) >= 3 and w not in _STOP
+        if len(w) >= 3 and w not in stop
     ]
     if size <= 1:
         return set(words)
@@ -67,7 +91,8 @@ Sketch = tuple[bytes, bytes]
 @functools.lru_cache(maxsize=4)
 def _template(num_perm: int) -> MinHash:
     """A MinHash for seed 1 whose permutations every sketch reuses (made once, not per text)."""
-    return MinHash(num_perm=num_perm, seed=1)
+    minhash: MinHash = _minhash_class()(num_perm=num_perm, seed=1)
+    return minhash
 
 
 def sketch(text: str, settings: NearDuplicates) -> Sketch:
@@ -77,7 +102,7 @@ def sketch(text: str, settings: NearDuplicates) -> Sketch:
     )
     bands, rows = _lsh_params(settings.threshold, settings.num_perm, 0.5, 0.5)
     template = _template(settings.num_perm)
-    mh = MinHash(
+    mh = _minhash_class()(
         num_perm=settings.num_perm,
         seed=1,
         hashfunc=int,
