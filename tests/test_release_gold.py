@@ -419,3 +419,23 @@ def test_gold_item_past_its_text_is_never_published(
     assert res.exit_code == 1
     assert f"[{n - 2}:{n - 1}]" in res.stderr and "'zz'" in res.stderr
     assert store.sha256_file(gold_path)  # the input is left as it was
+
+
+def test_card_uses_the_optional_release_keys(disputed: Path) -> None:
+    toml = disputed / "corpus.toml"
+    keys = (
+        'contact = "Data desk <data@example.org>"\n'
+        'curators = "The Example Newsroom Lab"\n'
+        'citation = "@article{example2025, title = {An Example}}"\n'
+        'text_rights = "Texts licensed from the outlets for research use only."\n'
+    )
+    toml.write_text(toml.read_text().replace("[release]\n", "[release]\n" + keys))
+    cfg = load_config(toml)
+    card = (Path(build_release(config=cfg, version="0.1.0").path) / "README.md").read_text()
+    contact = card.split("## Dataset Card Contact")[1]
+    assert "Data desk <data@example.org>" in contact
+    assert "The Example Newsroom Lab" in card.split("## Dataset Card Authors")[1]
+    assert "@article{example2025, title = {An Example}}" in card.split("## Citation")[1]
+    assert "@misc{" not in card
+    source = card.split("#### Who are the source data producers?")[1].split("### Annotations")[0]
+    assert "Texts licensed from the outlets for research use only." in source
