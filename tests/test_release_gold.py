@@ -439,3 +439,32 @@ def test_card_uses_the_optional_release_keys(disputed: Path) -> None:
     assert "@misc{" not in card
     source = card.split("#### Who are the source data producers?")[1].split("### Annotations")[0]
     assert "Texts licensed from the outlets for research use only." in source
+
+
+def test_gold_stance_for_an_unknown_target_refuses_the_release(
+    tmp_path: Path, repo_root: Path, cli: Any
+) -> None:
+    """A gold stance whose target is not in the scheme was dropped silently before."""
+    cfg, _ = build_corpus(tmp_path / "c", repo_root)
+    gold_path = cfg.paths.build / "gold.jsonl"
+    lines = gold_path.read_text(encoding="utf-8").splitlines()
+    rec = json.loads(lines[0])
+    rec["stances"].append({**rec["stances"][0], "target": "atlantis"})
+    lines[0] = json.dumps(rec, sort_keys=True, ensure_ascii=False)
+    gold_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = cli("release", "0.1.0", cwd=cfg.paths.root)
+    assert res.exit_code == 1, res.stdout
+    assert f"stance target 'atlantis' on article {rec['article_id']}" in res.stderr
+    assert not (cfg.paths.dist / "0.1.0").exists()
+
+
+def test_a_dispute_id_that_cannot_be_masked_is_a_data_error(disputed: Path, cli: Any) -> None:
+    path = disputed / "build" / "disputes.json"
+    tasks = orjson.loads(path.read_bytes())
+    tasks[0]["data"]["dispute_ids"].append(f"{tasks[0]['data']['article_id']}/entities/somewhere")
+    path.write_bytes(orjson.dumps(tasks))
+    res = cli("release", "0.1.0", cwd=disputed)
+    assert res.exit_code == 1, res.stdout
+    assert "dispute id 'entities/somewhere' is not" in res.stderr
+    assert "Regenerate it with `corpus adjudicate`." in res.stderr
+    assert not (disputed / "dist" / "0.1.0").exists()
