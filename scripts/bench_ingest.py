@@ -17,7 +17,11 @@ pseudo-vocabulary, and topic words the article's story draws from a large pool (
 terms are in news), in paragraphs; one article in ten is a rewrite of an earlier one
 (sentences shuffled, one word in five replaced), so story clustering has real work to do.
 
-Usage: python scripts/bench_ingest.py [--sizes 10000,100000] [--keep DIR]
+With `--rejected N` it measures instead a flood of N rejected JSONL lines (malformed JSON
+and records without `text`, one good article): peak RSS must stay flat in N, because findings
+past a limit per slug are only counted, never kept (issue 10, point 15).
+
+Usage: python scripts/bench_ingest.py [--sizes 10000,100000] [--keep DIR] [--rejected N]
 """
 
 from __future__ import annotations
@@ -114,6 +118,7 @@ report = ingest(config=cfg, paths=[Path(sys.argv[2])], fmt="jsonl")
 dt = time.perf_counter() - t0
 print(json.dumps({"n": report.inputs, "articles": report.articles, "stories": report.stories,
                   "duplicates": report.duplicates, "rejected": report.rejected, "seconds": dt,
+                  "findings": len(report.findings),
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -227,11 +232,43 @@ def _run(code: str, *args: str) -> dict[str, float]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def flood(n: int, keep: Path | None) -> None:
+    """Peak RSS of ingest over `n` rejected lines (and one good article)."""
+    repo = Path(__file__).resolve().parent.parent
+    work = Path(tempfile.mkdtemp(prefix="bench-ingest-flood-", dir=keep))
+    try:
+        corpus = work / "corpus"
+        (corpus / "articles").mkdir(parents=True)
+        shutil.copy2(repo / "corpus.toml", corpus / "corpus.toml")
+        src = work / "flood"
+        src.mkdir()
+        good = {"id": "good", "text": "Talks resumed in Geneva on Tuesday. " * 10}
+        with open(src / "flood.jsonl", "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(good) + "\n")
+            for i in range(n):
+                bad = {"id": f"x{i}", "txt": "no text field"}
+                fh.write(json.dumps(bad) + "\n" if i % 2 else "not json\n")
+        res = _run(INGEST, str(corpus / "corpus.toml"), str(src))
+        print(
+            f"{n:,} rejected lines: rejected {int(res['rejected']):,}, findings kept "
+            f"{int(res['findings']):,}, {res['seconds']:.1f} s, "
+            f"peak RSS {res['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated corpus sizes")
     parser.add_argument("--keep", type=Path, help="keep the generated files in this folder")
+    parser.add_argument("--rejected", type=int, help="measure N rejected lines instead")
     args = parser.parse_args()
+    if args.rejected is not None:
+        flood(args.rejected, args.keep)
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     repo = Path(__file__).resolve().parent.parent
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-", dir=args.keep))
