@@ -166,6 +166,10 @@ CONFIG_SCHEMA: dict[str, Any] = _obj(
                 "url": _STR,
                 "adjudication_project_title": {**_STR, "maxLength": 50},
                 "page_size": {"type": "integer", "minimum": 1},
+                "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
+                "retries": {"type": "integer", "minimum": 0, "maximum": 20},
+                "backoff": {"type": "number", "minimum": 0, "maximum": 60},
+                "pseudonym_key_file": _STR,
             }
         ),
         "splits": _obj(
@@ -359,6 +363,12 @@ class LabelStudioConfig:
     url: str = "http://127.0.0.1:8080"
     adjudication_project_title: str = ""
     page_size: int = 100
+    # HTTP: seconds per request, retries of idempotent calls, first backoff (doubles).
+    timeout: float = 60.0
+    retries: int = 5
+    backoff: float = 0.5
+    # A file holding the pseudonym key; must lie outside the corpus (and its repository).
+    pseudonym_key_file: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -656,6 +666,14 @@ def _build(cfg_path: Path, data: dict[str, Any]) -> CorpusConfig:
             "adjudication_project_title", f"{corpus['pretty_name'][:35]} (adjudication)"
         ),
         page_size=ls.get("page_size", 100),
+        timeout=float(ls.get("timeout", 60.0)),
+        retries=ls.get("retries", 5),
+        backoff=float(ls.get("backoff", 0.5)),
+        pseudonym_key_file=(
+            (root / Path(ls["pseudonym_key_file"]).expanduser())
+            if "pseudonym_key_file" in ls
+            else None
+        ),
     )
     adj = data.get("adjudication", {})
     rel_cfg = data.get("release", {})

@@ -51,21 +51,32 @@ class TaskLocation:
 def export_files(paths: Iterable[Path]) -> list[Path]:
     """Expand files and folders into the export files to read, sorted for stable output.
 
-    In a folder, every `*.json` / `*.jsonl` below it is read, except names starting with `.`
-    or `_` (such as the `_project.json` that `corpus ls pull` writes beside the tasks).
+    In a folder, every `*.json` / `*.jsonl` below it is read, except files starting with `_`
+    (such as the `_project.json` that `corpus ls pull` writes beside the tasks) and anything
+    temporary, hidden or a backup: a file or folder below it whose name starts with `.` or
+    ends with `.bak`, `.tmp`, `.old`, `.orig` or `~` (an interrupted pull's
+    `.<project>.pull-*` folder, an editor's backup). A file named explicitly is always read.
     """
     out: list[Path] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if _is_export_file(f)))
+            out.extend(sorted(f for f in p.rglob("*") if _is_export_file(f, p)))
         else:
             out.append(p)
     return out
 
 
-def _is_export_file(f: Path) -> bool:
-    return f.is_file() and f.suffix in {".json", ".jsonl"} and f.name[0] not in "._"
+_SKIPPED_ENDINGS = (".bak", ".tmp", ".old", ".orig", "~")
+
+
+def _is_export_file(f: Path, root: Path) -> bool:
+    if f.suffix not in {".json", ".jsonl"} or f.name[0] == "_":
+        return False
+    for part in f.relative_to(root).parts:
+        if part[0] == "." or part.endswith(_SKIPPED_ENDINGS):
+            return False
+    return f.is_file()
 
 
 def iter_raw_tasks(paths: Iterable[Path]) -> Iterator[tuple[TaskLocation, RawTask]]:

@@ -10,30 +10,43 @@ Layout written by `pull` (one file per task, so a review diff shows which articl
     annotations/<project slug>/_project.json          project metadata (no personal data)
     annotations/<project slug>/tasks/<article_id>.json one Label Studio task, export shape
 
-Files are pretty JSON with sorted keys; the pull writes into a temporary folder and swaps it
-into place, so a failed pull leaves the previous state intact, and pulling an unchanged
-project twice writes byte-identical files (nothing time-dependent such as "created_ago").
+Files are pretty JSON with sorted keys; the pull writes into a hidden temporary folder
+(`.<slug>.pull-<pid>-*`, which readers skip) and swaps it into place in one atomic exchange
+(Linux `renameat2(RENAME_EXCHANGE)`), so a reader sees the old folder or the new, a killed
+or failed pull leaves the previous state intact, and the next pull sweeps what a killed one
+left behind. Pulling an unchanged project twice writes byte-identical files (nothing
+time-dependent such as "created_ago"). A pull that would drop annotations the folder holds
+(a fresh server, deleted annotations) is refused unless `allow_deletions` is given.
 
 Annotators become pseudonyms: `ann-` + the first 10 hex digits of HMAC-SHA256(key, lowercased
-email). The key is the secret given to `pull` (`--pseudonym-key` or `$CORPUS_PSEUDONYM_KEY`;
-recommended, so that nobody can test guessed emails against the pseudonyms), else the corpus
-name; either way pseudonyms are stable across pulls and machines. Emails, names and usernames
-are never written: every task, annotation, prediction and draft is copied through an
-allow-list of keys.
+email). The key is a secret the user provides (`$CORPUS_PSEUDONYM_KEY`, or a key file outside
+the corpus), so nobody can test guessed emails against the pseudonyms; the same key gives the
+same pseudonyms across pulls and machines. Emails, names and usernames are never written:
+every task, annotation, prediction and draft is copied through an allow-list of keys.
+
+Idempotent requests (GET) are retried with exponential backoff on transport errors, timeouts,
+500/502/503/504 and 429 (honouring Retry-After); task imports (POST) are not. Error messages
+never carry the API token, an Authorization header or URL credentials.
 """
 
 from __future__ import annotations
 
+import ctypes
+import email.utils
+import errno
 import hashlib
 import hmac
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import msgspec
@@ -41,7 +54,7 @@ import orjson
 
 from corpus_tools import labeling_config, store
 from corpus_tools.config import CorpusConfig
-from corpus_tools.errors import LabelStudioError, UsageError
+from corpus_tools.errors import DataError, LabelStudioError, UsageError
 
 ENV_URL = "LABEL_STUDIO_URL"
 ENV_API_KEY = "LABEL_STUDIO_API_KEY"
@@ -101,35 +114,136 @@ def _json_or_none(resp: httpx.Response) -> Any:
         return None
 
 
-class Client:
-    """A Label Studio API client that turns transport and HTTP failures into LabelStudioError."""
+# --- secrets in messages -----------------------------------------------------------------------
 
-    def __init__(self, url: str, api_key: str, *, timeout: float = 300.0) -> None:
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
+_AUTH_VALUE = re.compile(
+    r"(?i)((?:authorization|http_authorization|x-api-key|cookie|set-cookie)['\"]?\s*[:=]\s*"
+    r"['\"]?)[^'\"\r\n,}]+"
+)
+_SCHEME_TOKEN = re.compile(r"(?i)\b(token|bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+_JWT = re.compile(r"\bey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+REDACTED = "[redacted]"
+
+
+def display_url(url: str) -> str:
+    """`url` without user name and password (`http://u:p@host` -> `http://host`)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _URL_USERINFO.sub(r"\1", url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` without the given secrets, Authorization-like header values, scheme tokens
+    (`Token abc...`, `Bearer ...`), JWTs and URL credentials: safe to show or log."""
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    text = _URL_USERINFO.sub(r"\1", text)
+    text = _AUTH_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _SCHEME_TOKEN.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    return _JWT.sub(REDACTED, text)
+
+
+def _url_secrets(url: str) -> list[str]:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    return [s for s in (parts.username, parts.password) if s]
+
+
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_BACKOFF = 30.0
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header (seconds or an HTTP date), else None."""
+    value = resp.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class Client:
+    """A Label Studio API client that turns transport and HTTP failures into LabelStudioError.
+
+    GET requests that fail transiently (connection refused or dropped, timeout, 429, 500,
+    502, 503, 504) are retried up to `retries` times, waiting `backoff`, 2×, 4×... seconds
+    (at most 30 s; a 429's Retry-After when given). Other methods are sent once.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        *,
+        timeout: float = 60.0,
+        retries: int = 5,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.url = display_url(url.rstrip("/"))
+        self._secrets = [api_key, *_url_secrets(url)]
         if not api_key:
             raise LabelStudioError(
                 "no Label Studio API key",
                 hint=f"Set {ENV_API_KEY} (Account & Settings → Personal Access Token, or the "
                 "legacy token) or pass --api-key.",
             )
-        self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+        self.retries = retries
+        self.backoff = backoff
+        self.retried = 0
+        self._answered = False
+        self._sleep = sleep
+        try:
+            self._http = httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
+        except (httpx.InvalidURL, ValueError, TypeError) as exc:
+            raise LabelStudioError(
+                f"not a usable Label Studio address: {self._redact(str(url))} "
+                f"({self._redact(str(exc))})",
+                hint=f"Set {ENV_URL} or --url to an address like http://127.0.0.1:8080.",
+            ) from None
         try:
             self._http.headers["Authorization"] = self._auth_header(api_key)
         except BaseException:
             self._http.close()
             raise
 
+    def _redact(self, text: str) -> str:
+        return redact(text, self._secrets)
+
+    def _error(self, message: str, hint: str | None = None) -> LabelStudioError:
+        """A LabelStudioError whose message and hint carry no secret."""
+        return LabelStudioError(
+            self._redact(message), hint=self._redact(hint) if hint is not None else None
+        )
+
     def _auth_header(self, api_key: str) -> str:
         if api_key.count(".") == 2 and api_key.startswith("ey"):
             # A personal access token is a JWT refresh token: trade it for an access token.
             resp = self._send("POST", "/api/token/refresh/", json={"refresh": api_key})
-            access = (_json_or_none(resp) or {}).get("access") if resp.is_success else None
+            body = _json_or_none(resp) if resp.is_success else None
+            access = body.get("access") if isinstance(body, dict) else None
             if not access:
-                raise LabelStudioError(
+                raise self._error(
                     f"Label Studio at {self.url} refused the personal access token "
                     f"({resp.status_code}: {resp.text[:200]})",
                     hint=f"Create a new token in Account & Settings and set {ENV_API_KEY}.",
                 )
+            self._secrets.append(str(access))
             return f"Bearer {access}"
         return f"Token {api_key}"
 
@@ -143,32 +257,70 @@ class Client:
         self.close()
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            resp = self._http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise LabelStudioError(
-                f"cannot reach Label Studio at {self.url} ({exc.__class__.__name__}: {exc})",
-                hint=f"Start it (scripts/start-label-studio.sh) or set {ENV_URL} to its address.",
-            ) from None
+        """One request; idempotent ones retried on transient failures (see the class)."""
+        attempts = 1 + (self.retries if method.upper() in IDEMPOTENT else 0)
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            wait = min(MAX_BACKOFF, self.backoff * 2**attempt)
+            try:
+                resp = self._http.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                # Refused before the server ever answered: not started, wrong port. Say so
+                # now rather than after a minute of retries.
+                never = isinstance(exc, httpx.ConnectError) and not self._answered
+                if last or never:
+                    tried = f" after {attempt + 1} attempts" if attempt else ""
+                    raise self._error(
+                        f"cannot reach Label Studio at {self.url}{tried} "
+                        f"({exc.__class__.__name__}: {exc})",
+                        hint=f"Start it (scripts/start-label-studio.sh) or set {ENV_URL} to its "
+                        "address; a slow server needs a larger [labelstudio] timeout.",
+                    ) from None
+            else:
+                self._answered = True
+                if resp.status_code not in RETRY_STATUS or last:
+                    break
+                after = _retry_after(resp) if resp.status_code == 429 else None
+                if after is not None:
+                    wait = min(MAX_BACKOFF, after)
+            self.retried += 1
+            self._sleep(wait)
         if resp.status_code in (401, 403):
-            detail = (_json_or_none(resp) or {}).get("detail", resp.text[:200])
-            raise LabelStudioError(
-                f"Label Studio at {self.url} refused the API key ({resp.status_code}: {detail})",
+            body = _json_or_none(resp)
+            detail = body.get("detail") if isinstance(body, dict) else None
+            raise self._error(
+                f"Label Studio at {self.url} refused the API key "
+                f"({resp.status_code}: {detail or resp.text[:200]})",
                 hint=f"Set {ENV_API_KEY} to a valid token (Account & Settings in the UI).",
             )
         return resp
+
+    def _failed(self, resp: httpx.Response, what: str, limit: int = 500) -> LabelStudioError:
+        retried = resp.status_code in RETRY_STATUS and resp.request.method in IDEMPOTENT
+        tried = f" (after {self.retries} retries)" if retried and self.retries else ""
+        return self._error(
+            f"Label Studio answered {resp.status_code}{tried} {what}: {resp.text[:limit]}",
+            hint="Check the project and the labeling config; see the server log.",
+        )
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send a request; return the decoded JSON (None for an empty answer)."""
         resp = self._send(method, path, **kwargs)
         if resp.status_code >= 400:
-            raise LabelStudioError(
-                f"Label Studio answered {resp.status_code} to {method} {path}: {resp.text[:500]}",
-                hint="Check the project and the labeling config; see the server log.",
-            )
+            raise self._failed(resp, f"to {method} {path}")
         if not resp.content:
             return None
-        return orjson.loads(resp.content)
+        return self._decode(resp)
+
+    def _decode(self, resp: httpx.Response) -> Any:
+        try:
+            return orjson.loads(resp.content)
+        except orjson.JSONDecodeError:
+            raise self._error(
+                f"Label Studio at {self.url} answered {resp.request.method} "
+                f"{resp.request.url.path} with something that is not JSON: {resp.text[:200]}",
+                hint="Is the address a Label Studio server (not a proxy's error page)?",
+            ) from None
 
     # --- endpoints -------------------------------------------------------------------------
 
@@ -184,7 +336,7 @@ class Client:
         resp = self._send("POST", "/api/projects/validate/", json={"label_config": label_config})
         if resp.status_code < 400:
             return None
-        return resp.text[:2000]
+        return self._redact(resp.text[:2000])
 
     def projects(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -200,13 +352,13 @@ class Client:
     def project(self, project_id: int) -> dict[str, Any]:
         resp = self._send("GET", f"/api/projects/{project_id}/")
         if resp.status_code == 404:
-            raise LabelStudioError(
+            raise self._error(
                 f"Label Studio at {self.url} has no project {project_id}",
                 hint="Create it with `corpus ls push`, or pass the right --project-id.",
             )
         if resp.status_code >= 400:
-            raise LabelStudioError(f"Label Studio answered {resp.status_code}: {resp.text[:300]}")
-        return dict(resp.json())
+            raise self._failed(resp, f"to GET project {project_id}", 300)
+        return dict(self._decode(resp))
 
     def users(self) -> dict[int, str]:
         """User id -> email (used only to derive pseudonyms, never written)."""
@@ -228,10 +380,8 @@ class Client:
             if resp.status_code == 404 and page > 1:
                 return  # past the last page ("Invalid page.")
             if resp.status_code >= 400:
-                raise LabelStudioError(
-                    f"Label Studio answered {resp.status_code} listing tasks: {resp.text[:300]}"
-                )
-            body = orjson.loads(resp.content)
+                raise self._failed(resp, "listing tasks", 300)
+            body = self._decode(resp)
             tasks = body["tasks"]
             total = int(body.get("total", 0))
             seen += len(tasks)
@@ -255,7 +405,7 @@ class Client:
             params={"exportType": "JSON", "download_all_tasks": "true", "ids[]": ids},
         )
         if not isinstance(body, list):
-            raise LabelStudioError(f"unexpected export answer from {self.url}: {str(body)[:200]}")
+            raise self._error(f"unexpected export answer from {self.url}: {str(body)[:200]}")
         return body
 
     def import_tasks(self, project_id: int, tasks: list[bytes]) -> list[int]:
@@ -270,9 +420,15 @@ class Client:
         return [int(i) for i in body.get("task_ids", [])]
 
 
-def connect(url: str, api_key: str) -> Client:
+def client_options(config: CorpusConfig) -> dict[str, Any]:
+    """Client keyword arguments from `[labelstudio]` (timeout, retries, backoff)."""
+    ls = config.labelstudio
+    return {"timeout": ls.timeout, "retries": ls.retries, "backoff": ls.backoff}
+
+
+def connect(url: str, api_key: str, **options: Any) -> Client:
     """A client whose key the server accepted (checked with one call)."""
-    client = Client(url, api_key)
+    client = Client(url, api_key, **options)
     try:
         client.whoami()
     except BaseException:
@@ -284,11 +440,82 @@ def connect(url: str, api_key: str) -> Client:
 # --- pseudonyms --------------------------------------------------------------------------------
 
 
-def pseudonym_key(config: CorpusConfig, secret: str | None) -> tuple[bytes, str]:
-    """The HMAC key for pseudonyms and where it came from ("secret" or "corpus-name")."""
+KEY_HELP = (
+    "Create a secret once and keep it outside the repository, e.g.\n"
+    "  python -c 'import secrets; print(secrets.token_hex(32))' > ~/.config/corpus-pseudonym.key"
+    "\n  chmod 600 ~/.config/corpus-pseudonym.key\n"
+    f"then pass --pseudonym-key-file ~/.config/corpus-pseudonym.key, set "
+    "[labelstudio] pseudonym_key_file, or export "
+    f"{ENV_PSEUDONYM_KEY}=<the secret>. Everyone who pulls this corpus needs the same key. "
+    "Pseudonyms made before this key was required used the corpus name (public) as key: "
+    f"set {ENV_PSEUDONYM_KEY} to the corpus name to keep them, knowing they can be reversed "
+    "by anyone who guesses an annotator's email."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PseudonymKey:
+    """The HMAC key for pseudonyms and where it came from (recorded in `_project.json`)."""
+
+    key: bytes = dataclass_field(repr=False)
+    source: str
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            raise UsageError("the pseudonym key is empty", hint=KEY_HELP)
+
+
+def _git_root(path: Path) -> Path | None:
+    for parent in (path, *path.parents):
+        if (parent / ".git").exists():
+            return parent
+    return None
+
+
+def pseudonym_key(
+    config: CorpusConfig, *, secret: str | None = None, key_file: Path | None = None
+) -> PseudonymKey:
+    """The secret key for pseudonyms: `secret` (the environment), else `key_file`, else the
+    `[labelstudio] pseudonym_key_file`; a key file inside the corpus or its repository is
+    refused (it would be committed). No key: UsageError with how to create one.
+
+    A key equal to the corpus name (the old default) is accepted and recorded as such: it
+    keeps old pseudonyms stable, but anyone can reverse them from a guessed email.
+    """
+    name = config.name.encode("utf-8")
     if secret:
-        return secret.encode("utf-8"), "secret"
-    return config.name.encode("utf-8"), "corpus-name"
+        key = secret.encode("utf-8")
+        return PseudonymKey(key, "corpus name" if key == name else f"${ENV_PSEUDONYM_KEY}")
+    key_file = key_file or config.labelstudio.pseudonym_key_file
+    if key_file is None:
+        raise UsageError(
+            "no pseudonym key: a pull writes annotator pseudonyms, and without a secret key "
+            "they could be reversed by anyone who guesses an annotator's email",
+            hint=KEY_HELP,
+        )
+    path = Path(key_file).expanduser().absolute()
+    resolved = path.resolve()
+    corpus = config.path.parent.resolve()
+    for root in {corpus, _git_root(corpus)} - {None}:
+        assert root is not None
+        if resolved.is_relative_to(root):
+            raise UsageError(
+                f"{path}: the pseudonym key file is inside {root}, where it would be committed "
+                "or published with the corpus",
+                path=str(path),
+                hint="Move it outside the repository (e.g. ~/.config/corpus-pseudonym.key).",
+            )
+    try:
+        key = path.read_bytes().strip()
+    except OSError as exc:
+        raise UsageError(
+            f"{path}: cannot read the pseudonym key file ({exc.strerror or exc})",
+            path=str(path),
+            hint=KEY_HELP,
+        ) from None
+    if not key:
+        raise UsageError(f"{path}: the pseudonym key file is empty", path=str(path), hint=KEY_HELP)
+    return PseudonymKey(key, "corpus name" if key == name else "key file")
 
 
 def pseudonym(identity: str, key: bytes) -> str:
@@ -347,13 +574,21 @@ def clean_task(task: dict[str, Any], who: Pseudonyms) -> dict[str, Any]:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+MAX_STEM = 120  # ASCII characters; leaves room for `.task-<id>.json` under 255 bytes
 
 
 def task_filename(task: dict[str, Any]) -> str:
-    """`<article_id>.json` (unsafe characters replaced), or `task-<id>.json` without one."""
+    """`<article_id>.json` (unsafe characters replaced), or `task-<id>.json` without one.
+
+    An id longer than 120 characters keeps its first 100 and gets `-` + 16 hex digits of its
+    SHA-256: bounded (any file system takes it), stable, and distinct for distinct ids.
+    """
     article_id = (task.get("data") or {}).get("article_id")
     if isinstance(article_id, str) and article_id:
         stem = _UNSAFE.sub("_", article_id).lstrip("._") or f"task-{task.get('id')}"
+        if len(stem) > MAX_STEM:
+            digest = hashlib.sha256(article_id.encode("utf-8", "surrogatepass")).hexdigest()
+            stem = f"{stem[:100]}-{digest[:16]}"
     else:
         stem = f"task-{task.get('id')}"
     return stem + ".json"
@@ -491,7 +726,7 @@ def push(
     """
     tasks = _read_tasks(tasks_path or config.paths.tasks_json)
     settings = _project_settings(config)
-    with connect(url, api_key) as client:
+    with connect(url, api_key, **client_options(config)) as client:
         reason = client.validate_config(settings["label_config"])
         if reason:
             raise LabelStudioError(
@@ -541,7 +776,7 @@ def push(
                 progress(imported, len(new))
     return {
         "project_id": pid,
-        "project_url": f"{url.rstrip('/')}/projects/{pid}",
+        "project_url": f"{display_url(url.rstrip('/'))}/projects/{pid}",
         "created": created,
         "updated_settings": updated,
         "imported": imported,
@@ -555,18 +790,90 @@ def push(
 # --- pull ------------------------------------------------------------------------------------
 
 
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # an earlier pull in this process (or a reused pid): not running now
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def sweep_stale(target: Path) -> list[str]:
+    """Remove what killed pulls of `target` left beside it; return the names removed.
+
+    `.<name>.pull-<pid>-*` folders (an unfinished new snapshot) of processes that no longer
+    run are deleted; a `.<name>.old-<pid>-*` backup (the fallback swap without an atomic
+    exchange, killed between its two renames) is put back when `target` is missing, else
+    deleted. Folders of the format before pids were recorded are stale by definition.
+    """
+    parent = target.parent
+    if not parent.is_dir():
+        return []
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(pull|old)-(?:(\d+)(?:-|$))?")
+    swept: list[str] = []
+    for entry in sorted(parent.iterdir()):
+        m = pattern.match(entry.name)
+        if not m or (m.group(2) and _alive(int(m.group(2)))):
+            continue
+        if m.group(1) == "old" and not target.exists() and entry.is_dir():
+            os.replace(entry, target)
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+        swept.append(entry.name)
+    return swept
+
+
 class TreeWriter:
     """Writes a folder's new content beside it, then swaps it in; counts what changed.
 
     Files are written as they come (a pull never holds the whole project in memory) into a
-    temporary sibling folder; `commit` renames it onto the target, so a failure before that
-    leaves the previous content intact.
+    hidden temporary sibling folder (readers skip dot-names); `commit` exchanges it with the
+    target in one atomic step, so a reader sees the old folder or the new one, never a mix
+    and never no folder, and a failure or kill before that leaves the previous content
+    intact. Leftovers of killed writers are swept when the next one starts.
     """
 
     def __init__(self, target: Path) -> None:
         self.target = target
+        if target.exists() and not target.is_dir():
+            raise UsageError(
+                f"{target}: a file is where the pulled folder belongs",
+                path=str(target),
+                hint="Move it away, or pull into another folder with --out.",
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.pull-", dir=target.parent))
+        self.swept = sweep_stale(target)
+        self.tmp = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.pull-{os.getpid()}-", dir=target.parent)
+        )
         self.names: set[str] = set()
         self.counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
 
@@ -590,9 +897,12 @@ class TreeWriter:
                 for f in self.target.rglob("*")
                 if f.is_file() and f.relative_to(self.target).as_posix() not in self.names
             )
+            if _exchange(self.tmp, self.target):
+                shutil.rmtree(self.tmp)  # now the old content, under the hidden name
+                return dict(self.counts)
         backup = None
         if self.target.exists():
-            backup = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
+            backup = self.target.with_name(f".{self.target.name}.old-{os.getpid()}-0")
             os.replace(self.target, backup)
         os.replace(self.tmp, self.target)
         if backup is not None:
@@ -632,10 +942,44 @@ def _project_meta(
         "annotators": sorted(stats["annotators"]),
         "pseudonyms": {
             "scheme": "ann- + first 10 hex of HMAC-SHA256(key, lowercased email)",
-            "key": f"${ENV_PSEUDONYM_KEY}" if key_source == "secret" else "corpus name",
+            "key": key_source,
         },
         "layout": "one Label Studio task per file under tasks/, named <article_id>.json",
     }
+
+
+def local_annotations(folder: Path) -> dict[str, set[Any]]:
+    """Annotation ids per task file (`tasks/<name>.json`) in a pulled folder."""
+    out: dict[str, set[Any]] = {}
+    tasks = folder / "tasks"
+    if not tasks.is_dir():
+        return out
+    for f in sorted(tasks.iterdir()):
+        if f.name[0] in "._" or f.suffix != ".json" or not f.is_file():
+            continue
+        try:
+            task = orjson.loads(f.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            continue  # not ours to judge here: `corpus validate` reports it
+        anns = task.get("annotations") if isinstance(task, dict) else None
+        ids = {a.get("id") for a in anns or [] if isinstance(a, dict)}
+        if ids:
+            out[f"tasks/{f.name}"] = ids
+    return out
+
+
+def _refuse_deletions(target: Path, lost: dict[str, set[Any]], before: int) -> DataError:
+    n = sum(len(v) for v in lost.values())
+    examples = ", ".join(f"{k} ({len(v)})" for k, v in sorted(lost.items())[:5])
+    more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
+    return DataError(
+        f"pull refused: it would drop {n} of the {before} annotations in {target} "
+        f"from {len(lost)} task files: {examples}{more}. The server no longer has them "
+        "(a fresh server, another project, or deleted annotations); nothing was changed",
+        path=str(target),
+        hint="Pull into another folder to look (--out build/pulled), or replace the local "
+        "annotations on purpose with --allow-deletions.",
+    )
 
 
 def pull(
@@ -643,62 +987,84 @@ def pull(
     config: CorpusConfig,
     url: str,
     api_key: str,
+    pseudonym_key: PseudonymKey,
     project_id: int | None = None,
     out: Path | None = None,
-    pseudonym_secret: str | None = None,
+    allow_deletions: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Fetch every task and annotation; write them under `annotations/<project slug>/`.
 
-    Annotators become `ann-` + HMAC-SHA256(`pseudonym_secret` or the corpus name, email).
+    Annotators become `ann-` + HMAC-SHA256(`pseudonym_key`, email) (see `pseudonym_key()`).
 
     Pages through the task ids, then asks the server's JSON export for one page of ids at a
     time: the export shape, without one huge request (projects of 10k+ tasks time out behind
     proxies when exported at once), and memory bounded by a page. Predictions come as ids, as
     in an export from the UI; their content is the pre-annotation in build/tasks.json.
-    Nothing replaces the previous files unless the whole project was fetched.
+    Nothing replaces the previous files unless the whole project was fetched, and not when
+    an annotation the folder holds would be lost (DataError) unless `allow_deletions`.
+    A file system failure (disk full, a name too long) is a UsageError; the previous files
+    stay as they were.
     """
-    key, key_source = pseudonym_key(config, pseudonym_secret)
     stats: dict[str, Any] = {
         "tasks": 0,
         "annotations": 0,
         "cancelled_annotations": 0,
         "annotators": set(),
     }
-    with connect(url, api_key) as client:
+    with connect(url, api_key, **client_options(config)) as client:
         project = resolve_project(client, config, project_id)
         pid = int(project["id"])
-        who = Pseudonyms(client.users(), key)
+        who = Pseudonyms(client.users(), pseudonym_key.key)
         ids = client.task_ids(pid)
         server_version = client.version()
         slug = slugify(str(project.get("title") or f"project-{pid}"))
         target = (out or config.paths.annotations) / slug
-        with TreeWriter(target) as tree:
-            step = config.labelstudio.page_size
-            for i in range(0, len(ids), step):
-                chunk = ids[i : i + step]
-                page = client.export_tasks(pid, chunk)
-                if sorted(int(t["id"]) for t in page) != chunk:
-                    raise LabelStudioError(
-                        f"the export of {len(chunk)} tasks from project {pid} came back incomplete",
-                        hint="Tasks were deleted during the pull? Pull again.",
-                    )
-                for raw in sorted(page, key=lambda t: int(t["id"])):
-                    task = clean_task(raw, who)
-                    name = task_filename(task)
-                    if f"tasks/{name}" in tree.names:  # two tasks for one article: keep both
-                        name = f"{name[:-5]}.task-{task.get('id')}.json"
-                    tree.add(f"tasks/{name}", store.dump_json(task))
-                    stats["tasks"] += 1
-                    for ann in task["annotations"]:
-                        stats["annotators"].add(ann["completed_by"])
-                        stats["annotations"] += 1
-                        stats["cancelled_annotations"] += bool(ann.get("was_cancelled"))
-                if progress:
-                    progress(stats["tasks"], len(ids))
-            meta = _project_meta(project, server_version, stats, key_source)
-            tree.add("_project.json", store.dump_json(meta))
-            counts = tree.commit()
+        try:
+            with TreeWriter(target) as tree:
+                before = local_annotations(target)
+                kept: dict[str, set[Any]] = {}
+                step = config.labelstudio.page_size
+                for i in range(0, len(ids), step):
+                    chunk = ids[i : i + step]
+                    page = client.export_tasks(pid, chunk)
+                    if sorted(int(t["id"]) for t in page) != chunk:
+                        raise LabelStudioError(
+                            f"the export of {len(chunk)} tasks from project {pid} came back "
+                            "incomplete",
+                            hint="Tasks were deleted during the pull? Pull again.",
+                        )
+                    for raw in sorted(page, key=lambda t: int(t["id"])):
+                        task = clean_task(raw, who)
+                        name = task_filename(task)
+                        if f"tasks/{name}" in tree.names:  # two tasks for one article: keep both
+                            name = f"{name[:-5]}.task-{task.get('id')}.json"
+                        rel = f"tasks/{name}"
+                        tree.add(rel, store.dump_json(task))
+                        if rel in before:
+                            kept[rel] = {a.get("id") for a in task["annotations"]}
+                        stats["tasks"] += 1
+                        for ann in task["annotations"]:
+                            stats["annotators"].add(ann["completed_by"])
+                            stats["annotations"] += 1
+                            stats["cancelled_annotations"] += bool(ann.get("was_cancelled"))
+                    if progress:
+                        progress(stats["tasks"], len(ids))
+                lost = {
+                    rel: gone for rel, had in before.items() if (gone := had - kept.get(rel, set()))
+                }
+                if lost and not allow_deletions:
+                    raise _refuse_deletions(target, lost, sum(len(v) for v in before.values()))
+                meta = _project_meta(project, server_version, stats, pseudonym_key.source)
+                tree.add("_project.json", store.dump_json(meta))
+                counts = tree.commit()
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write the pulled annotations to {target}: "
+                f"{exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else ""),
+                path=str(target),
+                hint="Free disk space or fix the folder; the previous annotations are untouched.",
+            ) from None
     return {
         "project_id": pid,
         "dir": str(target),
@@ -707,4 +1073,7 @@ def pull(
         "cancelled_annotations": meta["cancelled_annotations"],
         "annotators": meta["annotators"],
         "files": counts,
+        "dropped_annotations": sum(len(v) for v in lost.values()),
+        "swept": tree.swept,
+        "retried_requests": client.retried,
     }

@@ -249,7 +249,21 @@ def main() -> None:
                     resp.raise_for_status()
                 n += 1
         print(f"submitted {n} annotations")
-        print(labelstudio.pull(config=cfg, url=url, api_key=key, out=args.out))
+        # The sample's pseudonyms were made with the corpus name as key, before a secret key
+        # was required: it is kept so that they stay stable. It is public, so these
+        # pseudonyms are reversible; that is acceptable only because the sample's annotators
+        # are made up (anna@, ben@, chen@example.org). A real corpus uses a secret key.
+        sample_key = labelstudio.pseudonym_key(cfg, secret=cfg.name)
+        print(
+            labelstudio.pull(
+                config=cfg,
+                url=url,
+                api_key=key,
+                out=args.out,
+                pseudonym_key=sample_key,
+                allow_deletions=True,  # a rebuild from sample_labels.toml replaces them
+            )
+        )
     finally:
         if server is not None:
             server.stop()

@@ -111,7 +111,7 @@ def pushed(
     shutil.copytree(ingested, corpus)
     monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.api_key)
-    monkeypatch.delenv("CORPUS_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setenv("CORPUS_PSEUDONYM_KEY", "browser-test-pseudonym-key")  # pulls need one
     res = cli("ls", "push", "--json", cwd=corpus)
     assert res.exit_code == 0, res.stderr
     out = json.loads(res.stdout)

@@ -22,6 +22,8 @@ from corpus_tools.model import Article
 
 pytestmark = pytest.mark.labelstudio
 
+PSEUDONYM_KEY = "test-pseudonym-key-not-the-corpus-name"
+
 EMOJI_TEXT = (
     "😀 Breaking 𝔸: NATO spokesman Jens Stoltenberg said Russia moved drones.\r\n"
     "People briefed on the matter said Iran sold drones to Russia last week.\r\n"
@@ -114,7 +116,7 @@ def claim(rid: str, text: str, needle: str, checkworthy: str, claimant: str | No
 def ls_env(label_studio: LabelStudioFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.api_key)
-    monkeypatch.delenv("CORPUS_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setenv("CORPUS_PSEUDONYM_KEY", PSEUDONYM_KEY)
 
 
 def test_server_validates_generated_config(label_studio: LabelStudioFixture) -> None:
@@ -235,10 +237,16 @@ def test_round_trip_two_annotators(
     second = json.loads(cli("ls", "pull", "--out", str(out), "--json", cwd=corpus).stdout)
     assert second["files"] == {"added": 0, "changed": 0, "removed": 0, "unchanged": 3}
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
-    direct = lib.pull(config=cfg, url=label_studio.url, api_key=label_studio.api_key, out=out)
+    direct = lib.pull(
+        config=cfg,
+        url=label_studio.url,
+        api_key=label_studio.api_key,
+        out=out,
+        pseudonym_key=lib.pseudonym_key(cfg, secret=PSEUDONYM_KEY),
+    )
     assert direct == second
 
-    # With a secret key the pseudonyms change (and stay unguessable from emails).
+    # Another key gives other pseudonyms (unguessable from emails without the key).
     keyed = cli("ls", "pull", "--out", str(tmp_path / "keyed"), "--json", "--pseudonym-key", "s3")
     keyed_ids = json.loads(keyed.stdout)["annotators"]
     assert len(keyed_ids) == 2 and not set(keyed_ids) & set(pulled["annotators"])
@@ -268,6 +276,7 @@ def test_errors_exit_2_and_write_nothing(
     previous.parent.mkdir(parents=True)
     previous.write_text('{"previous": true}\n', encoding="utf-8")
     monkeypatch.delenv("LABEL_STUDIO_URL", raising=False)
+    monkeypatch.setenv("CORPUS_PSEUDONYM_KEY", PSEUDONYM_KEY)
 
     dead = f"http://127.0.0.1:{free_port()}"
     res = cli("ls", "pull", "--url", dead, "--api-key", "x" * 10, cwd=corpus)
@@ -309,6 +318,7 @@ def test_personal_access_token_works_like_the_legacy_token(
     assert pat.count(".") == 2  # a JWT, exchanged for an access token by the client
     monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", pat)
+    monkeypatch.setenv("CORPUS_PSEUDONYM_KEY", PSEUDONYM_KEY)
     pushed = cli("ls", "push", "--json", cwd=corpus)
     assert pushed.exit_code == 0, pushed.stderr
     label_studio.track_project(json.loads(pushed.stdout)["project_id"])

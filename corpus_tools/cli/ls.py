@@ -143,19 +143,43 @@ def pull_cmd(
         typer.Option(
             "--pseudonym-key",
             envvar=lib.ENV_PSEUDONYM_KEY,
-            help="Secret for annotator pseudonyms (default: the corpus name).",
+            help="Secret key for annotator pseudonyms (prefer the environment variable or "
+            "--pseudonym-key-file: a command line is visible to other users).",
             show_default=False,
         ),
     ] = None,
+    pseudonym_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--pseudonym-key-file",
+            help="File holding the pseudonym key, outside the repository (default: "
+            "[labelstudio] pseudonym_key_file).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    allow_deletions: Annotated[
+        bool,
+        typer.Option(
+            "--allow-deletions",
+            help="Replace the local annotations even if the server lacks some of them "
+            "(refused otherwise, exit 1).",
+        ),
+    ] = False,
     adjudication: AdjudicationOpt = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Fetch every task and annotation into annotations/<project>/ (annotators pseudonymised).
 
-    Example: corpus ls pull --json
+    Needs a secret pseudonym key ($CORPUS_PSEUDONYM_KEY or a key file outside the repository).
+    A pull that would drop annotations the folder holds is refused (exit 1) unless
+    --allow-deletions.
+
+    Example: CORPUS_PSEUDONYM_KEY=... corpus ls pull --json
     """
     cfg = get_config(config)
+    key = lib.pseudonym_key(cfg, secret=pseudonym_key, key_file=pseudonym_key_file)
     if adjudication:
         from corpus_tools.adjudicate import adjudication_config, decisions_dir
 
@@ -168,7 +192,8 @@ def pull_cmd(
             api_key=api_key,
             project_id=project_id,
             out=out,
-            pseudonym_secret=pseudonym_key,
+            pseudonym_key=key,
+            allow_deletions=allow_deletions,
             progress=progress,
         )
     if json_out:
@@ -183,3 +208,13 @@ def pull_cmd(
     table = Table("added", "changed", "removed", "unchanged", title="Files")
     table.add_row(*(str(files[k]) for k in ("added", "changed", "removed", "unchanged")))
     console.print(table)
+    if result["dropped_annotations"]:
+        console.print(
+            f"dropped {result['dropped_annotations']} annotations the server no longer has "
+            "(--allow-deletions)",
+            highlight=False,
+        )
+    if result["swept"]:
+        console.print(
+            f"removed {len(result['swept'])} leftovers of an interrupted pull", highlight=False
+        )
