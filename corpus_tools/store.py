@@ -72,9 +72,9 @@ def fs_errors(path: Path | str, *also: Path | str) -> Iterator[None]:
         hidden = {os.fspath(p) for p in also}
         named = exc.filename2 or exc.filename
         if named is None or os.fspath(named) in hidden:
-            exc = OSError(exc.errno, exc.strerror)
-            raise FileSystemError.from_os_error(exc, path=path) from None
-        raise FileSystemError.from_os_error(exc) from None
+            unnamed = OSError(exc.errno, exc.strerror)
+            raise FileSystemError.from_os_error(unnamed, path=path) from exc
+        raise FileSystemError.from_os_error(exc) from exc  # CORPUS_DEBUG shows both
 
 
 @contextlib.contextmanager

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import CliRun
 
 from corpus_tools import __version__
 from corpus_tools.cli import _reference
+from corpus_tools.errors import CorpusError
 
 STAGES = ["ingest", "tasks", "schemas", "validate", "check", "agree", "adjudicate", "release"]
 
@@ -57,3 +59,15 @@ def test_invalid_config_names_the_path(cli: CliRun, sample_corpus: Path) -> None
     result = cli("schemas", "--check", cwd=sample_corpus)
     assert result.exit_code == 2
     assert "[scheme -> entities -> 1 -> shade] unknown key 'shade'" in result.stderr
+
+
+def test_debug_variable_keeps_the_file_system_traceback(
+    cli: CliRun, sample_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (sample_corpus / "build" / "articles.parquet").mkdir(parents=True)
+    result = cli("ingest", cwd=sample_corpus)
+    assert result.exit_code == 2 and "CORPUS_DEBUG=1" in result.stderr
+    monkeypatch.setenv("CORPUS_DEBUG", "1")
+    with pytest.raises(CorpusError) as info:
+        cli("ingest", cwd=sample_corpus)
+    assert isinstance(info.value.__cause__, IsADirectoryError)  # the original, for debugging
