@@ -121,8 +121,43 @@ def _raise_finding(findings: list[Finding], name: str) -> None:
 
 def _as_task(obj: Any, name: str) -> RawTask:
     if not isinstance(obj, dict) or not isinstance(obj.get("data"), dict):
+        if is_json_min_row(obj):
+            from corpus_tools.validate.slugs import hint
+
+            raise DataError(
+                f"{name}: {LOSSY['JSON-MIN']}", path=name, hint=hint("lossy-export")
+            ) from None
         raise DataError(f"{name}: not a Label Studio task (no 'data' object)", path=name)
     return obj
+
+
+_DROPS = "without region ids, relations or per-region answers"
+LOSSY = {
+    "JSON-MIN": f"a Label Studio JSON-MIN export (one flat row per annotation, {_DROPS})",
+    "CSV": f"a Label Studio CSV export (one row per annotation, {_DROPS})",
+    "TSV": f"a Label Studio TSV export (one row per annotation, {_DROPS})",
+}
+"""The lossy export formats Label Studio offers, as findings and errors name them."""
+
+
+def is_json_min_row(obj: Any) -> bool:
+    """Whether a parsed value is a row of Label Studio's JSON-MIN export: the task's data
+    fields at the top level (no `data` object), with `annotator` and `annotation_id` for an
+    annotated task, or only `id` beside them for a task without annotations."""
+    if not isinstance(obj, dict) or "data" in obj or "annotations" in obj:
+        return False
+    if "annotation_id" in obj or "annotator" in obj:
+        return True
+    return "id" in obj and ("text" in obj or "article_id" in obj)
+
+
+def csv_export_kind(header: str, suffix: str) -> str | None:
+    """"CSV" / "TSV" when a header line is one of Label Studio's CSV or TSV exports."""
+    sep = "\t" if suffix == ".tsv" else ","
+    names = {c.strip().strip('"') for c in header.split(sep)}
+    if {"annotation_id", "annotator"} & names or {"id", "text"} <= names:
+        return "TSV" if sep == "\t" else "CSV"
+    return None
 
 
 def annotator_id(completed_by: Any) -> str:

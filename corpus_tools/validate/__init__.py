@@ -33,7 +33,7 @@ import orjson
 
 from corpus_tools.config import CorpusConfig
 from corpus_tools.errors import DataError, UsageError
-from corpus_tools.exports import export_files
+from corpus_tools.exports import LOSSY, export_files, is_json_min_row
 from corpus_tools.model import Article, Finding, Report
 from corpus_tools.validate.checks import SemanticChecker, Utf16Fix, scan_emails
 from corpus_tools.validate.keys import duplicate_keys, may_have_duplicates, shown
@@ -137,6 +137,13 @@ def run(
             tasks_before, findings_before = report.stats["tasks"], len(report.findings)
             for item in read_tasks(f, name, report.findings):
                 task_fixes = _validate_task(item, structure, semantics, seen, report, sink)
+                if task_fixes is None:  # a lossy export: one finding for the file
+                    report.findings.append(
+                        Where(name, line=item.where.line).finding(
+                            "lossy-export", f"{LOSSY['JSON-MIN']}: not read"
+                        )
+                    )
+                    break
                 if task_fixes and repair_utf16:
                     fixes.append((item, task_fixes))
                 done += len(item.raw)
@@ -157,7 +164,9 @@ def _validate_task(
     seen: _Seen,
     report: Report,
     sink: TaskSink | None,
-) -> list[Utf16Fix]:
+) -> list[Utf16Fix] | None:
+    """Check one raw task; its UTF-16 repairs, or None when it is a row of a JSON-MIN
+    export (the file is then answered with one finding instead of one per row)."""
     where = item.where
     out = report.findings
     stats = report.stats
@@ -170,6 +179,8 @@ def _validate_task(
     if not isinstance(task, dict):
         out.append(where.finding("not-a-task", f"a JSON {type(task).__name__}, not a task object"))
         return []
+    if "data" not in task and is_json_min_row(task):
+        return None
     stats["tasks"] += 1
     tid = task.get("id")
     if isinstance(tid, int | str) and not isinstance(tid, bool):

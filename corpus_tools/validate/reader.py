@@ -57,7 +57,10 @@ def read_tasks(path: Path, display: str, findings: list[Finding]) -> Iterator[Ra
         if body_start is None:
             return
         fh.seek(body_start)
-        if path.suffix == ".jsonl":
+        suffix = path.suffix.lower()
+        if suffix in (".csv", ".tsv"):
+            _csv(fh.readline(CHUNK), suffix, display, findings)
+        elif suffix == ".jsonl":
             yield from _read_jsonl(fh, display, findings)
         else:
             yield from _read_json(fh, display, findings)
@@ -65,6 +68,15 @@ def read_tasks(path: Path, display: str, findings: list[Finding]) -> Iterator[Ra
         findings.append(Where(display).finding("file-unreadable", f"read failed: {exc.strerror}"))
     finally:
         fh.close()
+
+
+def _csv(header: bytes, suffix: str, display: str, findings: list[Finding]) -> None:
+    """One finding for a CSV or TSV file: Label Studio's lossy export, or not an export."""
+    from corpus_tools.exports import LOSSY, csv_export_kind
+
+    kind = csv_export_kind(header.decode("utf-8", "replace"), suffix)
+    what = LOSSY[kind] if kind else f"a {suffix[1:].upper()} file, not a Label Studio JSON export"
+    findings.append(Where(display, line=1).finding("lossy-export", f"{what}: not read"))
 
 
 def _check_bom(head: bytes, display: str, findings: list[Finding]) -> int | None:
