@@ -484,6 +484,48 @@ def test_cli_adjudicate_writes_gold_and_disputes(cli: CliRun, tmp_path: Path) ->
     assert table.exit_code == 0 and "1 open disputes" in table.stdout
 
 
+@pytest.mark.parametrize("where", ["adjudication", "elsewhere"])
+def test_cli_adjudicate_applies_decisions_read_from_files(
+    cli: CliRun, tmp_path: Path, where: str
+) -> None:
+    """Decisions pulled into adjudication/ (or passed with --decisions) settle the disputes;
+    the --json summary names what is left open and what was dropped."""
+    root = corpus_with(tmp_path, [task("a1", TEXT, tehran_and_iran_disputed())], {"a1": TEXT})
+    before = json.loads(cli("adjudicate", "--json", cwd=root).stdout)
+    assert (before["open_disputes"], before["dropped"], before["decisions"]) == (2, 0, 0)
+    assert sorted(d["dispute_id"] for d in before["disputes"]) == [
+        f"a1/entities/{TEXT.index('Tehran')}-{TEXT.index('Tehran') + 6}",
+        "a1/stance/iran",
+    ]
+    judged = task(
+        "a1", TEXT, {"ann-judge": [ent(TEXT, "Tehran", "GPE", "t"), *stn(iran="neutral")]}
+    )
+    folder = root / where / "proj" / "tasks"
+    folder.mkdir(parents=True)
+    (folder / "a1.json").write_bytes(orjson.dumps(judged))
+    args = ["--decisions", str(root / where)] if where != "adjudication" else []
+    res = cli("adjudicate", "--json", *args, cwd=root)
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert (out["open_disputes"], out["dropped"], out["decisions"]) == (0, 0, 1)
+    assert out["disputes"] == [] and out["stats"]["stance.adjudicated"] == 1
+    (gold,) = adj.read_gold(root / "build/gold.jsonl")
+    tehran = next(e for e in gold.entities if e.span.text == "Tehran")
+    assert (tehran.span.label, tehran.decision.decided_by) == ("GPE", "ann-judge")
+    assert stance_of(adj.AdjudicationResult([gold], [])).stance.label == "neutral"  # type: ignore[union-attr]
+    cfg = load_config(root / "corpus.toml")
+    path = None if where == "adjudication" else root / where
+    (decision,) = adj.load_decisions(cfg, path)
+    assert (decision.annotator, decision.article_id) == ("ann-judge", "a1")
+    assert [s.label for s in decision.stances if s.target == "iran"] == ["neutral"]
+    dropped = with_rules(cfg, tie_rule="drop")
+    res = adj.adjudicate(
+        config=dropped, annotations=parse(cfg, [task("a1", TEXT, tehran_and_iran_disputed())])
+    )
+    summary = res.to_dict()
+    assert (summary["open_disputes"], summary["dropped"], summary["disputes"]) == (0, 2, [])
+
+
 def test_cli_adjudicate_without_articles_is_a_usage_error(cli: CliRun, tmp_path: Path) -> None:
     root = corpus_with(tmp_path, [task("a1", TEXT, {"ann-a": stn(iran="favor")})])
     res = cli("adjudicate", cwd=root)
