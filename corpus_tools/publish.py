@@ -67,6 +67,7 @@ def verify_release(folder: Path) -> dict[str, Any]:
             path=str(folder),
             hint=f"Build it first: `corpus release {folder.name}`.",
         )
+    versions.manifest_sha256(folder, what=f"the build {folder.name}")  # exit 2 if unreadable
     manifest: dict[str, Any] = orjson.loads(mpath.read_bytes())
     listed = manifest.get("files", {})
     present = set(release_files(folder)) - {MANIFEST}

@@ -186,6 +186,18 @@ def test_unreadable_manifest_of_a_previous_release(cli: Any, corpus: Path, conte
     assert sorted(p.name for p in (corpus / "dist").iterdir()) == before
 
 
+@pytest.mark.parametrize("content", [b"", b"{not json", b'{"files": 3}'])
+def test_unreadable_manifest_of_the_build_to_publish(
+    cli: Any, corpus: Path, content: bytes
+) -> None:
+    assert cli("release", "0.1.0", cwd=corpus).exit_code == 0
+    (corpus / "dist/0.1.0/manifest.json").write_bytes(content)
+    res = cli("publish", "0.1.0", cwd=corpus)
+    assert res.exit_code == 2
+    assert "dist/0.1.0/manifest.json: unreadable manifest" in res.stderr
+    assert not (corpus / "hub/geonews/v0.1.0").exists()
+
+
 def test_unreadable_manifest_of_the_published_version(cli: Any, corpus: Path) -> None:
     assert cli("release", "0.1.0", "--publish", cwd=corpus).exit_code == 0
     dist = snapshot(corpus / "dist/0.1.0")

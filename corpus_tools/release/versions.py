@@ -159,7 +159,7 @@ def manifest_sha256(folder: Path, *, what: str) -> str:
         parsed = orjson.loads(data)
     except orjson.JSONDecodeError:
         raise _unreadable(path, what, "not JSON" if data.strip() else "empty") from None
-    if not isinstance(parsed, dict) or "files" not in parsed:
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("files"), dict):
         raise _unreadable(path, what, "not a release manifest")
     return hashlib.sha256(data).hexdigest()
 
