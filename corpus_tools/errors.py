@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sqlite3
 
 EXIT_OK = 0
 EXIT_DATA = 1
@@ -125,6 +126,22 @@ class FileSystemError(CorpusError):
         err.slug = slug
         return err
 
+    @classmethod
+    def from_sqlite_error(
+        cls, exc: sqlite3.Error, path: object | None = None
+    ) -> FileSystemError | None:
+        """The error for a SQLite failure that is the file system's (a scratch database on
+        a full disk, ...); None for any other SQLite error (a bug: keep its traceback)."""
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        for prefix, (slug, what, hint) in _SQLITE_ERRORS.items():
+            if name.startswith(prefix):
+                where = printable_path(path)
+                what = f"{what} (SQLite: {exc}, {name})"
+                err = cls(f"{where}: {what}" if where else what, hint=hint, path=where or None)
+                err.slug = slug
+                return err
+        return None
+
 
 def printable_path(path: object | None) -> str:
     """A path as text that can always be printed and encoded as UTF-8.
@@ -235,3 +252,20 @@ _OS_ERRORS: dict[int, tuple[str, str, str]] = {
 # The errors above are the ordinary failures of a file system; any other OSError (a refused
 # connection, a broken pipe) is not one, and is left to whoever raised it.
 FILE_SYSTEM_ERRNOS = frozenset(_OS_ERRORS)
+
+_SQLITE_ERRORS: dict[str, tuple[str, str, str]] = {
+    "SQLITE_FULL": _OS_ERRORS[errno.ENOSPC],
+    "SQLITE_IOERR": (
+        "io-error",
+        "a scratch database could not be written: the disk is full, a file size limit "
+        "(`ulimit -f`) was reached, or the disk failed",
+        f"Free disk space or raise the limit, then run it again. {_SAME_PLACE}",
+    ),
+    "SQLITE_CANTOPEN": (
+        "cannot-open",
+        "a scratch database could not be created (a missing folder, permission denied, or "
+        "a read-only disk)",
+        "Check that the build folder exists and is writable.",
+    ),
+    "SQLITE_READONLY": _OS_ERRORS[errno.EROFS],
+}

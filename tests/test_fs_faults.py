@@ -258,3 +258,14 @@ def test_json_error_names_the_path(cli: CliRun, sample_corpus: Path) -> None:
     assert err["slug"] == "is-a-folder"
     assert err["path"].endswith("articles.parquet")
     assert err["hint"]
+
+
+def test_release_on_a_full_disk_is_a_message(cli: CliRun, sample_corpus: Path) -> None:
+    """Release stages through a scratch SQLite database: its write failure is the disk's."""
+    for step in (["ingest"], ["adjudicate"]):
+        assert cli(*step, cwd=sample_corpus).exit_code in (0, 1)
+    res = _run_limited(["release", "0.9.0"], sample_corpus, 4096)
+    out = res.stdout + res.stderr
+    assert res.returncode == 2, out
+    assert "Traceback" not in out and "scratch database" in out, out
+    assert not (sample_corpus / "dist" / "0.9.0").exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,7 +36,8 @@ class _CorpusGroup(TyperGroup):
     """The one place where errors become messages and exit codes, for `main` and CliRunner.
 
     CorpusError -> its message and exit code; an OSError that is an ordinary failure of the
-    file system (disk full, name too long, permission denied, ...) -> FileSystemError, exit 2;
+    file system (disk full, name too long, permission denied, ...), or a SQLite error that is
+    one (a scratch database on a full disk) -> FileSystemError, exit 2;
     with `--json` (or `--format json`) the error is printed as JSON on stdout, also for
     click's own usage errors. Anything else is a bug and keeps its traceback.
     """
@@ -56,6 +58,11 @@ class _CorpusGroup(TyperGroup):
                 raise
             err = FileSystemError.from_os_error(exc)
             raise typer.Exit(report_error(err, as_json=wants_json(ctx))) from None
+        except sqlite3.Error as exc:  # release staging keeps a scratch database
+            db_err = FileSystemError.from_sqlite_error(exc)
+            if os.environ.get(DEBUG_ENV) or db_err is None:
+                raise
+            raise typer.Exit(report_error(db_err, as_json=wants_json(ctx))) from None
         except ClickUsageError as exc:
             if not wants_json(ctx):
                 raise
