@@ -117,12 +117,19 @@ def unwritable_build(sample_corpus: Path) -> Iterator[Path]:
     try:
         yield build
     finally:
-        subprocess.run(["umount", str(build)], check=True)
+        _unmount(build)
 
 
 def test_unwritable_build_folder(cli: CliRun, sample_corpus: Path, unwritable_build: Path) -> None:
     out = _failed_cleanly(cli("ingest", cwd=sample_corpus), "build")
     assert "permission denied" in out or "read-only" in out
+
+
+def _unmount(folder: Path) -> None:
+    """Unmount; "busy" means the command left a file open there (a leak): lazy-unmount, fail."""
+    if subprocess.run(["umount", str(folder)], capture_output=True).returncode:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+        pytest.fail(f"a file under {folder} was left open after the command")
 
 
 # --- disk full ---------------------------------------------------------------------------------
@@ -143,7 +150,7 @@ def tiny_build(sample_corpus: Path) -> Iterator[Path]:
     try:
         yield build
     finally:
-        subprocess.run(["umount", str(build)], check=True)
+        _unmount(build)
 
 
 def _grow_articles(corpus: Path, n: int) -> None:
