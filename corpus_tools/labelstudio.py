@@ -182,7 +182,9 @@ class Client:
 
     GET requests that fail transiently (connection refused or dropped, timeout, 429, 500,
     502, 503, 504) are retried up to `retries` times, waiting `backoff`, 2×, 4×... seconds
-    (at most 30 s; a 429's Retry-After when given). Other methods are sent once.
+    (at most 30 s; a 429's or 503's Retry-After when given). Other methods are sent once.
+    A connection refused before the server ever answered is not retried: the server is not
+    running, and saying so at once beats a minute of retries.
     """
 
     def __init__(
@@ -267,7 +269,8 @@ class Client:
             except httpx.TransportError as exc:
                 # Refused before the server ever answered: not started, wrong port. Say so
                 # now rather than after a minute of retries.
-                never = isinstance(exc, httpx.ConnectError) and not self._answered
+                refused = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                never = refused and not self._answered
                 if last or never:
                     tried = f" after {attempt + 1} attempts" if attempt else ""
                     raise self._error(
@@ -280,7 +283,7 @@ class Client:
                 self._answered = True
                 if resp.status_code not in RETRY_STATUS or last:
                     break
-                after = _retry_after(resp) if resp.status_code == 429 else None
+                after = _retry_after(resp) if resp.status_code in (429, 503) else None
                 if after is not None:
                     wait = min(MAX_BACKOFF, after)
             self.retried += 1
@@ -496,9 +499,8 @@ def pseudonym_key(
     path = Path(key_file).expanduser().absolute()
     resolved = path.resolve()
     corpus = config.path.parent.resolve()
-    for root in {corpus, _git_root(corpus)} - {None}:
-        assert root is not None
-        if resolved.is_relative_to(root):
+    for root in (corpus, _git_root(corpus)):
+        if root is not None and resolved.is_relative_to(root):
             raise UsageError(
                 f"{path}: the pseudonym key file is inside {root}, where it would be committed "
                 "or published with the corpus",
