@@ -121,6 +121,19 @@ _DELETE = object()
 R0 = "annotations/0/result"
 
 
+def _one_past(task: Task) -> None:
+    """A region over the text's last word that ends one past it; value.text is what those
+    offsets select (`text[s:n + 1] == text[s:n]`), so only the bound can catch it."""
+    value = result(task, 0, "a0-russia")["value"]
+    n = len(TEXT_A)
+    value["start"], value["end"], value["text"] = n - 7, n + 1, TEXT_A[n - 7 :]
+
+
+def _empty(task: Task) -> None:
+    value = result(task, 0, "a0-nato")["value"]
+    value["end"], value["text"] = value["start"], ""
+
+
 def _float_offset(key: str) -> Callable[[Task], None]:
     """The region's offset as a float with the same value (written `12.0` in the file)."""
 
@@ -141,6 +154,8 @@ CASES: list[tuple[str, Callable[[Task], None], str, int | None, str | None]] = [
         "a0-nato",
     ),
     ("negative start", _set(f"{R0}/0/value/start", -1), "span-out-of-bounds", 10, "a0-nato"),
+    ("end one past the text", _one_past, "span-out-of-bounds", 10, "a0-russia"),
+    ("empty span, empty value.text", _empty, "span-inverted", 10, "a0-nato"),
     (
         "start == end",
         _set(f"{R0}/0/value/end", TEXT_A.index("NATO")),
