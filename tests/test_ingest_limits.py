@@ -229,3 +229,39 @@ def test_a_run_leaves_no_scratch(bare: Path) -> None:
     (bare / "articles" / "a.txt").write_text("A\n\n" + BODY, encoding="utf-8")
     ingest(config=load_config(bare / "corpus.toml"))
     assert [p.name for p in (bare / "build").iterdir()] == ["articles.parquet"]
+
+
+_ORPHANING_PARENT = """
+import multiprocessing, os, signal, sys, time
+from pathlib import Path
+from corpus_tools.ingest.scratch import scratch_folder
+def rest():
+    os.close(1)  # so that the test's pipe closes when the parent dies
+    os.close(2)
+    time.sleep(30)
+with scratch_folder(Path(sys.argv[1])) as folder:
+    child = multiprocessing.get_context("fork").Process(target=rest)
+    child.start()
+    print(child.pid, folder, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # dies holding the lock; the child lives on
+"""
+
+
+def test_a_killed_runs_workers_do_not_keep_its_scratch_alive(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from corpus_tools.ingest.scratch import sweep
+
+    res = subprocess.run(
+        [sys.executable, "-c", _ORPHANING_PARENT, str(tmp_path)], capture_output=True, text=True
+    )
+    assert res.returncode == -signal.SIGKILL, res.stderr
+    pid, folder = res.stdout.split()
+    try:
+        os.kill(int(pid), 0)  # the forked worker is still running
+        assert sweep(tmp_path).folders == 1
+        assert not Path(folder).exists()
+    finally:
+        os.kill(int(pid), signal.SIGKILL)

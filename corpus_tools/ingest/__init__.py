@@ -168,7 +168,7 @@ def _display(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-Discovered = tuple[Path, str, "Format | None"] | Finding
+Discovered = tuple[Path, str, Format | None] | Finding
 
 
 def _discover(

@@ -10,6 +10,9 @@ another host's crash for local file systems), so a folder whose lock can be take
 running ingest, while a concurrent run's folder (lock held) is left alone. This does not trust
 pids, which are reused. A folder without a lock file is the leftover of a kill in the instant
 between creating the folder and taking the lock: it is swept once it is GRACE seconds old.
+
+Forked worker processes (`--workers`) would inherit the locked descriptor and keep the lock
+alive for a moment after their parent is killed; they close it as they start.
 """
 
 from __future__ import annotations
@@ -27,6 +30,21 @@ from pathlib import Path
 PREFIX = ".ingest-"
 LOCK = ".lock"
 GRACE = 60.0
+
+
+_held: set[int] = set()
+
+
+def _close_inherited_locks() -> None:
+    """In a forked child: drop the parent's lock descriptors (closing one of the copies
+    does not release the parent's lock; only the last close or an unlock does)."""
+    for fd in _held:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_close_inherited_locks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +114,10 @@ def scratch_folder(parent: Path) -> Iterator[Path]:
         if mine:
             break
         os.close(fd)  # a sweeper took it in the instant before our lock: start again
+    _held.add(fd)
     try:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        _held.discard(fd)
         os.close(fd)
