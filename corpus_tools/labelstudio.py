@@ -443,17 +443,22 @@ def connect(url: str, api_key: str, **options: Any) -> Client:
 # --- pseudonyms --------------------------------------------------------------------------------
 
 
-KEY_HELP = (
-    "Create a secret once and keep it outside the repository, e.g.\n"
-    "  python -c 'import secrets; print(secrets.token_hex(32))' > ~/.config/corpus-pseudonym.key"
-    "\n  chmod 600 ~/.config/corpus-pseudonym.key\n"
-    f"then pass --pseudonym-key-file ~/.config/corpus-pseudonym.key, set "
-    "[labelstudio] pseudonym_key_file, or export "
-    f"{ENV_PSEUDONYM_KEY}=<the secret>. Everyone who pulls this corpus needs the same key. "
-    "Pseudonyms made before this key was required used the corpus name (public) as key: "
-    f"set {ENV_PSEUDONYM_KEY} to the corpus name to keep them, knowing they can be reversed "
-    "by anyone who guesses an annotator's email."
-)
+KEY_FILE_EXAMPLE = "~/.config/corpus-pseudonym.key"
+
+
+def key_help(corpus_name: str) -> str:
+    """How to create a pseudonym key, and how to keep the pseudonyms of the old default."""
+    return (
+        "create a secret once, outside the repository:\n"
+        "    mkdir -p ~/.config && (umask 077 && python3 -c 'import secrets; "
+        f"print(secrets.token_hex(32))' > {KEY_FILE_EXAMPLE})\n"
+        f"  then pass --pseudonym-key-file {KEY_FILE_EXAMPLE} (or set [labelstudio] "
+        f"pseudonym_key_file, or export {ENV_PSEUDONYM_KEY}=<the secret>); everyone who pulls "
+        "this corpus needs the same key.\n"
+        "  Pseudonyms pulled before a key was required used the corpus name as key; to keep "
+        f"them stable, export {ENV_PSEUDONYM_KEY}={corpus_name!r}, knowing that this key is "
+        "public: anyone who guesses an annotator's email can confirm the pseudonym."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,7 +470,7 @@ class PseudonymKey:
 
     def __post_init__(self) -> None:
         if not self.key:
-            raise UsageError("the pseudonym key is empty", hint=KEY_HELP)
+            raise UsageError("the pseudonym key is empty", hint=key_help("<corpus name>"))
 
 
 def _git_root(path: Path) -> Path | None:
@@ -494,7 +499,7 @@ def pseudonym_key(
         raise UsageError(
             "no pseudonym key: a pull writes annotator pseudonyms, and without a secret key "
             "they could be reversed by anyone who guesses an annotator's email",
-            hint=KEY_HELP,
+            hint=key_help(config.name),
         )
     path = Path(key_file).expanduser().absolute()
     resolved = path.resolve()
@@ -505,7 +510,7 @@ def pseudonym_key(
                 f"{path}: the pseudonym key file is inside {root}, where it would be committed "
                 "or published with the corpus",
                 path=str(path),
-                hint="Move it outside the repository (e.g. ~/.config/corpus-pseudonym.key).",
+                hint=f"Move it outside the repository (e.g. {KEY_FILE_EXAMPLE}).",
             )
     try:
         key = path.read_bytes().strip()
@@ -513,10 +518,12 @@ def pseudonym_key(
         raise UsageError(
             f"{path}: cannot read the pseudonym key file ({exc.strerror or exc})",
             path=str(path),
-            hint=KEY_HELP,
+            hint=key_help(config.name),
         ) from None
     if not key:
-        raise UsageError(f"{path}: the pseudonym key file is empty", path=str(path), hint=KEY_HELP)
+        raise UsageError(
+            f"{path}: the pseudonym key file is empty", path=str(path), hint=key_help(config.name)
+        )
     return PseudonymKey(key, "corpus name" if key == name else "key file")
 
 
