@@ -15,6 +15,12 @@ the same id and text; the one with the smallest article_id (then the smallest ha
 source) is kept, so the choice does not depend on file order; the others are dropped with an
 `exact-duplicate` warning. The same id with a different text is a
 `duplicate-id` error (rejected). Rejected inputs (errors) make the report not ok.
+
+Bounds: a record over `[ingest] max_record_bytes` is a `record-too-large` finding, never read
+whole; a symbolic link out of the corpus is a `symlink-outside-corpus` finding, never read;
+past `findings_per_slug` findings of one slug only the count is kept. The scratch folder
+(`build/.ingest-*`) is locked while the run lives and swept by the next run once it is not
+(`ingest.scratch`); the new table is written there and renamed over the old one.
 """
 
 from __future__ import annotations
