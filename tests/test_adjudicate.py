@@ -149,12 +149,26 @@ def test_ground_truth_wins_the_whole_article(config: CorpusConfig) -> None:
         {
             "ann-a": [ent(TEXT, "NATO", "ORG", "n"), *stn(iran="favor")],
             "ann-b": [ent(TEXT, "NATO", "ORG", "n"), *stn(iran="favor")],
-            "ann-c": [ent(TEXT, "Tehran", "GPE", "t"), *stn(iran="against")],
+            "ann-c": [
+                ent(TEXT, "Tehran", "GPE", "t"),
+                *stn(iran="against"),
+                *clm(TEXT, "Russia moved drones", "c", "check-worthy", "NATO"),
+            ],
         },
         **{"ann-c": {"ground_truth": True}},
     )
     g = res.gold[0]
+    assert g.article_id == "a1" and g.text_sha256 == ARTS["a1"].text_sha256
     assert [(e.span.text, e.span.label) for e in g.entities] == [("Tehran", "GPE")]
+    ((claim, claim_decision),) = [(c.claim, c.decision) for c in g.claims]
+    assert (claim.text, claim.checkworthy, claim.claimant) == (
+        "Russia moved drones",
+        "check-worthy",
+        "NATO",
+    )
+    assert claim.region_id is None and claim.claimant_region_id is None
+    assert claim_decision == Decision("ground_truth", ("ann-c",), decided_by="ann-c")
+    assert res.stats["articles.ground_truth"] == 1
     assert stance_of(res).stance.label == "against"  # type: ignore[union-attr]
     assert {e.decision for e in g.entities} == {
         Decision("ground_truth", ("ann-c",), decided_by="ann-c")
@@ -292,6 +306,58 @@ def test_claims_need_matching_attributes(config: CorpusConfig) -> None:
         },
     )
     assert tie.gold[0].claims == () and tie.disputes[0].layer == "claims"
+
+
+def test_majority_overlap_half_marked_region_and_unanimous_supporters(
+    config: CorpusConfig,
+) -> None:
+    overlap = with_rules(config, span_merge="majority-overlap")
+    half = run(
+        overlap,
+        {
+            "ann-a": [ent(TEXT, "NATO", "ORG", "n"), ent(TEXT, "Tehran", "GPE", "t")],
+            "ann-b": [ent(TEXT, "NATO", "ORG", "n")],
+        },
+    )
+    assert [(e.span.text, e.decision) for e in half.gold[0].entities] == [
+        ("NATO", Decision("unanimous", ("ann-a", "ann-b")))
+    ]
+    (d,) = half.disputes  # marked by exactly half: neither entity nor no-entity wins
+    assert (d.layer, d.start) == ("entities", TEXT.index("Tehran"))
+    assert d.reason == "region marked by 1 of 2 annotators, 1 version(s)"
+    few = run(
+        overlap,
+        {"ann-a": [ent(TEXT, "Tehran", "GPE", "t")], "ann-b": [], "ann-c": []},
+    )
+    assert few.gold[0].entities == () and few.disputes == []  # a minority: no entity
+
+
+def test_claim_dispute_settled_by_decisions_that_touch_it(config: CorpusConfig) -> None:
+    """A decision settles a claim region with the claims inside it; its claims that only
+    touch the region (ending where it starts, starting where it ends) are not part of it."""
+    anns = {
+        "ann-a": clm(TEXT, "Russia moved drones", "c", "check-worthy", None),
+        "ann-b": clm(TEXT, "Russia moved drones", "c", "not check-worthy", None),
+    }
+    (d,) = run(config, anns).disputes
+    start = TEXT.index("Russia moved drones")
+    assert (d.layer, d.start, d.end) == ("claims", start, start + len("Russia moved drones"))
+    assert TEXT[d.end] == "." and TEXT[d.start - 5 : d.start] == "said "
+    neighbours = [
+        *clm(TEXT, "said ", "s", "check-worthy", None),  # ends where the region starts
+        *clm(TEXT, ".", "p", "check-worthy", None),  # starts where it ends
+    ]
+    for version, supporters in (
+        (clm(TEXT, "Russia moved drones", "c", "check-worthy", None), ("ann-a",)),
+        (clm(TEXT, "Russia moved drones.", "c", "not check-worthy", None), ()),
+    ):
+        judge = parse(config, [task("a1", TEXT, {"ann-judge": [*version, *neighbours]})])
+        res = run(config, anns, decisions=judge)
+        assert res.disputes == []
+        ((claim, dec),) = [(c.claim, c.decision) for c in res.gold[0].claims]
+        assert (claim.start, claim.text) == (start, version[0]["value"]["text"])
+        assert dec == Decision("adjudicated", supporters, decided_by="ann-judge")
+        assert res.stats["claims.adjudicated"] == 1
 
 
 # --- decisions from the adjudication project -------------------------------------------------

@@ -183,9 +183,9 @@ class _Adjudicator:
             return _Outcome([])
         versions = Counter(tuple(sorted(_key(x) for x in xs)) for xs in members.values())
         (best, vc), *_ = versions.most_common()
-        # The region is marked by a majority; its version must be one too: the most common
-        # version of 2 of 4 annotators (2-1-1) is a plurality, so a tie.
-        if 2 * c == n or 2 * vc <= n or vc < self.min_votes:
+        # The region needs a majority, and so does its version: the most common version of
+        # 2 of 4 annotators (2-1-1) is a plurality, a tie (as is a region marked by half).
+        if 2 * vc <= n or vc < self.min_votes:
             return _Outcome(
                 [],
                 tie=True,
