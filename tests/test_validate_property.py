@@ -312,3 +312,39 @@ def test_deleted_results_are_reported_exactly(data: st.DataObject, which: int) -
     at = f"/{index}/annotations/{ai}/"
     got = {f.slug for f in report.findings if (f.pointer or "").startswith(at)}
     assert got == expected, (gone, report.findings)
+
+
+@SETTINGS
+@given(data=st.data(), which=st.integers(0, 3), delete=st.booleans())
+def test_a_broken_result_does_not_hide_its_siblings(
+    data: st.DataObject, which: int, delete: bool
+) -> None:
+    """One result of an annotation breaks the schema (a key deleted or a value of another
+    type anywhere in it); a sibling span whose value.text no longer matches its offsets is
+    still reported in the same run."""
+    tasks = [copy.deepcopy(t) for t in _tasks()]
+    index = which % len(tasks)
+    task = tasks[index]
+    labelled = [
+        (ai, ri)
+        for ai, ann in enumerate(task["annotations"])
+        for ri, r in enumerate(ann["result"])
+        if r["type"] == "labels"
+    ]
+    ai, ri = data.draw(st.sampled_from(labelled))
+    results = task["annotations"][ai]["result"]
+    results[ri]["value"]["text"] += "x"  # the semantic problem
+    other = data.draw(st.sampled_from([j for j in range(len(results)) if j != ri]))
+    paths = list(_leaves(results[other]))
+    path = data.draw(st.sampled_from(paths))
+    parent = _get(results[other], path[:-1])
+    if delete and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = data.draw(_OTHER_TYPE)
+    report = _validate(tasks)
+    at = f"/{index}/annotations/{ai}/result/{ri}/value"
+    assert "text-mismatch" in [f.slug for f in report.findings if f.pointer == at], (
+        path,
+        report.findings,
+    )
