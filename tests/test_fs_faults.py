@@ -207,7 +207,7 @@ def _run_limited(args: list[str], cwd: Path, limit: int) -> subprocess.Completed
 
 def test_file_size_limit_in_a_subprocess(cli: CliRun, sample_corpus: Path) -> None:
     old = _ingest_small(sample_corpus, cli)
-    _grow_articles(sample_corpus, 400)
+    _grow_articles(sample_corpus, 100)
     res = _run_limited(["ingest"], sample_corpus, 64 * 1024)
     out = res.stdout + res.stderr
     assert res.returncode == 2, out
