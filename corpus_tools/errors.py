@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import shutil
 import sqlite3
 
 EXIT_OK = 0
@@ -124,6 +126,22 @@ class FileSystemError(CorpusError):
         message = f"{where}: {what}" if where else what
         err = cls(message, hint=hint, path=where or None)
         err.slug = slug
+        return err
+
+    @classmethod
+    def from_copy_error(cls, exc: shutil.Error) -> FileSystemError | None:
+        """The error for a failed `shutil.copytree` (it gathers each file's failure as text);
+        None when the first failure is not an ordinary file-system one."""
+        failures = exc.args[0] if exc.args and isinstance(exc.args[0], list) else []
+        if not failures or not isinstance(failures[0], tuple) or len(failures[0]) != 3:
+            return None
+        src, dst, why = failures[0]
+        code = re.search(r"\[Errno (\d+)\]", str(why))
+        if code is None or int(code.group(1)) not in FILE_SYSTEM_ERRNOS:
+            return None
+        err = cls.from_os_error(OSError(int(code.group(1)), str(why)), path=dst)
+        more = f"; {len(failures) - 1} more files failed" if len(failures) > 1 else ""
+        err.message += f" (copying {printable_path(src)}{more})"
         return err
 
     @classmethod

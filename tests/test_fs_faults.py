@@ -276,3 +276,17 @@ def test_release_on_a_full_disk_is_a_message(cli: CliRun, sample_corpus: Path) -
     assert res.returncode == 2, out
     assert "Traceback" not in out and "scratch database" in out, out
     assert not (sample_corpus / "dist" / "0.9.0").exists()
+
+
+def test_publish_on_a_full_disk_is_a_message(cli: CliRun, sample_corpus: Path) -> None:
+    """Local publishing copies the release folder (shutil.copytree gathers its failures)."""
+    for step in (["ingest"], ["adjudicate"], ["release", "0.9.0"]):
+        result = cli(*step, cwd=sample_corpus)
+        assert result.exit_code in (0, 1), result.stdout + result.stderr
+    assert (sample_corpus / "dist" / "0.9.0").is_dir()
+    res = _run_limited(["publish", "0.9.0"], sample_corpus, 2048)
+    out = res.stdout + res.stderr
+    assert res.returncode == 2, out
+    assert "Traceback" not in out and "file too large" in out and "README.md" in out, out
+    published = [p for p in sample_corpus.rglob("v0.9.0") if p.is_dir()]
+    assert published == [], published

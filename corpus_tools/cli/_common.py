@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
@@ -53,6 +54,11 @@ class _CorpusGroup(TyperGroup):
             if os.environ.get(DEBUG_ENV):
                 raise
             raise typer.Exit(report_error(exc, as_json=wants_json(ctx))) from None
+        except shutil.Error as exc:  # copytree's list of failed files (an OSError, no errno)
+            copy_err = FileSystemError.from_copy_error(exc)
+            if os.environ.get(DEBUG_ENV) or copy_err is None:
+                raise
+            raise typer.Exit(report_error(copy_err, as_json=wants_json(ctx))) from None
         except OSError as exc:
             if os.environ.get(DEBUG_ENV) or exc.errno not in FILE_SYSTEM_ERRNOS:
                 raise
