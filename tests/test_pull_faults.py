@@ -122,7 +122,14 @@ def test_killed_pull_leaves_old_or_new_never_a_mix(
     env.pop("CORPUS_DEBUG", None)
     cmd = [CORPUS_BIN, "ls", "pull", "--project-id", str(pid)]
 
-    def pull(key: str, *, kill_after: float | None = None) -> int:
+    def writing() -> bool:  # the pull's hidden snapshot folder exists
+        return annotations.is_dir() and any(
+            p.name.startswith(".kill-test.pull-") for p in annotations.iterdir()
+        )
+
+    def pull(key: str, kill: float | None = None, *, from_writing: bool = False) -> tuple:
+        """Run a pull; SIGKILL it `kill` seconds after its start (or after it began writing
+        its snapshot). Returns (exit code, when writing began, how long it ran)."""
         proc = subprocess.Popen(
             [*cmd, "-q"],
             env={**env, "CORPUS_PSEUDONYM_KEY": key},
@@ -130,14 +137,20 @@ def test_killed_pull_leaves_old_or_new_never_a_mix(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        if kill_after is not None:
-            try:
-                proc.wait(timeout=kill_after)
-            except subprocess.TimeoutExpired:
+        t0 = time.monotonic()
+        began = None
+        while proc.poll() is None:
+            now = time.monotonic() - t0
+            if began is None and writing():
+                began = now
+            start = began if from_writing else 0.0
+            if kill is not None and start is not None and now >= start + kill:
                 os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.005)
         _, err = proc.communicate(timeout=300)
         assert proc.returncode in (0, -signal.SIGKILL), err.decode()
-        return proc.returncode
+        return proc.returncode, began, time.monotonic() - t0
 
     def readers() -> tuple[dict[str, bytes], list[tuple[str, str, int]], dict[str, Any]]:
         files = snapshot(annotations)
@@ -150,20 +163,23 @@ def test_killed_pull_leaves_old_or_new_never_a_mix(
         return files, anns, {"stats": report["stats"], "findings": report["findings"]}
 
     # The old state: a complete pull with the first key. Time it to place the kills.
-    started = time.monotonic()
-    assert pull("key-0") == 0
-    duration = time.monotonic() - started
+    rc, began, duration = pull("key-0")
+    assert rc == 0 and began is not None
     assert len(snapshot(annotations)) == 60 and leftovers(annotations) == []
     old = readers()
 
     killed_mid_pull = 0
-    for round_ in range(1, 6):
+    for round_ in range(1, 7):
         key = f"key-{round_}"  # a new key changes every file: a mix would show
-        rc = pull(key, kill_after=rng.uniform(0.2, duration))
+        # Odd rounds: any moment of the run; even rounds: while it writes or swaps.
+        if round_ % 2:
+            rc, _, _ = pull(key, rng.uniform(0.0, duration))
+        else:
+            rc, _, _ = pull(key, rng.uniform(0.0, duration - began), from_writing=True)
         left = leftovers(annotations)
         seen = readers()
         killed_mid_pull += rc == -signal.SIGKILL and bool(left)
-        assert pull(key) == 0  # the re-run recovers ...
+        assert pull(key)[0] == 0  # the re-run recovers ...
         after = leftovers(annotations)
         new = readers()
         assert old != new
@@ -171,7 +187,7 @@ def test_killed_pull_leaves_old_or_new_never_a_mix(
             assert seen[i] in (old[i], new[i]), f"round {round_}: {what} a mix of old and new"
         assert after == []  # ... and sweeps what the killed one left
         old = new
-    assert killed_mid_pull >= 2, "no kill landed inside a pull: the test proved nothing"
+    assert killed_mid_pull >= 2, "too few kills landed inside a pull: the test proved little"
 
 
 # --- point 11: transient HTTP errors are retried on idempotent calls -----------------------
@@ -295,7 +311,7 @@ def small_project(
     """A corpus of 12 annotated articles and its project; pages of 2 tasks (6 exports)."""
     rng = random.Random(11)
     corpus = make_corpus(tmp_path / "c", {f"a{i:02d}": article_text(rng, 40) for i in range(12)})
-    set_labelstudio(corpus, page_size=2, backoff=0.01, timeout=4, project_title="Flaky")
+    set_labelstudio(corpus, page_size=2, backoff=0.01, timeout=8, project_title="Flaky")
     pid = annotated_project(label_studio, cli, corpus, "Flaky")
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.api_key)
     monkeypatch.setenv("CORPUS_PSEUDONYM_KEY", KEY)
@@ -311,7 +327,7 @@ def test_flaky_pages_are_retried_and_the_pull_completes(
                  "--out", str(tmp_path / "direct"), cwd=corpus)  # fmt: skip
     assert direct.exit_code == 0, direct.stderr
     faults = {1: "503", 2: "drop", 3: "500", 4: "429", 5: "slow", 7: "502"}
-    with FaultProxy(label_studio.url, match="/export", faults=faults, slow=9) as proxy:
+    with FaultProxy(label_studio.url, match="/export", faults=faults, slow=20) as proxy:
         res = cli(
             "ls", "pull", "--url", proxy.url, "--project-id", str(pid), "--json",
             "--out", str(tmp_path / "flaky"), cwd=corpus,
