@@ -240,3 +240,19 @@ def test_redact_removes_tokens_headers_and_url_credentials() -> None:
     assert "http://ls.example.org:8080/api/tasks/" in out
     assert lib.display_url("http://kim:hunter2@h:1/x") == "http://h:1/x"
     assert lib.display_url("http://h:1") == "http://h:1"
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    import email.utils
+    import time
+
+    import httpx
+
+    def resp(value: str | None) -> httpx.Response:
+        return httpx.Response(429, headers={"Retry-After": value} if value else {})
+
+    assert lib._retry_after(resp("3")) == 3.0
+    assert lib._retry_after(resp(None)) is None and lib._retry_after(resp("soon")) is None
+    later = email.utils.formatdate(time.time() + 20, usegmt=True)
+    assert 15 <= (lib._retry_after(resp(later)) or 0) <= 21
+    assert lib._retry_after(resp(email.utils.formatdate(0, usegmt=True))) == 0.0
