@@ -123,6 +123,7 @@ def unwritable_build(sample_corpus: Path) -> Iterator[Path]:
 def test_unwritable_build_folder(cli: CliRun, sample_corpus: Path, unwritable_build: Path) -> None:
     out = _failed_cleanly(cli("ingest", cwd=sample_corpus), "build")
     assert "permission denied" in out or "read-only" in out
+    assert f"error: {unwritable_build}: " in out  # the folder itself, not a scratch name
 
 
 def _unmount(folder: Path) -> None:

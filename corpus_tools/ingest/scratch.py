@@ -104,7 +104,10 @@ def sweep(parent: Path, *, now: float | None = None) -> Swept:
 def scratch_folder(parent: Path) -> Iterator[Path]:
     """A new scratch folder under `parent`, locked for this process, removed on exit."""
     while True:
-        folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
+        try:
+            folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
+        except OSError as exc:  # it names a random folder that never was: name the parent
+            raise OSError(exc.errno, exc.strerror, os.fspath(parent)) from exc
         fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
