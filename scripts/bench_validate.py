@@ -3,6 +3,7 @@
     python scripts/bench_validate.py                 # 10,000 tasks (~190 MB JSON array)
     python scripts/bench_validate.py --tasks 2000    # quicker
     python scripts/bench_validate.py --big 100000    # also: memory on a ~1.9 GB export
+    python scripts/bench_validate.py --corpus-only --repeat 3   # before/after a change
 
 A synthetic export (scripts/make_synthetic_export.py) with 1% of its tasks broken on purpose
 (unknown label, negative offset, missing field, wrong type) is written to a temporary folder.
@@ -145,6 +146,12 @@ def main() -> int:
     parser.add_argument(
         "--no-baseline", action="store_true", help="skip the 10k comparison (with --big)"
     )
+    parser.add_argument(
+        "--corpus-only",
+        action="store_true",
+        help="only read + corpus validate on the --tasks export (no 55 s jsonschema baseline)",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="corpus runs (with --corpus-only)")
     parser.add_argument("--child", nargs=4, metavar=("MODE", "PATH", "CONFIG", "OUT"))
     args = parser.parse_args()
     if args.child:
@@ -153,7 +160,9 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="bench-validate-") as tmp:
         work = Path(tmp)
-        if not args.no_baseline:
+        if args.corpus_only:
+            _corpus_only(args, work)
+        elif not args.no_baseline:
             _compare(args, work)
         if args.big:
             _big(args, work)
@@ -188,6 +197,19 @@ def _compare(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     export.unlink()
     export.with_suffix(".articles.json").unlink()
     return ours
+
+
+def _corpus_only(args: argparse.Namespace, work: Path) -> None:
+    """read, then `corpus validate` --repeat times: the figures to compare across a change."""
+    export = work / "export.json"
+    size = _write_export(export, args.tasks, args.seed) / 1e6
+    print(f"export: {args.tasks} tasks, {size:.1f} MB JSON array, 1% broken", flush=True)
+    print(_row(_measure("read", export, args.config, work), size, None), flush=True)
+    runs = [_measure("corpus", export, args.config, work) for _ in range(args.repeat)]
+    for r in runs:
+        print(_row(r, size, None), flush=True)
+    cpu = sorted(r["cpu_seconds"] for r in runs)
+    print(f"corpus validate: median cpu {cpu[len(cpu) // 2]:.2f} s over {len(runs)} run(s)")
 
 
 def _big(args: argparse.Namespace, work: Path) -> None:
