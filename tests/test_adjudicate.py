@@ -360,6 +360,79 @@ def test_claim_dispute_settled_by_decisions_that_touch_it(config: CorpusConfig) 
         assert res.stats["claims.adjudicated"] == 1
 
 
+def test_tie_reasons_dropped_items_and_counts(config: CorpusConfig) -> None:
+    """What a tie says to the adjudicator, what `drop` lists, and the counts per outcome."""
+    votes = {"ann-a": "favor", "ann-b": "favor", "ann-c": "against", "ann-d": "neutral"}
+    anns = {w: [*stn(iran=v), ent(TEXT, "NATO", "ORG", "n")] for w, v in votes.items()}
+    anns["ann-a"] = [*anns["ann-a"], ent(TEXT, "Tehran", "GPE", "t")]
+    anns["ann-b"] = [*anns["ann-b"], ent(TEXT, "Tehran", "GPE", "t")]
+    anns["ann-c"] = [*anns["ann-c"], ent(TEXT, "Tehran", "LOC", "t")]
+    anns["ann-d"] = [*anns["ann-d"], ent(TEXT, "Tehran", "LOC", "t")]
+    res = run(config, anns)
+    reasons = {d.dispute_id.split("/")[1]: d.reason for d in res.disputes}
+    assert reasons == {
+        "stance": "no majority among 4 annotators (against 1, favor 2, neutral 1)",
+        "entities": "span versions split among 4 annotators",
+    }
+    assert res.stats["stance.disputed"] == 1 and res.stats["entities.disputed"] == 1
+    assert res.stats["entities.unanimous"] == 1  # NATO
+    dropped = run(with_rules(config, tie_rule="drop"), anns)
+    assert dropped.disputes == []
+    assert sorted(d.dispute_id for d in dropped.dropped) == sorted(
+        d.dispute_id for d in res.disputes
+    )
+    assert dropped.stats["stance.dropped"] == 1 and dropped.stats["entities.dropped"] == 1
+    first = run(with_rules(config, tie_rule="first"), anns)
+    assert first.stats["stance.tie"] == 1 and first.stats["entities.tie"] == 1
+    tehran = next(e for e in first.gold[0].entities if e.span.text == "Tehran")
+    assert tehran.decision == Decision("tie", ("ann-a",), rule="first")
+
+
+def test_span_decisions_record_supporters_and_rule(config: CorpusConfig) -> None:
+    union = run(with_rules(config, span_merge="union"), THREE)
+    assert [(e.span.text, e.decision) for e in union.gold[0].entities] == [
+        ("NATO", Decision("unanimous", ("ann-a", "ann-b", "ann-c"))),
+        ("Jens", Decision("union", ("ann-a",), rule="union")),
+        ("Jens Stoltenberg", Decision("union", ("ann-b", "ann-c"), rule="union")),
+        ("Cafe\u0301", Decision("union", ("ann-b",), rule="union")),
+    ]
+    assert union.stats["entities.union"] == 3
+    single = run(config, {"ann-a": [ent(TEXT, "NATO", "ORG", "n"), ent(TEXT, "Iran", "GPE", "i")]})
+    assert {e.decision for e in single.gold[0].entities} == {Decision("single", ("ann-a",))}
+    assert single.stats["entities.single"] == 2
+    # majority-overlap: the winning version of a region may hold several spans, kept in order
+    split = [ent(TEXT, "Stoltenberg", "PER", "s"), ent(TEXT, "Jens", "PER", "j")]
+    overlap = run(
+        with_rules(config, span_merge="majority-overlap"),
+        {
+            "ann-a": split,
+            "ann-b": split[::-1],
+            "ann-c": [ent(TEXT, "Jens Stoltenberg", "PER", "p")],
+        },
+    )
+    assert [(e.span.text, e.decision.annotators) for e in overlap.gold[0].entities] == [
+        ("Jens", ("ann-a", "ann-b")),
+        ("Stoltenberg", ("ann-a", "ann-b")),
+    ]
+
+
+def test_claims_tie_rule_first_and_claimant_spacing(config: CorpusConfig) -> None:
+    anns = {
+        "ann-a": clm(TEXT, "Russia moved drones", "c", "check-worthy", "Jens  Stoltenberg"),
+        "ann-b": clm(TEXT, "Russia moved drones", "c", "check-worthy", "Jens Stoltenberg"),
+        "ann-c": clm(TEXT, "Russia moved drones", "c", "not check-worthy", "Jens Stoltenberg"),
+    }
+    res = run(config, anns)  # the claimants differ only in spacing: a majority
+    ((claim, dec),) = [(c.claim, c.decision) for c in res.gold[0].claims]
+    assert dec == Decision("majority", ("ann-a", "ann-b"))
+    assert claim.region_id is None and claim.claimant_region_id is None
+    tie = {k: anns[k] for k in ("ann-b", "ann-c")}
+    first = run(with_rules(config, tie_rule="first"), tie)
+    ((claim, dec),) = [(c.claim, c.decision) for c in first.gold[0].claims]
+    assert (claim.checkworthy, dec) == ("check-worthy", Decision("tie", ("ann-b",), rule="first"))
+    assert first.stats["claims.tie"] == 1
+
+
 # --- decisions from the adjudication project -------------------------------------------------
 
 

@@ -55,3 +55,53 @@ def test_entity_starting_where_the_previous_one_ends_is_not_an_overlap() -> None
     tok, findings = align(text, [b, a], article_id="x")
     assert list(zip(tok.tokens, tok.tags, strict=True)) == [("New", "B-GPE"), ("York", "B-GPE")]
     assert [f.slug for f in findings] == ["span-splits-token", "span-splits-token"]
+
+
+def split_finding(text: str, ent: EntitySpan, token: tuple[int, int]) -> Finding:
+    a, b = token
+    return Finding(
+        slug="span-splits-token",
+        severity="warning",
+        message=(
+            f"{ent.label} [{ent.start}:{ent.end}] {ent.text!r} does not fall on token "
+            f"boundaries: token {text[a:b]!r} [{a}:{b}] was split at the span boundary"
+        ),
+        task_id="art-2",
+        region_id=ent.region_id,
+        hint="Check the span's ends in Label Studio; a split token is kept.",
+    )
+
+
+def test_only_the_span_that_cuts_a_token_is_reported() -> None:
+    """Entities that end where the token starts, or start where it ends, do not split it."""
+    text = "x,NewYork,"
+    before = EntitySpan(1, 2, "GPE", ",", region_id="r1")
+    new = EntitySpan(2, 5, "GPE", "New", region_id="r2")
+    after = EntitySpan(9, 10, "GPE", ",", region_id="r3")
+    tok, findings = align(text, [after, new, before], article_id="art-2")
+    assert list(zip(tok.tokens, tok.tags, strict=True)) == [
+        ("x", "O"),
+        (",", "B-GPE"),
+        ("New", "B-GPE"),
+        ("York", "O"),
+        (",", "B-GPE"),
+    ]
+    assert findings == [split_finding(text, new, (2, 9))]
+
+
+def test_a_span_of_whitespace_after_the_last_token_covers_no_token() -> None:
+    text = "Paris. \n"
+    blank = EntitySpan(6, 8, "GPE", " \n", region_id="r-blank")
+    paris = EntitySpan(0, 5, "GPE", "Paris", region_id="r-paris")
+    tok, findings = align(text, [paris, blank], article_id="art-3")
+    assert list(zip(tok.tokens, tok.tags, strict=True)) == [("Paris", "B-GPE"), (".", "O")]
+    assert findings == [
+        Finding(
+            slug="entity-without-tokens",
+            severity="warning",
+            message="GPE [6:8] ' \\n' covers no token",
+            task_id="art-3",
+            region_id="r-blank",
+            hint="A span of only whitespace has no tokens; fix or remove it.",
+        )
+    ]

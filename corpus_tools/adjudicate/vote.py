@@ -135,13 +135,15 @@ class _Adjudicator:
     # stance --------------------------------------------------------------------------------
     def vote_stance(self, target: str, votes: Mapping[str, str], n: int) -> _Outcome:
         counts = Counter(votes.values())
-        (top, c1), *rest = counts.most_common()
+        (top, c1), *_ = counts.most_common()
         if n == 1:
             return _Outcome([(StanceJudgement(target, top), Decision("single", tuple(votes)))])
         support = tuple(sorted(w for w, lab in votes.items() if lab == top))
         if c1 == n:
             return _Outcome([(StanceJudgement(target, top), Decision("unanimous", support))])
-        if 2 * c1 > n and c1 >= self.min_votes and (not rest or rest[0][1] < c1):
+        # more than half of the annotators (so no other answer can have as many): 2-1-1 among
+        # four is a plurality, a tie
+        if 2 * c1 > n and c1 >= self.min_votes:
             return _Outcome([(StanceJudgement(target, top), Decision("majority", support))])
         tally = ", ".join(f"{lab} {c}" for lab, c in sorted(counts.items()))
         return _Outcome([], tie=True, reason=f"no majority among {n} annotators ({tally})")
