@@ -433,6 +433,156 @@ def test_claims_tie_rule_first_and_claimant_spacing(config: CorpusConfig) -> Non
     assert first.stats["claims.tie"] == 1
 
 
+def test_regions_touching_spans_stay_apart_and_nested_ones_keep_the_outer_bounds(
+    config: CorpusConfig,
+) -> None:
+    drones = TEXT.index("drones")
+    touching = run(
+        config,
+        {
+            "ann-a": [ent(TEXT, "drones", "WEAPON", "d")],
+            "ann-b": [ent(TEXT, ".", "NORP", "p")],  # starts where "drones" ends
+        },
+    )
+    assert TEXT[drones + 6] == "."
+    assert sorted((d.start, d.end) for d in touching.disputes) == [
+        (drones, drones + 6),
+        (drones + 6, drones + 7),
+    ]
+    outer = TEXT.index("NATO spokesman Jens Stoltenberg")
+    nested = run(
+        config,
+        {
+            "ann-a": [ent(TEXT, "NATO spokesman Jens Stoltenberg", "PER", "o")],
+            "ann-b": [
+                ent(TEXT, "spokesman", "PER", "s"),
+                ent(TEXT, "Jens Stoltenberg", "PER", "j"),
+            ],
+        },
+    )
+    (d,) = nested.disputes  # one region, from the outer span's start to its end
+    assert (d.start, d.end) == (outer, outer + len("NATO spokesman Jens Stoltenberg"))
+    assert d.dispute_id == f"a1/entities/{d.start}-{d.end}"
+
+
+def test_disputes_and_counts_add_up_over_articles(config: CorpusConfig) -> None:
+    second = "Washington and Tehran talked.\r\nNo deal."
+    disagree = {"ann-a": stn(iran="favor"), "ann-b": stn(iran="against")}
+    tasks = [task("a1", TEXT, disagree), task("a2", second, disagree), task("a3", TEXT, disagree)]
+    annotations = parse(config, tasks)
+    arts = {"a1": article("a1", TEXT), "a2": article("a2", second), "a3": article("a3", TEXT)}
+    res = adj.adjudicate(config=config, annotations=annotations, articles=arts)
+    assert [d.article_id for d in res.disputes] == ["a1", "a2", "a3"]
+    assert res.stats["disputes.open"] == 3 and res.stats["disputes.dropped"] == 0
+    assert [g.annotators for g in res.gold] == [("ann-a", "ann-b")] * 3
+    assert [g.text_sha256 for g in res.gold] == [arts[a].text_sha256 for a in ("a1", "a2", "a3")]
+    dropped = adj.adjudicate(
+        config=with_rules(config, tie_rule="drop"), annotations=annotations, articles=arts
+    )
+    assert [d.article_id for d in dropped.dropped] == ["a1", "a2", "a3"]
+    assert dropped.stats["disputes.dropped"] == 3 and dropped.stats["disputes.open"] == 0
+    stale = parse(
+        config,
+        [task(a, "another text", {"ann-judge": stn(iran="neutral")}) for a in ("a1", "a2")],
+    )
+    res = adj.adjudicate(config=config, annotations=annotations, articles=arts, decisions=stale)
+    assert res.stats["decisions.stale"] == 2 and len(res.disputes) == 3
+
+
+def test_the_latest_ground_truth_or_adjudicator_annotation_decides(config: CorpusConfig) -> None:
+    anns = {
+        "ann-a": [ent(TEXT, "NATO", "ORG", "n"), *stn(iran="favor")],
+        "ann-b": [ent(TEXT, "Tehran", "GPE", "t"), *stn(iran="against")],
+    }
+    # ann-a's annotation has the higher id but the older time: time decides
+    flags = {
+        "ann-a": {"ground_truth": True, "updated_at": "2024-12-13T12:00:00Z", "id": 10**8},
+        "ann-b": {"ground_truth": True, "updated_at": "2024-12-14T09:00:00Z", "id": 10**8 - 1},
+    }
+    res = run(config, anns, **flags)
+    assert [e.span.text for e in res.gold[0].entities] == ["Tehran"]
+    assert res.gold[0].entities[0].decision.decided_by == "ann-b"
+    # same time: the higher annotation id decides
+    same = {k: {**v, "updated_at": "2024-12-13T12:00:00Z"} for k, v in flags.items()}
+    res = run(config, anns, **same)
+    assert res.gold[0].entities[0].decision.decided_by == "ann-a"
+    # tie rule "first": the annotation submitted first by time, whatever its id
+    order = {
+        "ann-a": {"updated_at": "2024-12-14T09:00:00Z", "id": 10**8 - 2},
+        "ann-b": {"updated_at": "2024-12-13T12:00:00Z", "id": 10**8 - 1},
+    }
+    first = run(with_rules(config, tie_rule="first"), anns, **order)
+    assert stance_of(first).decision == Decision("tie", ("ann-b",), rule="first")  # type: ignore[union-attr]
+
+
+def test_an_adjudicator_alone_or_breaking_span_ties(config: CorpusConfig) -> None:
+    rules = with_rules(config, adjudicators=("boss",), tie_rule="adjudicator")
+    alone = run(rules, {"boss": [ent(TEXT, "NATO", "ORG", "n"), *stn(iran="neutral")]})
+    g = alone.gold[0]
+    assert (g.article_id, g.annotators) == ("a1", ("boss",))
+    assert [(e.span.text, e.decision) for e in g.entities] == [
+        ("NATO", Decision("adjudicated", ("boss",), decided_by="boss"))
+    ]
+    assert alone.stats["articles.adjudicated"] == 1
+    wins = run(
+        with_rules(config, adjudicators=("boss",)),
+        {"ann-a": stn(iran="favor"), "boss": [ent(TEXT, "NATO", "ORG", "n")]},
+    )
+    assert (wins.gold[0].article_id, wins.gold[0].annotators) == ("a1", ("ann-a", "boss"))
+    ties = {
+        "ann-a": [
+            ent(TEXT, "Tehran", "GPE", "t"),
+            *clm(TEXT, "Russia moved drones", "c", "check-worthy", None),
+        ],
+        "ann-b": [
+            ent(TEXT, "Tehran", "LOC", "t"),
+            *clm(TEXT, "Russia moved drones", "c", "not check-worthy", None),
+        ],
+        "boss": [
+            ent(TEXT, "Tehran", "GPE", "t"),
+            *clm(TEXT, "Russia moved drones", "c", "not check-worthy", None),
+        ],
+    }
+    res = run(rules, ties)
+    assert res.disputes == []
+    ((ent_span, ent_dec),) = [(e.span, e.decision) for e in res.gold[0].entities]
+    assert (ent_span.label, ent_dec) == (
+        "GPE",
+        Decision("adjudicated", ("ann-a",), decided_by="boss", rule="adjudicator"),
+    )
+    ((claim, claim_dec),) = [(c.claim, c.decision) for c in res.gold[0].claims]
+    assert (claim.checkworthy, claim_dec.annotators) == ("not check-worthy", ("ann-b",))
+    drop = run(with_rules(config, tie_rule="drop"), {k: ties[k] for k in ("ann-a", "ann-b")})
+    assert sorted(d.layer for d in drop.dropped) == ["claims", "entities"]
+    assert drop.stats["claims.dropped"] == 1
+
+
+def test_a_decision_with_several_spans_in_a_region_is_kept_in_text_order(
+    config: CorpusConfig,
+) -> None:
+    anns = {
+        "ann-a": [ent(TEXT, "Jens Stoltenberg", "PER", "p")],
+        "ann-b": [ent(TEXT, "Jens", "PER", "p")],
+    }
+    judge = parse(
+        config,
+        [
+            task(
+                "a1",
+                TEXT,
+                {
+                    "ann-judge": [
+                        ent(TEXT, "Stoltenberg", "PER", "s"),
+                        ent(TEXT, "Jens", "PER", "j"),
+                    ]
+                },
+            )
+        ],
+    )
+    res = run(config, anns, decisions=judge)
+    assert [e.span.text for e in res.gold[0].entities] == ["Jens", "Stoltenberg"]
+
+
 # --- decisions from the adjudication project -------------------------------------------------
 
 
