@@ -348,3 +348,47 @@ def test_a_broken_result_does_not_hide_its_siblings(
         path,
         report.findings,
     )
+
+
+_DUP = "__dup__"
+
+
+@SETTINGS
+@given(
+    data=st.data(),
+    which=st.integers(0, 3),
+    layout=st.sampled_from(["compact", "indent", "ascii"]),
+    other=_OTHER_TYPE,
+)
+def test_duplicate_keys_are_found_wherever_they_are(
+    data: st.DataObject, which: int, layout: str, other: Any
+) -> None:
+    """A key written twice in any object of a real task (a value of any type first, the real
+    one after it) is one duplicate-key finding at that object, whatever the layout; the task
+    is otherwise unchanged, so nothing else is reported."""
+    tasks = [copy.deepcopy(t) for t in _tasks()]
+    index = which % len(tasks)
+    task = tasks[index]
+    objects = [()] + [p for p in _leaves(task) if isinstance(_get(task, p), dict)]
+    path = data.draw(st.sampled_from(objects))
+    node = _get(task, path)
+    key = data.draw(st.sampled_from(sorted(node)))
+    marked = {_DUP: _DUP, **node}
+    if path:
+        _get(task, path[:-1])[path[-1]] = marked
+    else:
+        tasks[index] = marked
+    if layout == "compact":
+        raw = orjson.dumps(tasks).decode()
+        shown = orjson.dumps(other).decode()
+    else:
+        raw = json.dumps(tasks, indent=2, ensure_ascii=layout == "ascii")
+        shown = json.dumps(other, ensure_ascii=layout == "ascii")
+    raw = raw.replace(f'"{_DUP}":"{_DUP}"', f'"{_DUP}": "{_DUP}"').replace(
+        f'"{_DUP}": "{_DUP}"', f"{json.dumps(key)}: {shown}"
+    )
+    report = _validate(raw.encode())
+    dups = [f for f in report.findings if f.slug == "duplicate-key"]
+    assert [f.pointer for f in dups] == [f"/{index}{pointer(*path)}"], report.findings
+    assert repr(key) in dups[0].message
+    assert report.findings == dups, report.findings
