@@ -387,3 +387,22 @@ def test_two_claims_without_ids_stay_two(cfg: CorpusConfig, tmp_path: Path) -> N
         "Officials in Tehran said",
         "talks with Washington would resume",
     ]
+
+
+def test_csv_export_in_the_annotations_folder_is_a_finding(
+    cfg: CorpusConfig, tmp_path: Path
+) -> None:
+    """The readers pick only JSON files out of a folder: a CSV export dropped beside the pulled
+    tasks is not silently passed over, it is answered (once)."""
+    folder = tmp_path / "annotations"
+    write_json(folder / "geonews" / "tasks" / "a.json", task_a(cfg))
+    header = '"annotation_id","annotator","article_id","entities","id","text"\n'
+    (folder / "export.csv").write_text(header + '1,"1","a","[]",1,"x"\n')
+    (folder / ".old-pull").mkdir()
+    (folder / ".old-pull" / "export.csv").write_text(header)  # hidden: skipped
+    report = run(cfg, folder)
+    assert [(f.slug, f.file) for f in report.findings] == [
+        ("lossy-export", str(folder / "export.csv"))
+    ]
+    assert "CSV export" in report.findings[0].message
+    assert report.stats["files"] == 2 and report.stats["tasks"] == 1

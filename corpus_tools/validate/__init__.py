@@ -122,7 +122,12 @@ def run(
     semantics = SemanticChecker(config, hashes)
     seen = _Seen()
     files = export_files(paths)
-    if not files:
+    lossy = _tables_in_folders(paths)
+    for f in lossy:  # never read as tasks: each answered with one lossy-export finding
+        report.stats["files"] += 1
+        for _ in read_tasks(f, display(f), report.findings):
+            pass
+    if not files and not lossy:
         report.findings.append(
             Where(", ".join(str(p) for p in paths)).finding(
                 "no-tasks", "no *.json or *.jsonl files"
@@ -210,6 +215,22 @@ def _validate_task(
     if sink is not None:
         sink(task, where, not any(f.severity == "error" for f in out[before:]))
     return fixes
+
+
+def _tables_in_folders(paths: list[Path]) -> list[Path]:
+    """CSV and TSV files in the given folders (not in hidden ones): Label Studio's lossy
+    exports, which the readers skip; validation says so instead of passing over them."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(
+                f
+                for f in sorted(p.rglob("*"))
+                if f.suffix.lower() in (".csv", ".tsv")
+                and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                and f.is_file()
+            )
+    return out
 
 
 def _duplicate_keys(raw: bytes, task: dict[str, Any], where: Where, out: list[Finding]) -> None:
