@@ -223,7 +223,7 @@ class SemanticChecker:
         relations: list[int] = []
         stance_counts = dict.fromkeys(stance_controls, 0)
         claims: list[tuple[str | None, int]] = []  # (id, index)
-        unchecked = _Unchecked()
+        unchecked = _Unchecked() if valid is not None else _NONE_UNCHECKED
         results = ann["result"]
         for ri, res in enumerate(results):
             if valid is not None and not valid[ri]:
@@ -537,7 +537,7 @@ class SemanticChecker:
         out: list[Finding],
     ) -> None:
         ends = (res["from_id"], res["to_id"])
-        if any(r in unchecked.ids and r not in regions for r in ends):
+        if unchecked.ids and any(r in unchecked.ids and r not in regions for r in ends):
             return  # a region it names failed the schema: reported there
         missing = [r for r in ends if r not in regions]
         if missing:
@@ -576,7 +576,8 @@ class SemanticChecker:
         out: list[Finding],
     ) -> None:
         answered = {rid for rid, name, *_ in attributes if name == CHECKWORTHY_NAME}
-        answered |= unchecked.answered
+        if unchecked.answered:
+            answered |= unchecked.answered
         seen: set[str] = set()
         for rid, ri in claims:
             if rid is None:
@@ -693,6 +694,8 @@ class _Unchecked:
         if isinstance(name, str) and name in stance_counts:
             stance_counts[name] += 1
 
+
+_NONE_UNCHECKED = _Unchecked()  # shared by annotations that passed the schema: stays empty
 
 _LAYERS = ("entities", "claims", "stances")
 
