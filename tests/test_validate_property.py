@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from corpus_tools.config import CorpusConfig, load_config
+from corpus_tools.exports import parse_task
 from corpus_tools.jsonschemas import task_schema
 from corpus_tools.model import Report
 from corpus_tools.store import sha256_text
@@ -392,3 +393,44 @@ def test_duplicate_keys_are_found_wherever_they_are(
     assert [f.pointer for f in dups] == [f"/{index}{pointer(*path)}"], report.findings
     assert repr(key) in dups[0].message
     assert report.findings == dups, report.findings
+
+
+@SETTINGS
+@given(data=st.data(), which=st.integers(0, 3), empty=st.booleans())
+def test_results_without_ids_validation_and_parse_task_agree(
+    data: st.DataObject, which: int, empty: bool
+) -> None:
+    """Take the ids off any results of a real annotation (as an API client writes them):
+    validation and parse_task read the task alike. Every span is kept; a per-region answer
+    without an id is an orphan-attribute finding and reaches no claim; a claim is reported
+    without check-worthiness exactly when parse_task gives it none."""
+    tasks = [copy.deepcopy(t) for t in _tasks()]
+    index = which % len(tasks)
+    task = tasks[index]
+    ai = data.draw(st.integers(0, len(task["annotations"]) - 1))
+    results = task["annotations"][ai]["result"]
+    with_ids = [ri for ri, r in enumerate(results) if r.get("id")]
+    gone = set(data.draw(st.lists(st.sampled_from(with_ids), unique=True)))
+    for ri in gone:
+        if empty:
+            results[ri]["id"] = ""
+        else:
+            del results[ri]["id"]
+    report = _validate(tasks)
+    at = f"/{index}/annotations/{ai}/"
+    mine = [f for f in report.findings if (f.pointer or "").startswith(at)]
+    (rec,) = [
+        r
+        for r in parse_task(task, _config().scheme)
+        if r.source.annotation_id == task["annotations"][ai]["id"]
+    ]
+    entities = [r for r in results if r.get("from_name") == "entities"]
+    claims = [r for r in results if r.get("from_name") == "claim"]
+    assert len(rec.entities) == len(entities)
+    assert len(rec.claims) == len(claims)
+    orphans = {f.pointer for f in mine if f.slug == "orphan-attribute" and f.region_id is None}
+    for ri in gone:
+        if results[ri]["type"] in ("choices", "textarea"):
+            assert f"{at}result/{ri}" in orphans, mine
+    unanswered = sum(f.slug == "claim-without-checkworthy" for f in mine)
+    assert unanswered == sum(c.checkworthy is None for c in rec.claims), (mine, rec.claims)
