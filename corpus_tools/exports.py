@@ -152,7 +152,7 @@ def is_json_min_row(obj: Any) -> bool:
 
 
 def csv_export_kind(header: str, suffix: str) -> str | None:
-    """"CSV" / "TSV" when a header line is one of Label Studio's CSV or TSV exports."""
+    """`CSV` / `TSV` when a header line is one of Label Studio's CSV or TSV exports."""
     sep = "\t" if suffix == ".tsv" else ","
     names = {c.strip().strip('"') for c in header.split(sep)}
     if {"annotation_id", "annotator"} & names or {"id", "text"} <= names:

@@ -360,7 +360,12 @@ class Lease:
         self.release()
 
     def __del__(self) -> None:
-        self.release()
+        # At interpreter exit the module globals this needs may already be gone; the kernel
+        # drops the lock with the process anyway.
+        try:  # noqa: SIM105 (contextlib itself may be gone by then)
+            self.release()
+        except Exception:
+            pass
 
 
 # -- the atomic swap ---------------------------------------------------------------------
