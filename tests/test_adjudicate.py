@@ -583,6 +583,29 @@ def test_a_decision_with_several_spans_in_a_region_is_kept_in_text_order(
     assert [e.span.text for e in res.gold[0].entities] == ["Jens", "Stoltenberg"]
 
 
+def test_union_keeps_nested_spans_in_text_order_and_claimants_must_match(
+    config: CorpusConfig,
+) -> None:
+    union = run(
+        with_rules(config, span_merge="union"),
+        {
+            "ann-a": [ent(TEXT, "NATO spokesman Jens", "PER", "o")],
+            "ann-b": [ent(TEXT, "spokesman", "PER", "s")],  # inside, ends earlier
+        },
+    )
+    assert [e.span.text for e in union.gold[0].entities] == ["NATO spokesman Jens", "spokesman"]
+    claimants = run(
+        config,
+        {
+            "ann-a": clm(TEXT, "Russia moved drones", "c", "check-worthy", "NATO"),
+            "ann-b": clm(TEXT, "Russia moved drones", "c", "check-worthy", "Jens Stoltenberg"),
+        },
+    )
+    assert claimants.gold[0].claims == ()  # same span and check-worthiness, another claimant
+    (d,) = claimants.disputes
+    assert d.layer == "claims" and d.reason == "span versions split among 2 annotators"
+
+
 # --- decisions from the adjudication project -------------------------------------------------
 
 
