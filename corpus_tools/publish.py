@@ -95,17 +95,9 @@ def git_blob_sha1(path: Path) -> str:
     return h.hexdigest()
 
 
-def _display_path(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path, Path.cwd())
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel.replace(os.sep, "/")
-
-
 def local_load_line(dest: Path) -> str:
     """The `load_dataset(...)` line for a local release folder, as a user would type it here."""
-    return f'load_dataset("{_display_path(dest)}", "entities")'
+    return f'load_dataset("{store.display_path(dest)}", "entities")'
 
 
 def publish(

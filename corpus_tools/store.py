@@ -42,6 +42,16 @@ ARTICLES_SCHEMA = pa.schema(
 )
 
 
+def display_path(path: Path) -> str:
+    """`path` as a user should see it: relative to the working folder when inside it (with
+    `/`), else as given."""
+    try:
+        rel = os.path.relpath(path, Path.cwd())
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel.replace(os.sep, "/")
+
+
 def sha256_text(text: str) -> str:
     """Hex sha256 of the UTF-8 bytes of `text` (the `text_sha256` of tasks and articles)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

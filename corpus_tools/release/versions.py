@@ -441,7 +441,7 @@ class BuildGuard:
         swapped in (False: `final` already holds exactly these files, intact)."""
         digest = manifest_sha256(new, what=f"the new build of {self.version}")
         same = check_content(self.version, digest, self.published)
-        shown = _display(final)
+        shown = store.display_path(final)
         if same:
             self.status = "already-published"
             self.message = f"built {shown}: {identical_message(self.version, same[0])}"
@@ -473,14 +473,6 @@ def _digest_or_none(folder: Path) -> str | None:
         return hashlib.sha256((folder / MANIFEST).read_bytes()).hexdigest()
     except OSError:
         return None
-
-
-def _display(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path, Path.cwd())
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel.replace(os.sep, "/")
 
 
 def guard_build(config: CorpusConfig, version: str) -> BuildGuard:
