@@ -982,3 +982,72 @@ def test_gold_spans_come_from_annotators_and_do_not_depend_on_order(
     same = run(cfg, {w: _raw(versions[0], "s") for w in ("ann-x", "ann-y", "ann-z")})
     assert not same.disputes
     assert {g.decision.provenance for g in same.gold[0].entities} <= {"unanimous"}
+
+
+# --- annotations made on another text of the article (issue 10, loose end 1) -----------------
+
+
+def test_an_annotation_made_on_another_text_is_reported_and_left_out_of_the_vote(
+    config: CorpusConfig,
+) -> None:
+    old = "Breaking: " + TEXT  # an earlier text of a1: every offset is shifted
+    current = task(
+        "a1",
+        TEXT,
+        {
+            "ann-a": [ent(TEXT, "NATO", "ORG", "n"), *stn(iran="favor")],
+            "ann-b": [ent(TEXT, "NATO", "ORG", "n"), *stn(iran="favor")],
+        },
+    )
+    stale_task = task("a1", old, {"ann-c": [ent(old, "NATO", "PER", "n"), *stn(iran="against")]})
+    only_stale = task("a2", old, {"ann-a": stn(iran="neutral")})
+    annotations = parse(config, [current, stale_task, only_stale])
+    arts = {"a1": article("a1", TEXT), "a2": article("a2", TEXT)}
+    res = adj.adjudicate(config=config, annotations=annotations, articles=arts)
+    # a2 has no annotation on its text: no gold made from the old one
+    assert [g.article_id for g in res.gold] == ["a1"]
+    (gold,) = res.gold
+    assert gold.annotators == ("ann-a", "ann-b") and gold.text_sha256 == arts["a1"].text_sha256
+    assert [(e.span.start, e.span.label, e.decision.provenance) for e in gold.entities] == [
+        (TEXT.index("NATO"), "ORG", "unanimous")
+    ]
+    assert [(s.stance.label, s.decision.provenance) for s in gold.stances] == [
+        ("favor", "unanimous")
+    ]
+    ann_c = stale_task["annotations"][0]
+    ann_a2 = only_stale["annotations"][0]
+    assert [(f.slug, f.file, f.task_id, f.annotation_id) for f in res.findings] == [
+        ("stale-annotation", "test.json", stale_task["id"], ann_c["id"]),
+        ("stale-annotation", "test.json", only_stale["id"], ann_a2["id"]),
+    ]
+    assert "ann-c" in res.findings[0].message and "a1" in res.findings[0].message
+    assert res.stats["annotations.stale"] == 2
+    assert res.to_dict()["findings"] == [f.to_dict() for f in res.findings]
+    # the dispute queue shows no version made on the old text either
+    split = task("a1", TEXT, {"ann-a": stn(iran="favor"), "ann-b": stn(iran="against")})
+    anns = parse(config, [split, stale_task])
+    res = adj.adjudicate(config=config, annotations=anns, articles=arts)
+    (t,) = adj.dispute_tasks(config=config, disputes=res.disputes, annotations=anns, articles=arts)
+    assert [p["model_version"] for p in t["predictions"]] == ["ann-a", "ann-b"]
+
+
+def test_cli_adjudicate_reports_a_stale_annotation(cli: CliRun, tmp_path: Path) -> None:
+    old = "Breaking: " + TEXT
+    fresh = task("a1", TEXT, {"ann-a": stn(iran="favor"), "ann-b": stn(iran="favor")})
+    root = corpus_with(tmp_path, [fresh], {"a1": TEXT})
+    stale_task = task("a1", old, {"ann-c": stn(iran="against")})
+    stale_file = root / "annotations" / "proj" / "tasks" / "a1-old.json"
+    stale_file.write_bytes(json.dumps(stale_task).encode())
+    res = cli("adjudicate", "--json", cwd=root)
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    (f,) = out["findings"]
+    assert f["slug"] == "stale-annotation" and f["file"].endswith("a1-old.json")
+    assert (f["task_id"], f["annotation_id"]) == (
+        stale_task["id"],
+        stale_task["annotations"][0]["id"],
+    )
+    (g,) = adj.read_gold(root / "build/gold.jsonl")
+    assert g.annotators == ("ann-a", "ann-b")
+    table = cli("adjudicate", cwd=root)
+    assert table.exit_code == 0 and "stale-annotation" in table.stdout + table.stderr

@@ -3,7 +3,9 @@
 Modules: `vote` (the rules below), `gold` (gold records as JSON Lines), `queue` (the dispute
 queue as Label Studio tasks); `run` is `corpus adjudicate`.
 
-Per article, with the latest non-cancelled annotation of each annotator:
+Per article, with the latest non-cancelled annotation of each annotator (an annotation whose
+task carried another `text_sha256` than the article's was made on an older text: it is left
+out of the vote and reported as a `stale-annotation` finding naming its file, task and id):
 
 1. A Label Studio `ground_truth` annotation decides the whole article (provenance
    `ground_truth`, decided_by = its annotator).

@@ -142,9 +142,10 @@ def dispute_tasks(
     `predictions` carry each annotator's full version of the article (model_version = the
     annotator's pseudonym), so the adjudicator picks or edits one and submits the decision.
     """
+    from corpus_tools.adjudicate.vote import current_annotations
     from corpus_tools.tasks import task_data
 
-    by_article, _ = latest_per_annotator(annotations)
+    by_article, _ = latest_per_annotator(current_annotations(annotations, articles)[0])
     grouped: dict[str, list[Dispute]] = defaultdict(list)
     for d in disputes:
         grouped[d.article_id].append(d)

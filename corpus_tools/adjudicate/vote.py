@@ -23,6 +23,7 @@ from corpus_tools.model import (
     Dispute,
     DisputeCandidate,
     EntitySpan,
+    Finding,
     GoldClaim,
     GoldEntity,
     GoldRecord,
@@ -36,12 +37,14 @@ DECISIONS_DIR = "adjudication"
 
 @dataclass(slots=True)
 class AdjudicationResult:
-    """Gold records, the disputes still open, and the items a `drop` tie rule left out."""
+    """Gold records, the disputes still open, the items a `drop` tie rule left out, and
+    findings (`stale-annotation`: an annotation made on another text, left out of the vote)."""
 
     gold: list[GoldRecord]
     disputes: list[Dispute]
     dropped: list[Dispute] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,7 +53,43 @@ class AdjudicationResult:
             "dropped": len(self.dropped),
             "stats": dict(sorted(self.stats.items())),
             "disputes": [dispute_to_dict(d) for d in self.disputes],
+            "findings": [f.to_dict() for f in self.findings],
         }
+
+
+def current_annotations(
+    annotations: Sequence[Annotation], articles: Mapping[str, Article] | None
+) -> tuple[list[Annotation], list[Finding]]:
+    """The annotations made on the article's current text, and a `stale-annotation` finding for
+    each one whose task carried another `text_sha256` (its offsets may point elsewhere now).
+    An annotation without a text_sha256, or of an article not in `articles`, is kept."""
+    kept: list[Annotation] = []
+    findings: list[Finding] = []
+    for ann in annotations:
+        article = articles.get(ann.article_id) if articles else None
+        if (
+            article is None
+            or not article.text_sha256
+            or ann.text_sha256 in (None, article.text_sha256)
+        ):
+            kept.append(ann)
+            continue
+        src = ann.source
+        findings.append(
+            Finding(
+                "stale-annotation",
+                "warning",
+                f"article {ann.article_id!r}: the annotation of {ann.annotator} was made on "
+                f"another text (text_sha256 {ann.text_sha256[:12]}..., the article's is "
+                f"{article.text_sha256[:12]}...); left out of the vote",
+                file=src.file,
+                task_id=src.task_id,
+                annotation_id=src.annotation_id,
+                hint="Re-annotate the article on its current text (push the tasks again), "
+                "or remove the old task from the pulled annotations.",
+            )
+        )
+    return kept, findings
 
 
 def decisions_dir(config: CorpusConfig) -> Path:
@@ -211,6 +250,9 @@ def adjudicate(
 ) -> AdjudicationResult:
     """Gold records for every annotated article, and the disputes left open."""
     adj = _Adjudicator(config)
+    annotations, findings = current_annotations(annotations, articles)
+    if findings:
+        adj.stats["annotations.stale"] = len(findings)
     by_article, _ = latest_per_annotator(annotations)
     decided, _ = latest_per_annotator(decisions)
     gold: list[GoldRecord] = []
@@ -232,7 +274,7 @@ def adjudicate(
         dropped += drop
     adj.stats["disputes.open"] = len(disputes)
     adj.stats["disputes.dropped"] = len(dropped)
-    return AdjudicationResult(gold, disputes, dropped, dict(adj.stats))
+    return AdjudicationResult(gold, disputes, dropped, dict(adj.stats), findings)
 
 
 def _latest(anns: Any) -> Annotation | None:

@@ -46,6 +46,11 @@ def adjudicate_cmd(
     for key, n in result["stats"].items():
         table.add_row(key, str(n))
     console.print(table)
+    for f in result["findings"]:
+        where = ", ".join(
+            f"{k} {f[k]}" for k in ("file", "task_id", "annotation_id") if f[k] is not None
+        )
+        console.print(f"{f['severity']} {f['slug']}: {f['message']} ({where})", highlight=False)
     console.print(
         f"{result['articles']} gold records → {_shown(result['gold_file'])}\n"
         f"{result['open_disputes']} open disputes in {result['dispute_tasks']} tasks → "
