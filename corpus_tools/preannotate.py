@@ -12,7 +12,10 @@ Built in:
   labels are mapped onto the scheme's (PERSON -> PER, ...), unknown ones dropped.
 
 Plug-ins are named in `[preannotate] plugins`: `"spacy:en_core_web_sm"`, or
-`"package.module:factory"` where `factory(config)` returns a pre-annotator.
+`"package.module:factory"` where `factory(config)` returns a pre-annotator. A plug-in that
+fails to import, whose factory raises, or whose `predict` raises or returns something other
+than a list of `PredictedSpan` is a ConfigError naming it (and the article), so `corpus tasks`
+stops with exit 2 and writes no tasks file.
 """
 
 from __future__ import annotations
@@ -251,7 +254,9 @@ def load_plugin(spec: str, config: CorpusConfig, index: int = 0) -> Preannotator
             path=str(config.path),
         )
     if kind == "spacy":
-        return SpacyPreannotator(rest, config.scheme.entity_labels)
+        return PluginPreannotator(
+            spec, where, SpacyPreannotator(rest, config.scheme.entity_labels), str(config.path)
+        )
     remove = "or remove it from [preannotate] plugins in corpus.toml."
     try:
         module = importlib.import_module(kind)
@@ -283,7 +288,44 @@ def load_plugin(spec: str, config: CorpusConfig, index: int = 0) -> Preannotator
             "which has no model_version and predict(article)",
             path=str(config.path),
         )
-    return annotator
+    return PluginPreannotator(spec, where, annotator, str(config.path))
+
+
+class PluginPreannotator:
+    """A plug-in's pre-annotator, whose `predict` failing (raising, or returning something
+    other than a list of PredictedSpan) is a ConfigError naming the plug-in and the article."""
+
+    def __init__(self, spec: str, where: str, inner: Preannotator, config_path: str) -> None:
+        self.spec = spec
+        self.where = where
+        self.inner = inner
+        self.config_path = config_path
+        self.model_version: str = inner.model_version
+
+    def _error(self, article: Article, what: str) -> ConfigError:
+        return ConfigError(
+            f"{self.where} pre-annotator plug-in {self.spec!r} ({self.model_version}) {what} "
+            f"on article {article.article_id!r}",
+            hint="Fix the plug-in, or remove it from [preannotate] plugins in corpus.toml "
+            "(or run `corpus tasks --no-preannotate`).",
+            path=self.config_path,
+            task_id=article.article_id,
+        )
+
+    def predict(self, article: Article) -> list[PredictedSpan]:
+        try:
+            spans = self.inner.predict(article)
+        except Exception as exc:  # the plug-in's own code failed: name it, not a traceback
+            raise self._error(
+                article, f"failed: predict raised {type(exc).__name__}: {exc}"
+            ) from exc
+        if not isinstance(spans, list | tuple) or not all(
+            isinstance(x, PredictedSpan) for x in spans
+        ):
+            raise self._error(
+                article, f"returned {type(spans).__name__}, not a list of PredictedSpan"
+            )
+        return list(spans)
 
 
 def preannotators(config: CorpusConfig) -> list[Preannotator]:

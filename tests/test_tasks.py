@@ -222,3 +222,56 @@ def test_spacy_plugin_without_spacy_says_how_to_install(tmp_path: Path, cli: Cli
     res = cli("tasks", cwd=corpus)
     assert res.exit_code == 2
     assert "needs spaCy" in res.stderr and "pip install spacy" in res.stderr
+
+
+RAISING_PLUGIN = """
+class Broken:
+    model_version = "broken-v0"
+    def predict(self, article):
+        if "Tehran" in article.text:
+            raise RuntimeError("model weights missing")
+        return []
+
+class Garbage:
+    model_version = "garbage-v0"
+    def predict(self, article):
+        return None  # not a list of PredictedSpan
+
+def broken(config):
+    return Broken()
+
+def garbage(config):
+    return Garbage()
+"""
+
+
+@pytest.mark.parametrize(
+    ("factory", "model", "says"),
+    [("broken", "broken-v0", "RuntimeError: model weights missing"), ("garbage", "garbage-v0", "")],
+)
+def test_a_plugin_whose_predict_fails_is_named_with_the_article(
+    tmp_path: Path,
+    cli: CliRun,
+    monkeypatch: pytest.MonkeyPatch,
+    factory: str,
+    model: str,
+    says: str,
+) -> None:
+    (tmp_path / "raisingplugin_ct.py").write_text(RAISING_PLUGIN, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    corpus = make_corpus(tmp_path / "c", {"a-emoji": EMOJI_TEXT, "b-crlf": CRLF_TEXT})
+    _add_plugin(corpus, f'plugins = ["raisingplugin_ct:{factory}"]')
+    assert "Tehran" in EMOJI_TEXT
+    tasks_json = corpus / "build/tasks.json"
+    assert not tasks_json.exists()
+    res = cli("tasks", cwd=corpus)
+    sys.modules.pop("raisingplugin_ct", None)
+    assert res.exit_code == 2, res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
+    assert model in res.stderr and f"raisingplugin_ct:{factory}" in res.stderr
+    assert "a-emoji" in res.stderr and says in res.stderr
+    assert not tasks_json.exists()  # no tasks file written
+    js = cli("tasks", "--json", cwd=corpus)
+    sys.modules.pop("raisingplugin_ct", None)
+    err = json.loads(js.stdout)
+    assert js.exit_code == 2 and err["error"]["slug"] == "config-error"
