@@ -262,6 +262,12 @@ class Scheme:
         """The Label Studio control name that carries the stance on `target_id`."""
         return f"{STANCE_PREFIX}{target_id}"
 
+    def stance_question_for(self, target: str) -> str:
+        """The stance question about `target` as annotators read it (a `str.format` template:
+        `{target}` is replaced, `{{` and `}}` are literal braces); the labeling config and the
+        dataset card both show it this way."""
+        return self.stance_question.format(target=target)
+
     def digest(self) -> str:
         """sha256 of the scheme's canonical JSON: the scheme hash in manifests."""
         payload = json.dumps(_scheme_dict(self), sort_keys=True, ensure_ascii=False)

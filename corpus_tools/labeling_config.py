@@ -101,7 +101,7 @@ def render(config: CorpusConfig) -> str:
 
     stance_box = _sub(root, "View", style="margin-top: 1em")
     for target in scheme.stance_targets:
-        question = scheme.stance_question.format(target=target.name)
+        question = scheme.stance_question_for(target.name)
         _sub(stance_box, "Header", value=f"{question} ({target.description})", size="5")
         ch = _sub(
             stance_box,

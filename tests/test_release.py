@@ -606,3 +606,25 @@ def test_card_metadata_golden(corpus: Path) -> None:
         GOLDEN_YAML.parent.mkdir(exist_ok=True)
         GOLDEN_YAML.write_text(front, encoding="utf-8")
     assert front == GOLDEN_YAML.read_text(encoding="utf-8")
+
+
+def test_card_shows_the_stance_question_as_annotators_read_it(corpus: Path) -> None:
+    """Loose end of issue 10: `{{`/`}}` in the question are literal braces in Label Studio (a
+    str.format template), so the card shows single braces too, and `{target}` as the target."""
+    from corpus_tools.labeling_config import render
+
+    toml = corpus / "corpus.toml"
+    text = toml.read_text(encoding="utf-8")
+    old = 'question = "Taken as a whole, how does the article present {target}?"'
+    assert old in text
+    toml.write_text(
+        text.replace(old, 'question = "Is {target} shown {{for}} or {{against}}?"'),
+        encoding="utf-8",
+    )
+    cfg = load_config(corpus / "corpus.toml")
+    name = cfg.scheme.stance_targets[0].name
+    assert f"Is {name} shown {{for}} or {{against}}?" in render(cfg)
+    card = (Path(build_release(config=cfg, version="v0.1.0").path) / "README.md").read_text()
+    stance = card.split("#### Stance")[1].split("####")[0]
+    assert "Is *the target* shown {for} or {against}?" in stance
+    assert "{{" not in stance and "}}" not in stance

@@ -509,7 +509,7 @@ def render(*, config: CorpusConfig, version: str, builder_info: CardInfo) -> str
         "",
         "#### Stance (`stance.label`)",
         "",
-        scheme.stance_question.replace("{target}", "*the target*"),
+        scheme.stance_question_for("*the target*"),
         "",
         _table(["id", "label"], stance_rows),
         "",
