@@ -26,7 +26,7 @@ import os
 import shutil
 import stat
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
@@ -70,6 +70,7 @@ def verify_release(folder: Path) -> dict[str, Any]:
     versions.manifest_sha256(folder, what=f"the build {folder.name}")  # exit 2 if unreadable
     manifest: dict[str, Any] = orjson.loads(mpath.read_bytes())
     listed = manifest.get("files", {})
+    _check_files_entries(mpath, listed)
     present = set(release_files(folder)) - {MANIFEST}
     problems = sorted(present ^ set(listed))
     for name, meta in listed.items():
@@ -83,6 +84,27 @@ def verify_release(folder: Path) -> dict[str, Any]:
             hint="A built release must not be edited; rebuild it with `corpus release`.",
         )
     return manifest
+
+
+def _check_files_entries(mpath: Path, listed: dict[str, Any]) -> None:
+    """UsageError (exit 2) naming the manifest if a `files` entry is not a relative path inside
+    the release folder mapped to an object with a sha256 text."""
+    for name, meta in listed.items():
+        parts = PurePosixPath(name).parts
+        if not parts or name.startswith("/") or "\\" in name or ".." in parts:
+            problem = f"file name {name!r} points outside the release folder"
+        elif not isinstance(meta, dict):
+            problem = f"entry {name!r} is not an object ({type(meta).__name__})"
+        elif not isinstance(meta.get("sha256"), str):
+            problem = f"entry {name!r} has no sha256 text"
+        else:
+            continue
+        raise UsageError(
+            f"{mpath}: malformed manifest: {problem}; nothing was published",
+            path=str(mpath),
+            hint="Releases are never edited: rebuild it with `corpus release` (or restore the "
+            "folder from its published copy).",
+        )
 
 
 def git_blob_sha1(path: Path) -> str:

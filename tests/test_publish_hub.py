@@ -322,3 +322,30 @@ def expected_ids(folder: Path, config: str) -> dict[str, list[str]]:
     for p in sorted((folder / "data" / config).glob("*.parquet")):
         out[p.name.split("-")[0]] = sorted(pq.read_table(p)["article_id"].to_pylist())
     return out
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (lambda files, name: files.__setitem__(name, "abc"), "not an object"),
+        (lambda files, name: files[name].pop("sha256"), "no sha256"),
+        (lambda files, name: files[name].__setitem__("sha256", 12), "no sha256"),
+        (lambda files, name: files.__setitem__("../outside.parquet", files.pop(name)), "outside"),
+    ],
+    ids=["not-a-dict", "no-sha256", "sha256-not-text", "path-outside"],
+)
+def test_a_malformed_manifest_files_entry_is_a_clear_usage_error(
+    hub: HubDouble, corpus: Path, cli: Any, edit: Any, says: str
+) -> None:
+    assert cli("release", "0.1.0", cwd=corpus).exit_code == 0
+    mpath = corpus / "dist" / "0.1.0" / "manifest.json"
+    manifest = json.loads(mpath.read_bytes())
+    name = sorted(manifest["files"])[0]
+    edit(manifest["files"], name)
+    mpath.write_text(json.dumps(manifest), encoding="utf-8")
+    for target in (["--target", "local"], ["--target", "hub", "--endpoint", hub.url]):
+        res = cli("publish", "0.1.0", *target, cwd=corpus)
+        assert res.exit_code == 2, (res.stdout, res.stderr)
+        assert "Traceback" not in res.stdout + res.stderr
+        assert "manifest.json" in res.stderr and says in res.stderr
+    assert hub.repos == {} and not (corpus / "hub").exists()
