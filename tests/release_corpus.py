@@ -75,13 +75,15 @@ def ent(rid: str, text: str, needle: str, label: str, nth: int = 0) -> dict[str,
     }
 
 
-def span(rid: str, start: int, end: int, label: str) -> dict[str, Any]:
+def span(rid: str, text: str, start: int, end: int, label: str) -> dict[str, Any]:
+    """An entity region at code points [start, end) of `text`, with `value.text` as Label
+    Studio writes it (text[start:end], clipped by slicing when the offsets run past the end)."""
     return {
         "id": rid,
         "type": "labels",
         "from_name": "entities",
         "to_name": "text",
-        "value": {"start": start, "end": end, "labels": [label]},
+        "value": {"start": start, "end": end, "text": text[start:end], "labels": [label]},
     }
 
 
@@ -96,21 +98,24 @@ def stance(target: str, label: str) -> dict[str, Any]:
 
 
 def claim(rid: str, text: str, needle: str, checkworthy: str) -> list[dict[str, Any]]:
+    """A claim region and its per-region check-worthiness (both carry start, end and text, as
+    Label Studio writes them)."""
     start = text.index(needle)
+    where = {"start": start, "end": start + len(needle), "text": needle}
     return [
         {
             "id": rid,
             "type": "labels",
             "from_name": "claim",
             "to_name": "text",
-            "value": {"start": start, "end": start + len(needle), "labels": ["Claim"]},
+            "value": {**where, "labels": ["Claim"]},
         },
         {
             "id": rid,
             "type": "choices",
             "from_name": "checkworthy",
             "to_name": "text",
-            "value": {"choices": [checkworthy]},
+            "value": {**where, "choices": [checkworthy]},
         },
     ]
 

@@ -323,7 +323,7 @@ def test_span_inside_token_is_split_and_reported(corpus: Path) -> None:
     cfg = load_config(corpus / "corpus.toml")
     art = make_article("partial", "Pro-Russian drones 😀 hit Kyiv.", "story-partial")
     start = art.text.index("Russian")
-    results = [span("p1", start, start + len("Russia"), "GPE")]
+    results = [span("p1", art.text, start, start + len("Russia"), "GPE")]
     write_tasks(corpus / "annotations", [task(77, art, [("annotator-a", results)])])
     write_articles(corpus / "build" / "articles.parquet", [*_articles(corpus), art])
     adjudicate.run(config=cfg)
@@ -628,3 +628,31 @@ def test_card_shows_the_stance_question_as_annotators_read_it(corpus: Path) -> N
     stance = card.split("#### Stance")[1].split("####")[0]
     assert "Is *the target* shown {for} or {against}?" in stance
     assert "{{" not in stance and "}}" not in stance
+
+
+def test_the_synthetic_corpora_are_valid_label_studio_exports(
+    tmp_path: Path, repo_root: Path, cli: Any
+) -> None:
+    """tests/release_corpus.py writes spans as Label Studio writes them (value.text on every
+    span, start/end/text on per-region choices), so `corpus validate` finds nothing wrong with
+    them but the stance on a target annotate() leaves out (`united_states`, kept out so the
+    release tests' row counts stay as they are)."""
+    from tests.release_corpus import claim, stance
+
+    cfg, arts = build_corpus(tmp_path / "c", repo_root)
+    art = make_article("edge", "Pro-Russian drones 😀 hit Kyiv.", "story-edge")
+    start = art.text.index("😀")
+    extra = [span("s1", art.text, start, start + 1, "WEAPON")]
+    extra += claim("c0", art.text, "Pro-Russian drones", "check-worthy")
+    extra += [stance(t.id, "unrelated") for t in cfg.scheme.stance_targets]
+    both = [("annotator-a", extra), ("annotator-b", extra)]
+    write_tasks(cfg.paths.annotations, [task(900, art, both)])
+    write_articles(cfg.paths.articles_parquet, [*arts, art])
+    res = cli("validate", "annotations", "--format", "json", cwd=tmp_path / "c")
+    findings = json.loads(res.stdout)["findings"]
+    assert findings, res.stdout[-2000:]
+    assert {f["slug"] for f in findings} == {"stance-missing"}, res.stdout[-3000:]
+    assert {f["task_id"] for f in findings} == set(range(1, 9))  # not task 900
+    assert all("'united_states'" in f["message"] for f in findings)
+    emoji = json.loads((cfg.paths.annotations / "task-00900.json").read_bytes())
+    assert emoji["annotations"][0]["result"][0]["value"]["text"] == "😀"

@@ -20,7 +20,7 @@ import yaml
 
 from corpus_tools import adjudicate, store
 from corpus_tools.config import load_config
-from corpus_tools.model import EntitySpan
+from corpus_tools.model import Decision, EntitySpan, GoldEntity, GoldRecord
 from corpus_tools.release import build_release
 from corpus_tools.release.tokens import align
 from tests.release_corpus import (
@@ -313,7 +313,7 @@ def test_annotation_span_one_past_the_text_is_not_released(tmp_path: Path, repo_
     n = len(art.text)
     good = [ent("e0", art.text, "Iran", "GPE")]
     # annotator-b's span ends one past the text ([11:16] on a 15-code-point text).
-    bad = [*good, span("x9", n - 4, n + 1, "GPE")]
+    bad = [*good, span("x9", art.text, n - 4, n + 1, "GPE")]
     bad_ann = task(600, art, [("annotator-a", good), ("annotator-b", bad)])
     write_articles(cfg.paths.articles_parquet, [*arts, art])
     write_tasks(cfg.paths.annotations, [bad_ann])
@@ -369,16 +369,35 @@ def test_annotations_made_on_a_changed_text_are_not_released(
     results = [ent("e0", old.text, "Iran", "GPE"), ent("e1", old.text, "Russia", "GPE")]
     write_articles(cfg.paths.articles_parquet, [*arts, new])
     write_tasks(cfg.paths.annotations, [task(800, old, [("a", results), ("b", results)])])
-    adjudicate.run(config=cfg)
+    # `corpus adjudicate` leaves them out of the vote and says so: no gold record for "moved"
+    summary = adjudicate.run(config=cfg)
+    assert [(f["slug"], f["task_id"]) for f in summary["findings"]] == [
+        ("stale-annotation", 800)
+    ] * 2
+    gold_path = cfg.paths.build / "gold.jsonl"
+    made = list(adjudicate.iter_gold(gold_path))
+    assert "moved" not in {g.article_id for g in made}
+    # a gold record built from them anyway (stamped with the current text's sha256, as
+    # adjudicate did before) still refuses the release
+    forged = GoldRecord(
+        article_id="moved",
+        text_sha256=new.text_sha256,
+        annotators=("a", "b"),
+        entities=tuple(
+            GoldEntity(
+                EntitySpan(old.text.index(w), old.text.index(w) + len(w), "GPE", w),
+                Decision("unanimous", ("a", "b")),
+            )
+            for w in ("Iran", "Russia")
+        ),
+    )
+    adjudicate.write_gold(gold_path, [*made, forged])
     res = cli("release", "0.1.0", cwd=cfg.paths.root)
     assert res.exit_code == 1, res.stdout
     assert "article moved" in res.stderr and "different text" in res.stderr
     assert not (cfg.paths.dist / "0.1.0").exists()
     # Without a gold record built from them, the stale annotations are reported, not used.
-    gold = [
-        g for g in adjudicate.iter_gold(cfg.paths.build / "gold.jsonl") if g.article_id != "moved"
-    ]
-    adjudicate.write_gold(cfg.paths.build / "gold.jsonl", gold)
+    adjudicate.write_gold(gold_path, made)
     result = build_release(config=cfg, version="0.1.0")
     stale = [f for f in result.findings if f.slug == "stale-annotation"]
     assert {f.task_id for f in stale} == {800} and len(stale) == 2
