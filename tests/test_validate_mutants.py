@@ -1,0 +1,509 @@
+"""Boundaries and renderings of validation that mutation testing (issue 10 point 16) showed no
+other test pinned down: a span ending exactly at the end of the text, one past it, an empty
+span, UTF-16 offsets at the end of the text and across a line break, offsets that are floats,
+per-region answers that reach no claim, and the exact text of the summary, GitHub and JUnit
+renderings."""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from test_validate_support import TEXT_A, entity, setup_corpus, task_a, write_json
+
+from corpus_tools.config import CorpusConfig
+from corpus_tools.model import Finding, Report
+from corpus_tools.validate import validate
+from corpus_tools.validate.formats import (
+    location,
+    render,
+    render_github,
+    render_junit,
+    render_text,
+    summary,
+    text_lines,
+)
+
+Task = dict[str, Any]
+N = len(TEXT_A)
+LAST = "silent."  # the last word of TEXT_A
+LAST_START = N - len(LAST)
+ASTRAL_BEFORE_LAST = sum(1 for ch in TEXT_A if ord(ch) > 0xFFFF)  # the emoji and 𝔸
+
+
+@pytest.fixture
+def cfg(sample_corpus: Path) -> CorpusConfig:
+    shutil.rmtree(sample_corpus / "annotations", ignore_errors=True)
+    (sample_corpus / "annotations").mkdir()
+    return setup_corpus(sample_corpus)
+
+
+def run(cfg: CorpusConfig, task: Task, tmp_path: Path, **kw: Any) -> tuple[Report, Path]:
+    f = write_json(tmp_path / "export.json", [task])
+    return validate(config=cfg, paths=[f], **kw), f
+
+
+def found(report: Report) -> list[tuple[str, str, Any, Any, Any]]:
+    """Every finding as (slug, message, annotation id, region id, pointer)."""
+    return [(f.slug, f.message, f.annotation_id, f.region_id, f.pointer) for f in report.findings]
+
+
+def with_last(cfg: CorpusConfig, **value: Any) -> tuple[Task, int]:
+    """task_a with an entity on the text's last word in annotation 0, its value updated."""
+    task = task_a(cfg)
+    res = task["annotations"][0]["result"]
+    e = entity(TEXT_A, "a0-last", LAST, "ORG")
+    assert (e["value"]["start"], e["value"]["end"]) == (LAST_START, N)
+    e["value"].update(value)
+    res.append(e)
+    return task, len(res) - 1
+
+
+def value_at(ri: int) -> str:
+    return f"/0/annotations/0/result/{ri}/value"
+
+
+# --- span boundaries ----------------------------------------------------------------------
+
+
+def test_a_span_ending_exactly_at_the_end_of_the_text_is_valid(
+    cfg: CorpusConfig, tmp_path: Path
+) -> None:
+    task, _ = with_last(cfg)
+    report, _ = run(cfg, task, tmp_path)
+    assert found(report) == []
+    assert report.stats["regions"] == 2 * (5 + 1) + 1  # 5 entities + 1 claim each, and this one
+
+
+def test_a_span_one_past_the_end_of_the_text_is_out_of_bounds(
+    cfg: CorpusConfig, tmp_path: Path
+) -> None:
+    task, ri = with_last(cfg, end=N + 1)
+    report, _ = run(cfg, task, tmp_path)
+    assert found(report) == [
+        (
+            "span-out-of-bounds",
+            f"end {N + 1} is past the end of the text ({N})",
+            10,
+            "a0-last",
+            value_at(ri),
+        )
+    ]
+
+
+def test_a_span_at_the_end_with_the_wrong_text_is_a_mismatch_not_out_of_bounds(
+    cfg: CorpusConfig, tmp_path: Path
+) -> None:
+    task, ri = with_last(cfg, text="silent!")
+    report, _ = run(cfg, task, tmp_path)
+    assert found(report) == [
+        (
+            "text-mismatch",
+            f"text[{LAST_START}:{N}] is 'silent.', value.text is 'silent!'",
+            10,
+            "a0-last",
+            value_at(ri),
+        )
+    ]
+
+
+@pytest.mark.parametrize("shift", [0, 1], ids=["empty", "inverted"])
+def test_an_empty_or_inverted_span_is_reported(
+    cfg: CorpusConfig, tmp_path: Path, shift: int
+) -> None:
+    end = LAST_START - shift
+    task, ri = with_last(cfg, end=end, text="")
+    report, _ = run(cfg, task, tmp_path)
+    assert found(report) == [
+        (
+            "span-inverted",
+            f"start {LAST_START} is not before end {end}",
+            10,
+            "a0-last",
+            value_at(ri),
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("xs", "shown"), [(58, repr("x" * 58)), (59, "'" + "x" * 56 + "…")], ids=["60", "61"]
+)
+def test_a_long_mismatch_is_shortened_past_60_characters(
+    cfg: CorpusConfig, tmp_path: Path, xs: int, shown: str
+) -> None:
+    task, ri = with_last(cfg, start=0, text="x" * xs)
+    report, _ = run(cfg, task, tmp_path)
+    assert found(report) == [
+        (
+            "text-mismatch",
+            f"text[0:{N}] is {repr(TEXT_A)[:57]}…, value.text is {shown}",
+            10,
+            "a0-last",
+            value_at(ri),
+        )
+    ]
+
+
+# --- UTF-16 offsets -----------------------------------------------------------------------
+
+
+def test_utf16_offsets_ending_at_the_end_of_the_text_are_recognised_and_repaired(
+    cfg: CorpusConfig, tmp_path: Path
+) -> None:
+    s16, e16 = LAST_START + ASTRAL_BEFORE_LAST, N + ASTRAL_BEFORE_LAST
+    assert e16 * 2 == len(TEXT_A.encode("utf-16-le"))  # the very last UTF-16 unit
+    task, ri = with_last(cfg, start=s16, end=e16)
+    report, f = run(cfg, task, tmp_path)
+    assert found(report) == [
+        (
+            "utf16-offsets",
+            f"offsets {s16}-{e16} are UTF-16 code units; in code points the region "
+            f"'silent.' is {LAST_START}-{N}",
+            10,
+            "a0-last",
+            value_at(ri),
+        )
+    ]
+    report, _ = run(cfg, task, tmp_path, repair_utf16=True)
+    value = orjson.loads(f.read_bytes())[0]["annotations"][0]["result"][ri]["value"]
+    assert (value["start"], value["end"]) == (LAST_START, N)
+    assert found(validate(config=cfg, paths=[f])) == []
+
+
+def test_utf16_offsets_of_a_claim_across_a_line_break_are_recognised(
+    cfg: CorpusConfig, tmp_path: Path
+) -> None:
+    """value.text has the line break as backslash-n (the UI's quirk): compared that way; the
+    claim's per-region answers with the same offsets follow it."""
+    task = task_a(cfg)
+    res = task["annotations"][0]["result"]
+    ci = next(i for i, r in enumerate(res) if r["from_name"] == "claim")
+    value = res[ci]["value"]
+    s, e = value["start"], value["end"]
+    assert "\\n" in value["text"] and "\r\n" in TEXT_A[s:e]
+    s16, e16 = s + 2, e + 2  # the emoji and 𝔸 come before it
+    for r in res[ci : ci + 3]:  # the claim, its check-worthiness and its claimant
+        assert r["id"] == "a0-claim" and (r["value"]["start"], r["value"]["end"]) == (s, e)
+        r["value"]["start"], r["value"]["end"] = s16, e16
+    report, f = run(cfg, task, tmp_path)
+    units = f"offsets {s16}-{e16} are UTF-16 code units; in code points the region"
+    assert found(report) == [
+        ("utf16-offsets", f"{units} {value['text']!r} is {s}-{e}", 10, "a0-claim", value_at(ci)),
+        (
+            "utf16-offsets",
+            f"{units} {value['text']!r} is {s}-{e}",
+            10,
+            "a0-claim",
+            value_at(ci + 1),
+        ),
+        (
+            "utf16-offsets",
+            f"offsets {s16}-{e16} are its claim region's UTF-16 offsets; in code points {s}-{e}",
+            10,
+            "a0-claim",
+            value_at(ci + 2),
+        ),
+    ]
+    validate(config=cfg, paths=[f], repair_utf16=True)
+    repaired = orjson.loads(f.read_bytes())[0]["annotations"][0]["result"]
+    assert [(r["value"]["start"], r["value"]["end"]) for r in repaired[ci : ci + 3]] == [(s, e)] * 3
+    assert found(validate(config=cfg, paths=[f])) == []
+
+
+# --- offsets that are floats ----------------------------------------------------------------
+
+TAIL = ": not an integer (written with a fraction or an exponent, or beyond 64 bits)"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "said"),
+    [
+        (float(LAST_START), N, f"value.start is {float(LAST_START)!r}"),
+        (LAST_START, float(N), f"value.end is {float(N)!r}"),
+        (
+            float(LAST_START),
+            1e19,
+            f"value.start is {float(LAST_START)!r}, value.end is 1e+19",
+        ),
+    ],
+    ids=["start", "end", "both"],
+)
+def test_float_offsets_are_named_in_the_message(
+    cfg: CorpusConfig, tmp_path: Path, start: Any, end: Any, said: str
+) -> None:
+    task, ri = with_last(cfg, start=start, end=end)
+    report, _ = run(cfg, task, tmp_path)
+    assert found(report) == [("offset-not-integer", said + TAIL, 10, "a0-last", value_at(ri))]
+
+
+# --- per-region answers that reach no claim -------------------------------------------------
+
+
+def claim_task(cfg: CorpusConfig) -> tuple[Task, list[dict[str, Any]], int]:
+    """task_a, annotation 0's results, and the index of its claim (answers follow it)."""
+    task = task_a(cfg)
+    res = task["annotations"][0]["result"]
+    ci = next(i for i, r in enumerate(res) if r["from_name"] == "claim")
+    assert [r["from_name"] for r in res[ci : ci + 3]] == ["claim", "checkworthy", "claimant_text"]
+    return task, res, ci
+
+
+def result_at(ri: int) -> str:
+    return f"/0/annotations/0/result/{ri}"
+
+
+UNANSWERED = (
+    "claim-without-checkworthy",
+    "claim region 'a0-claim' has no check-worthiness answer",
+    10,
+    "a0-claim",
+    "/0/annotations/0/result",
+)
+
+
+def test_an_answer_without_an_id_is_an_orphan(cfg: CorpusConfig, tmp_path: Path) -> None:
+    task, res, ci = claim_task(cfg)
+    del res[ci + 1]["id"]
+    report, _ = run(cfg, task, tmp_path)
+    assert found(report) == [
+        (
+            "orphan-attribute",
+            "checkworthy answer without an id: it belongs to no region (Label Studio gives "
+            "such a result a region of its own, so no claim gets this answer)",
+            10,
+            None,
+            result_at(ci + 1),
+        ),
+        UNANSWERED,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rid", "what"),
+    [("nope", "no region"), ("a0-nato", "a entities region, not a claim")],
+    ids=["no region", "entity"],
+)
+def test_an_answer_naming_no_claim_is_an_orphan(
+    cfg: CorpusConfig, tmp_path: Path, rid: str, what: str
+) -> None:
+    task, res, ci = claim_task(cfg)
+    res[ci + 1]["id"] = rid
+    report, _ = run(cfg, task, tmp_path)
+    assert sorted(found(report)) == [
+        UNANSWERED,
+        (
+            "orphan-attribute",
+            f"checkworthy answer for region {rid!r}, which is {what}",
+            10,
+            rid,
+            result_at(ci + 1),
+        ),
+    ]
+
+
+def test_an_answer_with_other_offsets_than_its_claim(cfg: CorpusConfig, tmp_path: Path) -> None:
+    task, res, ci = claim_task(cfg)
+    s, e = res[ci]["value"]["start"], res[ci]["value"]["end"]
+    res[ci + 2]["value"].update(start=s + 1, end=e + 1)
+    report, _ = run(cfg, task, tmp_path)
+    assert found(report) == [
+        (
+            "attribute-offsets-mismatch",
+            f"claimant_text answer has offsets {s + 1}-{e + 1}, its claim region {s}-{e}",
+            10,
+            "a0-claim",
+            result_at(ci + 2),
+        )
+    ]
+
+
+def test_an_answer_without_offsets_is_not_compared(cfg: CorpusConfig, tmp_path: Path) -> None:
+    task, res, ci = claim_task(cfg)
+    del res[ci + 2]["value"]["start"], res[ci + 2]["value"]["end"]
+    report, _ = run(cfg, task, tmp_path)
+    assert found(report) == []
+
+
+def test_an_answer_to_a_claim_that_failed_the_schema_is_not_reported_again(
+    cfg: CorpusConfig, tmp_path: Path
+) -> None:
+    task, res, ci = claim_task(cfg)
+    res[ci]["value"]["labels"] = "Claim"  # not a list: the schema's finding, nothing more
+    report, _ = run(cfg, task, tmp_path)
+    assert found(report) == [
+        (
+            "wrong-type",
+            f"/annotations/0/result/{ci}/value/labels: 'Claim' is not of type 'array'",
+            10,
+            "a0-claim",
+            f"/0/annotations/0/result/{ci}/value/labels",
+        )
+    ]
+
+
+# --- renderings -------------------------------------------------------------------------------
+
+STATS = {"files": 2, "tasks": 1, "annotations": 1, "cancelled": 3, "drafts": 1}
+
+
+def sample_report() -> Report:
+    return Report(
+        findings=[
+            Finding(
+                "unknown-label",
+                "error",
+                "label 'X' is not in the scheme",
+                file="a.json",
+                line=12,
+                task_id=3,
+                annotation_id=7,
+                region_id="n1",
+                pointer="/0/annotations/0/result/0",
+                hint="add it to corpus.toml",
+            ),
+            Finding(
+                "low-coverage",
+                "warning",
+                "50%: a, b\r\nnext",
+                file="b,c:d%.json",
+                task_id=0,
+                annotation_id=0,
+            ),
+            Finding("drafts", "info", "note: café"),
+        ],
+        stats=STATS,
+    )
+
+
+def test_summary_counts_and_plurals() -> None:
+    assert summary(sample_report()) == (
+        "INVALID: 1 error, 1 warning in 2 files (1 task, 1 annotation, 3 cancelled, 1 draft)"
+    )
+    assert summary(Report()) == (
+        "valid: 0 errors, 0 warnings in 0 files (0 tasks, 0 annotations, 0 cancelled, 0 drafts)"
+    )
+    two = Report(
+        findings=[Finding("w", "warning", "m"), Finding("w", "warning", "m")],
+        stats={"files": 1, "tasks": 2, "annotations": 2, "drafts": 2},
+    )
+    assert summary(two) == (
+        "valid: 0 errors, 2 warnings in 1 file (2 tasks, 2 annotations, 0 cancelled, 2 drafts)"
+    )
+
+
+def test_location_names_what_is_known_including_zero() -> None:
+    r = sample_report().findings
+    assert [location(f) for f in r] == [
+        "task 3 · annotation 7 · region n1",
+        "task 0 · annotation 0",
+        "",
+    ]
+    assert location(Finding("s", "error", "m", region_id="r")) == "region r"
+
+
+def test_text_rendering() -> None:
+    assert render_text(sample_report()) == (
+        "a.json\n"
+        "  error   unknown-label:12  task 3 · annotation 7 · region n1: label 'X' is not in the "
+        "scheme\n"
+        "          hint: add it to corpus.toml\n"
+        "b,c:d%.json\n"
+        "  warning low-coverage  task 0 · annotation 0: 50%: a, b\r\nnext\n"
+        "(no file)\n"
+        "  info    drafts  note: café\n"
+        "INVALID: 1 error, 1 warning in 2 files (1 task, 1 annotation, 3 cancelled, 1 draft)\n"
+    )
+    assert [sev for sev, _ in text_lines(sample_report().findings)] == [
+        None,
+        "error",
+        None,
+        None,
+        "warning",
+        None,
+        "info",
+    ]
+
+
+def test_github_rendering() -> None:
+    assert render_github(sample_report()) == (
+        "::error file=a.json,line=12,title=unknown-label::task 3 · annotation 7 · region n1: "
+        "label 'X' is not in the scheme [/0/annotations/0/result/0]%0Ahint: add it to "
+        "corpus.toml\n"
+        "::warning file=b%2Cc%3Ad%25.json,title=low-coverage::task 0 · annotation 0: "
+        "50%25: a, b%0D%0Anext\n"
+        "::notice title=drafts::note: café\n"
+        "INVALID: 1 error, 1 warning in 2 files (1 task, 1 annotation, 3 cancelled, 1 draft)\n"
+    )
+
+
+def test_junit_rendering() -> None:
+    xml = render_junit(sample_report())
+    assert xml.startswith("<?xml version='1.0' encoding='") and xml.endswith("</testsuites>\n")
+    root = ET.fromstring(xml.split("\n", 1)[1])
+    assert (root.tag, root.attrib) == ("testsuites", {"name": "corpus validate"})
+    (suite,) = root
+    assert suite.attrib == {
+        "name": "corpus validate",
+        "tests": "3",
+        "failures": "1",
+        "errors": "0",
+    }
+    props, a, b, none, out = suite
+    assert [(p.tag, p.attrib) for p in props] == [
+        ("property", {"name": k, "value": str(STATS[k])}) for k in sorted(STATS)
+    ]
+    for case, name in ((a, "a.json"), (b, "b,c:d%.json"), (none, "(no file)")):
+        assert (case.tag, case.attrib) == (
+            "testcase",
+            {"classname": "corpus.validate", "name": name},
+        )
+    (failure,) = a
+    assert (failure.tag, failure.attrib) == (
+        "failure",
+        {"type": "unknown-label", "message": "label 'X' is not in the scheme"},
+    )
+    assert failure.text == (
+        "task 3 · annotation 7 · region n1 /0/annotations/0/result/0\n"
+        "label 'X' is not in the scheme\nhint: add it to corpus.toml"
+    )
+    ((b_out,),) = [list(b)]
+    assert (b_out.tag, b_out.text) == (
+        "system-out",
+        "warning low-coverage task 0 · annotation 0: 50%: a, b\nnext",  # XML reads CR LF as LF,
+    )
+    ((none_out,),) = [list(none)]
+    assert none_out.text == "info drafts : note: café"
+    assert (out.tag, out.text) == (
+        "system-out",
+        "INVALID: 1 error, 1 warning in 2 files (1 task, 1 annotation, 3 cancelled, 1 draft) "
+        "(1 error findings)",
+    )
+
+
+def test_junit_rendering_without_findings_has_one_passing_case() -> None:
+    root = ET.fromstring(render_junit(Report(stats={"files": 0}), suite="s").split("\n", 1)[1])
+    (suite,) = root
+    assert suite.attrib == {"name": "s", "tests": "1", "failures": "0", "errors": "0"}
+    props, case, out = suite
+    assert [p.attrib for p in props] == [{"name": "files", "value": "0"}]
+    assert (case.attrib, list(case)) == ({"classname": "corpus.validate", "name": "all files"}, [])
+    assert out.text == (
+        "valid: 0 errors, 0 warnings in 0 files (0 tasks, 0 annotations, 0 cancelled, 0 drafts) "
+        "(0 error findings)"
+    )
+
+
+def test_render_dispatches_on_the_format() -> None:
+    report = sample_report()
+    assert render(report, "text") == render_text(report)
+    assert render(report, "github") == render_github(report)
+    assert render(report, "junit") == render_junit(report)
+    js = render(report, "json")
+    assert js.startswith('{\n  "valid": false,\n  "stats": {\n    "annotations": 1,')
+    assert "task 3 · annotation" not in js  # the report's fields, not the text lines
+    assert js.endswith("}\n") and '"message": "note: café"' in js
+    assert orjson.loads(js)["findings"][1]["message"] == "50%: a, b\r\nnext"
