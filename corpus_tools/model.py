@@ -178,6 +178,8 @@ class GoldRecord:
     stances: tuple[GoldStance, ...] = ()
     claims: tuple[GoldClaim, ...] = ()
     annotators: tuple[str, ...] = ()
+    # items a `tie_rule = "drop"` left out: `entities/START-END`, `stance/TARGET`, `claims/...`
+    dropped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

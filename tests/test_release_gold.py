@@ -487,3 +487,66 @@ def test_a_dispute_id_that_cannot_be_masked_is_a_data_error(disputed: Path, cli:
     assert "dispute id 'entities/somewhere' is not" in res.stderr
     assert "Regenerate it with `corpus adjudicate`." in res.stderr
     assert not (disputed / "dist" / "0.1.0").exists()
+
+
+def _release_rows(folder: Path, config: str) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    rows: list[dict[str, Any]] = []
+    for path in sorted((folder / "data" / config).glob("*.parquet")):
+        rows += pq.read_table(path).to_pylist()
+    return sorted(rows, key=lambda r: (r["article_id"], r.get("target") or "", r.get("start", 0)))
+
+
+MASKED = {
+    "entities": ("article_id", "tokens", "ner_mask", "disputed_regions"),
+    "articles": (
+        "article_id",
+        "claims_complete",
+        "open_entity_disputes",
+        "open_stance_disputes",
+        "open_claim_disputes",
+    ),
+    "claims": ("article_id", "text", "claims_complete", "open_claim_disputes"),
+    "stance": ("article_id", "target"),
+}
+
+
+def test_dropped_ties_are_masked_like_open_disputes(
+    disputed: Path, tmp_path: Path, repo_root: Path
+) -> None:
+    """tie_rule = "drop": the items left out of gold are recorded (gold.jsonl `dropped`) and
+    the release masks them exactly as it masks the same items left open under "dispute"."""
+    cfg = load_config(disputed / "corpus.toml")
+    as_disputes = Path(build_release(config=cfg, version="0.1.0").path)
+    toml = disputed / "corpus.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert 'tie_rule = "dispute"' in text
+    toml.write_text(text.replace('tie_rule = "dispute"', 'tie_rule = "drop"'), encoding="utf-8")
+    cfg = load_config(toml)
+    summary = adjudicate.run(config=cfg)
+    assert summary["dropped"] == 3 and summary["open_disputes"] == 0
+    assert orjson.loads((cfg.paths.build / "disputes.json").read_bytes()) == []
+    gold = {
+        g["article_id"]: g for g in map(orjson.loads, (cfg.paths.build / "gold.jsonl").open("rb"))
+    }
+    us = DISPUTED.index("US")
+    second = DISPUTED.index("Russia denied the report")
+    assert gold["disputed"]["dropped"] == sorted(
+        [f"entities/{us}-{us + 2}", "stance/iran", f"claims/{second}-{second + 24}"]
+    )
+    assert all("dropped" not in g for k, g in gold.items() if k != "disputed")
+    read = {g.article_id: g for g in adjudicate.read_gold(cfg.paths.build / "gold.jsonl")}
+    assert list(read["disputed"].dropped) == gold["disputed"]["dropped"]
+    assert all(g.dropped == () for k, g in read.items() if k != "disputed")
+    as_drops = Path(build_release(config=cfg, version="0.2.0").path)
+    for config, columns in MASKED.items():
+        want = [{c: r[c] for c in columns} for r in _release_rows(as_disputes, config)]
+        got = [{c: r[c] for c in columns} for r in _release_rows(as_drops, config)]
+        assert got == want, config
+    arts = {r["article_id"]: r for r in _release_rows(as_drops, "articles")}
+    assert arts["disputed"]["claims_complete"] is False
+    ents = {r["article_id"]: r for r in _release_rows(as_drops, "entities")}
+    assert ents["disputed"]["ner_mask"][ents["disputed"]["tokens"].index("US")] is False
+    card = (as_drops / "README.md").read_text(encoding="utf-8")
+    assert "masked like open disputes" in card and "**not** masked" not in card

@@ -21,7 +21,8 @@ out of the vote and reported as a `stale-annotation` finding naming its file, ta
    - otherwise it is a tie, resolved by `tie_rule`: `dispute` (into the dispute queue),
      `adjudicator` (an adjudicator's own labels for the item, else the queue), `first` (the
      version of the annotation submitted first, provenance `tie`, rule `first`), `drop`
-     (left out of gold, listed in `dropped`).
+     (left out of gold, listed in `dropped` and in the gold record's `dropped` ids, which the
+     release masks like open disputes).
    Span support follows `span_merge`: `majority-exact` (a span counts the annotators who
    marked exactly it: start, end, label; for claims start, end, check-worthiness and
    claimant), `majority-overlap` (a region counts the annotators who marked anything in it;
@@ -48,6 +49,9 @@ per line, sorted by article_id, keys sorted:
      "stances": [{"target": "iran", "label": "against", "decision": {...}}],
      "claims": [{"start": 5, "end": 40, "text": "...", "checkworthy": "check-worthy",
                  "claimant": "Jens Stoltenberg", "decision": {...}}]}
+
+A record with ties dropped by `tie_rule = "drop"` also has `"dropped": ["entities/12-30",
+"stance/iran", "claims/5-40"]` (the key is absent otherwise).
 
 `decision.annotators` lists who supported the gold version. Region ids are not kept (they
 belong to one annotator's annotation); a claimant is kept as its text.

@@ -38,8 +38,9 @@ def _decision_dict(d: Decision) -> dict[str, Any]:
 
 
 def gold_to_dict(rec: GoldRecord) -> dict[str, Any]:
-    """A GoldRecord as the documented JSON object."""
+    """A GoldRecord as the documented JSON object (`dropped` only when a tie was dropped)."""
     return {
+        **({"dropped": list(rec.dropped)} if rec.dropped else {}),
         "article_id": rec.article_id,
         "text_sha256": rec.text_sha256,
         "annotators": list(rec.annotators),
@@ -87,6 +88,7 @@ def gold_from_dict(d: dict[str, Any]) -> GoldRecord:
         article_id=d["article_id"],
         text_sha256=d["text_sha256"],
         annotators=tuple(d.get("annotators") or ()),
+        dropped=tuple(str(x) for x in d.get("dropped") or ()),
         entities=tuple(
             GoldEntity(
                 EntitySpan(e["start"], e["end"], e["label"], e["text"]), _decision(e["decision"])

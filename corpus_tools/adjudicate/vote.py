@@ -269,7 +269,9 @@ def adjudicate(
         rec, open_, drop = _article(adj, art, anns, targets, decision)
         sha = articles[art].text_sha256 if articles and art in articles else None
         sha = sha or next((a.text_sha256 for a in anns.values() if a.text_sha256), None) or ""
-        gold.append(replace(rec, text_sha256=sha))
+        # the dropped items stay on record so the release masks them like open disputes
+        left_out = tuple(sorted(d.dispute_id[len(art) + 1 :] for d in drop))
+        gold.append(replace(rec, text_sha256=sha, dropped=left_out))
         disputes += open_
         dropped += drop
     adj.stats["disputes.open"] = len(disputes)

@@ -619,6 +619,8 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
                     gold = golds.get(art.article_id)
                     mine = list(latest.get(art.article_id, {}).values())
                     found = disputes.get(art.article_id)
+                    if gold is not None and gold.dropped:  # ties a `drop` rule left out
+                        found = [*(found or ()), *gold.dropped]
                     used = builder.article(
                         art,
                         split,

@@ -259,8 +259,9 @@ def provenance_section(config: CorpusConfig, info: CardInfo) -> str:
         lines += [
             "",
             '> **Ties were dropped**: with `tie_rule = "drop"`, items the annotators were split '
-            "on are left out of the gold configs and are **not** masked: an absent entity or "
-            "claim may be a tie, not a negative. The `annotations` config has every version.",
+            "on are left out of the gold configs and masked like open disputes (`ner_mask` "
+            "false over the region, `claims_complete` false, the `open_*_disputes` counts), so "
+            "they are never negatives. The `annotations` config has every version.",
         ]
     elif adj.tie_rule == "adjudicator":
         lines += [
