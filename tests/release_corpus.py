@@ -193,6 +193,7 @@ def annotate(article: Article, task_id: int, *, extra: bool = False) -> dict[str
             n += 1
     results.append(stance("iran", "against" if "Iran" in t else "unrelated"))
     results.append(stance("russia", "against" if "Russia" in t else "unrelated"))
+    results.append(stance("united_states", "neutral" if "US" in t else "unrelated"))
     first = t.split(".")[0]
     if len(first) > 5:
         results += claim("c0", t, first, "check-worthy")
