@@ -214,6 +214,48 @@ def test_utf16_offsets_of_a_claim_across_a_line_break_are_recognised(
     assert found(validate(config=cfg, paths=[f])) == []
 
 
+def test_utf16_offsets_one_past_the_end_are_out_of_bounds(
+    cfg: CorpusConfig, tmp_path: Path
+) -> None:
+    """UTF-16 units that would select the last word if the text went on are not taken."""
+    s16, e16 = LAST_START + ASTRAL_BEFORE_LAST, N + ASTRAL_BEFORE_LAST + 1
+    task, ri = with_last(cfg, start=s16, end=e16)
+    report, _ = run(cfg, task, tmp_path)
+    assert found(report) == [
+        (
+            "span-out-of-bounds",
+            f"end {e16} is past the end of the text ({N})",
+            10,
+            "a0-last",
+            value_at(ri),
+        )
+    ]
+
+
+NATO = TEXT_A.index("NATO")
+CHIEF = TEXT_A.index("NATO chief") + len("NATO chief")
+
+
+@pytest.mark.parametrize(
+    ("value", "slug"),
+    [
+        ({"end": N + 1}, "span-out-of-bounds"),
+        ({"end": CHIEF, "text": "NATO boss"}, "text-mismatch"),
+        ({"start": NATO + 1, "end": CHIEF + 1, "text": "NATO chief"}, "utf16-offsets"),
+    ],
+    ids=["out of bounds", "mismatch", "utf16"],
+)
+def test_a_region_with_bad_offsets_is_not_checked_for_overlaps(
+    cfg: CorpusConfig, tmp_path: Path, value: dict[str, Any], slug: str
+) -> None:
+    """Its offsets do not say where it is: one finding about them, no overlap with NATO."""
+    task, ri = with_last(cfg, **{"start": NATO, **value})
+    report, _ = run(cfg, task, tmp_path)
+    assert [(f.slug, f.region_id, f.pointer) for f in report.findings] == [
+        (slug, "a0-last", value_at(ri))
+    ]
+
+
 # --- offsets that are floats ----------------------------------------------------------------
 
 TAIL = ": not an integer (written with a fraction or an exponent, or beyond 64 bits)"
