@@ -178,40 +178,88 @@ def test_utf16_offsets_of_a_claim_across_a_line_break_are_recognised(
     cfg: CorpusConfig, tmp_path: Path
 ) -> None:
     """value.text has the line break as backslash-n (the UI's quirk): compared that way; the
-    claim's per-region answers with the same offsets follow it."""
+    claim's per-region answers with the same offsets follow it, in each annotation."""
     task = task_a(cfg)
-    res = task["annotations"][0]["result"]
-    ci = next(i for i, r in enumerate(res) if r["from_name"] == "claim")
-    value = res[ci]["value"]
-    s, e = value["start"], value["end"]
-    assert "\\n" in value["text"] and "\r\n" in TEXT_A[s:e]
-    s16, e16 = s + 2, e + 2  # the emoji and 𝔸 come before it
-    for r in res[ci : ci + 3]:  # the claim, its check-worthiness and its claimant
-        assert r["id"] == "a0-claim" and (r["value"]["start"], r["value"]["end"]) == (s, e)
-        r["value"]["start"], r["value"]["end"] = s16, e16
+    expected = []
+    for k in (0, 1):
+        res = task["annotations"][k]["result"]
+        ci = next(i for i, r in enumerate(res) if r["from_name"] == "claim")
+        value = res[ci]["value"]
+        s, e = value["start"], value["end"]
+        assert "\\n" in value["text"] and "\r\n" in TEXT_A[s:e]
+        s16, e16 = s + 2, e + 2  # the emoji and 𝔸 come before it
+        for r in res[ci : ci + 3]:  # the claim, its check-worthiness and its claimant
+            assert r["id"] == f"a{k}-claim" and (r["value"]["start"], r["value"]["end"]) == (s, e)
+            r["value"]["start"], r["value"]["end"] = s16, e16
+        units = f"offsets {s16}-{e16} are UTF-16 code units; in code points the region"
+        at = f"/0/annotations/{k}/result"
+        expected += [
+            (
+                "utf16-offsets",
+                f"{units} {value['text']!r} is {s}-{e}",
+                10 + k,
+                f"a{k}-claim",
+                f"{at}/{ci + i}/value",
+            )
+            for i in (0, 1)
+        ]
+        expected.append(
+            (
+                "utf16-offsets",
+                f"offsets {s16}-{e16} are its claim region's UTF-16 offsets; in code points "
+                f"{s}-{e}",
+                10 + k,
+                f"a{k}-claim",
+                f"{at}/{ci + 2}/value",
+            )
+        )
     report, f = run(cfg, task, tmp_path)
-    units = f"offsets {s16}-{e16} are UTF-16 code units; in code points the region"
-    assert found(report) == [
-        ("utf16-offsets", f"{units} {value['text']!r} is {s}-{e}", 10, "a0-claim", value_at(ci)),
+    assert sorted(found(report)) == sorted(expected)
+    validate(config=cfg, paths=[f], repair_utf16=True)
+    repaired = orjson.loads(f.read_bytes())[0]["annotations"]
+    for k in (0, 1):
+        res = repaired[k]["result"]
+        ci = next(i for i, r in enumerate(res) if r["from_name"] == "claim")
+        assert [(r["value"]["start"], r["value"]["end"]) for r in res[ci : ci + 3]] == [
+            (res[ci]["value"]["start"], res[ci]["value"]["start"] + 34)
+        ] * 3
+    assert found(validate(config=cfg, paths=[f])) == []
+
+
+def test_answers_in_utf16_follow_only_a_claim_in_utf16(cfg: CorpusConfig, tmp_path: Path) -> None:
+    """The claim's offsets are code points; its answers' are UTF-16: the check-worthiness
+    answer (it has a text) is recognised on its own, the claimant (no text) is not moved, and
+    both differ from their claim."""
+    task, res, ci = claim_task(cfg)
+    s, e = res[ci]["value"]["start"], res[ci]["value"]["end"]
+    for r in res[ci + 1 : ci + 3]:
+        r["value"]["start"], r["value"]["end"] = s + 2, e + 2
+    report, _ = run(cfg, task, tmp_path)
+    text = res[ci]["value"]["text"]
+    assert sorted(found(report)) == [
+        (
+            "attribute-offsets-mismatch",
+            f"checkworthy answer has offsets {s + 2}-{e + 2}, its claim region {s}-{e}",
+            10,
+            "a0-claim",
+            result_at(ci + 1),
+        ),
+        (
+            "attribute-offsets-mismatch",
+            f"claimant_text answer has offsets {s + 2}-{e + 2}, its claim region {s}-{e}",
+            10,
+            "a0-claim",
+            result_at(ci + 2),
+        ),
         (
             "utf16-offsets",
-            f"{units} {value['text']!r} is {s}-{e}",
+            f"offsets {s + 2}-{e + 2} are UTF-16 code units; in code points the region "
+            f"{text!r} is {s}-{e}",
             10,
             "a0-claim",
             value_at(ci + 1),
         ),
-        (
-            "utf16-offsets",
-            f"offsets {s16}-{e16} are its claim region's UTF-16 offsets; in code points {s}-{e}",
-            10,
-            "a0-claim",
-            value_at(ci + 2),
-        ),
     ]
-    validate(config=cfg, paths=[f], repair_utf16=True)
-    repaired = orjson.loads(f.read_bytes())[0]["annotations"][0]["result"]
-    assert [(r["value"]["start"], r["value"]["end"]) for r in repaired[ci : ci + 3]] == [(s, e)] * 3
-    assert found(validate(config=cfg, paths=[f])) == []
 
 
 def test_utf16_offsets_one_past_the_end_are_out_of_bounds(
@@ -495,6 +543,7 @@ def test_junit_rendering() -> None:
         "errors": "0",
     }
     props, a, b, none, out = suite
+    assert props.tag == "properties"
     assert [(p.tag, p.attrib) for p in props] == [
         ("property", {"name": k, "value": str(STATS[k])}) for k in sorted(STATS)
     ]
@@ -532,7 +581,11 @@ def test_junit_rendering_without_findings_has_one_passing_case() -> None:
     assert suite.attrib == {"name": "s", "tests": "1", "failures": "0", "errors": "0"}
     props, case, out = suite
     assert [p.attrib for p in props] == [{"name": "files", "value": "0"}]
-    assert (case.attrib, list(case)) == ({"classname": "corpus.validate", "name": "all files"}, [])
+    assert (case.tag, case.attrib, list(case)) == (
+        "testcase",
+        {"classname": "corpus.validate", "name": "all files"},
+        [],
+    )
     assert out.text == (
         "valid: 0 errors, 0 warnings in 0 files (0 tasks, 0 annotations, 0 cancelled, 0 drafts) "
         "(0 error findings)"
@@ -549,3 +602,20 @@ def test_render_dispatches_on_the_format() -> None:
     assert "task 3 · annotation" not in js  # the report's fields, not the text lines
     assert js.endswith("}\n") and '"message": "note: café"' in js
     assert orjson.loads(js)["findings"][1]["message"] == "50%: a, b\r\nnext"
+
+
+def test_junit_failure_without_pointer_or_hint_and_notes_one_per_line() -> None:
+    report = Report(
+        findings=[
+            Finding("bad-json", "error", "not JSON", file="x.json", line=3),
+            Finding("w1", "warning", "first", file="x.json"),
+            Finding("w2", "info", "second", file="x.json", task_id=4),
+        ]
+    )
+    root = ET.fromstring(render_junit(report).split("\n", 1)[1])
+    ((props, case, out),) = root
+    assert (props.tag, list(props)) == ("properties", [])
+    failure, notes = case
+    assert (failure.tag, failure.text) == ("failure", " \nnot JSON\nhint: -")
+    assert (notes.tag, notes.text) == ("system-out", "warning w1 : first\ninfo w2 task 4: second")
+    assert out.text is not None and out.text.endswith(" (1 error findings)")
