@@ -290,8 +290,9 @@ CHIEF = TEXT_A.index("NATO chief") + len("NATO chief")
         ({"end": N + 1}, "span-out-of-bounds"),
         ({"end": CHIEF, "text": "NATO boss"}, "text-mismatch"),
         ({"start": NATO + 1, "end": CHIEF + 1, "text": "NATO chief"}, "utf16-offsets"),
+        ({"start": NATO + 2, "end": NATO + 2, "text": ""}, "span-inverted"),
     ],
-    ids=["out of bounds", "mismatch", "utf16"],
+    ids=["out of bounds", "mismatch", "utf16", "empty"],
 )
 def test_a_region_with_bad_offsets_is_not_checked_for_overlaps(
     cfg: CorpusConfig, tmp_path: Path, value: dict[str, Any], slug: str
