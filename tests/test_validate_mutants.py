@@ -620,3 +620,71 @@ def test_junit_failure_without_pointer_or_hint_and_notes_one_per_line() -> None:
     assert (failure.tag, failure.text) == ("failure", " \nnot JSON\nhint: -")
     assert (notes.tag, notes.text) == ("system-out", "warning w1 : first\ninfo w2 task 4: second")
     assert out.text is not None and out.text.endswith(" (1 error findings)")
+
+
+# --- located findings: the exact message, region and pointer ------------------------------------
+
+
+def test_a_text_that_does_not_match_its_hash(cfg: CorpusConfig, tmp_path: Path) -> None:
+    task = task_a(cfg)
+    task["data"]["text"] = TEXT_A.replace("Kyiv", "Kiev")
+    report, _ = run(cfg, task, tmp_path)
+    assert (
+        "text-hash-mismatch",
+        "sha256 of data.text is not data.text_sha256",
+        None,
+        None,
+        "/0/data/text",
+    ) in found(report)
+
+
+def test_personal_data_in_completed_by_names_the_keys(cfg: CorpusConfig, tmp_path: Path) -> None:
+    task = task_a(cfg)
+    task["annotations"][1]["completed_by"] = {
+        "id": 5,
+        "email": "a@b.org",
+        "first_name": "",
+        "username": "ann",
+    }
+    report, _ = run(cfg, task, tmp_path)
+    assert [x for x in found(report) if x[0] == "personal-data"] == [
+        (
+            "personal-data",
+            "completed_by carries the annotator's email, username",
+            11,
+            None,
+            "/0/annotations/1/completed_by",
+        )
+    ]
+
+
+def test_two_regions_with_one_id(cfg: CorpusConfig, tmp_path: Path) -> None:
+    task, res, _ = claim_task(cfg)
+    ri = next(i for i, r in enumerate(res) if r.get("id") == "a0-kyiv")
+    res[ri]["id"] = "a0-nato"
+    report, _ = run(cfg, task, tmp_path)
+    assert found(report) == [
+        (
+            "duplicate-region-id",
+            "region id 'a0-nato' is used by two regions",
+            10,
+            "a0-nato",
+            f"/0/annotations/0/result/{ri}/id",
+        )
+    ]
+
+
+def test_a_relation_to_a_missing_region(cfg: CorpusConfig, tmp_path: Path) -> None:
+    task, res, _ = claim_task(cfg)
+    ri = next(i for i, r in enumerate(res) if r["type"] == "relation")
+    res[ri]["from_id"], res[ri]["to_id"] = "gone", "also-gone"
+    report, _ = run(cfg, task, tmp_path)
+    assert found(report) == [
+        (
+            "relation-missing-region",
+            "relation 'gone' -> 'also-gone' names missing region(s) 'gone', 'also-gone'",
+            10,
+            "gone",
+            result_at(ri),
+        )
+    ]
