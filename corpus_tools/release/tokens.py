@@ -136,7 +136,9 @@ def mask_regions(
     offsets: Sequence[tuple[int, int]], regions: Sequence[tuple[int, int]]
 ) -> list[bool]:
     """One flag per token: False when the token overlaps any of `regions` (open disputes),
-    whose tags are unknown rather than `O`. A token only partly inside a region is masked."""
+    whose tags are unknown rather than `O`. A token only partly inside a region is masked; an
+    empty region holds no code point and masks nothing."""
+    regions = [(start, end) for start, end in regions if start < end]
     if not regions:
         return [True] * len(offsets)
     return [not any(a < end and b > start for start, end in regions) for a, b in offsets]
