@@ -31,9 +31,7 @@ never carry the API token, an Authorization header or URL credentials.
 
 from __future__ import annotations
 
-import ctypes
 import email.utils
-import errno
 import hashlib
 import hmac
 import os
@@ -799,28 +797,6 @@ def push(
 # --- pull ------------------------------------------------------------------------------------
 
 
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths in one atomic step (Linux renameat2); False where unsupported."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    c_int, c_path = ctypes.c_int, ctypes.c_char_p
-    renameat2.argtypes = [c_int, c_path, c_int, c_path, ctypes.c_uint]
-    renameat2.restype = c_int
-    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
-        return False
-    raise OSError(err, os.strerror(err), str(a), None, str(b))
-
-
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return False  # an earlier pull in this process (or a reused pid): not running now
@@ -907,16 +883,13 @@ class TreeWriter:
                 for f in self.target.rglob("*")
                 if f.is_file() and f.relative_to(self.target).as_posix() not in self.names
             )
-            if _exchange(self.tmp, self.target):
-                shutil.rmtree(self.tmp)  # now the old content, under the hidden name
-                return dict(self.counts)
-        backup = None
-        if self.target.exists():
-            backup = self.target.with_name(f".{self.target.name}.old-{os.getpid()}-0")
-            os.replace(self.target, backup)
-        os.replace(self.tmp, self.target)
-        if backup is not None:
-            shutil.rmtree(backup)
+        # Where the exchange is not supported, the old folder waits at `backup` between two
+        # renames (a killed pull there is put back by `sweep_stale`).
+        backup = self.target.with_name(f".{self.target.name}.old-{os.getpid()}-0")
+        store.swap_in(self.tmp, self.target, backup)
+        for left in (self.tmp, backup):  # the old content, under a hidden name
+            if left.exists():
+                shutil.rmtree(left)
         return dict(self.counts)
 
     def abort(self) -> None:

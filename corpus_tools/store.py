@@ -7,9 +7,12 @@ failed stage leaves the previous state intact (DESIGN contract 5).
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import functools
 import hashlib
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,6 +117,59 @@ def atomic_path(target: Path, *, scratch: Path | None = None) -> Iterator[Path]:
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+@functools.cache
+def _renameat2() -> Any:
+    """libc's renameat2, looked up on first use (None where there is none: not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step (Linux `renameat2(RENAME_EXCHANGE)`); False
+    where the system or the file system cannot."""
+    fn = _renameat2()
+    if fn is None:
+        return False
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
+def swap_in(new: Path, final: Path, old: Path) -> None:
+    """Put folder `new` at `final`, so a reader of `final` sees the old folder or the new one.
+
+    A folder already at `final` ends up at `new` (exchanged in one step) or, where the system
+    cannot exchange, at `old` (two renames: a short window without `final`; `old` is put back
+    if the second rename fails). The caller removes whichever of `new` and `old` is left.
+    """
+    if not os.path.lexists(final):
+        os.rename(new, final)
+        return
+    if exchange(new, final):
+        return
+    os.replace(final, old)
+    try:
+        os.replace(new, final)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.replace(old, final)
+        raise
 
 
 @functools.cache

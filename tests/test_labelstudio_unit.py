@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from corpus_tools import labelstudio as lib
+from corpus_tools import store
 from corpus_tools.errors import UsageError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -154,9 +155,9 @@ def test_commit_exchanges_atomically(tmp_path: Path) -> None:
     with lib.TreeWriter(target) as tree:
         tree.add("tasks/a.json", b"2\n")
         new_inode = tree.tmp.stat().st_ino
-        assert lib._exchange(tree.tmp, target)  # supported here (Linux)
+        assert store.exchange(tree.tmp, target)  # supported here (Linux)
         assert target.stat().st_ino == new_inode and tree.tmp.stat().st_ino == inode
-        assert lib._exchange(tree.tmp, target)  # and back
+        assert store.exchange(tree.tmp, target)  # and back
         counts = tree.commit()
     assert counts == {"added": 0, "changed": 1, "removed": 0, "unchanged": 0}
     assert (target / "tasks/a.json").read_bytes() == b"2\n"

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from corpus_tools import adjudicate
+from corpus_tools import adjudicate, store
 from corpus_tools.config import load_config
 from corpus_tools.release import versions
 from tests.hub_double import HubDouble
@@ -275,7 +275,7 @@ def test_swap_has_no_window_where_the_release_is_missing(tmp_path: Path) -> None
             work = tmp_path / f".0.1.0.{i}.tmp"
             (work / "release").mkdir(parents=True)
             (work / "release" / "manifest.json").write_text(str(i))
-            versions.swap_in(work / "release", final, work / "old")
+            store.swap_in(work / "release", final, work / "old")
             shutil.rmtree(work)
     finally:
         stop.set()

@@ -842,5 +842,5 @@ def _swap_in(new: Path, final: Path, tmp: Path, guard: versions.BuildGuard) -> N
     new one; the old build ends up inside `tmp` and goes with it. An intact build with the
     same files is left as it is."""
     if guard.admit(new, final):
-        versions.swap_in(new, final, tmp / "old")
+        store.swap_in(new, final, tmp / "old")
     guard.lease.release()

@@ -22,13 +22,11 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import hashlib
 import os
 import platform
 import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -366,58 +364,6 @@ class Lease:
             self.release()
         except Exception:
             pass
-
-
-# -- the atomic swap ---------------------------------------------------------------------
-
-_AT_FDCWD = -100
-_RENAME_EXCHANGE = 2
-
-
-def _renameat2() -> Any:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        fn = libc.renameat2
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    fn.restype = ctypes.c_int
-    return fn
-
-
-_RENAMEAT2 = _renameat2()
-
-
-def exchange(a: Path, b: Path) -> bool:
-    """Atomically exchange two existing paths; False where the system cannot."""
-    if _RENAMEAT2 is None:
-        return False
-    rc = _RENAMEAT2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if rc == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
-        return False
-    raise OSError(err, os.strerror(err), str(b))
-
-
-def swap_in(new: Path, final: Path, old: Path) -> None:
-    """Put folder `new` at `final`; a folder already there ends up at `new` (exchanged in one
-    step) or, where the system cannot exchange, at `old` (two renames: a short window)."""
-    if not os.path.lexists(final):
-        os.rename(new, final)
-        return
-    if exchange(new, final):
-        return
-    os.replace(final, old)
-    try:
-        os.replace(new, final)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.replace(old, final)
-        raise
 
 
 # -- the guard a build runs under --------------------------------------------------------
