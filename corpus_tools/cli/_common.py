@@ -50,30 +50,29 @@ class _CorpusGroup(TyperGroup):
     def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
-        except CorpusError as exc:
-            if os.environ.get(DEBUG_ENV):
-                raise
-            raise typer.Exit(report_error(exc, as_json=wants_json(ctx))) from None
-        except shutil.Error as exc:  # copytree's list of failed files (an OSError, no errno)
-            copy_err = FileSystemError.from_copy_error(exc)
-            if os.environ.get(DEBUG_ENV) or copy_err is None:
-                raise
-            raise typer.Exit(report_error(copy_err, as_json=wants_json(ctx))) from None
-        except OSError as exc:
-            if os.environ.get(DEBUG_ENV) or exc.errno not in FILE_SYSTEM_ERRNOS:
-                raise
-            err = FileSystemError.from_os_error(exc)
-            raise typer.Exit(report_error(err, as_json=wants_json(ctx))) from None
-        except sqlite3.Error as exc:  # release staging keeps a scratch database
-            db_err = FileSystemError.from_sqlite_error(exc)
-            if os.environ.get(DEBUG_ENV) or db_err is None:
-                raise
-            raise typer.Exit(report_error(db_err, as_json=wants_json(ctx))) from None
         except ClickUsageError as exc:
             if not wants_json(ctx):
                 raise
             usage = UsageError(exc.format_message(), hint="See the command's --help.")
             raise typer.Exit(report_error(usage, as_json=True)) from None
+        except Exception as exc:
+            err = known_error(exc)
+            if err is None or os.environ.get(DEBUG_ENV):
+                raise
+            raise typer.Exit(report_error(err, as_json=wants_json(ctx))) from None
+
+
+def known_error(exc: Exception) -> CorpusError | None:
+    """The CorpusError that `exc` is or stands for; None for anything else (a bug)."""
+    if isinstance(exc, CorpusError):
+        return exc
+    if isinstance(exc, shutil.Error):  # copytree's list of failed files (an OSError, no errno)
+        return FileSystemError.from_copy_error(exc)
+    if isinstance(exc, OSError):
+        return FileSystemError.from_os_error(exc) if exc.errno in FILE_SYSTEM_ERRNOS else None
+    if isinstance(exc, sqlite3.Error):  # release staging keeps a scratch database
+        return FileSystemError.from_sqlite_error(exc)
+    return None
 
 
 _ARGV_META = "corpus_tools.argv"
