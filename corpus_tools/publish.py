@@ -29,8 +29,6 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
-import orjson
-
 from corpus_tools import store
 from corpus_tools.config import CorpusConfig
 from corpus_tools.errors import ConfigError, DataError, PublishError, UsageError
@@ -67,8 +65,7 @@ def verify_release(folder: Path) -> dict[str, Any]:
             path=str(folder),
             hint=f"Build it first: `corpus release {folder.name}`.",
         )
-    versions.manifest_sha256(folder, what=f"the build {folder.name}")  # exit 2 if unreadable
-    manifest: dict[str, Any] = orjson.loads(mpath.read_bytes())
+    manifest, _ = versions.read_manifest(folder, what=f"the build {folder.name}")  # or exit 2
     listed = manifest.get("files", {})
     _check_files_entries(mpath, listed)
     present = set(release_files(folder)) - {MANIFEST}

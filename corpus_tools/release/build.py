@@ -121,8 +121,7 @@ def find_previous(config: CorpusConfig, version: str) -> PreviousRelease | None:
     best = max(older, key=parse_version)
     path = release_folders(config)[best]
     # An empty or broken manifest is a clear refusal (exit 2), before anything is written.
-    versions.manifest_sha256(path, what=f"release {best}")
-    manifest = orjson.loads((path / MANIFEST).read_bytes())
+    manifest, _ = versions.read_manifest(path, what=f"release {best}")
     return PreviousRelease(best, path, manifest)
 
 

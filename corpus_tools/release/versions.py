@@ -148,6 +148,12 @@ def records_path(config: CorpusConfig) -> Path:
 def manifest_sha256(folder: Path, *, what: str) -> str:
     """The sha256 of `folder`'s manifest; UsageError (exit 2) if it is missing, empty or not a
     JSON object."""
+    return read_manifest(folder, what=what)[1]
+
+
+def read_manifest(folder: Path, *, what: str) -> tuple[dict[str, Any], str]:
+    """`folder`'s manifest and its sha256, read once; UsageError (exit 2) if it is missing,
+    empty or not a release manifest (`what` names the release in the message)."""
     path = folder / MANIFEST
     try:
         data = path.read_bytes()
@@ -159,7 +165,7 @@ def manifest_sha256(folder: Path, *, what: str) -> str:
         raise _unreadable(path, what, "not JSON" if data.strip() else "empty") from None
     if not isinstance(parsed, dict) or not isinstance(parsed.get("files"), dict):
         raise _unreadable(path, what, "not a release manifest")
-    return hashlib.sha256(data).hexdigest()
+    return parsed, hashlib.sha256(data).hexdigest()
 
 
 def _unreadable(path: Path, what: str, reason: str) -> UsageError:
