@@ -543,11 +543,24 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
     nothing is written then and the previous build stays in place.
     """
     version = normalize_version(version)
-    root = config.paths.root
-    labels = label_lists(config.scheme)
     previous = find_previous(config, version)
     # Refuses (exit 2) a published version it cannot read; leases dist/, sweeps stale temps.
     guard = versions.guard_build(config, version)
+    with guard.lease:  # held until the build is in place or has failed
+        return _build(config, version, previous, guard, progress=progress)
+
+
+def _build(
+    config: CorpusConfig,
+    version: str,
+    previous: PreviousRelease | None,
+    guard: versions.BuildGuard,
+    *,
+    progress: bool,
+) -> ReleaseResult:
+    """`build_release` under its guard's lease."""
+    root = config.paths.root
+    labels = label_lists(config.scheme)
     if previous is not None:
         check_append_only(
             previous.manifest.get("labels", {}), labels, config.scheme, since=previous.version
@@ -842,4 +855,3 @@ def _swap_in(new: Path, final: Path, tmp: Path, guard: versions.BuildGuard) -> N
     same files is left as it is."""
     if guard.admit(new, final):
         store.swap_in(new, final, tmp / "old")
-    guard.lease.release()

@@ -303,9 +303,6 @@ def _make_writable(folder: Path) -> None:
                 p.chmod(0o755)
 
 
-_HELD: dict[str, Lease] = {}
-
-
 class Lease:
     """Exclusive use of a release folder (`dist` or `<hub>/<name>`) for one run.
 
@@ -318,11 +315,6 @@ class Lease:
         self.folder = folder
         self.fd: int | None = None
         folder.mkdir(parents=True, exist_ok=True)
-        # One process runs one release at a time: a lease this process still holds belongs to
-        # a run that ended with an exception (its frame kept alive by the traceback).
-        earlier = _HELD.pop(str(folder.resolve()), None)
-        if earlier is not None:
-            earlier.release()
         try:
             import fcntl
         except ImportError:  # no flock: only sweep what is clearly abandoned
@@ -341,12 +333,9 @@ class Lease:
                 hint="Wait for it to finish, then run the command again.",
             ) from None
         self.fd = fd
-        _HELD[str(folder.resolve())] = self
         self.swept = sweep(folder)
 
     def release(self) -> None:
-        if _HELD.get(str(self.folder.resolve())) is self:
-            del _HELD[str(self.folder.resolve())]
         if self.fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self.fd)
@@ -432,7 +421,11 @@ def guard_build(config: CorpusConfig, version: str) -> BuildGuard:
     dist folder, sweeping what killed runs left there and in the hub folder."""
     published = publications(config, version)
     lease = Lease(config.paths.dist)
-    if hub_base(config).is_dir():
-        with contextlib.suppress(UsageError):  # a publish is running there: leave it be
-            Lease(hub_base(config)).release()
-    return BuildGuard(config, version, lease, published, pin_findings())
+    try:
+        if hub_base(config).is_dir():
+            with contextlib.suppress(UsageError):  # a publish is running there: leave it be
+                Lease(hub_base(config)).release()
+        return BuildGuard(config, version, lease, published, pin_findings())
+    except BaseException:
+        lease.release()
+        raise
