@@ -11,6 +11,7 @@ from ls_server import _label_studio_server, label_studio  # noqa: F401  (real se
 from typer.testing import CliRunner, Result
 
 from corpus_tools.cli import app
+from tests.hub_double import hub  # noqa: F401  (the loopback Hub double)
 
 REPO = Path(__file__).resolve().parent.parent
 

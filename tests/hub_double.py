@@ -15,10 +15,14 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
 
 GITATTRIBUTES = b"*.parquet filter=lfs diff=lfs merge=lfs -text\n"
 LFS_SUFFIXES = (".parquet", ".arrow", ".bin")
@@ -518,3 +522,19 @@ class HubDouble:
             do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = _serve
 
         return Handler
+
+
+@pytest.fixture
+def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HubDouble]:
+    """The double, the client in classic-LFS mode, and no token except the one we pass
+    (a fixture of every test module: tests/conftest.py imports it)."""
+    import huggingface_hub.constants as hf_constants
+
+    monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_XET", True)
+    monkeypatch.setattr(hf_constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setattr(hf_constants, "AGENT_HARNESSES_PATH", str(tmp_path / "harnesses.json"))
+    monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
+    with HubDouble() as double:
+        monkeypatch.setenv("HF_TOKEN", double.token)
+        yield double
+    assert double.unhandled == [], f"requests the Hub double does not handle: {double.unhandled}"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shutil
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,21 +44,6 @@ LOAD = textwrap.dedent(
     print(json.dumps(out))
     """
 )
-
-
-@pytest.fixture
-def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HubDouble]:
-    """The double, the client in classic-LFS mode, and no token except the one we pass."""
-    import huggingface_hub.constants as hf_constants
-
-    monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_XET", True)
-    monkeypatch.setattr(hf_constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setattr(hf_constants, "AGENT_HARNESSES_PATH", str(tmp_path / "harnesses.json"))
-    monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
-    with HubDouble() as double:
-        monkeypatch.setenv("HF_TOKEN", double.token)
-        yield double
-    assert double.unhandled == [], f"requests the Hub double does not handle: {double.unhandled}"
 
 
 @pytest.fixture

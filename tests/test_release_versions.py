@@ -47,20 +47,6 @@ def corpus(tmp_path: Path, repo_root: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    import huggingface_hub.constants as hf_constants
-
-    monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_XET", True)
-    monkeypatch.setattr(hf_constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setattr(hf_constants, "AGENT_HARNESSES_PATH", str(tmp_path / "harnesses.json"))
-    monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
-    with HubDouble() as double:
-        monkeypatch.setenv("HF_TOKEN", double.token)
-        yield double
-    assert double.unhandled == []
-
-
 def change_inputs(corpus: Path, repo_root: Path, n: int = 1) -> None:
     """The same version's inputs, changed: `n` more articles (new stories), re-adjudicated."""
     arts = seed_articles(repo_root) + tricky_articles()
