@@ -216,6 +216,16 @@ def build_corpus(
     return config, arts
 
 
+def with_more_articles(root: Path, repo: Path, extra: list[Article]) -> None:
+    """The corpus at `root` grown by `extra` articles: the articles table and annotations/
+    rewritten (two annotators per article, as `build_corpus`), then re-adjudicated."""
+    arts = seed_articles(repo) + tricky_articles() + extra
+    write_articles(root / "build" / "articles.parquet", arts)
+    shutil.rmtree(root / "annotations")
+    write_tasks(root / "annotations", [annotate(a, i + 1) for i, a in enumerate(arts)])
+    adjudicate.run(config=load_config(root / "corpus.toml"))
+
+
 def run_python(script: str, *args: str, env: dict[str, str]) -> Any:
     """Run `script` in a fresh Python (os.environ plus `env`); its last stdout line as JSON."""
     proc = subprocess.run(

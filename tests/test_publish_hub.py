@@ -5,26 +5,22 @@ HF_ENDPOINT pointing at the double)."""
 from __future__ import annotations
 
 import json
-import shutil
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from corpus_tools import adjudicate
 from corpus_tools.config import load_config
 from corpus_tools.errors import ConfigError, PublishError
 from corpus_tools.publish import publish
 from corpus_tools.release import build_release
 from tests.hub_double import Blob, HubDouble
 from tests.release_corpus import (
-    annotate,
     build_corpus,
     make_article,
     run_python,
-    write_articles,
-    write_tasks,
+    with_more_articles,
 )
 
 REPO_ID = "example-org/geonews"
@@ -55,17 +51,11 @@ def corpus(tmp_path: Path, repo_root: Path) -> Path:
 
 def grow(corpus: Path, repo_root: Path) -> None:
     """The v0.2.0 corpus: five more articles on new stories."""
-    from tests.release_corpus import seed_articles, tricky_articles
-
-    arts = seed_articles(repo_root) + tricky_articles()
-    arts += [
+    extra = [
         make_article(f"new-{i}", f"Report {i}: Iran 😀 and Russia met in Doha.\r\nMore.", f"s-{i}")
         for i in range(5)
     ]
-    write_articles(corpus / "build" / "articles.parquet", arts)
-    shutil.rmtree(corpus / "annotations")
-    write_tasks(corpus / "annotations", [annotate(a, i + 1) for i, a in enumerate(arts)])
-    adjudicate.run(config=load_config(corpus / "corpus.toml"))
+    with_more_articles(corpus, repo_root, extra)
 
 
 def load_revisions(hub: HubDouble, home: Path, *revisions: str) -> dict[str, Any]:

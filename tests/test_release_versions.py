@@ -20,18 +20,13 @@ from typing import Any
 
 import pytest
 
-from corpus_tools import adjudicate, store
-from corpus_tools.config import load_config
+from corpus_tools import store
 from corpus_tools.release import versions
 from tests.hub_double import HubDouble
 from tests.release_corpus import (
-    annotate,
     build_corpus,
     make_article,
-    seed_articles,
-    tricky_articles,
-    write_articles,
-    write_tasks,
+    with_more_articles,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
@@ -49,15 +44,11 @@ def corpus(tmp_path: Path, repo_root: Path) -> Path:
 
 def change_inputs(corpus: Path, repo_root: Path, n: int = 1) -> None:
     """The same version's inputs, changed: `n` more articles (new stories), re-adjudicated."""
-    arts = seed_articles(repo_root) + tricky_articles()
-    arts += [
+    extra = [
         make_article(f"extra-{i}", f"Report {i}: Iran and Russia met in Doha.", f"x-{i}")
         for i in range(n)
     ]
-    write_articles(corpus / "build" / "articles.parquet", arts)
-    shutil.rmtree(corpus / "annotations")
-    write_tasks(corpus / "annotations", [annotate(a, i + 1) for i, a in enumerate(arts)])
-    adjudicate.run(config=load_config(corpus / "corpus.toml"))
+    with_more_articles(corpus, repo_root, extra)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
