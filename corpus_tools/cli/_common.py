@@ -107,6 +107,12 @@ ls_app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(ls_app, name="ls")
+model_app = typer.Typer(
+    help="Models trained from the corpus's own gold: train, evaluate, and what suggestions did.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(model_app, name="model")
 
 console = Console()
 err_console = Console(stderr=True)

@@ -8,10 +8,13 @@ from corpus_tools.cli import (  # noqa: F401  (each module registers its command
     ingest,
     init,
     ls,
+    model,
     pipeline,
     release,
     schemas,
+    serve,
     tasks,
+    uptake,
     validate,
 )
 from corpus_tools.cli._common import app, main
