@@ -5,11 +5,19 @@ One task per article. `data` carries `article_id`, `text_sha256`, `title`, `outl
 here and by annotators index the same string). Each pre-annotator adds one prediction
 (`model_version`, `score`, `result`) whose regions have the same shape as annotations; region
 ids are unique within a task. Tasks are written as one JSON array, sorted by `article_id`.
+
+With `suggest` (`corpus tasks --suggest MODEL`), a trained bundle under build/models replaces
+the rule pre-annotator and the plug-ins: each task gets ONE prediction, the Suggester's
+(model, story projection and learned gazetteer merged; see `corpus_tools.models.suggest`),
+because Label Studio's Data Manager sorts on "Prediction score", the mean over a task's
+predictions, which a second prediction would blur. The task's `data.suggest_uncertainty` is
+the suggestion's uncertainty (the prediction's score is 1 minus it), and the file is ordered
+most uncertain first (ties by article_id), the order `corpus ls push` imports in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +29,9 @@ from corpus_tools.preannotate import Preannotator, preannotators
 
 TaskDict = dict[str, Any]
 DATA_KEYS = ("article_id", "text_sha256", "title", "outlet", "published", "url", "text")
+UNCERTAINTY_KEY = "suggest_uncertainty"
+"""The extra `data` key of a task made with --suggest (the validator's task schema allows it)."""
+ORDER_RULE = "suggest_uncertainty descending (most uncertain first), then article_id"
 
 
 def task_data(article: Article) -> dict[str, Any]:
@@ -95,14 +106,22 @@ def make_tasks(
     articles_path: Path | None = None,
     out: Path | None = None,
     preannotate: bool = True,
+    suggest: str | Path | None = None,
+    gold: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Write the Label Studio import file for every article; return a summary.
 
     Reads `build/articles.parquet` (or `articles_path`), writes `build/tasks.json` (or `out`)
-    atomically, sorted by article_id so the file is stable across runs.
+    atomically, sorted by article_id so the file is stable across runs. With `suggest` (a
+    model version under build/models, a folder, or "latest") see `suggest_tasks`.
     """
     src = articles_path or config.paths.articles_parquet
     dest = out or config.paths.tasks_json
+    if suggest is not None:
+        return suggest_tasks(
+            config=config, model=suggest, src=src, dest=dest, gold=gold, progress=progress
+        )
     annotators = preannotators(config) if preannotate else []
     articles = sorted(store.iter_articles(src), key=lambda a: a.article_id)
     tasks = list(iter_tasks(articles, annotators))
@@ -121,4 +140,77 @@ def make_tasks(
         "predicted_spans": sum(by_model.values()),
         "by_model": dict(sorted(by_model.items())),
         "by_label": dict(sorted(labels.items())),
+    }
+
+
+def suggest_tasks(
+    *,
+    config: CorpusConfig,
+    model: str | Path,
+    src: Path,
+    dest: Path,
+    gold: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Tasks with one Suggester prediction each, most uncertain first; return a summary.
+
+    The story siblings' gold comes from `gold` (default build/gold.jsonl); without any gold,
+    story projection is skipped and the summary says so under `notes`.
+    """
+    from corpus_tools.errors import UsageError
+    from corpus_tools.models import bundle as bundles
+    from corpus_tools.models.data import TrainingSet, load_training_set
+    from corpus_tools.models.suggest import SOURCES, Suggester
+
+    bundle = bundles.load(config, model)
+    notes: list[str] = []
+    siblings: TrainingSet | None
+    try:
+        siblings = load_training_set(config, gold)
+    except UsageError as exc:
+        if gold is not None:
+            raise
+        siblings = None
+        notes.append(f"{exc.message}: story projection skipped")
+    if siblings is not None and not len(siblings):
+        notes.append(f"{siblings.source} has no usable gold: story projection skipped")
+    articles = sorted(store.iter_articles(src), key=lambda a: a.article_id)
+    suggester = Suggester(bundle, config, siblings)
+    tasks: list[TaskDict] = []
+    counts = {s: 0 for s in SOURCES} | {"agreed": 0}
+    by_label: dict[str, int] = {}
+    for i, (article, s) in enumerate(
+        zip(articles, suggester.predict_many(articles), strict=True), 1
+    ):
+        data = task_data(article)
+        data[UNCERTAINTY_KEY] = s.uncertainty
+        tasks.append({"data": data, "predictions": [s.prediction]})
+        for k, n in s.counts.items():
+            counts[k] = counts.get(k, 0) + n
+        for r in s.prediction["result"]:
+            if r["type"] == "labels":
+                label = r["value"]["labels"][0]
+                by_label[label] = by_label.get(label, 0) + 1
+        if progress:
+            progress(i, len(articles))
+    tasks.sort(key=lambda t: (-t["data"][UNCERTAINTY_KEY], t["data"]["article_id"]))
+    store.atomic_write_bytes(dest, store.dump_json(tasks))
+    uncertainties = [t["data"][UNCERTAINTY_KEY] for t in tasks]
+    return {
+        "path": str(dest),
+        "tasks": len(tasks),
+        "model_version": bundle.version,
+        "predicted_spans": sum(by_label.values()),
+        "by_model": {bundle.version: sum(by_label.values())} if tasks else {},
+        "by_label": dict(sorted(by_label.items())),
+        "by_source": counts,
+        "siblings": siblings.source if siblings is not None else None,
+        "order": ORDER_RULE,
+        "uncertainty": {
+            "max": max(uncertainties, default=None),
+            "min": min(uncertainties, default=None),
+            "mean": round(sum(uncertainties) / len(uncertainties), 4) if tasks else None,
+        },
+        "first": [t["data"]["article_id"] for t in tasks[:5]],
+        "notes": notes,
     }

@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.progress import Progress
 from rich.table import Table
 
 from corpus_tools import tasks as lib
-from corpus_tools.cli._common import ConfigOpt, JsonOpt, app, console, get_config, print_json
+from corpus_tools.cli._common import (
+    ConfigOpt,
+    JsonOpt,
+    QuietOpt,
+    app,
+    console,
+    err_console,
+    get_config,
+    print_json,
+    show_progress,
+)
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    if not show_progress(quiet):
+        yield None
+        return
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task("suggesting", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 @app.command("tasks")
@@ -34,20 +61,80 @@ def tasks_cmd(
         bool,
         typer.Option("--preannotate/--no-preannotate", help="Add pre-annotations as predictions."),
     ] = True,
+    suggest: Annotated[
+        str | None,
+        typer.Option(
+            "--suggest",
+            metavar="MODEL",
+            help="Predictions from a trained model instead of the rule pre-annotator: a version "
+            "under build/models, a model folder, or 'latest'. Tasks are ordered most uncertain "
+            "first.",
+        ),
+    ] = None,
+    gold: Annotated[
+        Path | None,
+        typer.Option(
+            "--gold",
+            help="With --suggest: the gold whose story siblings are projected (default: "
+            "build/gold.jsonl; or a release folder dist/VERSION).",
+        ),
+    ] = None,
+    quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Turn ingested articles into Label Studio tasks, with pre-annotations as predictions.
 
     Example: corpus tasks --no-preannotate
+    Example: corpus tasks --suggest latest
     """
     cfg = get_config(config)
-    result = lib.make_tasks(config=cfg, articles_path=articles, out=out, preannotate=preannotate)
+    if gold is not None and suggest is None:
+        from corpus_tools.errors import UsageError
+
+        raise UsageError("--gold is only used with --suggest", hint="Add --suggest MODEL.")
+    with _progress(quiet or json_out) as progress:
+        result = lib.make_tasks(
+            config=cfg,
+            articles_path=articles,
+            out=out,
+            preannotate=preannotate,
+            suggest=suggest,
+            gold=gold,
+            progress=progress,
+        )
     if json_out:
         print_json(result)
         return
     console.print(f"wrote {result['tasks']} tasks to {result['path']}", highlight=False)
+    if suggest is not None:
+        _print_suggest(result)
+        return
     if result["by_label"]:
         table = Table("label", "predicted spans", title="Pre-annotations")
         for label, n in result["by_label"].items():
             table.add_row(label, str(n))
         console.print(table)
+
+
+def _print_suggest(result: dict[str, Any]) -> None:
+    console.print(
+        f"model {result['model_version']}; tasks ordered by {result['order']}", highlight=False
+    )
+    u = result["uncertainty"]
+    if result["tasks"]:
+        console.print(
+            f"uncertainty: max {u['max']}, mean {u['mean']}, min {u['min']}; "
+            f"first: {', '.join(result['first'])}",
+            highlight=False,
+        )
+    table = Table("source", "regions", title="Suggested regions by source")
+    for source, n in result["by_source"].items():
+        table.add_row(source, str(n))
+    console.print(table)
+    if result["by_label"]:
+        labels = Table("label", "suggested regions", title="Suggestions by label")
+        for label, n in result["by_label"].items():
+            labels.add_row(label, str(n))
+        console.print(labels)
+    for note in result["notes"]:
+        console.print(f"note: {note}", style="yellow", highlight=False)
