@@ -1,0 +1,686 @@
+"""Classifiers trained on the gold: stance per target, a sentence-level claim detector, and
+check-worthiness, each with calibrated probabilities (scikit-learn, imported on first use).
+
+Stance (`StanceModel`): one logistic regression per stance target over
+- TF-IDF word uni- and bigrams of the whole article (one vocabulary shared by every target),
+- TF-IDF of the *focus* text: the sentences that mention the target's name (case-insensitive,
+  at a word start, any word ending: "Iran" also finds "Iranian" and "Iran's"),
+- two cues: log(1 + mentions of the name) and the share of sentences that mention it (an
+  article that never names a target is most often `unrelated` to it).
+A target in an article's `missing_stances` (an open dispute, a dropped tie) is left out of that
+target's training data: an open dispute is not a negative. So is an article without a
+judgement for the target.
+
+Claims (`ClaimModel`): each of an article's ingested sentences (`article.sentences`) is one
+example. A sentence is *positive* when at least half of the characters of some gold claim lie
+inside it (`CLAIM_SHARE`; a claim split evenly over two sentences makes both positive);
+otherwise negative. A sentence that overlaps a `missing_claims` range by one character or more
+is left out of training. Features: TF-IDF word uni- and bigrams of the sentence plus cheap
+cues (a digit, a double quote, a reporting verb, its length, its position in the article).
+A predicted claim is a sentence trimmed of surrounding whitespace, scored with P(claim).
+Check-worthiness is a second classifier over the gold claims' own texts and labels; its
+probabilities are given for each predicted claim (an empty dict when the gold has fewer than
+two check-worthiness classes).
+
+Probabilities: a classifier is wrapped in `CalibratedClassifierCV(method="sigmoid")` with
+`CALIBRATION_FOLDS` folds when every class has at least that many examples (the folds are
+grouped by story when there are enough stories, so a story's articles are not in both halves
+of a fold); otherwise the logistic regression's own probabilities are used. `info` records per
+target (and for claims and check-worthiness) which was used and why. A target, or the claim
+detector, whose gold has a single class predicts that class with the add-one (Laplace)
+probability `(n + 1) / (n + K)` over the K labels and `1 / (n + K)` for each other label,
+never 1.0. A target without any usable gold is omitted from `predict`'s result.
+
+Everything is deterministic given `seed` (fold shuffling and the solvers' random state).
+`save` writes `stance.joblib` / `claims.joblib` plus `stance.versions.json` /
+`claims.versions.json` (the scikit-learn, numpy, scipy and joblib versions). `load` refuses a
+file written by another scikit-learn major.minor with a UsageError: a pickled estimator is only
+guaranteed to load in the version that wrote it. Loading unpickles: load only models you
+trained (build/models).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corpus_tools import store
+from corpus_tools.errors import DataError, UsageError
+from corpus_tools.model import Article, Sentence
+from corpus_tools.models.data import GoldArticle, Range
+
+STANCE_FILE = "stance.joblib"
+CLAIMS_FILE = "claims.joblib"
+FORMAT = 1  # bump when the saved state's shape changes
+CALIBRATION_FOLDS = 3
+CLAIM_SHARE = 0.5  # share of a claim's characters inside a sentence that makes it positive
+MAX_FEATURES = 50_000  # per TF-IDF vocabulary (bounds memory at 10k+ articles)
+_QUOTES = frozenset('"“”„«»')
+REPORTING_VERBS = (
+    "according",
+    "added",
+    "alleged",
+    "announced",
+    "claimed",
+    "claims",
+    "confirmed",
+    "denied",
+    "estimated",
+    "insisted",
+    "reported",
+    "said",
+    "say",
+    "says",
+    "stated",
+    "told",
+    "warned",
+)
+_REPORTING = re.compile(r"\b(?:" + "|".join(REPORTING_VERBS) + r")\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class PredictedClaim:
+    """A predicted claim: a trimmed sentence span (`text == article.text[start:end]`), its
+    P(claim), and check-worthiness label -> probability ({} when that layer is untrained)."""
+
+    start: int
+    end: int
+    text: str
+    score: float
+    checkworthy: dict[str, float] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# shared helpers
+
+
+def article_sentences(article: Article) -> tuple[Sentence, ...]:
+    """The article's ingested sentences; an article without them (a task built elsewhere) is
+    segmented with ingest's own segmenter, so the spans are the ones ingest would give."""
+    if article.sentences:
+        return article.sentences
+    from corpus_tools.ingest.clean import sentences
+
+    return sentences(article.text, article.language or "en")
+
+
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """`(start, end)` without the whitespace (`str.isspace`) at either end; may be empty."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _overlap(a: Range, b: Range) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def claim_sentence_labels(item: GoldArticle) -> list[tuple[Sentence, int | None]]:
+    """Each sentence of the article with its training label: 1 when at least `CLAIM_SHARE` of
+    some gold claim's characters lie inside it, 0 when none does, None when it overlaps a
+    `missing_claims` range (an open dispute: left out of training, never a negative)."""
+    claims = [(c.start, c.end) for c in item.claims if c.end > c.start]
+    out: list[tuple[Sentence, int | None]] = []
+    for s in article_sentences(item.article):
+        span = (s.start, s.end)
+        if any(_overlap(span, m) > 0 for m in item.missing_claims):
+            out.append((s, None))
+            continue
+        positive = any(_overlap(span, c) >= CLAIM_SHARE * (c[1] - c[0]) for c in claims)
+        out.append((s, int(positive)))
+    return out
+
+
+def smoothed(counts: Mapping[str, int], labels: Sequence[str]) -> dict[str, float]:
+    """Add-one (Laplace) probabilities over `labels` from `counts`: (n_c + 1) / (n + K)."""
+    n = sum(counts.get(label, 0) for label in labels)
+    k = len(labels)
+    return {label: (counts.get(label, 0) + 1) / (n + k) for label in labels}
+
+
+def _vectorizer() -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+        max_features=MAX_FEATURES,
+        lowercase=True,
+        dtype=_float32(),
+    )
+
+
+def _float32() -> Any:
+    import numpy as np
+
+    return np.float32
+
+
+def _fit_probabilistic(
+    x: Any, y: Sequence[str], groups: Sequence[str], *, seed: int
+) -> tuple[Any, dict[str, Any]]:
+    """A logistic regression with calibrated probabilities when the classes allow it.
+
+    Sigmoid calibration over CALIBRATION_FOLDS folds needs every class in every fold's
+    held-out part: it is used when each class has at least that many examples. The folds are
+    story-grouped (StratifiedGroupKFold) when there are at least as many stories as folds,
+    else stratified by class only. Otherwise the regression's own probabilities are used.
+    """
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    counts = Counter(y)
+    base = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
+    rarest, fewest = min(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    if fewest < CALIBRATION_FOLDS:
+        base.fit(x, list(y))
+        return base, {
+            "calibration": "none",
+            "reason": (
+                f"class {rarest!r} has {fewest} example(s), fewer than the "
+                f"{CALIBRATION_FOLDS} calibration folds need: the logistic regression's own "
+                "probabilities"
+            ),
+        }
+    if len(set(groups)) >= CALIBRATION_FOLDS:
+        splitter: Any = StratifiedGroupKFold(
+            n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=seed
+        )
+        folds = "story-grouped"
+    else:
+        splitter = StratifiedKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=seed)
+        folds = "stratified (fewer stories than folds)"
+    splits = list(splitter.split(x, list(y), list(groups)))
+    model = CalibratedClassifierCV(base, method="sigmoid", cv=splits)
+    model.fit(x, list(y))
+    # the splits were only needed to fit; keep the pickle small and free of index arrays
+    model.set_params(cv=CALIBRATION_FOLDS)
+    return model, {
+        "calibration": "sigmoid",
+        "folds": CALIBRATION_FOLDS,
+        "fold_kind": folds,
+        "reason": f"every class has at least {CALIBRATION_FOLDS} examples",
+    }
+
+
+def _probabilities(model: Any, x: Any, labels: Sequence[str]) -> list[dict[str, float]]:
+    """Rows of label -> probability over `labels` (a label the model never saw gets 0.0)."""
+    proba = model.predict_proba(x)
+    classes = [str(c) for c in model.classes_]
+    out = []
+    for row in proba:
+        probs = dict.fromkeys(labels, 0.0)
+        for cls, p in zip(classes, row, strict=True):
+            probs[cls] = float(p)
+        out.append(probs)
+    return out
+
+
+def _versions() -> dict[str, str]:
+    import joblib
+    import numpy
+    import scipy
+    import sklearn
+
+    return {
+        "format": str(FORMAT),
+        "joblib": joblib.__version__,
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "sklearn": sklearn.__version__,
+    }
+
+
+def _major_minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name.removesuffix(".joblib") + ".versions.json")
+
+
+def _save(folder: Path, filename: str, state: dict[str, Any]) -> None:
+    """Write `state` to folder/filename (joblib, compressed) and the versions beside it."""
+    import joblib
+
+    folder = Path(folder)
+    path = folder / filename
+    _scrub(state)
+    with store.atomic_path(path) as tmp, tmp.open("wb") as fh:
+        joblib.dump(state, fh, compress=3)
+    store.atomic_write_bytes(
+        _sidecar(path), store.dump_json({**_versions(), "kind": state["kind"]})
+    )
+
+
+def _scrub(obj: Any) -> None:
+    """Drop what would make the pickle differ between runs: TfidfVectorizer caches the memory
+    address of its stop-word list (`_stop_words_id`, only to skip a repeated check)."""
+    if isinstance(obj, dict):
+        for value in obj.values():
+            _scrub(value)
+    elif hasattr(obj, "_stop_words_id"):
+        del obj._stop_words_id
+
+
+def _load(folder: Path, filename: str, kind: str) -> dict[str, Any]:
+    """The state saved by `_save`, after checking the recorded scikit-learn version."""
+    import joblib
+    import sklearn
+
+    path = Path(folder) / filename
+    side = _sidecar(path)
+    where = store.display_path(path)
+    retrain = "Retrain it with `corpus model train`."
+    if not path.is_file():
+        raise UsageError(f"{where}: no {kind} model here", hint=retrain, path=str(path))
+    try:
+        recorded = json.loads(side.read_text(encoding="utf-8"))
+        saved = str(recorded["sklearn"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UsageError(
+            f"{where}: the versions it was written with are not recorded "
+            f"({store.display_path(side)} is missing or unreadable)",
+            hint=retrain,
+            path=str(path),
+        ) from None
+    installed = sklearn.__version__
+    if _major_minor(saved) != _major_minor(installed):
+        raise UsageError(
+            f"{where}: written by scikit-learn {saved}, this is scikit-learn {installed}; a "
+            "pickled model only loads reliably in the version that wrote it",
+            hint=f"{retrain} Or install scikit-learn=={saved}.",
+            path=str(path),
+        )
+    if str(recorded.get("format")) != str(FORMAT):
+        raise UsageError(
+            f"{where}: model format {recorded.get('format')}, this version reads {FORMAT}",
+            hint=retrain,
+            path=str(path),
+        )
+    try:
+        with path.open("rb") as fh:
+            state = joblib.load(fh)
+    except Exception as exc:  # unpickling raises many types for a damaged file
+        raise DataError(
+            f"{where}: not a readable {kind} model ({type(exc).__name__})",
+            hint=retrain,
+            path=str(path),
+        ) from None
+    if not isinstance(state, dict) or state.get("kind") != kind:
+        raise DataError(f"{where}: not a {kind} model", hint=retrain, path=str(path))
+    return state
+
+
+# ---------------------------------------------------------------------------------------------
+# stance
+
+
+def _name_pattern(name: str) -> re.Pattern[str]:
+    words = [re.escape(w) for w in name.split()] or [re.escape(name)]
+    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"\w*", re.IGNORECASE)
+
+
+def _focus(article: Article, pattern: re.Pattern[str]) -> tuple[str, int, float]:
+    """The sentences that mention the target (joined), the mention count, the sentence share."""
+    text = article.text
+    sents = article_sentences(article)
+    hits = [text[s.start : s.end] for s in sents if pattern.search(text, s.start, s.end)]
+    mentions = sum(1 for _ in pattern.finditer(text))
+    share = len(hits) / len(sents) if sents else 0.0
+    return " ".join(hits), mentions, share
+
+
+class StanceModel:
+    """One calibrated classifier per stance target (see the module docstring)."""
+
+    model_version: str = "stance"
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self._state = state
+        self.info: dict[str, Any] = state["info"]
+        self.labels: tuple[str, ...] = tuple(state["labels"])
+        self._patterns = {t: _name_pattern(n) for t, n in state["names"].items()}
+
+    @classmethod
+    def fit(
+        cls,
+        items: Sequence[GoldArticle],
+        targets: Sequence[str],
+        labels: Sequence[str],
+        *,
+        seed: int = 0,
+        target_names: Mapping[str, str] | None = None,
+    ) -> StanceModel:
+        """Train on `items`. `target_names` maps a target id to the name looked for in the
+        text (config.scheme.stance_targets' .name); default: the id with "_" as spaces.
+
+        A UsageError when no target has a single usable judgement."""
+        import scipy.sparse as sp
+
+        labels = list(labels)
+        names = {t: (target_names or {}).get(t) or t.replace("_", " ") for t in targets}
+        patterns = {t: _name_pattern(n) for t, n in names.items()}
+        per_target: dict[str, list[tuple[int, str]]] = {}
+        tinfo: dict[str, dict[str, Any]] = {}
+        for t in targets:
+            rows: list[tuple[int, str]] = []
+            missing = unlabelled = unknown = 0
+            for i, g in enumerate(items):
+                if t in g.missing_stances:
+                    missing += 1
+                    continue
+                given = [s.label for s in g.stances if s.target == t]
+                if not given:
+                    unlabelled += 1
+                    continue
+                if given[0] not in labels:
+                    unknown += 1
+                    continue
+                rows.append((i, given[0]))
+            per_target[t] = rows
+            tinfo[t] = {
+                "name": names[t],
+                "examples": len(rows),
+                "left_out_missing": missing,
+                "left_out_unlabelled": unlabelled,
+                "left_out_unknown_label": unknown,
+                "classes": dict(sorted(Counter(lab for _, lab in rows).items())),
+            }
+        if not any(per_target.values()):
+            raise UsageError(
+                "no stance judgement to train on (every target is unlabelled or disputed)",
+                hint="Adjudicate some stance annotations first (`corpus adjudicate`).",
+            )
+        used = sorted({i for rows in per_target.values() for i, _ in rows})
+        vec = _vectorizer().fit([items[i].article.text for i in used])
+        focus_cache: dict[tuple[str, int], tuple[str, int, float]] = {}
+        for t, rows in per_target.items():
+            for i, _ in rows:
+                focus_cache[(t, i)] = _focus(items[i].article, patterns[t])
+        focus_texts = [f[0] for f in focus_cache.values() if f[0]]
+        fvec = _vectorizer().fit(focus_texts) if focus_texts else None
+        models: dict[str, Any] = {}
+        for t, rows in per_target.items():
+            info = tinfo[t]
+            if not rows:
+                info.update(model=None, reason="no usable judgement: omitted from predictions")
+                continue
+            counts = Counter(lab for _, lab in rows)
+            if len(counts) == 1:
+                models[t] = {"constant": smoothed(counts, labels)}
+                info.update(
+                    model="constant",
+                    calibration="none",
+                    reason=(
+                        f"a single class ({next(iter(counts))!r}) in gold: add-one smoothed "
+                        "probabilities (n_c + 1) / (n + K) over the scheme's labels"
+                    ),
+                )
+                continue
+            x = _stance_features(
+                vec,
+                fvec,
+                [items[i].article.text for i, _ in rows],
+                [focus_cache[(t, i)] for i, _ in rows],
+                sp,
+            )
+            groups = [items[i].story for i, _ in rows]
+            clf, how = _fit_probabilistic(x, [lab for _, lab in rows], groups, seed=seed)
+            models[t] = {"classifier": clf}
+            info.update(model="logistic", **how)
+        state = {
+            "kind": "stance",
+            "format": FORMAT,
+            "labels": labels,
+            "targets": list(targets),
+            "names": names,
+            "vectorizer": vec,
+            "focus_vectorizer": fvec,
+            "models": models,
+            "info": {"seed": seed, "articles": len(items), "targets": tinfo},
+        }
+        return cls(state)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The targets `predict` answers for (those with usable gold)."""
+        return tuple(t for t in self._state["targets"] if t in self._state["models"])
+
+    def predict(self, article: Article) -> dict[str, dict[str, float]]:
+        """target -> label -> probability (each target's probabilities sum to 1)."""
+        import scipy.sparse as sp
+
+        out: dict[str, dict[str, float]] = {}
+        for t in self.targets:
+            m = self._state["models"][t]
+            if "constant" in m:
+                out[t] = dict(m["constant"])
+                continue
+            x = _stance_features(
+                self._state["vectorizer"],
+                self._state["focus_vectorizer"],
+                [article.text],
+                [_focus(article, self._patterns[t])],
+                sp,
+            )
+            out[t] = _probabilities(m["classifier"], x, self.labels)[0]
+        return out
+
+    def save(self, folder: Path) -> None:
+        """Write folder/stance.joblib and folder/stance.versions.json."""
+        _save(folder, STANCE_FILE, self._state)
+
+    @classmethod
+    def load(cls, folder: Path) -> StanceModel:
+        """Read what `save` wrote (a UsageError for another scikit-learn major.minor)."""
+        return cls(_load(folder, STANCE_FILE, "stance"))
+
+
+def _stance_features(
+    vec: Any, fvec: Any, texts: Sequence[str], focus: Sequence[tuple[str, int, float]], sp: Any
+) -> Any:
+    parts = [vec.transform(texts)]
+    if fvec is not None:
+        parts.append(fvec.transform([f[0] for f in focus]))
+    cues = [[math.log1p(f[1]), f[2]] for f in focus]
+    parts.append(sp.csr_matrix(cues, dtype=_float32()))
+    return sp.hstack(parts, format="csr")
+
+
+# ---------------------------------------------------------------------------------------------
+# claims
+
+
+def _text_cues(text: str) -> list[float]:
+    """Digit, double quote, reporting verb (0/1) and log length in words (scaled)."""
+    return [
+        float(any(ch.isdigit() for ch in text)),
+        float(any(ch in _QUOTES for ch in text)),
+        float(_REPORTING.search(text) is not None),
+        math.log1p(len(text.split())) / 4.0,
+    ]
+
+
+def _sentence_features(vec: Any, texts: Sequence[str], positions: Sequence[float]) -> Any:
+    import scipy.sparse as sp
+
+    cues = [[*_text_cues(t), p] for t, p in zip(texts, positions, strict=True)]
+    return sp.hstack([vec.transform(texts), sp.csr_matrix(cues, dtype=_float32())], format="csr")
+
+
+def _claim_text_features(vec: Any, texts: Sequence[str]) -> Any:
+    import scipy.sparse as sp
+
+    cues = [_text_cues(t) for t in texts]
+    return sp.hstack([vec.transform(texts), sp.csr_matrix(cues, dtype=_float32())], format="csr")
+
+
+class ClaimModel:
+    """A sentence-level claim detector plus check-worthiness (see the module docstring)."""
+
+    model_version: str = "claims"
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self._state = state
+        self.info: dict[str, Any] = state["info"]
+        self.checkworthy_labels: tuple[str, ...] = tuple(state["checkworthy"])
+
+    @classmethod
+    def fit(
+        cls, items: Sequence[GoldArticle], checkworthy: Sequence[str], *, seed: int = 0
+    ) -> ClaimModel:
+        """Train on `items` (a UsageError when no sentence can be labelled)."""
+        texts: list[str] = []
+        positions: list[float] = []
+        y: list[str] = []
+        groups: list[str] = []
+        left_out = 0
+        for g in items:
+            labelled = claim_sentence_labels(g)
+            n = len(labelled)
+            for k, (s, label) in enumerate(labelled):
+                if label is None:
+                    left_out += 1
+                    continue
+                texts.append(g.article.text[s.start : s.end])
+                positions.append(k / n)
+                y.append(str(label))
+                groups.append(g.story)
+        if not texts:
+            raise UsageError(
+                "no sentence to train the claim detector on (no gold articles, or every "
+                "sentence overlaps an open claim dispute)",
+                hint="Adjudicate some claim annotations first (`corpus adjudicate`).",
+            )
+        counts = Counter(y)
+        detector: dict[str, Any]
+        dinfo: dict[str, Any] = {
+            "sentences": len(texts),
+            "positive": counts.get("1", 0),
+            "negative": counts.get("0", 0),
+            "left_out_missing": left_out,
+            "rule": f"positive when at least {CLAIM_SHARE:.0%} of a gold claim's characters "
+            "lie inside the sentence; a sentence overlapping an open claim dispute is left out",
+        }
+        vec = _vectorizer().fit(texts)
+        if len(counts) == 1:
+            p = smoothed(counts, ["0", "1"])["1"]
+            detector = {"constant": p}
+            dinfo.update(
+                model="constant",
+                calibration="none",
+                reason="a single class in gold: add-one smoothed P(claim) = "
+                "(positives + 1) / (sentences + 2)",
+            )
+        else:
+            x = _sentence_features(vec, texts, positions)
+            clf, how = _fit_probabilistic(x, y, groups, seed=seed)
+            detector = {"classifier": clf}
+            dinfo.update(model="logistic", **how)
+
+        cw_labels = list(checkworthy)
+        cw_texts: list[str] = []
+        cw_y: list[str] = []
+        cw_groups: list[str] = []
+        unlabelled = 0
+        for g in items:
+            for c in g.claims:
+                text = g.article.text[c.start : c.end]
+                if c.checkworthy in cw_labels and text.strip():
+                    cw_texts.append(text)
+                    cw_y.append(str(c.checkworthy))
+                    cw_groups.append(g.story)
+                else:
+                    unlabelled += 1
+        cw_counts = Counter(cw_y)
+        cinfo: dict[str, Any] = {
+            "claims": len(cw_texts),
+            "classes": dict(sorted(cw_counts.items())),
+            "left_out_unlabelled": unlabelled,
+        }
+        cw: dict[str, Any] | None = None
+        if len(cw_counts) < 2:
+            cinfo.update(
+                model=None,
+                reason=f"{len(cw_counts)} check-worthiness class(es) in gold: no classifier, "
+                "predicted claims carry an empty checkworthy dict",
+            )
+        else:
+            cw_vec = _vectorizer().fit(cw_texts)
+            cw_clf, how = _fit_probabilistic(
+                _claim_text_features(cw_vec, cw_texts), cw_y, cw_groups, seed=seed
+            )
+            cw = {"vectorizer": cw_vec, "classifier": cw_clf}
+            cinfo.update(model="logistic", **how)
+        state = {
+            "kind": "claims",
+            "format": FORMAT,
+            "checkworthy": cw_labels,
+            "vectorizer": vec,
+            "detector": detector,
+            "checkworthiness": cw,
+            "info": {
+                "seed": seed,
+                "articles": len(items),
+                "detector": dinfo,
+                "checkworthiness": cinfo,
+            },
+        }
+        return cls(state)
+
+    def sentence_scores(self, article: Article) -> list[tuple[int, int, float]]:
+        """(start, end, P(claim)) per sentence, the span trimmed of surrounding whitespace;
+        whitespace-only sentences are skipped."""
+        text = article.text
+        sents = article_sentences(article)
+        n = len(sents)
+        spans: list[tuple[int, int]] = []
+        positions: list[float] = []
+        for k, s in enumerate(sents):
+            start, end = trim(text, s.start, s.end)
+            if start < end:
+                spans.append((start, end))
+                positions.append(k / n)
+        if not spans:
+            return []
+        det = self._state["detector"]
+        if "constant" in det:
+            return [(a, b, float(det["constant"])) for a, b in spans]
+        x = _sentence_features(self._state["vectorizer"], [text[a:b] for a, b in spans], positions)
+        probs = _probabilities(det["classifier"], x, ["0", "1"])
+        return [(a, b, p["1"]) for (a, b), p in zip(spans, probs, strict=True)]
+
+    def predict(self, article: Article, *, threshold: float = 0.5) -> list[PredictedClaim]:
+        """Sentences with P(claim) >= `threshold`, with check-worthiness probabilities."""
+        text = article.text
+        kept = [(a, b, p) for a, b, p in self.sentence_scores(article) if p >= threshold]
+        if not kept:
+            return []
+        cw = self._state["checkworthiness"]
+        if cw is None:
+            worth: list[dict[str, float]] = [{} for _ in kept]
+        else:
+            x = _claim_text_features(cw["vectorizer"], [text[a:b] for a, b, _ in kept])
+            worth = _probabilities(cw["classifier"], x, self.checkworthy_labels)
+        return [
+            PredictedClaim(a, b, text[a:b], p, w) for (a, b, p), w in zip(kept, worth, strict=True)
+        ]
+
+    def save(self, folder: Path) -> None:
+        """Write folder/claims.joblib and folder/claims.versions.json."""
+        _save(folder, CLAIMS_FILE, self._state)
+
+    @classmethod
+    def load(cls, folder: Path) -> ClaimModel:
+        """Read what `save` wrote (a UsageError for another scikit-learn major.minor)."""
+        return cls(_load(folder, CLAIMS_FILE, "claims"))
