@@ -409,6 +409,46 @@ class Client:
             raise self._error(f"unexpected export answer from {self.url}: {str(body)[:200]}")
         return body
 
+    def task_predictions(self, project_id: int, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        """The full predictions (model_version, score, result, ...) of the tasks `ids`.
+
+        The JSON export gives predictions as ids only (its serializer fixes `expand` to
+        drafts), so they come from the tasks list instead: `fields=all` with
+        `include=id,predictions`, the page narrowed to `ids` by the Data Manager's
+        `selectedItems` query. One request per page of the pull, never one per task.
+        """
+        query = orjson.dumps({"selectedItems": {"all": False, "included": ids}}).decode()
+        out: dict[int, list[dict[str, Any]]] = {}
+        page = 1
+        while len(out) < len(ids):
+            resp = self._send(
+                "GET",
+                "/api/tasks/",
+                params={
+                    "project": project_id,
+                    "fields": "all",
+                    "include": "id,predictions",
+                    "query": query,
+                    "page": page,
+                    "page_size": len(ids),
+                },
+            )
+            if resp.status_code == 404 and page > 1:
+                break  # past the last page ("Invalid page."): the caller finds what is missing
+            if resp.status_code >= 400:
+                raise self._failed(resp, "listing the predictions of tasks", 300)
+            body = self._decode(resp)
+            tasks = body.get("tasks") if isinstance(body, dict) else None
+            if not isinstance(tasks, list):
+                raise self._error(f"unexpected tasks answer from {self.url}: {str(body)[:200]}")
+            if not tasks:
+                break
+            for t in tasks:
+                preds = t.get("predictions")
+                out[int(t["id"])] = [p for p in preds or [] if isinstance(p, dict)]
+            page += 1
+        return out
+
     def import_tasks(self, project_id: int, tasks: list[bytes]) -> list[int]:
         """Import tasks given as JSON texts (one per task); return the new task ids."""
         body = self.request(
@@ -982,8 +1022,10 @@ def pull(
 
     Pages through the task ids, then asks the server's JSON export for one page of ids at a
     time: the export shape, without one huge request (projects of 10k+ tasks time out behind
-    proxies when exported at once), and memory bounded by a page. Predictions come as ids, as
-    in an export from the UI; their content is the pre-annotation in build/tasks.json.
+    proxies when exported at once), and memory bounded by a page. The export gives predictions
+    as ids only; each page's full predictions (model_version, score, result: what the
+    annotators were shown, which `corpus model uptake` compares annotations with) come from
+    one more request (`Client.task_predictions`), sorted by id.
     Nothing replaces the previous files unless the whole project was fetched, and not when
     an annotation the folder holds would be lost (DataError) unless `allow_deletions`.
     A file system failure (disk full, a name too long) is a UsageError; the previous files
@@ -1011,13 +1053,15 @@ def pull(
                 for i in range(0, len(ids), step):
                     chunk = ids[i : i + step]
                     page = client.export_tasks(pid, chunk)
-                    if sorted(int(t["id"]) for t in page) != chunk:
+                    predictions = client.task_predictions(pid, chunk)
+                    if sorted(int(t["id"]) for t in page) != chunk or sorted(predictions) != chunk:
                         raise LabelStudioError(
                             f"the export of {len(chunk)} tasks from project {pid} came back "
                             "incomplete",
                             hint="Tasks were deleted during the pull? Pull again.",
                         )
                     for raw in sorted(page, key=lambda t: int(t["id"])):
+                        raw["predictions"] = predictions[int(raw["id"])]
                         task = clean_task(raw, who)
                         name = task_filename(task)
                         if f"tasks/{name}" in tree.names:  # two tasks for one article: keep both
