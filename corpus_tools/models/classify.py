@@ -12,11 +12,14 @@ target's training data: an open dispute is not a negative. So is an article with
 judgement for the target.
 
 Claims (`ClaimModel`): each of an article's ingested sentences (`article.sentences`) is one
-example. A sentence is *positive* when at least half of the characters of some gold claim lie
-inside it (`CLAIM_SHARE`; a claim split evenly over two sentences makes both positive);
-otherwise negative. A sentence that overlaps a `missing_claims` range by one character or more
-is left out of training. Features: TF-IDF word uni- and bigrams of the sentence plus cheap
-cues (a digit, a double quote, a reporting verb, its length, its position in the article).
+example. A sentence is *positive* when at least half of the non-whitespace characters of some
+gold claim lie inside it (`CLAIM_SHARE`; a claim split evenly over two sentences makes both
+positive; whitespace between sentences does not count); otherwise negative. A claim spread so
+thin that no sentence holds half of it (three sentences or more) makes none positive; `info`
+counts those (`claims_unplaced`). A sentence that overlaps a `missing_claims` range by one
+character or more is left out of training. Features: TF-IDF word uni- and bigrams of the
+sentence plus cheap cues (a digit, a double quote, a reporting verb, its length, its position
+in the article).
 A predicted claim is a sentence trimmed of surrounding whitespace, scored with P(claim).
 Check-worthiness is a second classifier over the gold claims' own texts and labels; its
 probabilities are given for each predicted claim (an empty dict when the gold has fewer than
@@ -123,19 +126,35 @@ def _overlap(a: Range, b: Range) -> int:
     return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
+def _solid(text: str, start: int, end: int) -> int:
+    """Non-whitespace characters in text[start:end]."""
+    return sum(1 for ch in text[start:end] if not ch.isspace()) if end > start else 0
+
+
+def _claim_shares(item: GoldArticle) -> list[tuple[Sentence, list[float]]]:
+    """Each sentence with the share of each gold claim's non-whitespace characters in it."""
+    text = item.article.text
+    claims = [(c.start, c.end, _solid(text, c.start, c.end)) for c in item.claims]
+    return [
+        (
+            s,
+            [_solid(text, max(s.start, a), min(s.end, b)) / n if n else 0.0 for a, b, n in claims],
+        )
+        for s in article_sentences(item.article)
+    ]
+
+
 def claim_sentence_labels(item: GoldArticle) -> list[tuple[Sentence, int | None]]:
     """Each sentence of the article with its training label: 1 when at least `CLAIM_SHARE` of
-    some gold claim's characters lie inside it, 0 when none does, None when it overlaps a
-    `missing_claims` range (an open dispute: left out of training, never a negative)."""
-    claims = [(c.start, c.end) for c in item.claims if c.end > c.start]
+    some gold claim's non-whitespace characters lie inside it, 0 when none does, None when it
+    overlaps a `missing_claims` range (an open dispute: left out of training, never a
+    negative)."""
     out: list[tuple[Sentence, int | None]] = []
-    for s in article_sentences(item.article):
-        span = (s.start, s.end)
-        if any(_overlap(span, m) > 0 for m in item.missing_claims):
+    for s, shares in _claim_shares(item):
+        if any(_overlap((s.start, s.end), m) > 0 for m in item.missing_claims):
             out.append((s, None))
             continue
-        positive = any(_overlap(span, c) >= CLAIM_SHARE * (c[1] - c[0]) for c in claims)
-        out.append((s, int(positive)))
+        out.append((s, int(any(share >= CLAIM_SHARE for share in shares))))
     return out
 
 
@@ -544,8 +563,14 @@ class ClaimModel:
         positions: list[float] = []
         y: list[str] = []
         groups: list[str] = []
-        left_out = 0
+        left_out = unplaced = 0
         for g in items:
+            shares = _claim_shares(g)
+            unplaced += sum(
+                1
+                for k in range(len(g.claims))
+                if not any(row[k] >= CLAIM_SHARE for _, row in shares)
+            )
             labelled = claim_sentence_labels(g)
             n = len(labelled)
             for k, (s, label) in enumerate(labelled):
@@ -569,8 +594,10 @@ class ClaimModel:
             "positive": counts.get("1", 0),
             "negative": counts.get("0", 0),
             "left_out_missing": left_out,
-            "rule": f"positive when at least {CLAIM_SHARE:.0%} of a gold claim's characters "
-            "lie inside the sentence; a sentence overlapping an open claim dispute is left out",
+            "claims_unplaced": unplaced,
+            "rule": f"positive when at least {CLAIM_SHARE:.0%} of a gold claim's "
+            "non-whitespace characters lie inside the sentence; a sentence overlapping an "
+            "open claim dispute is left out",
         }
         vec = _vectorizer().fit(texts)
         if len(counts) == 1:
