@@ -189,9 +189,10 @@ def _fit_probabilistic(
     """A logistic regression with calibrated probabilities when the classes allow it.
 
     Sigmoid calibration over CALIBRATION_FOLDS folds needs every class in every fold's
-    held-out part: it is used when each class has at least that many examples. The folds are
-    story-grouped (StratifiedGroupKFold) when there are at least as many stories as folds,
-    else stratified by class only. Otherwise the regression's own probabilities are used.
+    held-out and training parts: it is used when each class has at least that many examples.
+    The folds are story-grouped (StratifiedGroupKFold) when there are at least as many stories
+    as folds and every grouped fold's training part holds every class; else stratified by
+    class only (which guarantees it). Otherwise the regression's own probabilities are used.
     """
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.linear_model import LogisticRegression
@@ -210,15 +211,26 @@ def _fit_probabilistic(
                 "probabilities"
             ),
         }
+    labels, classes = list(y), set(y)
+
+    def every_class_trains(splits: list[Any]) -> bool:
+        return all({labels[i] for i in train} == classes for train, _ in splits)
+
+    splits: list[Any] = []
+    folds = ""
     if len(set(groups)) >= CALIBRATION_FOLDS:
-        splitter: Any = StratifiedGroupKFold(
-            n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=seed
-        )
+        grouped = StratifiedGroupKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=seed)
+        splits = list(grouped.split(x, labels, list(groups)))
         folds = "story-grouped"
-    else:
-        splitter = StratifiedKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=seed)
-        folds = "stratified (fewer stories than folds)"
-    splits = list(splitter.split(x, list(y), list(groups)))
+    if not splits or not every_class_trains(splits):
+        # a class held by few stories can be missing from a grouped fold's training part
+        plain = StratifiedKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=seed)
+        splits = list(plain.split(x, labels))
+        folds = (
+            "stratified (a story-grouped fold lacked a class)"
+            if folds
+            else "stratified (fewer stories than folds)"
+        )
     model = CalibratedClassifierCV(base, method="sigmoid", cv=splits)
     model.fit(x, list(y))
     # the splits were only needed to fit; keep the pickle small and free of index arrays
