@@ -21,6 +21,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,24 @@ _QUIET_ENV = {
 }
 
 
+# Label Studio refuses ML backends and webhooks on loopback and private addresses (its SSRF
+# guard: `ML_BLOCK_LOCAL_IP`, `SSRF_PROTECTION_ENABLED`). A local `corpus serve` needs
+# loopback only, so the guard stays on with Label Studio 1.23.2's own list of banned subnets
+# (core/utils/io.py `validate_ip`) minus 127.0.0.0/8 and ::1: private networks, link-local
+# (cloud metadata) and the rest stay blocked.
+_LS_BANNED_SUBNETS = (
+    "0.0.0.0/8,10.0.0.0/8,100.64.0.0/10,169.254.0.0/16,172.16.0.0/12,192.0.0.0/24,"
+    "192.0.2.0/24,192.88.99.0/24,192.168.0.0/16,198.18.0.0/15,198.51.100.0/24,203.0.113.0/24,"
+    "224.0.0.0/4,233.252.0.0/24,240.0.0.0/4,255.255.255.255/32,::/128,::ffff:0:0/96,"
+    "::ffff:0:0:0/96,64:ff9b::/96,64:ff9b:1::/48,100::/64,2001:0000::/32,2001:20::/28,"
+    "2001:db8::/32,2002::/16,fc00::/7,fe80::/10,ff00::/8"
+)
+LOOPBACK_ML_ENV = {
+    "USE_DEFAULT_BANNED_SUBNETS": "false",
+    "USER_ADDITIONAL_BANNED_SUBNETS": _LS_BANNED_SUBNETS,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     """A Label Studio user who can log in (UI) and call the API (legacy token)."""
@@ -53,13 +72,14 @@ class Account:
     user_id: int
 
 
-def _env(data_dir: Path) -> dict[str, str]:
+def _env(data_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {
         "HOME": str(data_dir),
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
         "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
         **_QUIET_ENV,
+        **(extra or {}),
     }
     return env
 
@@ -137,8 +157,10 @@ class LocalServer:
         cache_dir: Path,
         data_dir: Path,
         port: int | None = None,
+        extra_env: Mapping[str, str] | None = None,
     ) -> None:
         self.ls_bin = ls_bin.absolute()
+        self.extra_env = dict(extra_env or {})  # e.g. LOOPBACK_ML_ENV for `corpus serve`
         self.cache_dir = cache_dir.absolute()
         self.data_dir = data_dir.absolute()
         self.port = port or free_port()
@@ -169,7 +191,7 @@ class LocalServer:
         log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the child's lifetime)
         self.proc = subprocess.Popen(
             cmd,
-            env=_env(self.data_dir),
+            env=_env(self.data_dir, self.extra_env),
             cwd=self.data_dir,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from corpus_tools.labelstudio_server import Account, LocalServer
+from corpus_tools.labelstudio_server import LOOPBACK_ML_ENV, Account, LocalServer
 
 REPO = Path(__file__).resolve().parent.parent
 LS_BIN = Path(os.environ.get("CORPUS_TEST_LS_BIN", REPO / ".venv-ls" / "bin" / "label-studio"))
@@ -119,8 +119,13 @@ class LabelStudioFixture:
 def _label_studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     if not LS_BIN.is_file():
         pytest.skip("Label Studio server not installed (.venv-ls); run scripts/setup.sh")
+    # LOOPBACK_ML_ENV: `corpus serve` on 127.0.0.1 may be connected as an ML backend (and get
+    # its webhook); every other private or reserved address stays blocked.
     server = LocalServer(
-        ls_bin=LS_BIN, cache_dir=CACHE, data_dir=tmp_path_factory.mktemp("label-studio")
+        ls_bin=LS_BIN,
+        cache_dir=CACHE,
+        data_dir=tmp_path_factory.mktemp("label-studio"),
+        extra_env=LOOPBACK_ML_ENV,
     )
     server.start()
     try:
