@@ -267,7 +267,7 @@ def _assert_consistent(root: Path) -> list[str]:
     """No half model under a version name; LATEST (if any) names a complete model."""
     config = load_config(root / "corpus.toml")
     models = root / "build/models"
-    complete = []
+    complete: list[str] = []
     if not models.exists():
         return complete
     for p in sorted(models.iterdir()):
