@@ -120,7 +120,7 @@ def test_any_subset_of_stories_trains_without_error_or_warning(
     fallbacks = 0
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for k in (1, 2, 3):
+        for k in (1, 3):  # one story: single classes; three: a class in one story only
             for stories in itertools.combinations(ts.stories, k):
                 items = ts.subset(stories)
                 model = stance_model(config, items)
