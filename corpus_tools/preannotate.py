@@ -8,10 +8,12 @@ Built in:
   Matching is case-sensitive ("US" is not "us"), on word boundaries, and a multi-word term
   matches across any run of whitespace, line breaks included (so "Jens\\r\\nStoltenberg" is
   found, and its span keeps the CRLF). Overlaps are resolved longest-first, then leftmost.
-- `SpacyPreannotator`: a spaCy pipeline, when spaCy and the model are installed; spaCy's
-  labels are mapped onto the scheme's (PERSON -> PER, ...), unknown ones dropped.
+- `SpacyPreannotator`: a spaCy pipeline folder (one trained from the gold by `corpus model
+  train`: `spacy:build/models/<version>/ner`) or an installed package; scheme labels pass
+  through, OntoNotes labels are mapped (PERSON -> PER, ...), unknown ones dropped; a beam
+  recogniser gives real scores.
 
-Plug-ins are named in `[preannotate] plugins`: `"spacy:en_core_web_sm"`, or
+Plug-ins are named in `[preannotate] plugins`: `"spacy:build/models/<version>/ner"`, or
 `"package.module:factory"` where `factory(config)` returns a pre-annotator. A plug-in that
 fails to import, whose factory raises, or whose `predict` raises or returns something other
 than a list of `PredictedSpan` is a ConfigError naming it (and the article), so `corpus tasks`
@@ -146,42 +148,131 @@ SPACY_LABELS = {
     "EVENT": "EVENT",
     "FAC": "LOC",
 }
+SPACY_SCORE = 0.7
+"""The score of a span from a greedy (non-beam) NER component, which gives no probability."""
 
 
 class SpacyPreannotator:
-    """Named entities from a spaCy pipeline, mapped onto the scheme's labels."""
+    """Named entities from a spaCy pipeline: a trained pipeline folder or an installed package.
 
-    def __init__(self, model: str, labels: Iterable[str], score: float = 0.7) -> None:
+    `model` is a folder (`build/models/<version>/ner`, as `corpus model train` writes; a
+    relative path is taken from corpus.toml's folder, then from the working directory) or the
+    name of an installed pipeline package. Labels: a label that is already one of the scheme's
+    passes through as it is; only other labels go through the OntoNotes map (PERSON -> PER,
+    FAC -> LOC, ...); the rest are dropped. Scores: when the pipeline's entity recogniser keeps
+    a beam (`beam_ner`, beam_width >= 2), each span's score is the beam's probability of that
+    span (spaCy's `scored_ents`: the total probability of the analyses that contain it); a
+    greedy recogniser gives none, so its spans score `score` (0.7). Spans are trimmed of
+    whitespace at their edges, never moved beyond them.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        labels: Iterable[str],
+        score: float = SPACY_SCORE,
+        *,
+        root: Path | None = None,
+    ) -> None:
         try:
             import spacy
+            from spacy.pipeline import EntityRecognizer
         except ImportError:
             raise UsageError(
                 "the spaCy pre-annotator needs spaCy",
-                hint=f"pip install spacy && python -m spacy download {model}, or remove "
+                hint=f"pip install spacy (or 'corpus-tools[model]'), or remove "
                 f"'spacy:{model}' from [preannotate] plugins.",
             ) from None
+        path = _pipeline_path(model, root)
         try:
-            self._nlp = spacy.load(model, exclude=["lemmatizer"])
-        except OSError:
+            self._nlp = spacy.load(path if path is not None else model, exclude=["lemmatizer"])
+        except (OSError, ValueError, KeyError) as exc:
+            if path is not None:
+                raise UsageError(
+                    f"{path}: not a spaCy pipeline folder ({exc})",
+                    hint="Train one with `corpus model train` (it writes "
+                    "build/models/<version>/ner), or fix [preannotate] plugins in corpus.toml.",
+                    path=str(path),
+                ) from None
             raise UsageError(
-                f"spaCy model {model!r} is not installed",
-                hint=f"python -m spacy download {model}",
+                f"spaCy model {model!r} is neither an installed package nor a pipeline folder",
+                hint="Use a pipeline trained from the corpus's gold: `corpus model train`, then "
+                "'spacy:build/models/<version>/ner' in [preannotate] plugins (no packaged "
+                "model can be downloaded here).",
             ) from None
-        allowed = set(labels)
-        self._map = {k: v for k, v in SPACY_LABELS.items() if v in allowed}
+        ners = [
+            (name, pipe) for name, pipe in self._nlp.pipeline if isinstance(pipe, EntityRecognizer)
+        ]
+        if not ners:
+            raise UsageError(
+                f"spaCy pipeline {model!r} has no entity recogniser",
+                hint="Use a pipeline with an 'ner' or 'beam_ner' component.",
+            )
+        self._ner_name, self._ner = ners[-1]
+        self._beam = int(self._ner.cfg.get("beam_width", 1)) >= 2
+        self._allowed = set(labels)
+        self._map = {k: v for k, v in SPACY_LABELS.items() if v in self._allowed}
         self._score = score
         self.model_version = f"spacy-{model}-{self._nlp.meta.get('version', '0')}"
 
+    def _label(self, label: str) -> str | None:
+        if label in self._allowed:
+            return label
+        return self._map.get(label)
+
     def predict(self, article: Article) -> list[PredictedSpan]:
-        doc = self._nlp(article.text)
+        text = article.text
+        if not self._beam:
+            doc = self._nlp(text)
+            scores: dict[tuple[int, int, str], float] = {}
+        else:
+            # the beam's per-entity probabilities exist only on the beams themselves: run
+            # the pipeline without the recogniser, then the recogniser by hand
+            with self._nlp.select_pipes(disable=[self._ner_name]):
+                doc = self._nlp(text)
+            if len(doc):
+                beams = self._ner.predict([doc])
+                self._ner.set_annotations([doc], beams)
+                scores = self._ner.scored_ents(beams)[0]
+            else:
+                scores = {}
         out = []
         for ent in doc.ents:
-            label = self._map.get(ent.label_)
-            if label:
-                # spaCy character offsets are code points into the same str.
-                start, end = ent.start_char, ent.end_char
-                out.append(PredictedSpan(start, end, label, article.text[start:end], self._score))
+            label = self._label(ent.label_)
+            if label is None:
+                continue
+            start, end = ent.start_char, ent.end_char
+            while start < end and text[start].isspace():
+                start += 1
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if end <= start:
+                continue
+            if self._beam:
+                # the best analysis is in the beam, so p > 0; the floor guards underflow
+                p = min(1.0, max(float(scores.get((ent.start, ent.end, ent.label_), 0.0)), 1e-6))
+            else:
+                p = self._score
+            # spaCy character offsets are code points into the same str.
+            out.append(PredictedSpan(start, end, label, text[start:end], p))
         return resolve_overlaps(out)
+
+
+def _pipeline_path(model: str, root: Path | None) -> Path | None:
+    """The pipeline folder `model` names (corpus.toml's folder first), or None (a package)."""
+    candidate = Path(model).expanduser()
+    places = [candidate] if candidate.is_absolute() else []
+    if not candidate.is_absolute():
+        if root is not None:
+            places.append(root / candidate)
+        places.append(Path.cwd() / candidate)
+    for place in places:
+        if place.is_dir():
+            return place
+    looks_like_path = "/" in model or "\\" in model or model.startswith(".")
+    if looks_like_path:
+        return places[0]
+    return None
 
 
 def load_gazetteer_file(path: Path) -> dict[str, list[str]]:
@@ -255,7 +346,10 @@ def load_plugin(spec: str, config: CorpusConfig, index: int = 0) -> Preannotator
         )
     if kind == "spacy":
         return PluginPreannotator(
-            spec, where, SpacyPreannotator(rest, config.scheme.entity_labels), str(config.path)
+            spec,
+            where,
+            SpacyPreannotator(rest, config.scheme.entity_labels, root=config.paths.root),
+            str(config.path),
         )
     remove = "or remove it from [preannotate] plugins in corpus.toml."
     try:

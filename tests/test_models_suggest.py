@@ -1,0 +1,426 @@
+"""Suggestions in tasks: `corpus tasks --suggest` on the sample gold with a real bundle.
+
+One corpus per module: the sample corpus plus an article with emoji, a non-BMP letter, CRLF
+line ends and a combining mark, which reprints two sentences of a seed-story article (one with
+an edit outside its claim), ingested and adjudicated; one small bundle trained on its gold
+(3 epochs); one `corpus tasks --suggest latest` run. Everything is real: spaCy, scikit-learn,
+the validator, Label Studio's own prediction validator (from the server's venv).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO
+from typer.testing import CliRunner
+
+from corpus_tools import store
+from corpus_tools.cli import app
+from corpus_tools.config import (
+    CHECKWORTHY_NAME,
+    CLAIM_NAME,
+    ENTITIES_NAME,
+    CorpusConfig,
+    load_config,
+)
+from corpus_tools.model import Article, EntitySpan, PredictedSpan
+from corpus_tools.models import bundle as bundles
+from corpus_tools.models.data import GoldArticle, TrainingSet, load_training_set
+from corpus_tools.models.gazetteer import LearnedGazetteer
+from corpus_tools.models.project import story_surface_forms
+from corpus_tools.models.suggest import (
+    MIN_SCORE,
+    Candidate,
+    Suggester,
+    article_from_task,
+    merge,
+)
+
+# Reprints two sentences of art-ec65726cd8330911 (Northbridge Wire): the first with "talks"
+# edited to "matter" (outside its claim), and the one with the claim "have documented wreckage
+# bearing Iranian serial numbers in the Kyiv and Odesa regions" verbatim (a non-BMP letter in
+# it). Both claims are adjudicated gold; both are carried over.
+EXTRA = (
+    "Drone talks widen\r\n\r\n"
+    "😀 𝔸 WASHINGTON (Northbridge Wire) — The United States has pressed Iran to stop selling "
+    "armed drones to Russia, raising the demand during indirect contacts in Qatar and Oman, the "
+    "Financial Times reported on Tuesday, citing people briefed on the matter.\r\n"
+    "Open-source researchers who track the attacks, including the account known as “𝔸rmsWatch”, "
+    "have documented wreckage bearing Iranian serial numbers in the Kyiv and Odesa regions.\r\n"
+    "Jens\r\nStoltenberg, the NATO chief, said Iranian drones were used in Ukraine since "
+    "October.\r\n"
+    "Cafe\u0301 owners in Tehran were not surprised.\r\n"
+)
+SEED = "art-ec65726cd8330911"
+LS_PYTHON = REPO / ".venv-ls" / "bin" / "python"
+
+
+def run(corpus: Path, *args: str) -> Any:
+    res = CliRunner().invoke(
+        app, [*args, "--config", str(corpus / "corpus.toml")], catch_exceptions=False
+    )
+    assert res.exit_code in (0, 1), res.stdout + res.stderr
+    return res
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The sample corpus (as the `sample_corpus` fixture copies it) plus EXTRA, ingested,
+    adjudicated, a bundle trained, and `corpus tasks --suggest latest` run."""
+    dest = tmp_path_factory.mktemp("suggest") / "corpus"
+    dest.mkdir()
+    shutil.copy2(REPO / "corpus.toml", dest / "corpus.toml")
+    for folder in ("articles", "annotations", "schemas"):
+        shutil.copytree(REPO / folder, dest / folder)
+    (dest / "articles" / "zz-emoji-crlf.txt").write_bytes(EXTRA.encode("utf-8"))
+    assert run(dest, "ingest").exit_code == 0
+    assert run(dest, "adjudicate").exit_code == 0
+    bundles.train(load_config(dest / "corpus.toml"), epochs=3)
+    res = run(dest, "tasks", "--suggest", "latest", "--json")
+    assert res.exit_code == 0
+    (dest / "summary.json").write_text(res.stdout, encoding="utf-8")
+    yield dest
+
+
+@pytest.fixture(scope="module")
+def config(corpus: Path) -> CorpusConfig:
+    return load_config(corpus / "corpus.toml")
+
+
+@pytest.fixture(scope="module")
+def tasks(corpus: Path) -> list[dict[str, Any]]:
+    return json.loads((corpus / "build" / "tasks.json").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def summary(corpus: Path) -> dict[str, Any]:
+    return json.loads((corpus / "summary.json").read_text(encoding="utf-8"))
+
+
+def extra_task(tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(t for t in tasks if t["data"]["text"].startswith("😀"))
+
+
+def test_every_region_is_the_text_at_its_offsets(tasks: list[dict[str, Any]]) -> None:
+    regions = 0
+    for t in tasks:
+        text = t["data"]["text"]
+        assert t["data"]["text_sha256"] == store.sha256_text(text)
+        ids = [r["id"] for r in t["predictions"][0]["result"] if r["from_name"] != "checkworthy"]
+        assert len(ids) == len(set(ids))
+        for r in t["predictions"][0]["result"]:
+            v = r["value"]
+            if "start" in v:
+                regions += 1
+                assert 0 <= v["start"] < v["end"] <= len(text)
+                assert text[v["start"] : v["end"]] == v["text"]
+    assert regions > 100
+    extra = extra_task(tasks)
+    text = extra["data"]["text"]
+    assert "\r\n" in text and "\u0301" in text  # ingest kept CRLF and the combining mark
+    spans = [r["value"] for r in extra["predictions"][0]["result"] if "start" in r["value"]]
+    # offsets after 😀 and 𝔸 are code points: "Iran" found where Python finds it
+    iran = text.index("Iran")
+    assert any(v["start"] == iran and v["text"] == "Iran" for v in spans)
+
+
+def test_scores_are_real_and_the_version_is_the_bundle(
+    tasks: list[dict[str, Any]], summary: dict[str, Any], config: CorpusConfig
+) -> None:
+    version = bundles.load(config, "latest").version
+    assert summary["model_version"] == version
+    region_scores = []
+    for t in tasks:
+        (pred,) = t["predictions"]  # one prediction: Data Manager averages over them
+        assert pred["model_version"] == version
+        assert 0.0 <= pred["score"] <= 1.0
+        for r in pred["result"]:
+            assert 0.0 <= r["score"] <= 1.0
+            region_scores.append(r["score"])
+    assert len(set(region_scores)) > 10
+    assert len({t["predictions"][0]["score"] for t in tasks}) > 3
+    by_source = summary["by_source"]
+    assert by_source["model"] > 0 and by_source["gazetteer"] > 0 and by_source["projection"] > 0
+    assert summary["notes"] == []
+
+
+def _margin_loss(probs: list[float]) -> float:
+    top = [*sorted(probs, reverse=True), 0.0, 0.0]
+    return 1.0 - (top[0] - top[1])
+
+
+def test_tasks_are_ordered_by_the_documented_uncertainty(
+    tasks: list[dict[str, Any]], config: CorpusConfig
+) -> None:
+    """Recompute each task's uncertainty from the bundle's own outputs and the regions."""
+    model = bundles.load(config, "latest")
+    articles = store.load_articles(config.paths.articles_parquet)
+    mine = []
+    for t in tasks:
+        article = articles[t["data"]["article_id"]]
+        result = t["predictions"][0]["result"]
+        layers = []
+        ents = [r["score"] for r in result if r["from_name"] == ENTITIES_NAME]
+        if ents:
+            layers.append(sum(1 - abs(2 * p - 1) for p in ents) / len(ents))
+        assert model.stance is not None and model.claims is not None
+        dists = model.stance.predict(article)
+        stance = [_margin_loss(list(d.values())) for d in dists.values() if d]
+        if stance:
+            layers.append(sum(stance) / len(stance))
+        claims = [1 - abs(2 * p - 1) for _s, _e, p in model.claims.sentence_scores(article)]
+        if claims:
+            layers.append(sum(claims) / len(claims))
+        u = sum(layers) / len(layers) if layers else 1.0
+        assert math.isclose(t["data"]["suggest_uncertainty"], u, abs_tol=2e-4), article.article_id
+        assert math.isclose(t["predictions"][0]["score"], 1 - u, abs_tol=2e-4)
+        mine.append((-u, article.article_id))
+    order = [t["data"]["article_id"] for t in tasks]
+    assert order == [aid for _u, aid in sorted(mine)]
+    assert len(set(order)) == len(order) == len(store.load_articles(config.paths.articles_parquet))
+
+
+def test_claims_are_projected_from_a_reprint_with_their_checkworthiness(
+    tasks: list[dict[str, Any]],
+) -> None:
+    result = extra_task(tasks)["predictions"][0]["result"]
+    claims = {r["id"]: r for r in result if r["from_name"] == CLAIM_NAME}
+    cw = {r["id"]: r for r in result if r["from_name"] == CHECKWORTHY_NAME}
+    texts = {r["value"]["text"] for r in claims.values()}
+    assert {
+        "The United States has pressed Iran to stop selling armed drones to Russia",
+        "have documented wreckage bearing Iranian serial numbers in the Kyiv and Odesa regions",
+    } <= texts
+    for rid, claim in claims.items():
+        assert claim["value"]["labels"] == ["Claim"]
+        assert rid in cw  # per-region answer shares the claim region's id
+        assert {k: cw[rid]["value"][k] for k in ("start", "end", "text")} == {
+            k: claim["value"][k] for k in ("start", "end", "text")
+        }
+        assert cw[rid]["value"]["choices"] == ["check-worthy"]
+        assert SEED in claim["meta"]["text"][0] and "projection" in claim["meta"]["text"][0]
+
+
+def test_corpus_validate_accepts_the_tasks_and_the_predictions_as_annotations(
+    corpus: Path, tasks: list[dict[str, Any]]
+) -> None:
+    res = run(corpus, "validate", str(corpus / "build" / "tasks.json"), "--format", "json")
+    report = json.loads(res.stdout)
+    # a task file has no annotations yet: the coverage gate is the only finding
+    assert {f["slug"] for f in report["findings"]} == {"low-coverage"}
+    # the predictions' results checked as annotations (two, for the coverage gate): offsets,
+    # labels, choices, per-region answers, overlaps, stance answered for every target
+    as_annotations = [
+        {
+            "id": i,
+            "data": t["data"],
+            "annotations": [
+                {
+                    "id": 2 * i + k,
+                    "completed_by": f"suggest-{k}",
+                    "result": t["predictions"][0]["result"],
+                }
+                for k in (0, 1)
+            ],
+        }
+        for i, t in enumerate(tasks)
+    ]
+    path = corpus / "build" / "predictions-as-annotations.json"
+    path.write_text(json.dumps(as_annotations, ensure_ascii=False), encoding="utf-8")
+    res = run(corpus, "validate", str(path), "--format", "json")
+    report = json.loads(res.stdout)
+    assert res.exit_code == 0 and report["findings"] == [], report["findings"][:3]
+
+
+@pytest.mark.skipif(not LS_PYTHON.exists(), reason="no Label Studio venv (.venv-ls)")
+def test_label_studio_accepts_every_prediction(corpus: Path) -> None:
+    """Label Studio 1.23.2's own check (`LabelInterface.validate_prediction`, what its
+    PredictionSerializer runs) on every prediction, against our labeling config."""
+    script = (
+        "import json, sys\n"
+        "from label_studio_sdk.label_interface import LabelInterface\n"
+        "li = LabelInterface(open(sys.argv[1], encoding='utf-8').read())\n"
+        "tasks = json.load(open(sys.argv[2], encoding='utf-8'))\n"
+        "errs = {t['data']['article_id']: li.validate_prediction(p, return_errors=True)\n"
+        "        for t in tasks for p in t['predictions']}\n"
+        "bad = {k: v for k, v in errs.items() if v}\n"
+        "print(json.dumps({'checked': len(errs), 'errors': bad}))\n"
+    )
+    out = subprocess.run(
+        [
+            str(LS_PYTHON),
+            "-c",
+            script,
+            str(corpus / "schemas" / "labeling-config.xml"),
+            str(corpus / "build" / "tasks.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["errors"] == {} and got["checked"] == 16
+
+
+# --- the merge rule on constructed cases -------------------------------------------------
+
+
+def test_merge_same_span_combines_as_noisy_or() -> None:
+    out = merge(
+        [
+            Candidate(0, 4, "GPE", 0.6, "model"),
+            Candidate(0, 4, "GPE", 0.5, "gazetteer"),
+            Candidate(0, 4, "GPE", 0.3, "gazetteer"),  # a source counts once: its best
+        ]
+    )
+    assert len(out) == 1
+    assert math.isclose(out[0].score, 1 - (1 - 0.6) * (1 - 0.5))
+    assert [c.source for c in out[0].sources] == ["model", "gazetteer"]
+    assert out[0].meta() == "model 0.60 + gazetteer 0.50"
+
+
+def test_merge_overlaps_floor_and_ties() -> None:
+    out = merge(
+        [
+            Candidate(0, 10, "ORG", 0.55, "model"),  # overlaps the higher GPE: dropped
+            Candidate(0, 4, "GPE", 0.7, "gazetteer"),
+            Candidate(20, 24, "PER", 0.6, "gazetteer"),  # tie with the projection: priority
+            Candidate(22, 30, "ORG", 0.6, "projection"),
+            Candidate(40, 44, "DATE", MIN_SCORE - 0.01, "model"),  # under the floor alone
+            Candidate(50, 54, "DATE", 0.2, "model"),  # two weak sources: 0.36 >= floor
+            Candidate(50, 54, "DATE", 0.2, "gazetteer"),
+        ]
+    )
+    got = [(m.start, m.end, m.label, round(m.score, 4)) for m in out]
+    assert got == [
+        (0, 4, "GPE", 0.7),
+        (22, 30, "ORG", 0.6),
+        (50, 54, "DATE", round(1 - 0.8 * 0.8, 4)),
+    ]
+
+
+def _article(text: str, aid: str, story: str = "s1") -> Article:
+    return Article(aid, "x", None, None, None, None, "en", text, store.sha256_text(text), (), story)
+
+
+def test_suggester_merges_gazetteer_and_projection_on_one_span() -> None:
+    """A constructed story: the sibling's gold makes both a gazetteer form and a projected
+    surface form for 'Tehran'; the suggestion carries their noisy-OR and both sources."""
+    sib_text = "Tehran said no. Officials in Tehran and Tehran again."
+    sibling = GoldArticle(
+        _article(sib_text, "a-sib"),
+        entities=(EntitySpan(0, 6, "GPE", "Tehran"), EntitySpan(29, 35, "GPE", "Tehran")),
+    )
+    target = _article("😀 In Tehran\r\nthe talks", "b-target")
+    gaz = LearnedGazetteer.fit([sibling])
+    bundle = bundles.Bundle(
+        path=Path("."), version="v-test", card={}, gazetteer=gaz, ner=None, stance=None, claims=None
+    )
+    training = TrainingSet((sibling,), "test", "0" * 64, "0" * 64)
+    cfg = load_config(REPO / "corpus.toml")
+    s = Suggester(bundle, cfg, training).predict(target)
+    (region,) = s.prediction["result"]
+    g = gaz.predict(target)
+    p = [x for x in story_surface_forms(target, [sibling]) if x.kind == "entity"]
+    assert [(x.start, x.end) for x in g] == [(p[0].start, p[0].end)] == [(5, 11)]
+    expected = 1 - (1 - g[0].score) * (1 - p[0].score)
+    assert region["score"] == round(expected, 4)
+    assert region["value"] == {"start": 5, "end": 11, "text": "Tehran", "labels": ["GPE"]}
+    assert region["meta"]["text"][0].startswith("projection ")
+    assert "gazetteer" in region["meta"]["text"][0] and "a-sib" in region["meta"]["text"][0]
+    assert s.counts["agreed"] == 1
+    assert s.prediction["model_version"] == "v-test"
+    # one layer (entities), one decision: uncertainty = 1 - |2p - 1|
+    assert math.isclose(s.uncertainty, round(1 - abs(2 * expected - 1), 4))
+    # without siblings there is no projection: the gazetteer alone
+    alone = Suggester(bundle, cfg).predict(target).prediction["result"]
+    assert alone[0]["score"] == round(g[0].score, 4)
+    assert alone[0]["meta"]["text"] == [f"gazetteer {g[0].score:.2f}"]
+
+
+def test_a_suggester_offset_that_is_not_the_text_is_refused() -> None:
+    class Shifted(LearnedGazetteer):
+        def predict(self, article: Article) -> list[PredictedSpan]:
+            return [PredictedSpan(1, 7, "GPE", "Tehran", 0.9)]
+
+    bundle = bundles.Bundle(
+        path=Path("."),
+        version="v",
+        card={},
+        gazetteer=Shifted.fit([]),
+        ner=None,
+        stance=None,
+        claims=None,
+    )
+    from corpus_tools.errors import DataError
+
+    with pytest.raises(DataError, match="not the article's text"):
+        Suggester(bundle, load_config(REPO / "corpus.toml")).predict(_article("Tehran x", "a"))
+
+
+def test_article_from_task(corpus: Path, config: CorpusConfig) -> None:
+    text = "😀 Iran.\r\nTehran refused. Officials in Cafe\u0301 agreed."
+    a = article_from_task({"id": 7, "data": {"text": text, "text_sha256": "stale"}})
+    assert a.article_id == "task-7" and a.text == text
+    assert a.text_sha256 == store.sha256_text(text) and a.story_id is None
+    assert [text[s.start : s.end] for s in a.sentences] == [
+        "😀 Iran.",
+        "Tehran refused.",
+        "Officials in Cafe\u0301 agreed.",
+    ]
+    known = store.load_articles(config.paths.articles_parquet)
+    seed = known[SEED]
+    again = article_from_task(
+        {"id": 1, "data": {"article_id": SEED, "text": seed.text}}, known=known
+    )
+    assert again == seed  # its story and ingested sentences kept
+    edited = article_from_task(
+        {"data": {"article_id": SEED, "text": seed.text + " More."}}, known=known
+    )
+    assert edited.story_id is None and edited.text_sha256 != seed.text_sha256
+
+
+def test_without_gold_projection_is_skipped_with_a_note(corpus: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "c"
+    shutil.copytree(corpus, copy, ignore=shutil.ignore_patterns("annotations"))
+    (copy / "build" / "gold.jsonl").unlink()
+    res = run(copy, "tasks", "--suggest", "latest", "--json", "--out", str(tmp_path / "t.json"))
+    out = json.loads(res.stdout)
+    assert res.exit_code == 0 and out["by_source"]["projection"] == 0
+    assert any("story projection skipped" in n for n in out["notes"])
+    assert out["siblings"] is None
+
+
+def test_unknown_model_is_a_usage_error(corpus: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        app,
+        [
+            "tasks",
+            "--suggest",
+            "no-such-version",
+            "--config",
+            str(corpus / "corpus.toml"),
+            "--out",
+            str(tmp_path / "t.json"),
+        ],
+    )
+    assert res.exit_code == 2 and "Traceback" not in res.stdout + res.stderr
+    assert not (tmp_path / "t.json").exists()
+
+
+def test_siblings_exclude_the_article_itself(config: CorpusConfig) -> None:
+    training = load_training_set(config)
+    model = bundles.load(config, "latest")
+    s = Suggester(model, config, training)
+    seed = next(g for g in training if g.article_id == SEED)
+    sibs = s.siblings_of(seed.article)
+    assert sibs and all(g.story == seed.story for g in sibs)
+    assert SEED not in {g.article_id for g in sibs}
