@@ -45,7 +45,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from typing import Any, Literal
 
@@ -472,6 +472,11 @@ def evaluate_projection(training: TrainingSet, *, min_similarity: float = 0.9) -
     only), "labels" (per entity label) — each with tp, fp, fn, precision, recall, f1 — plus
     "excluded" (predictions inside missing ranges) and "per_article" counts. Articles alone in
     their story are not evaluated (nothing to carry).
+
+    "sentence" also has "aligned": the same micro figures with the gold restricted to the
+    target sentences that reprint a sibling's (what sentence projection can reach at all; its
+    recall is how much of a reprinted sentence's gold survives the edits), "pairs" (reprinted
+    sentences found) and "unprojected" (sibling spans in them that the reprint edited).
     """
     by_story: dict[str, list[GoldArticle]] = defaultdict(list)
     for g in training.items:
@@ -480,19 +485,33 @@ def evaluate_projection(training: TrainingSet, *, min_similarity: float = 0.9) -
     stories: set[str] = set()
     totals: dict[str, dict[str, dict[str, int]]] = {"surface": {}, "sentence": {}}
     per_article: dict[str, list[dict[str, Any]]] = {"surface": [], "sentence": []}
+    aligned = {"tp": 0, "fp": 0, "fn": 0, "excluded": 0}
+    n_pairs = n_unprojected = 0
     for g in training.items:
         siblings = [s for s in by_story[g.story] if s.article_id != g.article_id]
         if not siblings:
             continue
         evaluated.append(g.article_id)
         stories.add(g.story)
+        al = align_story(g.article, siblings, min_similarity=min_similarity)
+        n_pairs += len(al.pairs)
+        n_unprojected += len(al.unprojected)
         runs: dict[str, tuple[list[Projected], bool]] = {
             "surface": (story_surface_forms(g.article, siblings), False),
-            "sentence": (
-                project_sentences(g.article, siblings, min_similarity=min_similarity),
-                True,
-            ),
+            "sentence": (al.projected, True),
         }
+        spans = [p.target for p in al.pairs]
+
+        def inside(start: int, end: int, spans: list[tuple[int, int]] = spans) -> bool:
+            return any(s <= start and end <= e for s, e in spans)
+
+        reach = replace(
+            g,
+            entities=tuple(e for e in g.entities if inside(e.start, e.end)),
+            claims=tuple(c for c in g.claims if inside(c.start, c.end)),
+        )
+        for k, v in _sum(score_article(reach, al.projected, claims=True).values()).items():
+            aligned[k] += v
         for method, (preds, with_claims) in runs.items():
             counts = score_article(g, preds, claims=with_claims)
             for label, c in counts.items():
@@ -518,6 +537,9 @@ def evaluate_projection(training: TrainingSet, *, min_similarity: float = 0.9) -
         if method == "sentence":
             c = labels.get("claim", {"tp": 0, "fp": 0, "fn": 0})
             block["claims"] = _prf(c["tp"], c["fp"], c["fn"])
+            block["aligned"] = _prf(aligned["tp"], aligned["fp"], aligned["fn"])
+            block["pairs"] = n_pairs
+            block["unprojected"] = n_unprojected
         methods[method] = block
     return {"articles": evaluated, "stories": len(stories), "methods": methods}
 
