@@ -163,7 +163,10 @@ class SpacyPreannotator:
     a beam (`beam_ner`, beam_width >= 2), each span's score is the beam's probability of that
     span (spaCy's `scored_ents`: the total probability of the analyses that contain it); a
     greedy recogniser gives none, so its spans score `score` (0.7). Spans are trimmed of
-    whitespace at their edges, never moved beyond them.
+    whitespace at their edges, never moved beyond them. A pipeline that `corpus model train`
+    wrote is run through `corpus_tools.models.ner.SpacyNer` (the beam over the article's
+    sentences, as it was trained), so the plug-in gives what `corpus tasks --suggest` gets
+    from the same model.
     """
 
     def __init__(
@@ -210,6 +213,14 @@ class SpacyPreannotator:
             )
         self._ner_name, self._ner = ners[-1]
         self._beam = int(self._ner.cfg.get("beam_width", 1)) >= 2
+        self._own: Any = None
+        from corpus_tools.models import ner as own_ner
+
+        if own_ner.META_KEY in self._nlp.meta and own_ner.PIPE in self._nlp.pipe_names:
+            # trained by `corpus model train`: predict as the model itself does (the beam
+            # over the article's sentences, as it was trained), so the plug-in and
+            # `corpus tasks --suggest` give the same spans and scores
+            self._own = own_ner.SpacyNer(self._nlp)
         self._allowed = set(labels)
         self._map = {k: v for k, v in SPACY_LABELS.items() if v in self._allowed}
         self._score = score
@@ -222,6 +233,13 @@ class SpacyPreannotator:
 
     def predict(self, article: Article) -> list[PredictedSpan]:
         text = article.text
+        if self._own is not None:
+            mapped = []
+            for s in self._own.predict(article):
+                label = self._label(s.label)
+                if label is not None:
+                    mapped.append(PredictedSpan(s.start, s.end, label, s.text, s.score))
+            return resolve_overlaps(mapped)
         if not self._beam:
             doc = self._nlp(text)
             scores: dict[tuple[int, int, str], float] = {}

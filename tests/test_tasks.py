@@ -15,7 +15,8 @@ from test_labelstudio import CRLF_TEXT, EMOJI_TEXT, make_corpus
 from corpus_tools import store
 from corpus_tools import tasks as lib
 from corpus_tools.config import load_config
-from corpus_tools.model import Article
+from corpus_tools.model import Article, EntitySpan
+from corpus_tools.models.data import GoldArticle
 from corpus_tools.preannotate import RulePreannotator
 
 GAZ = {
@@ -275,3 +276,109 @@ def test_a_plugin_whose_predict_fails_is_named_with_the_article(
     sys.modules.pop("raisingplugin_ct", None)
     err = json.loads(js.stdout)
     assert js.exit_code == 2 and err["error"]["slug"] == "config-error"
+
+
+def _gold(text: str, aid: str, spans: list[tuple[str, str]]) -> GoldArticle:
+    """Gold spans by surface form: every occurrence of `form` gets `label`."""
+    ents = []
+    for form, label in spans:
+        at = text.find(form)
+        while at >= 0:
+            ents.append(EntitySpan(at, at + len(form), label, form))
+            at = text.find(form, at + 1)
+    return GoldArticle(article(text, aid), entities=tuple(ents))
+
+
+def test_spacy_plugin_runs_a_pipeline_trained_from_gold(tmp_path: Path, cli: CliRun) -> None:
+    """`spacy:PATH` on a pipeline folder that corpus_tools.models.ner trained: scheme labels
+    pass through (WEAPON, GPE), OntoNotes ones are mapped (PERSON -> PER), offsets are exact
+    after emoji and across CRLF, and the scores are the beam's own probabilities."""
+    pytest.importorskip("spacy")
+    from corpus_tools.models.ner import SpacyNer
+    from corpus_tools.preannotate import SPACY_SCORE
+
+    forms = [
+        ("Jens Stoltenberg", "PERSON"),
+        ("Jens\r\nStoltenberg", "PERSON"),
+        ("Russia", "GPE"),
+        ("Iran", "GPE"),
+        ("Tehran", "GPE"),
+        ("Washington", "GPE"),
+        ("Qatar", "GPE"),
+        ("drones", "WEAPON"),
+    ]
+    gold = [_gold(EMOJI_TEXT, "a-emoji", forms), _gold(CRLF_TEXT, "b-crlf", forms)]
+    ner = SpacyNer.train(gold * 4, ["PERSON", "GPE", "WEAPON"], seed=0, epochs=12)
+    corpus = make_corpus(tmp_path / "c", {"a-emoji": EMOJI_TEXT, "b-crlf": CRLF_TEXT})
+    ner.save(corpus / "models" / "v1")
+    _add_plugin(corpus, 'plugins = ["spacy:models/v1/ner"]')
+    # run from elsewhere: the relative path is taken from corpus.toml's folder
+    res = cli("tasks", "--json", "--config", str(corpus / "corpus.toml"), cwd=tmp_path)
+    assert res.exit_code == 0, res.stderr
+    versions = list(json.loads(res.stdout)["by_model"])
+    assert versions[0] == "gazetteer-v1" and versions[1].startswith("spacy-models/v1/ner-")
+    tasks = json.loads((corpus / "build/tasks.json").read_bytes())
+    reference = SpacyNer.load(corpus / "models" / "v1")
+    mapped = {"PERSON": "PER", "GPE": "GPE", "WEAPON": "WEAPON"}
+    got_labels: set[str] = set()
+    for task in tasks:
+        text = task["data"]["text"]
+        pred = task["predictions"][1]
+        spans = set()
+        for r in pred["result"]:
+            v = r["value"]
+            assert text[v["start"] : v["end"]] == v["text"]
+            assert 0 < r["score"] <= 1
+            spans.add((v["start"], v["end"], v["labels"][0], round(r["score"], 6)))
+            got_labels.add(v["labels"][0])
+        # the same beam read by the NER model's own code gives the same spans and scores
+        own = reference.predict(article(text, task["data"]["article_id"]))
+        assert spans == {(s.start, s.end, mapped[s.label], round(s.score, 6)) for s in own}
+        if task["data"]["article_id"] == "b-crlf":  # offsets past the CRLFs
+            assert any(start > text.index("\r\n") for start, *_ in spans)
+    assert {"PER", "GPE", "WEAPON"} <= got_labels
+    scores = {r["score"] for t in tasks for r in t["predictions"][1]["result"]}
+    assert scores != {SPACY_SCORE}  # real probabilities, not the greedy constant
+
+    # a pipeline not made here (no corpus_tools meta): the beam over the whole text, scored
+    # by spaCy's scored_ents, computed here independently
+    import shutil
+
+    import spacy
+
+    foreign = corpus / "models" / "foreign" / "ner"
+    shutil.copytree(corpus / "models" / "v1" / "ner", foreign)
+    meta = json.loads((foreign / "meta.json").read_text(encoding="utf-8"))
+    meta.pop("corpus_tools")
+    (foreign / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    toml = corpus / "corpus.toml"
+    toml.write_text(toml.read_text().replace("models/v1/ner", "models/foreign/ner"))
+    res = cli("tasks", "--json", cwd=corpus)
+    assert res.exit_code == 0, res.stderr
+    nlp = spacy.load(foreign)
+    beam = nlp.get_pipe("beam_ner")
+    for task in json.loads((corpus / "build/tasks.json").read_bytes()):
+        text = task["data"]["text"]
+        doc = nlp.make_doc(text)
+        beams = beam.predict([doc])
+        beam.set_annotations([doc], beams)
+        probs = beam.scored_ents(beams)[0]
+        want = {
+            (
+                e.start_char,
+                e.end_char,
+                mapped[e.label_],
+                round(probs[(e.start, e.end, e.label_)], 6),
+            )
+            for e in doc.ents
+        }
+        got = {
+            (r["value"]["start"], r["value"]["end"], r["value"]["labels"][0], round(r["score"], 6))
+            for r in task["predictions"][1]["result"]
+        }
+        assert got == want and got
+
+    toml.write_text(toml.read_text().replace("models/foreign/ner", "models/nope/ner"))
+    res = cli("tasks", cwd=corpus)
+    assert res.exit_code == 2 and "not a spaCy pipeline folder" in res.stderr
+    assert "corpus model train" in res.stderr
