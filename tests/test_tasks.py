@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import CliRun
@@ -356,7 +357,7 @@ def test_spacy_plugin_runs_a_pipeline_trained_from_gold(tmp_path: Path, cli: Cli
     res = cli("tasks", "--json", cwd=corpus)
     assert res.exit_code == 0, res.stderr
     nlp = spacy.load(foreign)
-    beam = nlp.get_pipe("beam_ner")
+    beam: Any = nlp.get_pipe("beam_ner")
     for task in json.loads((corpus / "build/tasks.json").read_bytes()):
         text = task["data"]["text"]
         doc = nlp.make_doc(text)
