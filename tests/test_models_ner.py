@@ -229,15 +229,24 @@ def tiny() -> tuple[SpacyNer, LearnedGazetteer]:
     return SpacyNer.train(items, LABELS, epochs=15, seed=1), LearnedGazetteer.fit(items)
 
 
-def test_training_is_deterministic(tiny: tuple[SpacyNer, LearnedGazetteer]) -> None:
+def test_training_is_deterministic(tiny: tuple[SpacyNer, LearnedGazetteer], tmp_path: Path) -> None:
     model, _ = tiny
     again = SpacyNer.train(training_items(), LABELS, epochs=15, seed=1)
     texts = [t for t, _ in TRAIN_TEXTS] + ["Iran 😀 met NATO in Doha\r\non Friday."]
     got = [model.predict(article(t)) for t in texts]
     assert got == [again.predict(article(t)) for t in texts]
-    assert again.info["losses"] == model.info["losses"]
-    # and it learnt something: a span of its own training text, with a beam probability
+    assert again.info == model.info
+    # the saved pipelines are the same bytes
+    model.save(tmp_path / "one")
+    again.save(tmp_path / "two")
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*"))
+    assert files == sorted(p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*"))
+    for f in files:
+        if (tmp_path / "one" / f).is_file():
+            assert (tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes(), f
+    # and it learnt something: spans of its own training texts, with beam probabilities
     assert any(p.text == "NATO" and p.label == "ORG" for spans in got for p in spans)
+    assert any(p.score < 1 for spans in got for p in spans)
 
 
 def test_empty_and_blank_texts(tiny: tuple[SpacyNer, LearnedGazetteer]) -> None:
