@@ -23,7 +23,7 @@ from typing import Any
 
 from corpus_tools import store
 from corpus_tools.config import ENTITIES_NAME, TEXT_NAME, CorpusConfig
-from corpus_tools.errors import DataError
+from corpus_tools.errors import DataError, UsageError
 from corpus_tools.model import Article, PredictedSpan
 from corpus_tools.preannotate import Preannotator, preannotators
 
@@ -118,6 +118,13 @@ def make_tasks(
     """
     src = articles_path or config.paths.articles_parquet
     dest = out or config.paths.tasks_json
+    if suggest is None and gold is not None:
+        raise UsageError("--gold is only used with --suggest", hint="Add --suggest MODEL.")
+    if suggest is not None and not preannotate:
+        raise UsageError(
+            "--suggest writes the model's predictions, --no-preannotate asks for none",
+            hint="Drop one of the two options.",
+        )
     if suggest is not None:
         return suggest_tasks(
             config=config, model=suggest, src=src, dest=dest, gold=gold, progress=progress
@@ -157,7 +164,6 @@ def suggest_tasks(
     The story siblings' gold comes from `gold` (default build/gold.jsonl); without any gold,
     story projection is skipped and the summary says so under `notes`.
     """
-    from corpus_tools.errors import UsageError
     from corpus_tools.models import bundle as bundles
     from corpus_tools.models.data import TrainingSet, load_training_set
     from corpus_tools.models.suggest import SOURCES, Suggester

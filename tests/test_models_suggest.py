@@ -399,21 +399,37 @@ def test_without_gold_projection_is_skipped_with_a_note(corpus: Path, tmp_path: 
     assert out["siblings"] is None
 
 
-def test_unknown_model_is_a_usage_error(corpus: Path, tmp_path: Path) -> None:
-    res = CliRunner().invoke(
-        app,
-        [
-            "tasks",
-            "--suggest",
-            "no-such-version",
-            "--config",
-            str(corpus / "corpus.toml"),
-            "--out",
-            str(tmp_path / "t.json"),
-        ],
-    )
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--suggest", "no-such-version"], "no-such-version"),
+        (["--suggest", "latest", "--no-preannotate"], "--no-preannotate"),
+        (["--gold", "build/gold.jsonl"], "--gold is only used with --suggest"),
+    ],
+)
+def test_bad_options_are_usage_errors(
+    corpus: Path, tmp_path: Path, args: list[str], says: str
+) -> None:
+    out = tmp_path / "t.json"
+    cfg = str(corpus / "corpus.toml")
+    res = CliRunner().invoke(app, ["tasks", *args, "--config", cfg, "--out", str(out)])
     assert res.exit_code == 2 and "Traceback" not in res.stdout + res.stderr
-    assert not (tmp_path / "t.json").exists()
+    assert says in res.stderr
+    assert not out.exists()
+
+
+def test_text_summary_names_model_order_and_sources(
+    corpus: Path, tmp_path: Path, summary: dict[str, Any]
+) -> None:
+    out = tmp_path / "t.json"
+    res = run(corpus, "tasks", "--suggest", "latest", "--out", str(out))
+    assert res.exit_code == 0
+    text = " ".join(res.stdout.split())
+    assert f"model {summary['model_version']}" in text
+    assert "suggest_uncertainty descending" in text
+    assert "projection" in text and "gazetteer" in text
+    # the same inputs give the same file
+    assert out.read_bytes() == (corpus / "build" / "tasks.json").read_bytes()
 
 
 def test_siblings_exclude_the_article_itself(config: CorpusConfig) -> None:

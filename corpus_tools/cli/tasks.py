@@ -88,10 +88,6 @@ def tasks_cmd(
     Example: corpus tasks --suggest latest
     """
     cfg = get_config(config)
-    if gold is not None and suggest is None:
-        from corpus_tools.errors import UsageError
-
-        raise UsageError("--gold is only used with --suggest", hint="Add --suggest MODEL.")
     with _progress(quiet or json_out) as progress:
         result = lib.make_tasks(
             config=cfg,
