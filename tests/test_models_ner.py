@@ -249,6 +249,18 @@ def test_training_is_deterministic(tiny: tuple[SpacyNer, LearnedGazetteer], tmp_
     assert any(p.score < 1 for spans in got for p in spans)
 
 
+def test_threads_may_share_a_model(tiny: tuple[SpacyNer, LearnedGazetteer]) -> None:
+    """The ML backend serves requests from several threads with one model."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    model, _ = tiny
+    texts = [t for t, _ in TRAIN_TEXTS] * 4
+    expected = [model.predict(article(t)) for t in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda t: model.predict(article(t)), texts))
+    assert got == expected
+
+
 def test_empty_and_blank_texts(tiny: tuple[SpacyNer, LearnedGazetteer]) -> None:
     model, gaz = tiny
     for text in ["", " ", "\r\n\r\n", "😀"]:

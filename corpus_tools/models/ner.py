@@ -315,10 +315,10 @@ class SpacyNer:
         ner = self._ner()
         for group in minibatch(articles, size=batch_size):
             texts = [a.text for a in group]
-            # nlp.pipe with the component disabled only tokenises: the beam runs below,
-            # because the per-entity probabilities come from the beams themselves
-            with self.nlp.select_pipes(disable=[PIPE]):
-                docs = list(self.nlp.pipe(texts, batch_size=batch_size))
+            # nlp.pipe without the component only tokenises (`disable` here changes no state,
+            # so threads may share the model); the beam runs below, because the per-entity
+            # probabilities come from the beams themselves
+            docs = list(self.nlp.pipe(texts, batch_size=batch_size, disable=[PIPE]))
             pieces: list[tuple[int, int, Doc]] = []  # (article index, char offset, piece)
             for k, (article, doc) in enumerate(zip(group, docs, strict=True)):
                 for r in chunks(doc, article.sentences):
