@@ -244,7 +244,9 @@ def gold_from_annotation(
         entities=tuple(ann.entities),
         stances=tuple(ann.stances),
         claims=tuple(ann.claims),
-        missing_stances=tuple(t.id for t in config.scheme.stance_targets if t.id not in answered),
+        missing_stances=tuple(
+            sorted(t.id for t in config.scheme.stance_targets if t.id not in answered)
+        ),
     )
 
 
