@@ -355,6 +355,24 @@ def test_save_load_same_outputs_and_deterministic_bytes(
         ClaimModel.load(tmp_path / "m")
 
 
+def test_batch_prediction_equals_one_by_one(gold: tuple[CorpusConfig, TrainingSet]) -> None:
+    config, ts = gold
+    arts = [g.article for g in ts]
+    stance = stance_model(config, ts.items)
+    assert stance.predict_many(arts) == [stance.predict(a) for a in arts]
+    claims = ClaimModel.fit(ts.items, config.scheme.checkworthy)
+    assert claims.sentence_scores_many(arts) == [claims.sentence_scores(a) for a in arts]
+    assert claims.predict_many(arts, threshold=0.15) == [
+        claims.predict(a, threshold=0.15) for a in arts
+    ]
+    small = small_claim_model()
+    synthetic = [g.article for g in two_class_items()]
+    assert small.predict_many(synthetic, threshold=0.0) == [
+        small.predict(a, threshold=0.0) for a in synthetic
+    ]
+    assert stance.predict_many([]) == [] and claims.predict_many([]) == []
+
+
 @functools.cache
 def small_claim_model() -> ClaimModel:
     return ClaimModel.fit(two_class_items(), ["check-worthy", "not check-worthy"])
