@@ -27,9 +27,14 @@ fi
 
 # Label Studio reads LABEL_STUDIO_X, HEARTEX_X and plain X from the environment: run it with a
 # scrubbed one (a stray PORT, HOST or CI=true changes its behaviour).
+# Its SSRF guard refuses ML backends and webhooks on loopback: allow 127.0.0.1 only (for
+# `corpus serve`), every other private or reserved network stays blocked.
+BANNED=$(.venv/bin/python -c 'from corpus_tools.labelstudio_server import LOOPBACK_ML_ENV as e
+print(e["USER_ADDITIONAL_BANNED_SUBNETS"])')
 LS_ENV=(env -i HOME="$DATA" PATH=/usr/bin:/bin LANG=C.UTF-8 PYTHONUNBUFFERED=1
   LABEL_STUDIO_BASE_DATA_DIR="$DATA" LATEST_VERSION_CHECK=false COLLECT_ANALYTICS=false
   SENTRY_DSN= FRONTEND_SENTRY_DSN= LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true
+  USE_DEFAULT_BANNED_SUBNETS=false USER_ADDITIONAL_BANNED_SUBNETS="$BANNED"
   "$ROOT/.venv-ls/bin/label-studio")
 
 mkdir -p "$DATA"
