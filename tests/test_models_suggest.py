@@ -440,3 +440,13 @@ def test_siblings_exclude_the_article_itself(config: CorpusConfig) -> None:
     sibs = s.siblings_of(seed.article)
     assert sibs and all(g.story == seed.story for g in sibs)
     assert SEED not in {g.article_id for g in sibs}
+
+
+def test_one_article_at_a_time_equals_batches(config: CorpusConfig) -> None:
+    model = bundles.load(config, "latest")
+    s = Suggester(model, config, load_training_set(config))
+    articles = sorted(
+        store.load_articles(config.paths.articles_parquet).values(), key=lambda a: a.article_id
+    )
+    batched = list(s.predict_many(articles, batch_size=4))
+    assert [s.predict(a) for a in articles] == batched

@@ -55,6 +55,7 @@ from corpus_tools.model import Article, PredictedSpan
 
 if TYPE_CHECKING:
     from corpus_tools.models.bundle import Bundle
+    from corpus_tools.models.classify import PredictedClaim
     from corpus_tools.models.data import GoldArticle, TrainingSet
     from corpus_tools.models.project import Projected
 
@@ -66,6 +67,8 @@ MIN_CLAIM_SCORE = 0.5
 """Merged claims scoring below this are not suggested (the claim model's own threshold)."""
 DIGITS = 4
 """Scores and the uncertainty are rounded to this many decimals (stable files, exact sort)."""
+BATCH = 64
+"""Articles per batch in `predict_many`."""
 
 _PRIORITY = {s: i for i, s in enumerate(SOURCES)}
 
@@ -269,20 +272,42 @@ class Suggester:
 
     def predict(self, article: Article) -> Suggestion:
         """One article's prediction (see the module docstring for the rule)."""
-        ner = self.bundle.ner
-        spans = ner.predict(article) if ner is not None else []
-        return self._suggest(article, spans)
+        return next(self.predict_many([article]))
 
-    def predict_many(self, articles: Iterable[Article]) -> Iterator[Suggestion]:
-        """`predict` for many articles, with the spaCy model batched (same results)."""
-        ner = self.bundle.ner
-        if ner is None:
-            for article in articles:
-                yield self._suggest(article, [])
-            return
-        todo = list(articles)
-        for article, spans in zip(todo, ner.predict_many(todo), strict=True):
-            yield self._suggest(article, spans)
+    def predict_many(
+        self, articles: Iterable[Article], *, batch_size: int = BATCH
+    ) -> Iterator[Suggestion]:
+        """`predict` for many articles: each model runs on a batch at once (the same results
+        as one article at a time, several times faster)."""
+        batch: list[Article] = []
+        for article in articles:
+            batch.append(article)
+            if len(batch) >= batch_size:
+                yield from self._batch(batch)
+                batch = []
+        if batch:
+            yield from self._batch(batch)
+
+    def _batch(self, articles: Sequence[Article]) -> Iterator[Suggestion]:
+        n = len(articles)
+        b = self.bundle
+        spans: list[list[PredictedSpan]] = (
+            list(b.ner.predict_many(articles)) if b.ner is not None else [[] for _ in articles]
+        )
+        stances: list[dict[str, dict[str, float]]] = [{} for _ in range(n)]
+        if b.stance is not None:
+            many = getattr(b.stance, "predict_many", None)
+            stances = list(many(articles)) if many else [b.stance.predict(a) for a in articles]
+        claims: list[list[Any]] = [[] for _ in range(n)]
+        scores: list[list[tuple[int, int, float]]] = [[] for _ in range(n)]
+        if b.claims is not None:
+            cm = b.claims
+            many = getattr(cm, "predict_many", None)
+            claims = list(many(articles)) if many else [cm.predict(a) for a in articles]
+            many = getattr(cm, "sentence_scores_many", None)
+            scores = list(many(articles)) if many else [cm.sentence_scores(a) for a in articles]
+        for i, article in enumerate(articles):
+            yield self._suggest(article, spans[i], stances[i], claims[i], scores[i])
 
     # --- the parts -----------------------------------------------------------------------
 
@@ -340,17 +365,13 @@ class Suggester:
         return found
 
     def _claim_candidates(
-        self, article: Article, projected: Sequence[Projected]
-    ) -> tuple[list[Candidate], list[float]]:
+        self, article: Article, claims: Sequence[PredictedClaim], projected: Sequence[Projected]
+    ) -> list[Candidate]:
         out: list[Candidate] = []
-        losses: list[float] = []
-        claims = self.bundle.claims
-        if claims is not None:
-            for c in claims.predict(article):
-                self._check(article, "claims", c.start, c.end, c.text)
-                cw = {k: float(v) for k, v in c.checkworthy.items() if k in self._checkworthy}
-                out.append(Candidate(c.start, c.end, None, float(c.score), "model", "", cw))
-            losses = [binary_margin_loss(p) for _s, _e, p in claims.sentence_scores(article)]
+        for c in claims:
+            self._check(article, "claims", c.start, c.end, c.text)
+            cw = {k: float(v) for k, v in c.checkworthy.items() if k in self._checkworthy}
+            out.append(Candidate(c.start, c.end, None, float(c.score), "model", "", cw))
         for p in projected:
             if p.kind == "claim":
                 cw = {p.checkworthy: float(p.score)} if p.checkworthy in self._checkworthy else {}
@@ -365,9 +386,16 @@ class Suggester:
                         cw,
                     )
                 )
-        return out, losses
+        return out
 
-    def _suggest(self, article: Article, spans: Sequence[PredictedSpan]) -> Suggestion:
+    def _suggest(
+        self,
+        article: Article,
+        spans: Sequence[PredictedSpan],
+        stances: Mapping[str, Mapping[str, float]],
+        claims: Sequence[PredictedClaim],
+        sentence_scores: Sequence[tuple[int, int, float]],
+    ) -> Suggestion:
         projected = self._projected(article)
         text = article.text
         result: list[dict[str, Any]] = []
@@ -400,8 +428,8 @@ class Suggester:
                 }
             )
         stance_losses: list[float] = []
-        if self.bundle.stance is not None:
-            dists = self.bundle.stance.predict(article)
+        if stances:
+            dists = stances
             for target in self._targets:
                 dist = {k: float(v) for k, v in (dists.get(target) or {}).items()}
                 if not dist:
@@ -427,9 +455,11 @@ class Suggester:
                         "value": {"choices": [label]},
                     }
                 )
-        claim_candidates, claim_losses = self._claim_candidates(article, projected)
-        claims = merge(claim_candidates, min_score=MIN_CLAIM_SCORE)
-        for i, m in enumerate(claims):
+        claim_losses = [binary_margin_loss(p) for _s, _e, p in sentence_scores]
+        merged_claims = merge(
+            self._claim_candidates(article, claims, projected), min_score=MIN_CLAIM_SCORE
+        )
+        for i, m in enumerate(merged_claims):
             count(m)
             rid = f"c{i:04d}"
             span = {"start": m.start, "end": m.end, "text": text[m.start : m.end]}
