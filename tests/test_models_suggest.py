@@ -450,3 +450,44 @@ def test_one_article_at_a_time_equals_batches(config: CorpusConfig) -> None:
     )
     batched = list(s.predict_many(articles, batch_size=4))
     assert [s.predict(a) for a in articles] == batched
+
+
+@pytest.mark.labelstudio
+def test_push_keeps_the_uncertainty_order_and_the_server_stores_the_suggestions(
+    config: CorpusConfig, tasks: list[dict[str, Any]], label_studio: Any
+) -> None:
+    """`corpus ls push` imports the tasks in file order (so task ids follow the uncertainty
+    order), the server stores each prediction with its model version, score and the regions'
+    sources (meta), and Data Manager's "Prediction score" ascending is most uncertain first."""
+    from urllib.parse import quote
+
+    from corpus_tools import labelstudio
+
+    pushed = labelstudio.push(config=config, url=label_studio.url, api_key=label_studio.api_key)
+    label_studio.track_project(pushed["project_id"])
+    assert pushed["imported"] == len(tasks)
+    pid = pushed["project_id"]
+    query = quote(json.dumps({"ordering": ["tasks:predictions_score"]}))
+    with label_studio.http() as http:
+        page = (
+            http.get(f"/api/tasks/?project={pid}&page_size=100&fields=all&query={query}")
+            .raise_for_status()
+            .json()
+        )
+        by_score = [t["data"]["article_id"] for t in page["tasks"]]
+        stored = http.get(f"/api/predictions/?project={pid}").raise_for_status().json()
+        ids = http.get(f"/api/tasks/?project={pid}&page_size=100").raise_for_status().json()
+    order = [t["data"]["article_id"] for t in tasks]
+    assert [t["data"]["article_id"] for t in sorted(ids["tasks"], key=lambda t: t["id"])] == order
+    # ascending prediction score = descending uncertainty (ties: the server breaks them)
+    scores = {t["data"]["article_id"]: t["predictions"][0]["score"] for t in tasks}
+    assert [scores[a] for a in by_score] == sorted(scores.values())
+    assert by_score[0] == order[0] or scores[by_score[0]] == scores[order[0]]
+    ours = {t["data"]["article_id"]: t["predictions"][0] for t in tasks}
+    task_article = {t["id"]: t["data"]["article_id"] for t in ids["tasks"]}
+    assert len(stored) == len(tasks)
+    for p in stored:
+        mine = ours[task_article[p["task"]]]
+        assert p["model_version"] == mine["model_version"]
+        assert math.isclose(p["score"], mine["score"])
+        assert p["result"] == mine["result"]  # regions, scores and meta kept as sent
