@@ -381,6 +381,8 @@ class Backend:
         action = payload.get("action")
         if not isinstance(action, str):
             raise RequestError(HTTPStatus.BAD_REQUEST, "webhook payload has no 'action'")
+        if self._retrain is None:  # --no-retrain: nothing is converted or kept
+            return {"status": "ignored", "action": action, "retrain": False}
         if action in ANNOTATION_EVENTS:
             pairs = _annotation_pairs(payload)
             changed = sum(self._take(ann, task) for ann, task in pairs)
@@ -401,6 +403,8 @@ class Backend:
 
     def train(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The older `/train` call: every annotated task of the project at once."""
+        if self._retrain is None:
+            return {}
         tasks = payload.get("annotations")
         if not isinstance(tasks, list):
             raise RequestError(HTTPStatus.BAD_REQUEST, "train needs 'annotations': a task list")

@@ -343,6 +343,13 @@ def test_webhook_retrains_in_background_and_coalesces(
     assert "anna" not in caplog.text.lower() and "example.org" not in caplog.text
 
 
+def test_no_retrain_keeps_nothing(trained: Trained) -> None:
+    backend = serve.Backend(rules(), config=trained.config, retrain=None)
+    answer = backend.webhook(event("ANNOTATION_CREATED", 1, 1, ODD_TEXT, "a"))
+    assert answer["status"] == "ignored"
+    assert backend.health()["annotated_articles"] == 0 and not backend.training
+
+
 def test_failed_training_keeps_the_current_model(trained: Trained) -> None:
     def broken(extra: Any) -> serve.Predictor:
         raise RuntimeError("out of disk")
@@ -487,6 +494,17 @@ def test_label_studio_connects_predicts_and_retrains(
                 assert assert_offsets(p, task["data"]["text"]) == sum(
                     "start" in r["value"] for r in own["result"]
                 )
+
+            # a task opened in the editor (show_collab_predictions, on by default) is predicted
+            late = sorted(articles)[3]
+            added = ls.post(
+                f"/api/projects/{pid}/import",
+                params={"return_task_ids": "true"},
+                json=[{"data": task_data(articles[late])}],
+            ).json()["task_ids"]
+            opened = ls.get(f"/api/tasks/{added[0]}/").json()
+            assert [p["model_version"] for p in opened["predictions"]] == [trained.version]
+            task_ids += added
 
             # an annotator submits labels: the webhook retrains the bundle in the background
             tid = task_ids[0]

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from corpus_tools import serve as lib
-from corpus_tools.cli._common import ConfigOpt, QuietOpt, app, err_console, get_config
+from corpus_tools.cli._common import ConfigOpt, app, err_console, get_config
 
 
 @app.command("serve")
@@ -53,7 +53,9 @@ def serve_cmd(
             "anyone who reaches the port can read suggestions and send training data.",
         ),
     ] = False,
-    quiet: QuietOpt = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Log warnings and errors only.")
+    ] = False,
 ) -> None:
     """Serve a trained model to Label Studio as an ML backend (health, setup, predict, webhook).
 
