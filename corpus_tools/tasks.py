@@ -175,7 +175,11 @@ def suggest_tasks(
         siblings = load_training_set(config, gold)
     except UsageError as exc:
         if gold is not None:
-            raise
+            raise UsageError(
+                f"--gold {gold}: no gold for story projection ({exc.message})",
+                hint="Pass a gold.jsonl or a release folder dist/VERSION, or leave --gold out.",
+                path=str(gold),
+            ) from None
         siblings = None
         notes.append(f"{exc.message}: story projection skipped")
     if siblings is not None and not len(siblings):
