@@ -491,3 +491,62 @@ def test_push_keeps_the_uncertainty_order_and_the_server_stores_the_suggestions(
         assert p["model_version"] == mine["model_version"]
         assert math.isclose(p["score"], mine["score"])
         assert p["result"] == mine["result"]  # regions, scores and meta kept as sent
+
+
+ATOMS = [
+    "Iran",
+    "Tehran",
+    "United States",
+    "Russia",
+    "drones",
+    "Financial Times",
+    "Jens Stoltenberg",
+    "Jens\r\nStoltenberg",
+    "The United States has pressed Iran to stop selling armed drones to Russia",
+    "😀",
+    "𝔸",
+    "🇺🇦",
+    "e\u0301",
+    "Cafe\u0301",
+    "\r\n",
+    "\n",
+    " ",
+    ". ",
+    "said",
+    "on Tuesday",
+    "'s",
+    "-",
+]
+
+
+def test_every_suggestion_on_adversarial_text_is_exact(config: CorpusConfig) -> None:
+    """Property: on any mix of names, emoji, non-BMP letters, CRLF and combining marks, as a
+    sibling of the seed story (so projection runs too), every region is the text at its
+    offsets, ids are unique, scores and the uncertainty lie in [0, 1], score = 1 - u."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    model = bundles.load(config, "latest")
+    training = load_training_set(config)
+    story = next(g.story for g in training if g.article_id == SEED)
+    suggester = Suggester(model, config, training)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.sampled_from(ATOMS), min_size=1, max_size=25))
+    def check(parts: list[str]) -> None:
+        text = "".join(parts)
+        task = {"id": 1, "data": {"text": text, "story_id": story}}
+        s = suggester.predict(article_from_task(task))
+        pred = s.prediction
+        assert 0.0 <= s.uncertainty <= 1.0
+        assert math.isclose(pred["score"], round(1 - s.uncertainty, 4))
+        regions = [r for r in pred["result"] if r["from_name"] != CHECKWORTHY_NAME]
+        assert len({r["id"] for r in regions}) == len(regions)
+        for r in pred["result"]:
+            assert 0.0 <= r["score"] <= 1.0
+            v = r["value"]
+            if "start" in v:
+                assert 0 <= v["start"] < v["end"] <= len(text)
+                assert text[v["start"] : v["end"]] == v["text"]
+
+    check()
