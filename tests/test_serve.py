@@ -343,6 +343,35 @@ def test_webhook_retrains_in_background_and_coalesces(
     assert "anna" not in caplog.text.lower() and "example.org" not in caplog.text
 
 
+def test_bulk_events_and_the_older_train_call(trained: Trained) -> None:
+    trainer = HeldTrainer()
+    trainer.release()
+    backend = serve.Backend(rules(), config=trained.config, retrain=trainer)
+    one, two = (
+        event("ANNOTATION_CREATED", t, 20 + t, ODD_TEXT, a) for t, a in ((1, "a"), (2, "b"))
+    )
+    # ANNOTATIONS_CREATED (an import with annotations): lists of annotations and tasks
+    bulk = {
+        "action": "ANNOTATIONS_CREATED",
+        "annotation": [one["annotation"], two["annotation"]],
+        "task": [two["task"], one["task"]],
+    }
+    with running(backend) as srv, httpx.Client(base_url=srv.url, timeout=30) as http:
+        assert http.post("/webhook", json=bulk).json()["changed"] == 2
+        assert backend.wait_idle(10) and trainer.calls == [("a", "b")]
+        # /train (before webhooks): every annotated task, its annotations inside
+        three = event("ANNOTATION_CREATED", 3, 23, ODD_TEXT, "c")
+        task = {**three["task"], "annotations": [three["annotation"]]}
+        job = http.post("/train", json={"annotations": [task], "project": "1.1"}).json()["job"]
+        assert backend.wait_idle(10) and trainer.calls[-1] == ("a", "b", "c")
+        assert http.post("/job_status", json={"job": job}).json() == {
+            "job_status": "finished",
+            "model_version": "rules-v3",
+        }
+        # the same tasks again: nothing new, no job
+        assert http.post("/train", json={"annotations": [task]}).json() == {}
+
+
 def test_no_retrain_keeps_nothing(trained: Trained) -> None:
     backend = serve.Backend(rules(), config=trained.config, retrain=None)
     answer = backend.webhook(event("ANNOTATION_CREATED", 1, 1, ODD_TEXT, "a"))
