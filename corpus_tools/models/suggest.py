@@ -10,9 +10,9 @@ and from sentence projection; stance from the stance model. The merge rule, in o
    candidates). The sources look at different evidence (the model reads context, projection
    the story's own gold, the gazetteer corpus-wide surface forms), so agreement should raise the
    score above what any one of them gives; the max would throw that corroboration away. The
-   gazetteer and surface-form projection both count gold surface forms, so the combination is
-   optimistic when only those two agree: it stays below 1 and below the model's own score
-   once the model disagrees (step 3 then decides on scores alone).
+   gazetteer and surface-form projection both count gold surface forms, so their combination
+   is optimistic when only those two agree; where the model proposes another span or label
+   there, step 3 weighs that combined score against the model's.
 2. **Below the floor**: a merged span whose combined score is under `MIN_SCORE` (0.3) is dropped
    (for claims: `MIN_CLAIM_SCORE`, the claim model's own threshold 0.5 applies before).
 3. **Overlapping different spans** (or one span with two labels): the higher combined score
@@ -21,7 +21,8 @@ and from sentence projection; stance from the stance model. The merge rule, in o
 
 Each kept region records its sources where Label Studio keeps and shows them: the region's
 `meta.text` (the region's note in the UI, stored as-is with the prediction and carried into an
-annotation that accepts it), e.g. `model 0.91 + gazetteer 0.75 (from art-1c99…, surface)`.
+annotation that accepts it), each source with its own score, e.g.
+`model 0.91 + projection 1.00 (from art-1c99…, surface) + gazetteer 0.75`.
 
 **Uncertainty** (in [0, 1], higher = annotate first) is the mean over the layers that have a
 decision of the mean per-decision *margin loss* `1 - (p1 - p2)`, where p1 and p2 are the two
@@ -201,8 +202,10 @@ def article_from_task(
 
     `data.text` is the truth: `text_sha256` is computed from it (a stale `data.text_sha256`
     does not matter here). The id is `data.article_id`, else `task-<id>`. When `known` (e.g.
-    the ingested articles) has that id with the same text, its sentences, story and metadata
-    are kept; otherwise sentences come from ingest's splitter and the story is unknown.
+    the ingested articles) has that id with the same text, that Article is returned (its
+    sentences, story and metadata); otherwise sentences come from ingest's splitter and the
+    story from `data.story_id` if any (a Suggester also finds the story of an article id that
+    is in its gold).
     """
     data = task.get("data")
     if not isinstance(data, Mapping) or not isinstance(data.get("text"), str):
