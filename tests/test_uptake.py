@@ -840,6 +840,12 @@ def test_live_uptake_reports_exactly_what_was_planted(
         parents = [x.get("parent_prediction") for x in task["annotations"]]
         assert all(x is None or x in {p["id"] for p in preds} for x in parents)
 
+    # `corpus validate` reads the full predictions (and finds nothing wrong in them).
+    v = cli("validate", str(folder), "--json", cwd=corpus)
+    report = json.loads(v.stdout)
+    assert report["stats"]["predictions"] == 4
+    assert [f for f in report["findings"] if "/predictions" in (f["pointer"] or "")] == []
+
     # Gold for the anchoring figures: some suggestions right, others wrong.
     def gold_units(aid: str) -> set[tuple[Any, ...]]:
         g = {
