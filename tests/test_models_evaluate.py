@@ -13,7 +13,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    f1_score,
+    precision_recall_fscore_support,
+)
 from typer.testing import CliRunner
 
 from corpus_tools.cli import app
@@ -178,9 +183,13 @@ def test_stance_and_claim_scores_equal_sklearn(evaluated: tuple[Path, dict[str, 
         p, rc, f, _ = precision_recall_fscore_support(y, yp, average="binary", zero_division=0)
         got = r["claims"][system]
         assert (got["precision"], got["recall"], got["f1"]) == pytest.approx((p, rc, f))
-    # the every-sentence baseline: recall 1, precision the share of claim sentences
+    # the every-sentence baseline: recall 1, precision the share of claim sentences, which is
+    # also a constant ranking's average precision
     assert r["claims"]["baseline"]["recall"] == 1.0
     assert r["claims"]["baseline"]["precision"] == pytest.approx(sum(y) / len(y))
+    ap = r["claims"]["average_precision"]
+    assert ap["baseline"] == pytest.approx(average_precision_score(y, [0.5] * len(y)))
+    assert ap["model"] == pytest.approx(average_precision_score(y, [c[4] for c in claims]))
     cw = r["rows"]["checkworthy"]
     y = [c[0] for c in cw]
     assert r["checkworthy"]["majority"]["accuracy"] == pytest.approx(

@@ -264,6 +264,13 @@ def _eval_tables(r: dict[str, Any]) -> list[Table]:
         cell(c["model"]),
         cell(c["baseline"]) + " (every sentence)",
     )
+    ap = c["average_precision"]
+    cl.add_row(
+        "detector: average precision (ranking)",
+        str(c["sentences"]),
+        _f(ap["model"]),
+        _f(ap["baseline"]) + " (every sentence)",
+    )
     cw = r["checkworthy"]
     cl.add_row(
         "check-worthiness (acc / macro-F1)",

@@ -541,7 +541,21 @@ def card_readme(card: dict[str, Any]) -> str:
             "|---|---|---|",
         ]
         for layer, row in cv["summary"].items():
-            lines.append(f"| {layer} | {_fmt(row.get('model'))} | {_fmt(row.get('baseline'))} |")
+            model = _fmt(row.get("model"))
+            if row.get("model+gazetteer") is not None:
+                model += f" (with the gazetteer: {_fmt(row['model+gazetteer'])})"
+            lines.append(
+                f"| {layer} ({row.get('metric')}) | {model} | {_fmt(row.get('baseline'))} "
+                f"({row.get('baseline_name')}) |"
+            )
+        slopes = cv.get("slope_per_doubling") or {}
+        if any(v is not None for v in slopes.values()):
+            lines += [
+                "",
+                "F1 gained per doubling of gold (learning curve): "
+                + ", ".join(f"{k} {v:+.3f}" for k, v in slopes.items() if v is not None)
+                + ".",
+            ]
         lines.append("")
     else:
         lines += [

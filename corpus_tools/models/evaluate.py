@@ -139,6 +139,16 @@ def score_labels(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]
     }
 
 
+def average_precision(y_true: Sequence[int], scores: Sequence[float]) -> float | None:
+    """Average precision of a ranking (scikit-learn's; None without positives). A constant
+    scorer's is the share of positives: the every-sentence baseline's."""
+    if not any(y_true):
+        return None
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(list(y_true), list(scores)))
+
+
 def majority(labels: Iterable[str], order: Sequence[str]) -> str | None:
     """The most frequent label (ties: the first in `order`, the scheme's label order)."""
     counts = Counter(labels)
@@ -176,8 +186,8 @@ class Rows:
     )
     stance: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     # target -> [(gold, model, majority)]
-    claims: list[tuple[str, int, int, int]] = field(default_factory=list)
-    # (article_id, sentence start, gold 0/1, model 0/1)
+    claims: list[tuple[str, int, int, int, float]] = field(default_factory=list)
+    # (article_id, sentence start, gold 0/1, model 0/1, model P(claim))
     checkworthy: list[tuple[str, str, str]] = field(default_factory=list)
     # (gold, model, majority)
     train_articles: list[int] = field(default_factory=list)
@@ -244,7 +254,7 @@ def _predict_rows(
             if label is None:
                 continue
             p = scores.get(trim(text, s.start, s.end), 0.0)
-            rows.claims.append((g.article_id, s.start, label, int(p >= CLAIM_THRESHOLD)))
+            rows.claims.append((g.article_id, s.start, label, int(p >= CLAIM_THRESHOLD), p))
         labelled = [c for c in g.claims if c.checkworthy]
         if not labelled:
             continue
@@ -308,6 +318,12 @@ def _score_rows(rows: Rows) -> dict[str, Any]:
         "claims": {
             "sentences": len(cl_gold),
             "claim_sentences": sum(cl_gold),
+            "threshold": CLAIM_THRESHOLD,
+            # ranking quality, free of the threshold: what ordering suggestions relies on
+            "average_precision": {
+                "model": average_precision(cl_gold, [r[4] for r in rows.claims]),
+                "baseline": (sum(cl_gold) / len(cl_gold)) if cl_gold else None,
+            },
             "model": binary(cl_model),
             "baseline": binary([1] * len(cl_gold)),
         },
@@ -351,10 +367,12 @@ def summary(scores: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "baseline_name": "majority label",
         },
         "claims": {
-            "metric": "sentence F1",
+            "metric": f"sentence F1 at P(claim) >= {CLAIM_THRESHOLD}",
             "model": scores["claims"]["model"]["f1"],
             "baseline": scores["claims"]["baseline"]["f1"],
             "baseline_name": "every sentence",
+            "average_precision": scores["claims"]["average_precision"]["model"],
+            "baseline_average_precision": scores["claims"]["average_precision"]["baseline"],
         },
         "checkworthy": {
             "metric": "macro F1",
@@ -536,7 +554,7 @@ def evaluate(
     }
     root = models_dir(config)
     plot_path = Path(plot) if plot is not None else root / PLOT_FILE
-    write_plot(points, plot_path)
+    write_plot(points, plot_path, baseline=full["entities"]["baseline"]["micro"]["f1"])
     result["learning_curve"]["plot"] = store.display_path(plot_path)
     result["written"] = _write(config, result)
     if details:
@@ -580,8 +598,11 @@ def _write(config: CorpusConfig, result: dict[str, Any]) -> dict[str, Any]:
     return written
 
 
-def write_plot(points: Sequence[dict[str, Any]], path: Path) -> None:
-    """The learning curve as a PNG: F1 per layer against training articles (log2 axis)."""
+def write_plot(
+    points: Sequence[dict[str, Any]], path: Path, *, baseline: float | None = None
+) -> None:
+    """The learning curve as a PNG: F1 per layer against training articles (log2 axis), with
+    the entity baseline's F1 as a dashed line."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -590,12 +611,24 @@ def write_plot(points: Sequence[dict[str, Any]], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
     try:
         xs = [p["train_articles"] for p in points]
+        if baseline is not None:
+            ax.axhline(baseline, color="grey", linestyle="--", linewidth=1)
+            ax.annotate(
+                "entities baseline (corpus.toml gazetteer + dates)",
+                (xs[0], baseline),
+                textcoords="offset points",
+                xytext=(0, 4),
+                fontsize="small",
+                color="grey",
+            )
         for layer in CURVE_LAYERS:
             ys = [p["f1"][layer] for p in points]
             if all(y is None for y in ys):
                 continue
             ax.plot(xs, [math.nan if y is None else y for y in ys], marker="o", label=layer)
         ax.set_xscale("log", base=2)
+        ax.set_xticks(xs, [f"{x:g}" for x in xs])
+        ax.minorticks_off()
         ax.set_xlabel("training articles per fold (mean)")
         ax.set_ylabel("F1 (cross-validated)")
         ax.set_ylim(0, 1)
