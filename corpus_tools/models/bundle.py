@@ -717,7 +717,7 @@ def update_card(folder: Path, evaluation: dict[str, Any]) -> dict[str, Any]:
     """Add an evaluation's cross-validated figures to a model's card (card.json, README.md
     and evaluation.json, each replaced atomically; the model's files are untouched)."""
     card = read_card(folder)
-    card["metrics"]["cross_validated"] = cv_summary(evaluation)
+    card.setdefault("metrics", {})["cross_validated"] = cv_summary(evaluation)
     store.atomic_write_bytes(folder / EVALUATION, store.dump_json(_jsonable(evaluation)))
     store.atomic_write_bytes(folder / CARD, store.dump_json(card))
     store.atomic_write_text(folder / CARD_README, card_readme(card))

@@ -591,7 +591,7 @@ def _write(config: CorpusConfig, result: dict[str, Any]) -> dict[str, Any]:
     if (
         same
         and card.get("scheme_sha256") == result["scheme_sha256"]
-        and not card["extra"]["articles"]
+        and not card.get("extra", {}).get("articles")
     ):
         update_card(folder, result)
         written["card"] = latest
