@@ -360,14 +360,22 @@ class Backend:
             raise RequestError(HTTPStatus.BAD_REQUEST, "predict needs 'tasks': a list of objects")
         with self._lock:
             predictor = self._predictor  # one model for the whole batch, even if a swap lands
+        for task in tasks:
+            data = task.get("data")
+            if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+                raise RequestError(
+                    HTTPStatus.BAD_REQUEST,
+                    f"task {_task_id(task)}: no data.text (is the project's labeling config "
+                    "this corpus's, with tasks from `corpus tasks`?)",
+                )
         results = []
         with self._predict_slots:
             for task in tasks:
                 try:
                     pred = dict(predictor.predict_task(task))
-                except CorpusError as exc:
+                except CorpusError as exc:  # the model failed on a well-formed task
                     raise RequestError(
-                        HTTPStatus.BAD_REQUEST, f"task {_task_id(task)}: {exc.message}"
+                        HTTPStatus.INTERNAL_SERVER_ERROR, f"task {_task_id(task)}: {exc.message}"
                     ) from None
                 check_prediction(pred, task)
                 pred.setdefault("model_version", predictor.model_version)
@@ -597,6 +605,10 @@ class _Handler(BaseHTTPRequestHandler):
             if exc.status >= 500:
                 log.error("%s %s: %s", method, path, exc.message)
             self._send(exc.status, {"error": exc.message})
+        except Exception as exc:  # a bug: answer 500 and keep serving (traceback in the log)
+            log.exception("%s %s failed", method, path)
+            message = f"internal error: {exc.__class__.__name__}: {exc}"
+            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": message})
 
     def _json_body(self) -> dict[str, Any]:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():

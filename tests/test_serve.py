@@ -156,7 +156,7 @@ def test_rules_predictor_offsets_in_code_points(trained: Trained) -> None:
         ("POST", "/predict", b"\xff\xfe", 400, "body is not JSON"),
         ("POST", "/predict", b"[1, 2]", 400, "body must be a JSON object"),
         ("POST", "/predict", b'{"tasks": "x"}', 400, "'tasks': a list of objects"),
-        ("POST", "/predict", b'{"tasks": [{"id": 3, "data": {}}]}', 400, "task 3"),
+        ("POST", "/predict", b'{"tasks": [{"id": 3, "data": {}}]}', 400, "task 3: no data.text"),
         ("POST", "/setup", b"", 400, "body is not JSON"),
         ("POST", "/webhook", b'{"no": "action"}', 400, "no 'action'"),
         ("POST", "/webhook", b'{"action": "ANNOTATION_CREATED"}', 400, "send payload"),
@@ -421,6 +421,25 @@ class Utf16Offsets:
         value = {"start": i, "end": i + 4, "text": "NATO", "labels": ["ORG"]}
         region = {"id": "x1", "from_name": "entities", "to_name": "text", "type": "labels"}
         return {"result": [{**region, "value": value}], "score": 0.5}
+
+
+class Crashes:
+    """A model with a bug that is not a CorpusError."""
+
+    model_version = "crash"
+
+    def predict_task(self, task: dict[str, Any]) -> dict[str, Any]:
+        raise ZeroDivisionError("division by zero")
+
+
+def test_a_model_bug_is_a_500_not_a_dead_connection(trained: Trained) -> None:
+    backend = serve.Backend(Crashes(), config=trained.config)
+    with running(backend) as srv:
+        task = {"id": 4, "data": {"text": ODD_TEXT}}
+        resp = httpx.post(f"{srv.url}/predict", json={"tasks": [task]}, timeout=30)
+        assert resp.status_code == 500
+        assert resp.json()["error"] == "internal error: ZeroDivisionError: division by zero"
+        assert httpx.get(f"{srv.url}/health", timeout=10).status_code == 200
 
 
 def test_prediction_with_offsets_off_the_text_is_refused(trained: Trained) -> None:
