@@ -433,11 +433,15 @@ def test_anchoring_against_gold_leaves_open_items_out() -> None:
         return EntitySpan(s, e, label, needle)
 
     cs, ce = locate(t, "Russia moved drones")
+    ds, de = locate(t, "Iran sold drones to Russia")
     gold = GoldArticle(
         article=article,
         entities=(span("NATO", "ORG"), span("Jens Stoltenberg", "PER")),
         stances=(StanceJudgement("iran", "against"),),
-        claims=(Claim(cs, ce, "Russia moved drones", "check-worthy", None),),
+        claims=(
+            Claim(cs, ce, "Russia moved drones", "check-worthy", None),
+            Claim(ds, de, "Iran sold drones to Russia", None, None),
+        ),
         missing_entities=(locate(t, "Tehran"),),
         missing_stances=("russia",),
     )
@@ -454,6 +458,10 @@ def test_anchoring_against_gold_leaves_open_items_out() -> None:
                 stance("s2", "russia", "against"),  # open: no verdict
                 stance("s3", "united_states", "neutral"),  # not in gold: no verdict
                 *claim("c1", t, "Russia moved drones", "not check-worthy"),  # wrong, edited
+                # gold has the claim but no check-worthiness: no verdict; deleted
+                *claim("c2", t, "Iran sold drones to Russia", "check-worthy"),
+                *claim("c3", t, "Tehran were not surprised", None),  # wrong, deleted
+                *claim("c5", t, "Iran sold drones to Russia", None),  # the span: right, deleted
             ],
         }
     ]
@@ -486,18 +494,21 @@ def test_anchoring_against_gold_leaves_open_items_out() -> None:
         "s2": None,
         "s3": None,
         "c1": "wrong",
+        "c2": None,
+        "c3": "wrong",
+        "c5": "right",
     }
     tally = up.Tally()
     for m, v in zip(c.matches, c.verdicts, strict=True):
         tally.add(m, v)
     g = tally.to_dict()["gold"]
     assert g == {
-        "right": 1,
-        "wrong": 4,
+        "right": 2,
+        "wrong": 5,
         "accepted_right": 1,
         "accepted_wrong": 2,
-        "accepted_when_right": 1.0,
-        "accepted_when_wrong": 0.5,
+        "accepted_when_right": 0.5,
+        "accepted_when_wrong": 0.4,
         "wrong_share_of_accepted": round(2 / 3, 4),
     }
     # Gold made on another text gives no verdicts at all.

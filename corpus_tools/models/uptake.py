@@ -317,8 +317,8 @@ class GoldView:
     """One article's adjudicated units, and the ranges and targets adjudication left open."""
 
     text_sha256: str
-    units: frozenset[tuple[Any, ...]]  # (control, start, end, label)
-    claim_spans: frozenset[tuple[int, int]]
+    units: frozenset[tuple[Any, ...]]  # (control, start, end, label): entities and stances
+    claims: Mapping[tuple[int, int], str | None]  # claim span -> its check-worthiness
     open_entities: tuple[tuple[int, int], ...] = ()
     open_claims: tuple[tuple[int, int], ...] = ()
     open_stances: frozenset[str] = frozenset()
@@ -335,8 +335,15 @@ class GoldView:
         open_ranges = self.open_entities if r.layer == "entities" else self.open_claims
         if any(s < r.end and r.start < e for s, e in open_ranges):
             return None
-        if r.layer == "claims" and r.label == CLAIM_LABEL:  # no check-worthiness suggested
-            return "right" if (r.start, r.end) in self.claim_spans else "wrong"
+        if r.layer == "claims":
+            if (r.start, r.end) not in self.claims:
+                return "wrong"
+            if r.label == CLAIM_LABEL:  # the span alone was suggested, and gold has it
+                return "right"
+            gold = self.claims[(r.start, r.end)]
+            if gold is None:  # gold has no check-worthiness to judge it by
+                return None
+            return "right" if r.label == gold else "wrong"
         return "right" if (r.control, r.start, r.end, r.label) in self.units else "wrong"
 
 
@@ -347,15 +354,12 @@ def gold_views(items: Iterable[Any]) -> dict[str, GoldView]:
         units: set[tuple[Any, ...]] = set()
         for e in g.entities:
             units.add((ENTITIES_NAME, e.start, e.end, e.label))
-        for c in g.claims:
-            if c.checkworthy:
-                units.add((CLAIM_NAME, c.start, c.end, c.checkworthy))
         for s in g.stances:
             units.add((f"{STANCE_PREFIX}{s.target}", None, None, s.label))
         out[g.article_id] = GoldView(
             text_sha256=g.article.text_sha256,
             units=frozenset(units),
-            claim_spans=frozenset((c.start, c.end) for c in g.claims),
+            claims={(c.start, c.end): c.checkworthy for c in g.claims},
             open_entities=tuple(g.missing_entities),
             open_claims=tuple(g.missing_claims),
             open_stances=frozenset(g.missing_stances),
