@@ -1,0 +1,583 @@
+"""Benchmark `corpus model`: training time and suggestion throughput on synthetic gold.
+
+Synthetic gold articles are generated deterministically (seeded): sentences built from word
+lists, entity surface forms placed at known offsets, three articles per story, a stance per
+target cued by the verbs of the sentences that name it, claims (reported figures) with
+check-worthiness, and a few open disputes (a missing stance target, a missing claim range),
+with CRLF line ends and an emoji now and then so offsets are exercised.
+
+Every measurement runs in its own worker process (this script, `--worker ...`), so its peak
+memory is its own: peak RSS is the worker's `VmHWM` from /proc/self/status (the high-water
+mark of its resident set, models and articles included), and CPU is the worker's user +
+system time (all threads), next to the wall time.
+
+Training, at each `--sizes` (gold articles): the learned gazetteer, the spaCy NER
+(`--epochs`, default 3; `--ner-sizes` limits the sizes it trains at, since it is the slow
+one), the stance model and the claim model.
+
+Prediction, on `--predict` fresh articles (default 10000; new stories, not in the gold) with
+the models trained at the largest size: the gazetteer+dates baseline
+(`rule_preannotator(config)` from corpus.toml's [preannotate]), each model alone, and the
+whole suggestion (`Suggester.predict_many`: NER + learned gazetteer merged, stance, claims,
+uncertainty; no story siblings, so no projection), in articles/s.
+
+    .venv/bin/python scripts/bench_model.py                       # 1k and 10k
+    .venv/bin/python scripts/bench_model.py --quick               # a smoke run (seconds)
+    .venv/bin/python scripts/bench_model.py --sizes 1000,10000 --ner-sizes 1000 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+
+FILLER = (
+    "the",
+    "talks",
+    "continued",
+    "as",
+    "officials",
+    "met",
+    "again",
+    "while",
+    "markets",
+    "waited",
+    "for",
+    "news",
+    "from",
+    "the",
+    "capital",
+    "and",
+    "analysts",
+    "watched",
+    "the",
+    "region",
+    "closely",
+    "after",
+    "a",
+    "long",
+    "week",
+    "of",
+    "meetings",
+    "in",
+    "which",
+    "envoys",
+    "weighed",
+    "their",
+    "options",
+    "on",
+    "trade",
+    "energy",
+    "security",
+    "and",
+    "aid",
+)
+ENTITIES = [
+    ("Jens Stoltenberg", "PER"),
+    ("Rob Malley", "PER"),
+    ("Ali Bagheri Kani", "PER"),
+    ("Amina Okafor", "PER"),
+    ("Lars Eriksen", "PER"),
+    ("NATO", "ORG"),
+    ("the IAEA", "ORG"),
+    ("Financial Times", "ORG"),
+    ("Northbridge Wire", "ORG"),
+    ("Harbour Authority", "ORG"),
+    ("Kyiv", "GPE"),
+    ("Tehran", "GPE"),
+    ("Moscow", "GPE"),
+    ("Doha", "GPE"),
+    ("Valmora", "GPE"),
+    ("the Black Sea", "LOC"),
+    ("the Gulf", "LOC"),
+    ("the Danube delta", "LOC"),
+    ("Ukrainian", "NORP"),
+    ("Houthi", "NORP"),
+    ("last week", "DATE"),
+    ("March 3, 2024", "DATE"),
+    ("the 2015 nuclear deal", "EVENT"),
+    ("Shahed-136 drones", "WEAPON"),
+    ("cruise missiles", "WEAPON"),
+]
+TARGETS = [("united_states", "United States"), ("iran", "Iran"), ("russia", "Russia")]
+STANCE_VERBS = {
+    "favor": ["praised", "welcomed", "backed", "thanked"],
+    "against": ["condemned", "accused", "sanctioned", "denounced"],
+    "neutral": ["met", "discussed", "briefed", "called"],
+}
+CLAIM_NOUNS = ["drones", "missiles", "ships", "tonnes of grain", "kilograms of uranium"]
+OPINIONS = ["the mood was calm", "talks felt useful", "the tone had changed", "hope remained"]
+
+
+class Builder:
+    """An article's text, its sentence spans and its labelled spans, built piece by piece."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.sentences: list[tuple[int, int]] = []
+        self.entities: list[tuple[int, int, str]] = []
+        self._start = 0
+
+    def add(self, text: str, label: str | None = None) -> tuple[int, int]:
+        start = self.length
+        self.parts.append(text)
+        self.length += len(text)
+        if label is not None:
+            self.entities.append((start, self.length, label))
+        return start, self.length
+
+    def begin(self) -> None:
+        self._start = self.length
+
+    def end(self, sep: str) -> tuple[int, int]:
+        span = (self._start, self.length)
+        self.sentences.append(span)
+        self.add(sep)
+        return span
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def synth(i: int, rng: random.Random, *, gold: bool = True) -> Any:
+    """One synthetic article (a GoldArticle when `gold`, else its Article)."""
+    from corpus_tools import store
+    from corpus_tools.model import Article, Claim, EntitySpan, Sentence, StanceJudgement
+    from corpus_tools.models.data import GoldArticle
+
+    b = Builder()
+    stances: dict[str, str] = {}
+    claims: list[tuple[int, int, str]] = []
+    sentences_plan: list[tuple[str, Any]] = []
+    for tid, name in TARGETS:
+        label = rng.choice(["favor", "against", "neutral", "unrelated", "against", "neutral"])
+        stances[tid] = label
+        if label != "unrelated":
+            # the cue is right most of the time (75%): a learnable but noisy signal
+            cue = label if rng.random() < 0.75 else rng.choice(list(STANCE_VERBS))
+            for _ in range(rng.randint(1, 2)):
+                sentences_plan.append(("stance", (name, cue)))
+    for _ in range(rng.randint(1, 3)):
+        sentences_plan.append(("claim", rng.random() < 0.6))
+    for _ in range(rng.randint(3, 6)):
+        sentences_plan.append(("filler", None))
+    rng.shuffle(sentences_plan)
+    for k, (kind, arg) in enumerate(sentences_plan):
+        b.begin()
+        ent, label = rng.choice(ENTITIES)
+        if kind == "stance":
+            name, cue = arg
+            b.add(ent[0].upper() + ent[1:], label)
+            b.add(f" {rng.choice(STANCE_VERBS[cue])} ")
+            b.add(name, "GPE")
+            b.add(" " + " ".join(rng.choices(FILLER, k=rng.randint(4, 10))) + ".")
+        elif kind == "claim":
+            worthy = arg
+            start = b.length
+            b.add(ent[0].upper() + ent[1:], label)
+            if worthy:
+                b.add(f" said {rng.randint(2, 900)} {rng.choice(CLAIM_NOUNS)} were sent ")
+            else:
+                b.add(f" said {rng.choice(OPINIONS)} ")
+            where, wlabel = rng.choice([e for e in ENTITIES if e[1] in ("GPE", "LOC")])
+            b.add("to ")
+            b.add(where, wlabel)
+            b.add(".")
+            claims.append((start, b.length, "check-worthy" if worthy else "not check-worthy"))
+        else:
+            words = rng.choices(FILLER, k=rng.randint(8, 16))
+            b.add(" ".join(words[:4]).capitalize() + " ")
+            b.add(ent, label)
+            b.add(" " + " ".join(words[4:]) + ".")
+            if rng.random() < 0.05:
+                b.add(" 😀")
+        b.end("\r\n" if k % 4 == 3 else " ")
+    text = b.text
+    aid = f"syn-{i:06d}"
+    article = Article(
+        article_id=aid,
+        source="synthetic",
+        outlet=f"outlet-{i % 7}",
+        url=None,
+        title=None,
+        published=None,
+        language="en",
+        text=text,
+        text_sha256=store.sha256_text(text),
+        sentences=tuple(Sentence(s, e) for s, e in b.sentences),
+        story_id=f"story-{i // 3:06d}",
+    )
+    if not gold:
+        return article
+    missing_stances: tuple[str, ...] = ()
+    missing_claims: tuple[tuple[int, int], ...] = ()
+    if rng.random() < 0.05:
+        missing_stances = (rng.choice(TARGETS)[0],)
+    if rng.random() < 0.05 and claims:
+        s, e, _ = claims.pop()
+        missing_claims = ((s, e),)
+    return GoldArticle(
+        article=article,
+        entities=tuple(EntitySpan(s, e, lab, text[s:e]) for s, e, lab in b.entities),
+        stances=tuple(
+            StanceJudgement(t, lab)
+            for t, lab in sorted(stances.items())
+            if t not in missing_stances
+        ),
+        claims=tuple(Claim(s, e, text[s:e], cw, None) for s, e, cw in claims),
+        missing_claims=missing_claims,
+        missing_stances=missing_stances,
+    )
+
+
+def make_gold(n: int, seed: int) -> list[Any]:
+    rng = random.Random(f"gold-{seed}")
+    return [synth(i, rng) for i in range(n)]
+
+
+def make_articles(n: int, seed: int) -> list[Any]:
+    rng = random.Random(f"predict-{seed}")
+    return [synth(10_000_000 + i, rng, gold=False) for i in range(n)]
+
+
+# ---------------------------------------------------------------------------------------------
+# workers (each in its own process)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM), in MB; ru_maxrss where /proc is missing."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def config() -> Any:
+    from corpus_tools.config import load_config
+
+    return load_config(REPO / "corpus.toml")
+
+
+def warm_imports(what: str) -> None:
+    """Import what a model needs before the clock starts (imports are a fixed cost, ~1 s for
+    scikit-learn, that would blur the scaling)."""
+    sklearn = [
+        "scipy.optimize",
+        "sklearn.calibration",
+        "sklearn.feature_extraction.text",
+        "sklearn.linear_model",
+        "sklearn.model_selection",
+    ]
+    modules = {"ner": ["spacy", "spacy.training"], "stance": sklearn, "claims": sklearn}
+    for name in modules.get(what, []):
+        importlib.import_module(name)
+
+
+def worker_train(what: str, size: int, out: Path, seed: int, epochs: int) -> dict[str, Any]:
+    cfg = config()
+    scheme = cfg.scheme
+    gold = make_gold(size, seed)
+    warm_imports(what)
+    before = rss_mb()
+    cpu0, wall0 = cpu_seconds(), time.perf_counter()
+    info: dict[str, Any] = {}
+    if what == "gazetteer":
+        from corpus_tools.models.gazetteer import LearnedGazetteer
+
+        gaz = LearnedGazetteer.fit(gold)
+        model: Any = gaz
+        info = {"forms": len(gaz.forms)}
+    elif what == "ner":
+        from corpus_tools.models.ner import SpacyNer
+
+        model = SpacyNer.train(gold, scheme.entity_labels, seed=seed, epochs=epochs)
+        info = {"epochs": epochs, "examples": model.info.get("examples")}
+    elif what == "stance":
+        from corpus_tools.models.classify import StanceModel
+
+        model = StanceModel.fit(
+            gold,
+            [t.id for t in scheme.stance_targets],
+            scheme.stance_labels,
+            seed=seed,
+            target_names={t.id: t.name for t in scheme.stance_targets},
+        )
+        info = {t: i.get("calibration") for t, i in model.info["targets"].items() if i.get("model")}
+    elif what == "claims":
+        from corpus_tools.models.classify import ClaimModel
+
+        model = ClaimModel.fit(gold, scheme.checkworthy, seed=seed)
+        info = {
+            "sentences": model.info["detector"]["sentences"],
+            "calibration": model.info["detector"].get("calibration"),
+        }
+    else:
+        raise SystemExit(f"unknown model {what}")
+    cpu, wall = cpu_seconds() - cpu0, time.perf_counter() - wall0
+    model.save(out)
+    return {
+        "model": what,
+        "size": size,
+        "cpu_s": round(cpu, 2),
+        "wall_s": round(wall, 2),
+        "rss_before_mb": round(before, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "info": info,
+    }
+
+
+def worker_predict(what: str, n: int, models: Path, seed: int) -> dict[str, Any]:
+    cfg = config()
+    articles = make_articles(n, seed)
+    count = 0
+
+    if what == "rules":
+        from corpus_tools.preannotate import rule_preannotator
+
+        pre: Any = rule_preannotator(cfg)
+
+        def run() -> int:
+            return sum(len(pre.predict(a)) for a in articles)
+    elif what == "gazetteer":
+        from corpus_tools.models.gazetteer import LearnedGazetteer
+
+        gaz = LearnedGazetteer.load(models)
+
+        def run() -> int:
+            return sum(len(gaz.predict(a)) for a in articles)
+    elif what == "ner":
+        from corpus_tools.models.ner import SpacyNer
+
+        ner = SpacyNer.load(models)
+
+        def run() -> int:
+            return sum(len(spans) for spans in ner.predict_many(articles))
+    elif what in ("stance", "stance-1by1"):
+        from corpus_tools.models.classify import StanceModel
+
+        stance = StanceModel.load(models)
+
+        def run() -> int:
+            if what == "stance":
+                return sum(len(p) for p in stance.predict_many(articles))
+            return sum(len(stance.predict(a)) for a in articles)
+    elif what in ("claims", "claims-1by1"):
+        from corpus_tools.models.classify import ClaimModel
+
+        claims = ClaimModel.load(models)
+
+        def run() -> int:
+            if what == "claims":
+                return sum(len(c) for c in claims.predict_many(articles))
+            return sum(len(claims.predict(a)) for a in articles)
+    elif what == "suggester":
+        from corpus_tools.models.bundle import Bundle
+        from corpus_tools.models.classify import ClaimModel, StanceModel
+        from corpus_tools.models.gazetteer import LearnedGazetteer
+        from corpus_tools.models.ner import SpacyNer
+        from corpus_tools.models.suggest import Suggester
+
+        has_ner = (models / "ner").is_dir()
+        bundle = Bundle(
+            path=models,
+            version="bench",
+            card={},
+            gazetteer=LearnedGazetteer.load(models),
+            ner=SpacyNer.load(models) if has_ner else None,
+            stance=StanceModel.load(models),
+            claims=ClaimModel.load(models),
+        )
+        suggester = Suggester(bundle, cfg)
+
+        def run() -> int:
+            return sum(len(s.prediction["result"]) for s in suggester.predict_many(articles))
+    else:
+        raise SystemExit(f"unknown predictor {what}")
+    before = rss_mb()
+    cpu0, wall0 = cpu_seconds(), time.perf_counter()
+    count = run()
+    cpu, wall = cpu_seconds() - cpu0, time.perf_counter() - wall0
+    return {
+        "predictor": what,
+        "articles": n,
+        "outputs": count,
+        "cpu_s": round(cpu, 2),
+        "wall_s": round(wall, 2),
+        "articles_per_s": round(n / wall, 1) if wall else None,
+        "rss_before_mb": round(before, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# the driver
+
+
+PREDICTORS = (
+    "rules",
+    "gazetteer",
+    "ner",
+    "stance",
+    "stance-1by1",
+    "claims",
+    "claims-1by1",
+    "suggester",
+)
+
+
+def run_worker(*args: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"worker {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000", help="gold articles to train on")
+    parser.add_argument(
+        "--ner-sizes", default=None, help="sizes to train spaCy at (default: all --sizes)"
+    )
+    parser.add_argument("--predict", type=int, default=10_000, help="articles to predict")
+    parser.add_argument(
+        "--one-by-one",
+        type=int,
+        default=1000,
+        help="articles to predict one call per article (stance-1by1, claims-1by1)",
+    )
+    parser.add_argument("--epochs", type=int, default=3, help="spaCy NER epochs")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:
+        kind, what, n, folder = args.worker
+        if kind == "train":
+            out = worker_train(what, int(n), Path(folder), args.seed, args.epochs)
+        else:
+            out = worker_predict(what, int(n), Path(folder), args.seed)
+        print(json.dumps(out))
+        return
+
+    if args.quick:
+        sizes, ner_sizes, n_predict, epochs, one = [60, 120], [60], 200, 1, 100
+    else:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        ner_sizes = [int(s) for s in (args.ner_sizes or args.sizes).split(",")]
+        n_predict, epochs, one = args.predict, args.epochs, args.one_by_one
+    seed = args.seed
+    common = ["--seed", str(seed), "--epochs", str(epochs)]
+    training: list[dict[str, Any]] = []
+    prediction: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-model-") as tmp:
+        for size in sizes:
+            folder = Path(tmp) / str(size)
+            for what in ("gazetteer", "ner", "stance", "claims"):
+                if what == "ner" and size not in ner_sizes:
+                    continue
+                print(f"training {what} on {size:,} gold articles ...", file=sys.stderr)
+                training.append(run_worker("train", what, str(size), str(folder), *common))
+        # the models of the largest size; spaCy's from the largest size it trained at
+        trained_on = max(sizes)
+        folder = Path(tmp) / str(trained_on)
+        with_ner = [s for s in sizes if s in ner_sizes]
+        ner_trained_on = max(with_ner) if with_ner else None
+        if ner_trained_on is not None and ner_trained_on != trained_on:
+            shutil.copytree(Path(tmp) / str(ner_trained_on) / "ner", folder / "ner")
+        for what in PREDICTORS:
+            if what == "ner" and not (folder / "ner").is_dir():
+                continue
+            n = min(one, n_predict) if what.endswith("-1by1") else n_predict
+            print(f"predicting {n:,} articles with {what} ...", file=sys.stderr)
+            prediction.append(run_worker("predict", what, str(n), str(folder), *common))
+    report = {
+        "sizes": sizes,
+        "ner_sizes": [s for s in ner_sizes if s in sizes],
+        "ner_epochs": epochs,
+        "predict_articles": n_predict,
+        "models_trained_on": trained_on,
+        "ner_trained_on": ner_trained_on,
+        "seed": seed,
+        "training": training,
+        "prediction": prediction,
+        "memory": "peak RSS = the worker process's VmHWM (/proc/self/status), MB",
+        "cpu": "user + system seconds of the worker process (all threads)",
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"Training (spaCy NER: {epochs} epochs; CPU = user+sys of the worker, all threads)")
+    print(f"{'model':<10} {'gold':>7} {'CPU s':>8} {'wall s':>8} {'peak RSS MB':>12}")
+    for t in training:
+        print(
+            f"{t['model']:<10} {t['size']:>7,} {t['cpu_s']:>8.2f} {t['wall_s']:>8.2f}"
+            f" {t['peak_rss_mb']:>12.0f}"
+        )
+    print()
+    print(
+        f"Suggestions for {n_predict:,} new articles (models trained on {trained_on:,} gold"
+        f" articles, spaCy's on {ner_trained_on or 0:,}; peak RSS = VmHWM of the worker,"
+        " models and articles included)"
+    )
+    base = next((p for p in prediction if p["predictor"] == "rules"), None)
+    print(
+        f"{'predictor':<12} {'articles':>8} {'articles/s':>11} {'wall s':>8} {'CPU s':>8}"
+        f" {'RSS before MB':>14}"
+        f" {'peak RSS MB':>12} {'time/article vs baseline':>25}"
+    )
+    for p in prediction:
+        ratio = (
+            "baseline"
+            if p is base
+            else f"{base['articles_per_s'] / p['articles_per_s']:.1f}x"
+            if base and p["articles_per_s"]
+            else ""
+        )
+        print(
+            f"{p['predictor']:<12} {p['articles']:>8,} {p['articles_per_s']:>11,.0f}"
+            f" {p['wall_s']:>8.2f}"
+            f" {p['cpu_s']:>8.2f} {p['rss_before_mb']:>14.0f} {p['peak_rss_mb']:>12.0f}"
+            f" {ratio:>25}"
+        )
+
+
+if __name__ == "__main__":
+    main()
