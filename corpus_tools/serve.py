@@ -83,6 +83,10 @@ class Predictor(Protocol):
     def predict_task(self, task: dict[str, Any]) -> dict[str, Any]: ...
 
 
+# A predictor may also have `predict_tasks(tasks) -> list[prediction]` for a whole batch (the
+# Suggester batches spaCy); the backend uses it when present.
+
+
 Retrain = Callable[[Sequence["GoldArticle"]], Predictor]
 """Train a new predictor on the gold plus these newly annotated articles."""
 
@@ -115,6 +119,13 @@ class SuggesterPredictor:
         article = article_from_task(task, known=self.articles)
         prediction: dict[str, Any] = self.suggester.predict(article).prediction
         return prediction
+
+    def predict_tasks(self, tasks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`predict_task` for a batch, with the spaCy model batched (the same predictions)."""
+        from corpus_tools.models.suggest import article_from_task
+
+        articles = [article_from_task(t, known=self.articles) for t in tasks]
+        return [s.prediction for s in self.suggester.predict_many(articles)]
 
 
 class PreannotatorPredictor:
@@ -368,18 +379,29 @@ class Backend:
                     f"task {_task_id(task)}: no data.text (is the project's labeling config "
                     "this corpus's, with tasks from `corpus tasks`?)",
                 )
-        results = []
+        batch = getattr(predictor, "predict_tasks", None)
         with self._predict_slots:
-            for task in tasks:
-                try:
-                    pred = dict(predictor.predict_task(task))
-                except CorpusError as exc:  # the model failed on a well-formed task
-                    raise RequestError(
-                        HTTPStatus.INTERNAL_SERVER_ERROR, f"task {_task_id(task)}: {exc.message}"
-                    ) from None
-                check_prediction(pred, task)
-                pred.setdefault("model_version", predictor.model_version)
-                results.append(pred)
+            try:
+                if callable(batch):
+                    raw = list(batch(tasks))
+                else:
+                    raw = [predictor.predict_task(task) for task in tasks]
+            except CorpusError as exc:  # the model failed on a well-formed task
+                where = f"task {exc.task_id}: " if exc.task_id is not None else ""
+                raise RequestError(
+                    HTTPStatus.INTERNAL_SERVER_ERROR, f"{where}{exc.message}"
+                ) from None
+        if len(raw) != len(tasks):
+            raise RequestError(
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                f"the model answered {len(raw)} predictions for {len(tasks)} tasks",
+            )
+        results = []
+        for task, pred in zip(tasks, raw, strict=True):
+            check_prediction(pred, task)
+            pred = dict(pred)
+            pred.setdefault("model_version", predictor.model_version)
+            results.append(pred)
         log.info("predicted %d task(s) with %s", len(results), predictor.model_version)
         return {"results": results, "model_version": predictor.model_version}
 
