@@ -383,3 +383,44 @@ def test_spacy_plugin_runs_a_pipeline_trained_from_gold(tmp_path: Path, cli: Cli
     res = cli("tasks", cwd=corpus)
     assert res.exit_code == 2 and "not a spaCy pipeline folder" in res.stderr
     assert "corpus model train" in res.stderr
+
+
+def test_spacy_plugin_greedy_pipeline_maps_ontonotes_labels(tmp_path: Path, cli: CliRun) -> None:
+    """A greedy `ner` pipeline (no probabilities) with OntoNotes labels: PERSON -> PER,
+    FAC -> LOC, NORP stays NORP, and every span scores the documented constant."""
+    spacy = pytest.importorskip("spacy")
+    from spacy.training import Example
+    from spacy.util import fix_random_seed
+
+    from corpus_tools.preannotate import SPACY_SCORE
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe("ner")
+    forms = {"Jens Stoltenberg": "PERSON", "Tehran": "FAC", "Iran": "NORP"}
+    examples = []
+    for text in (EMOJI_TEXT, CRLF_TEXT):
+        ents = [
+            (at, at + len(form), label)
+            for form, label in forms.items()
+            if (at := text.find(form)) >= 0
+        ]
+        examples.append(Example.from_dict(nlp.make_doc(text), {"entities": ents}))
+    for label in forms.values():
+        ner.add_label(label)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(30):
+        nlp.update(examples, sgd=optimizer, drop=0.0)
+    corpus = make_corpus(tmp_path / "c", {"a-emoji": EMOJI_TEXT, "b-crlf": CRLF_TEXT})
+    nlp.to_disk(corpus / "greedy")
+    _add_plugin(corpus, 'plugins = ["spacy:greedy"]')
+    res = cli("tasks", "--json", cwd=corpus)
+    assert res.exit_code == 0, res.stderr
+    got = set()
+    for task in json.loads((corpus / "build/tasks.json").read_bytes()):
+        text = task["data"]["text"]
+        for r in task["predictions"][1]["result"]:
+            v = r["value"]
+            assert text[v["start"] : v["end"]] == v["text"] and r["score"] == SPACY_SCORE
+            got.add((v["text"], v["labels"][0]))
+    assert {("Jens Stoltenberg", "PER"), ("Tehran", "LOC"), ("Iran", "NORP")} <= got
