@@ -391,7 +391,9 @@ def test_uptake_over_a_folder_ids_only_and_cancelled(tmp_path: Path) -> None:
     (tmp_path / "tasks").mkdir()
     (tmp_path / "tasks/b.json").write_text(json.dumps(task), encoding="utf-8")
     (tmp_path / "tasks/old.json").write_text(json.dumps(old), encoding="utf-8")
-    d = up.uptake([tmp_path])
+    calls: list[tuple[int, int]] = []
+    d = up.uptake([tmp_path], progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(0, 2), (1, 2), (2, 2)]
     assert d["annotations"] == {
         "measured": 1,
         "parent": 1,

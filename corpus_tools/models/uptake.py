@@ -42,7 +42,7 @@ accepted becomes gold and is invisible here: the figure is a lower bound.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -57,7 +57,7 @@ from corpus_tools.config import (
     CorpusConfig,
 )
 from corpus_tools.errors import DataError, UsageError
-from corpus_tools.exports import annotator_id, iter_raw_tasks
+from corpus_tools.exports import annotator_id, export_files, iter_raw_tasks
 
 Layer = Literal["entities", "claims", "stance"]
 Outcome = Literal["accepted", "edited", "deleted", "added"]
@@ -265,15 +265,25 @@ def _prediction_regions(pred: Mapping[str, Any]) -> list[Region]:
 
 
 def started_from(
-    ann: Mapping[str, Any], predictions: Sequence[Any]
+    ann: Mapping[str, Any],
+    predictions: Sequence[Any],
+    cache: dict[int, list[Region]] | None = None,
 ) -> tuple[str, list[Region], str | None]:
     """(basis, predicted units, model version label) for one annotation.
 
     basis: "parent" (its parent_prediction), "task" (no parent: the union of the task's
     predictions), "no_trace", "ids_only" (predictions pulled as ids: pull again),
     "missing_parent" (the parent is not among the task's predictions), "no_predictions".
+    `cache` keeps each prediction's units across the annotations of one task.
     """
     full = [p for p in predictions if isinstance(p, dict)]
+    memo: dict[int, list[Region]] = {} if cache is None else cache
+
+    def units_of(p: dict[str, Any]) -> list[Region]:
+        if id(p) not in memo:
+            memo[id(p)] = _prediction_regions(p)
+        return memo[id(p)]
+
     parent = ann.get("parent_prediction")
     if not predictions and parent is None:
         return "no_predictions", [], None
@@ -282,7 +292,7 @@ def started_from(
     if isinstance(parent, int) and not isinstance(parent, bool):
         for p in full:
             if p.get("id") == parent:
-                return "parent", _prediction_regions(p), _version(p)
+                return "parent", units_of(p), _version(p)
         return "missing_parent", [], None
     origins = {r.get("origin") for r in ann.get("result") or [] if isinstance(r, dict)}
     if not origins & PREDICTION_ORIGINS:
@@ -290,7 +300,7 @@ def started_from(
     units: list[Region] = []
     seen: set[tuple[Any, ...]] = set()
     for p in sorted(full, key=_pred_id):
-        for r in _prediction_regions(p):
+        for r in units_of(p):
             k = (r.control, r.start, r.end, r.label)
             if k not in seen:  # the same unit from two predictions is one suggestion
                 seen.add(k)
@@ -465,6 +475,7 @@ def classify_task(
             view = None  # gold made on another text: no verdicts
     out: list[Classified] = []
     counts: Counter[str] = Counter()
+    cache: dict[int, list[Region]] = {}
     for ann in task.get("annotations") or []:
         if not isinstance(ann, dict):
             continue
@@ -472,7 +483,7 @@ def classify_task(
             counts["cancelled"] += 1
             continue
         try:
-            basis, predicted, version = started_from(ann, predictions)
+            basis, predicted, version = started_from(ann, predictions, cache)
             counts[basis] += 1
             if basis not in ("parent", "task"):
                 continue
@@ -508,7 +519,11 @@ Groups = dict[tuple[str, ...], Tally]
 
 
 def uptake(
-    paths: Sequence[Path], *, gold: Iterable[Any] | None = None, gold_source: str | None = None
+    paths: Sequence[Path],
+    *,
+    gold: Iterable[Any] | None = None,
+    gold_source: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Uptake of suggestions in the pulled annotations under `paths` (files or folders).
 
@@ -516,6 +531,7 @@ def uptake(
     anchoring figures, `gold_source` naming where they came from. Returns plain data: the
     annotations counted per basis, tallies overall and per layer, label, annotator and
     model version, the label changes of edited units, and notes on what was not measured.
+    `progress(files read, files)` is called as the files are read.
     """
     views = gold_views(gold) if gold is not None else None
     overall = Tally()
@@ -526,7 +542,12 @@ def uptake(
     bases: Counter[str] = Counter()
     tasks = 0
     gold_articles: set[str] = set()
-    for loc, task in iter_raw_tasks(paths):
+    files = export_files(paths)
+    done: set[str] = set()
+    for loc, task in iter_raw_tasks(files):
+        if progress and loc.file not in done:
+            done.add(loc.file)
+            progress(len(done) - 1, len(files))
         tasks += 1
         classified, counts = classify_task(task, gold=views, file=loc.file)
         bases.update(counts)
@@ -546,6 +567,8 @@ def uptake(
                     gold_articles.add(c.article_id)
                 if m.outcome == "edited" and m.annotated is not None and "label" in (m.edit or ""):
                     changes[(r.layer, label, m.annotated.label)] += 1
+    if progress:
+        progress(len(files), len(files))
     notes: list[str] = []
     if bases["ids_only"]:
         notes.append(
@@ -602,6 +625,7 @@ def measure(
     paths: Sequence[Path] | None = None,
     gold: Path | None = None,
     use_gold: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """`uptake` over `paths` (default: the corpus's annotations/), with the anchoring figures
     from `gold` (a gold.jsonl or a release folder; default `build/gold.jsonl` when it exists,
@@ -623,4 +647,4 @@ def measure(
 
             training = load_training_set(config, gold)
             items, source = training.items, training.source
-    return uptake(targets, gold=items, gold_source=source)
+    return uptake(targets, gold=items, gold_source=source, progress=progress)
