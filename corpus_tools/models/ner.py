@@ -52,7 +52,10 @@ META_KEY = "corpus_tools"
 BEAM_WIDTH = 16
 BEAM_DENSITY = 0.0001  # keep analyses down to this share of the best one's probability
 BEAM_UPDATE_PROB = 0.0  # updates are greedy (fast); the beam is used to predict
-BATCH_SIZE = 8  # articles per update
+# Sentences per update: 8 on small gold (more updates per epoch learn more from a few
+# articles), growing with the gold up to 32 so an epoch needs at least ~128 updates but not
+# many more (per update overhead: 32 per batch trains 1.6x faster than 8 on 56 articles).
+MIN_BATCH, MAX_BATCH, UPDATES_PER_EPOCH = 8, 32, 128
 DROPOUT = 0.1
 MISSING = "-"
 MAX_SKIPPED_LISTED = 100  # skipped spans listed in info (all are counted)
@@ -143,6 +146,11 @@ def biluo_tags(
             if owner[i] is None:
                 tags[i] = MISSING
     return tags, skipped
+
+
+def batch_size_for(n_examples: int) -> int:
+    """Sentences per update for a training set of `n_examples` sentences."""
+    return min(MAX_BATCH, max(MIN_BATCH, n_examples // UPDATES_PER_EPOCH))
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -271,13 +279,14 @@ class SpacyNer:
                 hint="Adjudicate some annotations first (`corpus adjudicate`).",
             )
         optimizer = nlp.initialize(lambda: examples)
+        batch_size = batch_size_for(len(examples))
         rng = random.Random(seed)
         epoch_losses: list[float] = []
         for epoch in range(1, epochs + 1):
             order = list(examples)
             rng.shuffle(order)
             losses: dict[str, float] = {}
-            for batch in minibatch(order, size=BATCH_SIZE):
+            for batch in minibatch(order, size=batch_size):
                 nlp.update(batch, sgd=optimizer, drop=DROPOUT, losses=losses)
             epoch_losses.append(round(float(losses.get(PIPE, 0.0)), 4))
             if progress is not None:
@@ -294,6 +303,7 @@ class SpacyNer:
             "losses": epoch_losses,
             "seed": seed,
             "beam_width": BEAM_WIDTH,
+            "batch_size": batch_size,
             "spacy": spacy.__version__,
         }
         nlp.meta[META_KEY] = {"labels": list(labels), "info": info}
