@@ -364,6 +364,8 @@ def test_which_prediction_an_annotation_started_from() -> None:
     ]
     manual = dict(washington, origin="manual")
     assert up.started_from({"result": [manual]}, preds)[0] == "no_trace"
+    copied = {"parent_annotation": 3, "result": [washington]}
+    assert up.started_from(copied, preds)[0] == "from_annotation"
     assert up.started_from({"parent_prediction": 8, "result": []}, preds)[0] == "missing_parent"
     assert up.started_from({"parent_prediction": 7, "result": []}, [7, 9])[0] == "ids_only"
     assert up.started_from({"result": [washington]}, [])[0] == "no_predictions"
@@ -399,6 +401,7 @@ def test_uptake_over_a_folder_ids_only_and_cancelled(tmp_path: Path) -> None:
         "parent": 1,
         "task": 0,
         "no_trace": 0,
+        "from_annotation": 0,
         "ids_only": 1,
         "missing_parent": 0,
         "no_predictions": 0,
@@ -907,6 +910,7 @@ def test_live_uptake_reports_exactly_what_was_planted(
         "parent": 3,
         "task": 1,
         "no_trace": 1,
+        "from_annotation": 0,
         "ids_only": 0,
         "missing_parent": 0,
         "no_predictions": 0,

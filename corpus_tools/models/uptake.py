@@ -10,7 +10,8 @@ every submitted annotation with the prediction it started from:
   "prediction"), identical regions once. An annotation with neither trace (no
   `parent_prediction`, no region whose `origin` is "prediction" or "prediction-changed") is
   counted apart as `no_trace` and not classified: nothing says the annotator saw suggestions
-  (an annotator who deleted every copied region looks the same, and is missed).
+  (an annotator who deleted every copied region looks the same, and is missed). Nor is an
+  annotation copied from another one (`parent_annotation`, `from_annotation`).
 - **the units compared**, per control: an entity span (`entities`: start, end, label); a claim
   span (`claim`: start, end, and its per-region check-worthiness choice as its label, or the
   claim label when it has none); a stance answer (`stance_<target>`: the choice). Relations
@@ -64,7 +65,15 @@ Outcome = Literal["accepted", "edited", "deleted", "added"]
 Verdict = Literal["right", "wrong"]
 LAYERS: tuple[Layer, ...] = ("entities", "claims", "stance")
 PREDICTION_ORIGINS = frozenset({"prediction", "prediction-changed"})
-BASES = ("parent", "task", "no_trace", "ids_only", "missing_parent", "no_predictions")
+BASES = (
+    "parent",
+    "task",
+    "no_trace",
+    "from_annotation",
+    "ids_only",
+    "missing_parent",
+    "no_predictions",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +281,9 @@ def started_from(
     """(basis, predicted units, model version label) for one annotation.
 
     basis: "parent" (its parent_prediction), "task" (no parent: the union of the task's
-    predictions), "no_trace", "ids_only" (predictions pulled as ids: pull again),
+    predictions), "no_trace", "from_annotation" (copied from another annotation, whose
+    regions keep their origins: not a suggestion's uptake), "ids_only" (predictions pulled
+    as ids: pull again),
     "missing_parent" (the parent is not among the task's predictions), "no_predictions".
     `cache` keeps each prediction's units across the annotations of one task.
     """
@@ -294,6 +305,8 @@ def started_from(
             if p.get("id") == parent:
                 return "parent", units_of(p), _version(p)
         return "missing_parent", [], None
+    if ann.get("parent_annotation") is not None:
+        return "from_annotation", [], None
     origins = {r.get("origin") for r in ann.get("result") or [] if isinstance(r, dict)}
     if not origins & PREDICTION_ORIGINS:
         return "no_trace", [], None
@@ -579,6 +592,11 @@ def uptake(
         notes.append(
             f"{bases['no_trace']} annotations carry no trace of a suggestion (no "
             "parent_prediction, no region of origin 'prediction'): not counted"
+        )
+    if bases["from_annotation"]:
+        notes.append(
+            f"{bases['from_annotation']} annotations were copied from another annotation "
+            "(parent_annotation): not counted"
         )
     if bases["missing_parent"]:
         notes.append(
