@@ -110,13 +110,12 @@ def biluo_tags(
     skipped: list[tuple[int, int, str, str]] = []
     to_mark: list[tuple[int, int]] = list(item.missing_entities)
 
+    starts = [t.idx for t in doc]
+    ends = [t.idx + len(t.text) for t in doc]
+
     def tokens_over(start: int, end: int) -> range:
-        # the tokens whose characters overlap [start, end)
-        first = next((t.i for t in doc if t.idx + len(t.text) > start), len(doc))
-        last = first
-        while last < len(doc) and doc[last].idx < end:
-            last += 1
-        return range(first, last)
+        # the tokens whose characters overlap [start, end): ends after start, starts before end
+        return range(bisect.bisect_right(ends, start), bisect.bisect_left(starts, end))
 
     for k, e in enumerate(sorted(item.entities, key=lambda e: (e.start, -e.end, e.label))):
         reason = None
