@@ -308,3 +308,29 @@ def test_killed_training_never_leaves_a_half_model(
     assert len(_assert_consistent(root)) == 1
     # temp folders of killed runs are cleaned up by the next run
     assert not [p for p in (root / "build/models").iterdir() if p.name.startswith(".")]
+
+
+def test_a_write_that_fails_leaves_no_model_and_latest_unchanged(
+    trained: tuple[Path, bundle_mod.Bundle],
+    corpus_copy: Callable[[Path], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The disk fills up while the folder is being flushed, just before the rename."""
+    import errno
+
+    from corpus_tools.errors import FileSystemError
+
+    root = corpus_copy(trained[0])
+    config = load_config(root / "corpus.toml")
+    models = root / "build/models"
+
+    def disk_full(folder: Path) -> None:
+        assert folder.name.startswith(".") and (folder / CARD).is_file()  # complete, not in place
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(bundle_mod, "_fsync_tree", disk_full)
+    with pytest.raises(FileSystemError) as err:
+        train(config, epochs=EPOCHS, seed=7)
+    assert err.value.exit_code == 2
+    assert sorted(p.name for p in models.iterdir()) == sorted([LATEST, trained[1].version])
+    assert (models / LATEST).read_text(encoding="utf-8").strip() == trained[1].version
