@@ -160,6 +160,17 @@ def test_entity_scores_equal_sklearn(evaluated: tuple[Path, dict[str, Any]]) -> 
         assert figures["macro"]["f1"] == pytest.approx(sum(f1s) / len(f1s))
     assert checked > 10
     assert r["entities"]["baseline"]["micro"]["tp"] > 0  # not a vacuous comparison
+    # per fold: the pooled rows of the fold's test articles give the fold's figure
+    root = evaluated[0]
+    training = load_training_set(load_config(root / "corpus.toml"))
+    for layer, system in (("entities", "model"), ("gazetteer", "gazetteer")):
+        rows = r["rows"]["entities"][system]
+        for split in r["splits"]:
+            ids = {g.article_id for g in training.subset(split["test_stories"])}
+            gold = {tuple(k) for k in rows["gold"] if k[0] in ids}
+            pred = {tuple(k) for k in rows["pred"] if k[0] in ids}
+            assert split["f1"][layer] == pytest.approx(_sk_binary(gold, pred)[2])
+    assert any(split["f1"]["gazetteer"] > 0 for split in r["splits"])
     assert r["summary"]["entities"]["baseline"] == r["entities"]["baseline"]["micro"]["f1"]
 
 
@@ -278,6 +289,7 @@ def test_text_tables_show_every_layer_and_the_curve(
         "every sentence",
         "Learning curve",
         "F1 per doubling",
+        "Per fold",
         "micro",
     ):
         assert expected in text

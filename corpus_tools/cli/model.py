@@ -281,6 +281,26 @@ def _eval_tables(r: dict[str, Any]) -> list[Table]:
         f"{cw['majority']['accuracy']:.2f} / {cw['majority']['macro_f1']:.2f} (majority)",
     )
 
+    pf = Table(title="Per fold (F1 on the held-out stories)", title_justify="left")
+    for col in (
+        "fold",
+        "test stories",
+        "test articles",
+        "entities",
+        "gazetteer",
+        "stance",
+        "claims",
+    ):
+        pf.add_column(col, justify="right")
+    for sp in r["splits"]:
+        f1 = sp["f1"]
+        pf.add_row(
+            str(sp["fold"]),
+            str(len(sp["test_stories"])),
+            str(sp["test_articles"]),
+            *(_f(f1[x]) for x in ("entities", "gazetteer", "stance", "claims")),
+        )
+
     lc = r["learning_curve"]
     curve = Table(title="Learning curve (cross-validated F1)", title_justify="left")
     layers = list(lc["slope_per_doubling"])
@@ -300,4 +320,4 @@ def _eval_tables(r: dict[str, Any]) -> list[Table]:
             for x in layers
         ),
     )
-    return [s, e, st, cl, curve]
+    return [s, e, st, cl, pf, curve]

@@ -193,6 +193,16 @@ class Rows:
     train_articles: list[int] = field(default_factory=list)
     train_stories: list[int] = field(default_factory=list)
 
+    def extend(self, other: Rows) -> None:
+        """Pool another fold's test rows into these."""
+        for name, (gold, pred) in other.entities.items():
+            self.entities[name][0].update(gold)
+            self.entities[name][1].update(pred)
+        for t, trip in other.stance.items():
+            self.stance.setdefault(t, []).extend(trip)
+        self.claims.extend(other.claims)
+        self.checkworthy.extend(other.checkworthy)
+
 
 def _predict_rows(
     config: CorpusConfig,
@@ -488,6 +498,7 @@ def evaluate(
     splits = story_folds(training, k)
     baseline = rule_preannotator(config).predict
     rows = {f: Rows() for f in fractions}
+    fold_f1: list[dict[str, float | None]] = []  # per fold, full training stories
     per_fit = training_steps(epochs)
     total = k * len(fractions) * per_fit
     done = 0
@@ -505,7 +516,11 @@ def evaluate(
                     progress(offset + d, total)
 
             layers = fit_layers(config, train, seed=seed, epochs=epochs, progress=fit_progress)
-            _predict_rows(config, layers, train, test, rows[f], baseline if f == 1.0 else None)
+            fold = Rows()
+            _predict_rows(config, layers, train, test, fold, baseline if f == 1.0 else None)
+            rows[f].extend(fold)
+            if f == 1.0:
+                fold_f1.append(_layer_f1(_score_rows(fold)))
             rows[f].train_articles.append(len(train))
             rows[f].train_stories.append(n)
             done += per_fit
@@ -545,6 +560,7 @@ def evaluate(
                 "test_stories": te,
                 "train_articles": len(training.subset(tr)),
                 "test_articles": len(training.subset(te)),
+                "f1": fold_f1[i],  # few stories per fold: spread widely; pooled is the figure
             }
             for i, (tr, te) in enumerate(splits)
         ],
