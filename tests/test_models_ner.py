@@ -249,6 +249,30 @@ def test_training_is_deterministic(tiny: tuple[SpacyNer, LearnedGazetteer], tmp_
     assert any(p.score < 1 for spans in got for p in spans)
 
 
+def test_offsets_are_code_points_after_emoji_and_non_bmp_letters(
+    tiny: tuple[SpacyNer, LearnedGazetteer],
+) -> None:
+    model, gaz = tiny
+    text = (
+        "\U0001d538\U0001d538 😀Iran\r\n met Jens\r\nStoltenberg in Doha on Monday cafe\u0301 NATO."
+    )
+    # code points, not UTF-16 units or bytes: each of 𝔸 and 😀 is one
+    expected = {
+        ("Iran", "GPE"): text.index("Iran"),
+        ("Doha", "GPE"): text.index("Doha"),
+        ("Monday", "DATE"): text.index("Monday"),
+    }
+    assert expected[("Doha", "GPE")] == 36
+    for split in (True, False):
+        spans = model.predict(article(text, split=split))
+        check_spans(text, spans)
+        found = {(p.text, p.label): p.start for p in spans}
+        assert any(found.get(k) == v for k, v in expected.items())
+    got = {(p.text, p.label): p.start for p in gaz.predict(article(text))}
+    assert got[("Jens\r\nStoltenberg", "PER")] == text.index("Jens")
+    assert all(got[k] == v for k, v in expected.items())
+
+
 def test_threads_may_share_a_model(tiny: tuple[SpacyNer, LearnedGazetteer]) -> None:
     """The ML backend serves requests from several threads with one model."""
     from concurrent.futures import ThreadPoolExecutor
