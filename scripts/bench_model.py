@@ -485,8 +485,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument("--render", type=Path, help="print the tables of a saved --json report")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+
+    if args.render:
+        print(render(json.loads(args.render.read_text(encoding="utf-8"))))
+        return
 
     if args.worker:
         kind, what, n, folder = args.worker
@@ -541,28 +546,33 @@ def main() -> None:
         "memory": "peak RSS = the worker process's VmHWM (/proc/self/status), MB",
         "cpu": "user + system seconds of the worker process (all threads)",
     }
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return
-    print(f"Training (spaCy NER: {epochs} epochs; CPU = user+sys of the worker, all threads)")
-    print(f"{'model':<10} {'gold':>7} {'CPU s':>8} {'wall s':>8} {'peak RSS MB':>12}")
-    for t in training:
-        print(
+    print(json.dumps(report, indent=2) if args.json else render(report))
+
+
+def render(report: dict[str, Any]) -> str:
+    """The report as two plain-text tables."""
+    lines = [
+        f"Training on synthetic gold (spaCy NER: {report['ner_epochs']} epochs; CPU = user+sys"
+        " of the worker, all threads; imports excluded)",
+        f"{'model':<10} {'gold':>7} {'CPU s':>8} {'wall s':>8} {'wall s/1k':>10}"
+        f" {'peak RSS MB':>12}",
+    ]
+    for t in report["training"]:
+        lines.append(
             f"{t['model']:<10} {t['size']:>7,} {t['cpu_s']:>8.2f} {t['wall_s']:>8.2f}"
-            f" {t['peak_rss_mb']:>12.0f}"
+            f" {t['wall_s'] * 1000 / t['size']:>10.2f} {t['peak_rss_mb']:>12.0f}"
         )
-    print()
-    print(
-        f"Suggestions for {n_predict:,} new articles (models trained on {trained_on:,} gold"
-        f" articles, spaCy's on {ner_trained_on or 0:,}; peak RSS = VmHWM of the worker,"
-        " models and articles included)"
-    )
-    base = next((p for p in prediction if p["predictor"] == "rules"), None)
-    print(
+    prediction = report["prediction"]
+    lines += [
+        "",
+        f"Suggestions for {report['predict_articles']:,} new articles (models trained on "
+        f"{report['models_trained_on']:,} gold articles, spaCy's on "
+        f"{report['ner_trained_on'] or 0:,}; peak RSS = VmHWM of the worker, models and "
+        "articles included)",
         f"{'predictor':<12} {'articles':>8} {'articles/s':>11} {'wall s':>8} {'CPU s':>8}"
-        f" {'RSS before MB':>14}"
-        f" {'peak RSS MB':>12} {'time/article vs baseline':>25}"
-    )
+        f" {'RSS before MB':>14} {'peak RSS MB':>12} {'time/article vs baseline':>25}",
+    ]
+    base = next((p for p in prediction if p["predictor"] == "rules"), None)
     for p in prediction:
         ratio = (
             "baseline"
@@ -571,12 +581,12 @@ def main() -> None:
             if base and p["articles_per_s"]
             else ""
         )
-        print(
+        lines.append(
             f"{p['predictor']:<12} {p['articles']:>8,} {p['articles_per_s']:>11,.0f}"
-            f" {p['wall_s']:>8.2f}"
-            f" {p['cpu_s']:>8.2f} {p['rss_before_mb']:>14.0f} {p['peak_rss_mb']:>12.0f}"
-            f" {ratio:>25}"
+            f" {p['wall_s']:>8.2f} {p['cpu_s']:>8.2f} {p['rss_before_mb']:>14.0f}"
+            f" {p['peak_rss_mb']:>12.0f} {ratio:>25}"
         )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
