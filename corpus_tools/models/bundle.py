@@ -31,7 +31,9 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -263,17 +265,18 @@ def _files(folder: Path) -> dict[str, str]:
     return out
 
 
+_TEMP_NAME = re.compile(r"^\..+\.(\d+)\.[A-Za-z0-9_]+(?:\.old)?\.tmp$")
+
+
 def _stale_temp_folders(root: Path) -> None:
     """Remove dot-named temp folders a killed `train` left (their process is gone)."""
     if not root.is_dir():
         return
     for p in root.iterdir():
-        if not (p.name.startswith(".") and p.name.endswith(".tmp") and p.is_dir()):
+        m = _TEMP_NAME.match(p.name)
+        if m is None or not p.is_dir():
             continue
-        try:
-            pid = int(p.name.rsplit(".", 2)[-2])
-        except (ValueError, IndexError):
-            continue
+        pid = int(m.group(1))
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
@@ -345,10 +348,11 @@ def train(
                 _set_latest(root, version)
                 return bundle
         layers = fit_layers(config, items, seed=seed, epochs=epochs, progress=progress)
-        tmp = root / f".{version}.{os.getpid()}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
+        # unique per process and call (a server may retrain in a thread); the pid in the name
+        # lets a later run remove what a killed one left
+        tmp = Path(tempfile.mkdtemp(prefix=f".{version}.{os.getpid()}.", suffix=".tmp", dir=root))
         try:
+            os.chmod(tmp, 0o777 & ~store._umask())  # mkdtemp's 0700 is not a model folder's mode
             _write_layers(layers, tmp)
             kind = "release" if gold is not None and Path(gold).is_dir() else "gold.jsonl"
             card = _card(
@@ -358,7 +362,7 @@ def train(
             (tmp / CARD).write_bytes(store.dump_json(card))
             (tmp / CARD_README).write_text(card_readme(card), encoding="utf-8")
             _fsync_tree(tmp)
-            old = root / f".{version}.{os.getpid()}.old.tmp"
+            old = tmp.with_name(tmp.name.removesuffix(".tmp") + ".old.tmp")
             store.swap_in(tmp, final, old)
             for leftover in (tmp, old):
                 shutil.rmtree(leftover, ignore_errors=True)
