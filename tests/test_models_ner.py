@@ -273,6 +273,19 @@ def test_offsets_are_code_points_after_emoji_and_non_bmp_letters(
     assert all(got[k] == v for k, v in expected.items())
 
 
+@pytest.mark.parametrize("damaged", ["beam_ner/model", "beam_ner/moves", "meta.json", "config.cfg"])
+def test_a_damaged_pipeline_is_a_data_error_naming_it(
+    tiny: tuple[SpacyNer, LearnedGazetteer], tmp_path: Path, damaged: str
+) -> None:
+    model, _ = tiny
+    model.save(tmp_path)
+    (tmp_path / NER_DIR / damaged).write_bytes(b"[not a model\n{")
+    with pytest.raises(DataError, match="cannot load the NER pipeline") as err:
+        SpacyNer.load(tmp_path)
+    assert err.value.path == str(tmp_path / NER_DIR)
+    assert err.value.hint and "corpus model train" in err.value.hint
+
+
 def test_threads_may_share_a_model(tiny: tuple[SpacyNer, LearnedGazetteer]) -> None:
     """The ML backend serves requests from several threads with one model."""
     from concurrent.futures import ThreadPoolExecutor
