@@ -286,6 +286,16 @@ def test_a_damaged_pipeline_is_a_data_error_naming_it(
     assert err.value.hint and "corpus model train" in err.value.hint
 
 
+def test_batches_do_not_change_predictions(tiny: tuple[SpacyNer, LearnedGazetteer]) -> None:
+    model, _ = tiny
+    arts = [article(t, f"b{k}", split=k % 2 == 0) for k, (t, _) in enumerate(TRAIN_TEXTS)]
+    arts.insert(2, article("", "empty"))
+    one_by_one = [model.predict(a) for a in arts]
+    assert list(model.predict_many(arts, batch_size=2)) == one_by_one
+    assert list(model.predict_many(iter(arts), batch_size=64)) == one_by_one
+    assert one_by_one[2] == [] and any(one_by_one)
+
+
 def test_threads_may_share_a_model(tiny: tuple[SpacyNer, LearnedGazetteer]) -> None:
     """The ML backend serves requests from several threads with one model."""
     from concurrent.futures import ThreadPoolExecutor
