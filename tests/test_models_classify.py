@@ -246,6 +246,13 @@ def test_claim_training_leaves_disputed_sentences_out(
     assert info["left_out_missing"] == labels.count(None) > 0
     assert info["sentences"] == labels.count(0) + labels.count(1)
     assert (info["positive"], info["negative"]) == (labels.count(1), labels.count(0))
+    # behaviour: taking the disputed sentences as negatives gives another model
+    as_negatives = ClaimModel.fit(
+        tuple(replace(g, missing_claims=()) for g in ts), config.scheme.checkworthy
+    )
+    assert as_negatives.info["detector"]["sentences"] == len(labels)
+    probe = [g.article for g in ts]
+    assert model.sentence_scores_many(probe) != as_negatives.sentence_scores_many(probe)
     # the sample has one check-worthiness class: no classifier, empty dicts
     assert model.info["checkworthiness"]["model"] is None
     held = ts.items[0].article
