@@ -17,6 +17,7 @@ from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
     f1_score,
+    fbeta_score,
     precision_recall_fscore_support,
 )
 from typer.testing import CliRunner
@@ -25,6 +26,7 @@ from corpus_tools.cli import app
 from corpus_tools.config import load_config
 from corpus_tools.model import PredictedSpan
 from corpus_tools.models.bundle import CARD, EVALUATION, _cv_summary, train
+from corpus_tools.models.classify import ClaimModel
 from corpus_tools.models.data import load_training_set
 from corpus_tools.models.evaluate import (
     entity_keys,
@@ -95,6 +97,31 @@ def test_no_story_is_in_both_training_and_test(evaluated: tuple[Path, dict[str, 
     assert sorted(tested) == sorted(stories)  # every story tested exactly once
     # folds are capped at the number of stories
     assert len(story_folds(training, len(stories))) == len(stories)
+
+
+def test_claim_thresholds_are_learned_from_the_training_stories_only(
+    evaluated: tuple[Path, dict[str, Any]],
+) -> None:
+    """Each test sentence is cut at the threshold a claim model trained on its fold's
+    training stories alone learns (no peeking at the test stories)."""
+    root, r = evaluated
+    config = load_config(root / "corpus.toml")
+    training = load_training_set(config)
+    by_article: dict[str, set[float]] = {}
+    for c in r["rows"]["claims"]:
+        by_article.setdefault(c[0], set()).add(c[5])
+    learned = []
+    for split in r["splits"]:
+        model = ClaimModel.fit(
+            training.subset(split["train_stories"]), config.scheme.checkworthy, seed=r["seed"]
+        )
+        learned.append(model.threshold)
+        for g in training.subset(split["test_stories"]):
+            if g.article_id in by_article:
+                assert by_article[g.article_id] == {model.threshold}, g.article_id
+    # one model on all the gold would have learned another cut for at least one fold
+    everything = ClaimModel.fit(training.items, config.scheme.checkworthy, seed=r["seed"])
+    assert any(t != everything.threshold for t in learned)
 
 
 def test_entity_rows_are_the_gold_and_predictions_outside_missing_ranges(
@@ -190,10 +217,22 @@ def test_stance_and_claim_scores_equal_sklearn(evaluated: tuple[Path, dict[str, 
     claims = r["rows"]["claims"]
     y = [c[2] for c in claims]
     assert 0 < sum(y) < len(y)
-    for system, yp in (("model", [c[3] for c in claims]), ("baseline", [1] * len(claims))):
+    # the model's decision is P(claim) >= its fold's learned threshold; beside it, a fixed 0.5
+    assert [c[3] for c in claims] == [int(c[4] >= c[5]) for c in claims]
+    assert r["claims"]["thresholds"] == sorted({c[5] for c in claims})
+    beta = r["claims"]["beta"]
+    for system, yp in (
+        ("model", [c[3] for c in claims]),
+        ("model_at_0.5", [int(c[4] >= 0.5) for c in claims]),
+        ("baseline", [1] * len(claims)),
+    ):
         p, rc, f, _ = precision_recall_fscore_support(y, yp, average="binary", zero_division=0)
         got = r["claims"][system]
         assert (got["precision"], got["recall"], got["f1"]) == pytest.approx((p, rc, f))
+        assert got["f_beta"] == pytest.approx(fbeta_score(y, yp, beta=beta, zero_division=0))
+        assert got["flagged"] == sum(yp)
+    assert r["summary"]["claims"]["model"] == r["claims"]["model"]["f1"]
+    assert r["summary"]["claims"]["model_at_0.5"] == r["claims"]["model_at_0.5"]["f1"]
     # the every-sentence baseline: recall 1, precision the share of claim sentences, which is
     # also a constant ranking's average precision
     assert r["claims"]["baseline"]["recall"] == 1.0
@@ -217,6 +256,8 @@ def test_learning_curve_table_slope_and_png(evaluated: tuple[Path, dict[str, Any
     # the 1.0 point is the cross-validated figure itself
     assert lc["points"][-1]["f1"]["entities"] == r["entities"]["model"]["micro"]["f1"]
     assert lc["points"][-1]["f1"]["gazetteer"] == r["entities"]["gazetteer"]["micro"]["f1"]
+    # claims on the curve are scored at the learned threshold, as the summary is
+    assert lc["points"][-1]["f1"]["claims"] == r["claims"]["model"]["f1"]
     for layer, slope in lc["slope_per_doubling"].items():
         ys = [p["f1"][layer] for p in lc["points"]]
         if any(y is None for y in ys):

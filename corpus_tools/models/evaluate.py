@@ -20,8 +20,13 @@ out: a predicted or gold span that overlaps a missing range is not counted at al
   whose judgement for the target is missing are left out.
 - claims: the sentence-level detector, scored per ingested sentence with the training rule of
   `classify.claim_sentence_labels` (positive when half of a gold claim lies inside it;
-  sentences overlapping a missing range are left out); the model says claim when P(claim) >=
-  0.5. Baseline: every sentence is a claim (recall 1, precision the share of claim sentences).
+  sentences overlapping a missing range are left out). The model says claim when P(claim) is
+  at least its *learned* threshold (`ClaimModel.threshold`), which each fold's model learned
+  from that fold's training stories only (out-of-fold probabilities inside the training part:
+  the test stories are never seen); beside it the same probabilities cut at a fixed 0.5, the
+  ranking's average precision (free of any threshold), and F-beta (`THRESHOLD_BETA`, the
+  measure the threshold maximises) next to F1. Baseline: every sentence is a claim (recall 1,
+  precision the share of claim sentences).
 - check-worthiness: for each gold claim with a label, the most probable label the model gives
   the sentence that holds most of it, beside the majority label of the training fold.
 
@@ -56,13 +61,14 @@ from corpus_tools.models.bundle import (
     training_steps,
     update_card,
 )
+from corpus_tools.models.classify import THRESHOLD_BETA, f_beta
 from corpus_tools.models.data import GoldArticle, Range, TrainingSet, load_training_set
 
 if TYPE_CHECKING:
     from corpus_tools.models.classify import PredictedClaim
 
 SpanKey = tuple[str, int, int, str]  # (article_id, start, end, label)
-CLAIM_THRESHOLD = 0.5
+CLAIM_THRESHOLD = 0.5  # the fixed cut reported beside the learned one
 DEFAULT_CURVE = (0.25, 0.5, 1.0)
 DEFAULT_EPOCHS = 20
 PLOT_FILE = "learning_curve.png"
@@ -186,8 +192,9 @@ class Rows:
     )
     stance: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     # target -> [(gold, model, majority)]
-    claims: list[tuple[str, int, int, int, float]] = field(default_factory=list)
-    # (article_id, sentence start, gold 0/1, model 0/1, model P(claim))
+    claims: list[tuple[str, int, int, int, float, float]] = field(default_factory=list)
+    # (article_id, sentence start, gold 0/1, model 0/1 at its learned threshold, model
+    #  P(claim), that threshold)
     checkworthy: list[tuple[str, str, str]] = field(default_factory=list)
     # (gold, model, majority)
     train_articles: list[int] = field(default_factory=list)
@@ -258,13 +265,15 @@ def _predict_rows(
     for g in test:
         text = g.article.text
         scores: dict[tuple[int, int], float] = {}
+        cut = CLAIM_THRESHOLD  # no claim model: every P(claim) is 0, nothing is flagged
         if layers.claims is not None:
             scores = {(a, b): p for a, b, p in layers.claims.sentence_scores(g.article)}
+            cut = layers.claims.threshold  # learned from `train` alone
         for s, label in claim_sentence_labels(g):
             if label is None:
                 continue
             p = scores.get(trim(text, s.start, s.end), 0.0)
-            rows.claims.append((g.article_id, s.start, label, int(p >= CLAIM_THRESHOLD), p))
+            rows.claims.append((g.article_id, s.start, label, int(p >= cut), p, cut))
         labelled = [c for c in g.claims if c.checkworthy]
         if not labelled:
             continue
@@ -309,7 +318,10 @@ def _score_rows(rows: Rows) -> dict[str, Any]:
         tp = sum(1 for t, p in zip(cl_gold, pred, strict=True) if t and p)
         fp = sum(1 for t, p in zip(cl_gold, pred, strict=True) if p and not t)
         fn = sum(1 for t, p in zip(cl_gold, pred, strict=True) if t and not p)
-        return prf(tp, fp, fn)
+        return prf(tp, fp, fn) | {
+            "f_beta": f_beta(tp, fp, fn, THRESHOLD_BETA),
+            "flagged": tp + fp,
+        }
 
     cw_gold = [r[0] for r in rows.checkworthy]
     cw_model = [r[1] for r in rows.checkworthy]
@@ -328,13 +340,16 @@ def _score_rows(rows: Rows) -> dict[str, Any]:
         "claims": {
             "sentences": len(cl_gold),
             "claim_sentences": sum(cl_gold),
-            "threshold": CLAIM_THRESHOLD,
+            "threshold": "learned",  # each fold's model's own, from its training part
+            "thresholds": sorted({r[5] for r in rows.claims}),
+            "beta": THRESHOLD_BETA,
             # ranking quality, free of the threshold: what ordering suggestions relies on
             "average_precision": {
                 "model": average_precision(cl_gold, [r[4] for r in rows.claims]),
                 "baseline": (sum(cl_gold) / len(cl_gold)) if cl_gold else None,
             },
             "model": binary(cl_model),
+            "model_at_0.5": binary([int(r[4] >= CLAIM_THRESHOLD) for r in rows.claims]),
             "baseline": binary([1] * len(cl_gold)),
         },
         "checkworthy": {
@@ -377,8 +392,9 @@ def summary(scores: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "baseline_name": "majority label",
         },
         "claims": {
-            "metric": f"sentence F1 at P(claim) >= {CLAIM_THRESHOLD}",
+            "metric": "sentence F1 at the learned threshold",
             "model": scores["claims"]["model"]["f1"],
+            "model_at_0.5": scores["claims"]["model_at_0.5"]["f1"],
             "baseline": scores["claims"]["baseline"]["f1"],
             "baseline_name": "every sentence",
             "average_precision": scores["claims"]["average_precision"]["model"],
