@@ -366,16 +366,27 @@ class Client:
         return {int(u["id"]): str(u.get("email") or "") for u in self.request("GET", "/api/users/")}
 
     def iter_task_pages(
-        self, project_id: int, *, page_size: int, fields: str = "all", include: str | None = None
+        self,
+        project_id: int,
+        *,
+        page_size: int,
+        fields: str | None = "all",
+        include: str | None = None,
     ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-        """(total, tasks of one page) for every page of the project's tasks, by task id."""
+        """(total, tasks of one page) for every page of the project's tasks, by task id.
+
+        `include` narrows the fields; `fields="all"` is needed beside it for the task's
+        predictions (`include="id,data,predictions"`), and is sent alone without `include`.
+        """
         page = 1
         seen = 0
         while True:
             params: dict[str, Any] = {"project": project_id, "page": page, "page_size": page_size}
             if include:
                 params["include"] = include
-            else:
+                if fields and "predictions" in include.split(","):
+                    params["fields"] = fields
+            elif fields:
                 params["fields"] = fields
             resp = self._send("GET", "/api/tasks/", params=params)
             if resp.status_code == 404 and page > 1:
@@ -448,6 +459,18 @@ class Client:
                 out[int(t["id"])] = [p for p in preds or [] if isinstance(p, dict)]
             page += 1
         return out
+
+    def import_predictions(self, project_id: int, predictions: list[dict[str, Any]]) -> int:
+        """Add predictions (each with `task`, `model_version`, `score`, `result`) to tasks of
+        the project in one request (`/api/projects/<id>/import/predictions`, the server's bulk
+        path); return how many it created."""
+        body = self.request(
+            "POST",
+            f"/api/projects/{project_id}/import/predictions",
+            content=orjson.dumps(predictions),
+            headers={"Content-Type": "application/json"},
+        )
+        return int(body.get("created", 0)) if isinstance(body, dict) else 0
 
     def import_tasks(self, project_id: int, tasks: list[bytes]) -> list[int]:
         """Import tasks given as JSON texts (one per task); return the new task ids."""
@@ -755,12 +778,24 @@ def _read_tasks(path: Path) -> list[_TaskToPush]:
     ]
 
 
+def _file_predictions(raw: bytes) -> list[dict[str, Any]]:
+    """The predictions of one task of the tasks file (each a dict with a `model_version`)."""
+    task = orjson.loads(raw)
+    preds = task.get("predictions") if isinstance(task, dict) else None
+    return [
+        p
+        for p in preds or []
+        if isinstance(p, dict) and isinstance(p.get("model_version"), str) and p["model_version"]
+    ]
+
+
 def push(
     *,
     config: CorpusConfig,
     url: str,
     api_key: str,
     tasks_path: Path | None = None,
+    update_predictions: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Create or update the project from corpus.toml and import the tasks it lacks.
@@ -770,6 +805,19 @@ def push(
     under `changed`, never duplicated: annotations made on the old text stay as they are.
     Tasks without an `article_id`, or repeated in the file, are not imported and are listed
     under `skipped`.
+
+    `update_predictions`: a task already in the project with the same text gets each of the
+    file's predictions whose `model_version` none of its predictions on the server has
+    (a newer model's suggestions from `corpus tasks --suggest`), added through the server's
+    bulk prediction import; nothing is deleted, annotations are not touched. When every
+    prediction of the file has one model version, the project's `model_version` setting is
+    set to it: Label Studio 1.23.2 then averages the Data Manager's "Prediction score" over
+    that version's predictions only (`annotate_predictions_score`, the default path of the
+    community edition), shows annotators that version's predictions, and its uncertainty
+    sampling picks from it; older predictions stay on the server (an annotation's
+    `parent_prediction` still names the one it started from). Reported under `predictions`:
+    tasks `added`, `current` (already had every version) and `skipped` (text changed, or no
+    prediction in the file). A second run adds nothing and changes nothing.
     """
     tasks = _read_tasks(tasks_path or config.paths.tasks_json)
     settings = _project_settings(config)
@@ -792,16 +840,29 @@ def push(
                 updated = sorted(changes)
         pid = int(project["id"])
         existing: dict[str, str | None] = {}
-        for _total, page in client.iter_task_pages(pid, page_size=1000, include="id,data"):
+        task_ids: dict[str, int] = {}
+        versions: dict[str, set[str]] = {}
+        include = "id,data,predictions" if update_predictions else "id,data"
+        for _total, page in client.iter_task_pages(pid, page_size=1000, include=include):
             for t in page:
                 data = t.get("data") or {}
                 if isinstance(data.get("article_id"), str):
-                    existing[data["article_id"]] = data.get("text_sha256")
+                    aid = data["article_id"]
+                    existing[aid] = data.get("text_sha256")
+                    task_ids[aid] = int(t["id"])
+                    versions[aid] = {
+                        str(p.get("model_version"))
+                        for p in t.get("predictions") or []
+                        if isinstance(p, dict)
+                    }
         new: list[bytes] = []
         changed: list[str] = []
         unchanged = 0
         seen: set[str] = set()
         skipped: list[str] = []
+        to_add: list[dict[str, Any]] = []
+        pred_tasks = {"added": 0, "current": 0, "skipped": 0}
+        file_versions: set[str] = set()
         for task in tasks:
             aid = task.article_id
             if aid is None or aid in seen:
@@ -810,10 +871,35 @@ def push(
             seen.add(aid)
             if aid not in existing:
                 new.append(task.raw)
+                if update_predictions:
+                    file_versions.update(p["model_version"] for p in _file_predictions(task.raw))
             elif existing[aid] != task.text_sha256:
                 changed.append(aid)
+                if update_predictions:
+                    pred_tasks["skipped"] += 1
             else:
                 unchanged += 1
+                if not update_predictions:
+                    continue
+                preds = _file_predictions(task.raw)
+                file_versions.update(p["model_version"] for p in preds)
+                missing = [p for p in preds if p["model_version"] not in versions[aid]]
+                if not preds:
+                    pred_tasks["skipped"] += 1
+                elif not missing:
+                    pred_tasks["current"] += 1
+                else:
+                    pred_tasks["added"] += 1
+                    for p in missing:
+                        versions[aid].add(p["model_version"])  # twice in the file: once
+                        to_add.append(
+                            {
+                                "task": task_ids[aid],
+                                "model_version": p["model_version"],
+                                "score": p.get("score"),
+                                "result": p.get("result") or [],
+                            }
+                        )
         imported = 0
         for i in range(0, len(new), IMPORT_BATCH):
             batch = new[i : i + IMPORT_BATCH]
@@ -821,17 +907,44 @@ def push(
             imported += len(ids) if ids else len(batch)
             if progress:
                 progress(imported, len(new))
-    return {
-        "project_id": pid,
-        "project_url": f"{display_url(url.rstrip('/'))}/projects/{pid}",
-        "created": created,
-        "updated_settings": updated,
-        "imported": imported,
-        "unchanged": unchanged,
-        "changed": sorted(changed),
-        "skipped": skipped,
-        "tasks_in_file": len(tasks),
-    }
+        result: dict[str, Any] = {
+            "project_id": pid,
+            "project_url": f"{display_url(url.rstrip('/'))}/projects/{pid}",
+            "created": created,
+            "updated_settings": updated,
+            "imported": imported,
+            "unchanged": unchanged,
+            "changed": sorted(changed),
+            "skipped": skipped,
+            "tasks_in_file": len(tasks),
+        }
+        if update_predictions:
+            added = 0
+            for i in range(0, len(to_add), IMPORT_BATCH):
+                added += client.import_predictions(pid, to_add[i : i + IMPORT_BATCH])
+                if progress:
+                    progress(min(i + IMPORT_BATCH, len(to_add)), len(to_add))
+            before = project.get("model_version") or ""
+            after = before
+            notes: list[str] = []
+            if len(file_versions) == 1:
+                (after,) = file_versions
+                if after != before:
+                    client.request("PATCH", f"/api/projects/{pid}/", json={"model_version": after})
+            elif len(file_versions) > 1:
+                notes.append(
+                    f"the file's predictions have {len(file_versions)} model versions "
+                    f"({', '.join(sorted(file_versions))}): the project's model version "
+                    "(which predictions the score and the annotators see) was left as it was"
+                )
+            result["predictions"] = {
+                **pred_tasks,
+                "predictions_added": added,
+                "model_versions": sorted(file_versions),
+                "project_model_version": {"before": before, "after": after},
+                "notes": notes,
+            }
+    return result
 
 
 # --- pull ------------------------------------------------------------------------------------

@@ -81,6 +81,15 @@ def push_cmd(
         Path | None,
         typer.Option("--tasks", help="Tasks file (default: build/tasks.json).", dir_okay=False),
     ] = None,
+    update_predictions: Annotated[
+        bool,
+        typer.Option(
+            "--update-predictions",
+            help="Also add the file's predictions to tasks already in the project (same text) "
+            "whose model version they lack, and make the project's model version (the "
+            "Prediction score column, the suggestions annotators see) the file's.",
+        ),
+    ] = False,
     adjudication: AdjudicationOpt = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
@@ -88,6 +97,7 @@ def push_cmd(
     """Create or update the Label Studio project from corpus.toml and import new tasks.
 
     Example: corpus ls push --url http://127.0.0.1:8080
+    Example: corpus tasks --suggest latest && corpus ls push --update-predictions
     """
     cfg = get_config(config)
     if adjudication:
@@ -97,7 +107,12 @@ def push_cmd(
         cfg = adjudication_config(cfg)
     with _progress(quiet, "importing tasks") as progress:
         result = lib.push(
-            config=cfg, url=_url(cfg, url), api_key=api_key, tasks_path=tasks, progress=progress
+            config=cfg,
+            url=_url(cfg, url),
+            api_key=api_key,
+            tasks_path=tasks,
+            update_predictions=update_predictions,
+            progress=progress,
         )
     if json_out:
         print_json(result)
@@ -116,6 +131,24 @@ def push_cmd(
             + ", ".join(result["skipped"][:10]),
             highlight=False,
         )
+    preds = result.get("predictions")
+    if preds is not None:
+        table = Table(
+            "added", "already current", "skipped", "predictions added", title="Existing tasks"
+        )
+        table.add_row(
+            *(str(preds[k]) for k in ("added", "current", "skipped", "predictions_added"))
+        )
+        console.print(table)
+        mv = preds["project_model_version"]
+        if mv["after"] != mv["before"]:
+            console.print(
+                f"project model version: {mv['before'] or '(none)'} -> {mv['after']} "
+                "(Prediction score and the suggestions shown now follow it)",
+                highlight=False,
+            )
+        for note in preds["notes"]:
+            console.print(f"note: {note}", highlight=False)
     if result["changed"]:
         table = Table("article_id", title="Changed since pushed (not re-imported)")
         for aid in result["changed"]:
