@@ -154,6 +154,16 @@ def _url_secrets(url: str) -> list[str]:
     return [s for s in (parts.username, parts.password) if s]
 
 
+# Every task listing (`GET /api/tasks/`) sends `review=true`. Label Studio 1.23.2's listing
+# (data_manager/api.py, TaskListAPI.get) otherwise asks the project's ML backend for
+# predictions on the page's tasks that have none when "retrieve predictions automatically"
+# (`evaluate_predictions_automatically`) is on: a health check, a setup call and a /predict,
+# and new predictions stored on the server. `review=true` skips exactly that; it also narrows
+# which Data Manager columns are computed (annotators, reviewed), none of which the toolkit
+# asks for: the ids, data and predictions it lists are the same. A pull or a push must never
+# change what the annotators see.
+NO_SIDE_EFFECTS = {"review": "true"}
+
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_BACKOFF = 30.0
@@ -381,7 +391,12 @@ class Client:
         page = 1
         seen = 0
         while True:
-            params: dict[str, Any] = {"project": project_id, "page": page, "page_size": page_size}
+            params: dict[str, Any] = {
+                "project": project_id,
+                "page": page,
+                "page_size": page_size,
+                **NO_SIDE_EFFECTS,
+            }
             if include:
                 params["include"] = include
                 if fields and "predictions" in include.split(","):
@@ -442,6 +457,7 @@ class Client:
                     "query": query,
                     "page": page,
                     "page_size": len(ids),
+                    **NO_SIDE_EFFECTS,
                 },
             )
             if resp.status_code == 404 and page > 1:

@@ -341,3 +341,128 @@ def test_personal_access_token_works_like_the_legacy_token(
     with label_studio.http() as http:
         config = http.get(f"/api/projects/{again['project_id']}/").json()["label_config"]
     assert '<Label value="LAW"' in config
+
+
+class _CountingBackend:
+    """A minimal ML backend on 127.0.0.1 that counts every request Label Studio makes
+    (health, setup, predict) and answers each /predict task with an empty prediction."""
+
+    VERSION = "counting-v1"
+
+    def __init__(self) -> None:
+        import threading
+        from collections import Counter
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        calls: Counter[str] = Counter()
+        self.calls = calls
+        version = self.VERSION
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self, body: Any, status: int = 200) -> None:
+                data = json.dumps(body).encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                calls[self.path] += 1
+                if self.path.rstrip("/") == "/health":
+                    self._answer({"status": "UP", "model_class": "Counting"})
+                else:
+                    self._answer({"error": "not here"}, 404)
+
+            def do_POST(self) -> None:
+                calls[self.path] += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path.rstrip("/") == "/setup":
+                    self._answer({"model_version": version})
+                elif self.path.rstrip("/") == "/predict":
+                    results = [
+                        {"model_version": version, "score": 0.5, "result": []}
+                        for _ in body.get("tasks", [])
+                    ]
+                    self._answer({"results": results, "model_version": version})
+                else:
+                    self._answer({"error": "not here"}, 404)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_listings_are_the_same_with_review_and_a_pull_never_asks_the_ml_backend(
+    tmp_path: Path, cli: CliRun, label_studio: LabelStudioFixture, ls_env: None
+) -> None:
+    """Label Studio asks a connected ML backend for predictions on every task listing of a
+    project with "retrieve predictions automatically" on, unless `review=true`: the toolkit's
+    listings carry it, give the same answers, and a pull makes no request to the backend
+    and creates no prediction (while a listing without it does both: the test can fail)."""
+    texts = {"a-emoji": EMOJI_TEXT, "b-crlf": CRLF_TEXT, "c-plain": "Iran talked to Russia."}
+    corpus = make_corpus(tmp_path / "c", texts)
+    assert cli("tasks", "--no-preannotate", cwd=corpus).exit_code == 0
+    pushed = cli("ls", "push", "--json", cwd=corpus)
+    assert pushed.exit_code == 0, pushed.stdout
+    pid = json.loads(pushed.stdout)["project_id"]
+    label_studio.track_project(pid)
+    with label_studio.http() as http:
+        tasks = http.get(f"/api/tasks/?project={pid}&include=id,data&review=true").json()
+        ids = sorted(t["id"] for t in tasks["tasks"])
+        assert len(ids) == 3
+        # one task with a prediction and an annotation, so the listings have something to show
+        pred = {"task": ids[0], "model_version": "other", "score": 0.3, "result": []}
+        http.post("/api/predictions/", json=pred).raise_for_status()
+        http.post(f"/api/tasks/{ids[0]}/annotations/", json={"result": []}).raise_for_status()
+        selected = json.dumps({"selectedItems": {"all": False, "included": ids}})
+        for params in (
+            {"include": "id"},
+            {"include": "id,data"},
+            {"include": "id,data,predictions", "fields": "all"},
+            {"include": "id,predictions", "fields": "all", "query": selected},
+        ):
+            base = {"project": pid, "page": 1, "page_size": 10, **params}
+            plain = http.get("/api/tasks/", params=base).raise_for_status().json()
+            review = http.get("/api/tasks/", params={**base, "review": "true"}).json()
+            assert review == plain, params
+        before = http.get(f"/api/predictions/?project={pid}").json()
+
+    backend = _CountingBackend()
+    try:
+        with label_studio.http() as http:
+            http.post(
+                "/api/ml/", json={"url": backend.url, "project": pid, "title": "counting"}
+            ).raise_for_status()
+            http.patch(
+                f"/api/projects/{pid}/", json={"evaluate_predictions_automatically": True}
+            ).raise_for_status()
+            assert http.get(f"/api/projects/{pid}/").json()["evaluate_predictions_automatically"]
+        assert backend.calls["/setup"] >= 1  # Label Studio reached it on connecting
+        backend.calls.clear()
+        pulled = cli("ls", "pull", "--out", str(tmp_path / "pulled"), "--json", cwd=corpus)
+        assert pulled.exit_code == 0, pulled.stdout
+        assert json.loads(pulled.stdout)["tasks"] == 3
+        push_again = cli("ls", "push", "--update-predictions", "--json", cwd=corpus)
+        assert push_again.exit_code == 0, push_again.stdout
+        assert sum(backend.calls.values()) == 0, backend.calls
+        with label_studio.http() as http:
+            assert http.get(f"/api/predictions/?project={pid}").json() == before
+            # the same listing without review=true: the server asks the backend and stores
+            # its predictions on the two tasks that had none
+            http.get(f"/api/tasks/?project={pid}&include=id&page=1&page_size=10")
+            assert backend.calls["/predict"] >= 1
+            after = http.get(f"/api/predictions/?project={pid}").json()
+        new = [p for p in after if p["model_version"] == _CountingBackend.VERSION]
+        assert sorted(p["task"] for p in new) == ids[1:]
+    finally:
+        backend.close()
