@@ -200,6 +200,11 @@ def test_claims_are_projected_from_a_reprint_with_their_checkworthiness(
     } <= texts
     for rid, claim in claims.items():
         assert claim["value"]["labels"] == ["Claim"]
+        if "projection" not in claim["meta"]["text"][0]:
+            # the claim model alone: the sample has one check-worthiness class, so no
+            # classifier and no answer (the annotator gives it)
+            assert rid not in cw
+            continue
         assert rid in cw  # per-region answer shares the claim region's id
         assert {k: cw[rid]["value"][k] for k in ("start", "end", "text")} == {
             k: claim["value"][k] for k in ("start", "end", "text")
@@ -236,7 +241,24 @@ def test_corpus_validate_accepts_the_tasks_and_the_predictions_as_annotations(
     path.write_text(json.dumps(as_annotations, ensure_ascii=False), encoding="utf-8")
     res = run(corpus, "validate", str(path), "--format", "json")
     report = json.loads(res.stdout)
-    assert res.exit_code == 0 and report["findings"] == [], report["findings"][:3]
+    assert res.exit_code == 0, report["findings"][:3]
+    # the only finding: a claim the model alone suggests has no check-worthiness answer (the
+    # sample has one class, so no classifier: the annotator gives it), a warning per region
+    unanswered = sum(
+        1
+        for t in tasks
+        for r in t["predictions"][0]["result"]
+        if r["from_name"] == CLAIM_NAME
+        and not any(
+            x["id"] == r["id"] and x["from_name"] == CHECKWORTHY_NAME
+            for x in t["predictions"][0]["result"]
+        )
+    )
+    assert unanswered > 0
+    assert {(f["slug"], f["severity"]) for f in report["findings"]} == {
+        ("claim-without-checkworthy", "warning")
+    }
+    assert len(report["findings"]) == 2 * unanswered  # two copies of every prediction
 
 
 @pytest.mark.skipif(not LS_PYTHON.exists(), reason="no Label Studio venv (.venv-ls)")
@@ -550,3 +572,43 @@ def test_every_suggestion_on_adversarial_text_is_exact(config: CorpusConfig) -> 
                 assert text[v["start"] : v["end"]] == v["text"]
 
     check()
+
+
+def test_model_claims_are_the_sentences_at_the_learned_threshold(
+    corpus: Path, config: CorpusConfig, tasks: list[dict[str, Any]]
+) -> None:
+    """The claim model suggests every sentence whose P(claim) reaches the threshold it
+    learned (below 0.5 on the sample, where calibrated probabilities never reach 0.5), and no
+    other; projection's claims keep their own 0.5 rule."""
+    bundle = bundles.load(config, "latest")
+    model = bundle.claims
+    assert model is not None
+    cut = model.threshold
+    assert cut == model.info["detector"]["threshold"]["value"]
+    assert 0.0 < cut < 0.5
+    known = store.load_articles(config.paths.articles_parquet)
+    below_half = 0
+    for task in tasks:
+        article = article_from_task(task, known=known)
+        result = task["predictions"][0]["result"]
+        regions = [r for r in result if r["from_name"] == CLAIM_NAME]
+        flagged = {(a, b): p for a, b, p in model.sentence_scores(article) if p >= cut}
+        from_model = {
+            (r["value"]["start"], r["value"]["end"]): r
+            for r in regions
+            if r["meta"]["text"][0].startswith("model ")
+        }
+        assert set(from_model) <= set(flagged), article.article_id
+        for (a, b), p in flagged.items():
+            if (a, b) in from_model:
+                assert from_model[(a, b)]["score"] >= round(p, 4)
+                below_half += p < 0.5
+            else:  # only a projected claim over it (a higher score) may take its place
+                assert any(
+                    r["value"]["start"] < b and a < r["value"]["end"] and r["score"] >= round(p, 4)
+                    for r in regions
+                ), (article.article_id, a, b)
+        for r in regions:
+            if not r["meta"]["text"][0].startswith("model "):
+                assert r["score"] >= 0.5  # projection's own rule
+    assert below_half > 0  # the fixed 0.5 floor would have dropped these

@@ -13,8 +13,13 @@ and from sentence projection; stance from the stance model. The merge rule, in o
    gazetteer and surface-form projection both count gold surface forms, so their combination
    is optimistic when only those two agree; where the model proposes another span or label
    there, step 3 weighs that combined score against the model's.
-2. **Below the floor**: a merged span whose combined score is under `MIN_SCORE` (0.3) is dropped
-   (for claims: `MIN_CLAIM_SCORE`, the claim model's own threshold 0.5 applies before).
+2. **Below the floor**: a merged span whose combined score is under `MIN_SCORE` (0.3) is dropped.
+   Claims have no common floor: each source applies its own cut before the merge. The claim
+   model suggests the sentences whose P(claim) reaches the threshold it learned from its
+   training gold (`ClaimModel.threshold`, saved with the bundle: calibrated probabilities of a
+   claim are low where claims are rare, so a fixed 0.5 would suggest almost nothing); a
+   projected claim needs `MIN_CLAIM_SCORE` (0.5), projection's own rule. The noisy-OR of step 1
+   only raises a score, so a claim that passed its source's cut stays.
 3. **Overlapping different spans** (or one span with two labels): the higher combined score
    wins; ties go to the source priority model > projection > gazetteer (the best source among a
    span's contributors), then the longer span, then the leftmost.
@@ -31,6 +36,11 @@ highest probabilities of the decision:
   `1 - |2p - 1|`;
 - stance: each target's distribution over the stance labels;
 - claims: each ingested sentence's claim probability from the claim model, `1 - |2p - 1|`.
+  This stays centred on 0.5, not on the model's learned threshold: the threshold decides
+  which sentences are *shown* (a low cut, because a missed claim costs more than a deleted
+  suggestion), while the margin loss measures how unsure the calibrated model is whether the
+  sentence *is* a claim, which is what an annotation settles. A sentence at P = 0.1 is a
+  likely non-claim that is suggested anyway when the cut is lower; it is not a coin flip.
 An article with no decision at all has uncertainty 1 (nothing is known about it). The
 prediction's `score` is `1 - uncertainty`, so sorting Label Studio's Data Manager by
 "Prediction score" ascending puts the most uncertain first.
@@ -65,7 +75,8 @@ SOURCES = ("model", "projection", "gazetteer")
 MIN_SCORE = 0.3
 """Merged entity spans scoring below this are not suggested."""
 MIN_CLAIM_SCORE = 0.5
-"""Merged claims scoring below this are not suggested (the claim model's own threshold)."""
+"""Projected claims scoring below this are not suggested (projection's own rule; the claim
+model's claims are cut at the model's learned threshold instead)."""
 DIGITS = 4
 """Scores and the uncertainty are rounded to this many decimals (stable files, exact sort)."""
 BATCH = 64
@@ -306,6 +317,7 @@ class Suggester:
         if b.claims is not None:
             cm = b.claims
             many = getattr(cm, "predict_many", None)
+            # threshold None: the sentences at or above the model's learned threshold
             claims = list(many(articles)) if many else [cm.predict(a) for a in articles]
             many = getattr(cm, "sentence_scores_many", None)
             scores = list(many(articles)) if many else [cm.sentence_scores(a) for a in articles]
@@ -376,7 +388,7 @@ class Suggester:
             cw = {k: float(v) for k, v in c.checkworthy.items() if k in self._checkworthy}
             out.append(Candidate(c.start, c.end, None, float(c.score), "model", "", cw))
         for p in projected:
-            if p.kind == "claim":
+            if p.kind == "claim" and p.score >= MIN_CLAIM_SCORE:
                 cw = {p.checkworthy: float(p.score)} if p.checkworthy in self._checkworthy else {}
                 out.append(
                     Candidate(
@@ -459,9 +471,8 @@ class Suggester:
                     }
                 )
         claim_losses = [binary_margin_loss(p) for _s, _e, p in sentence_scores]
-        merged_claims = merge(
-            self._claim_candidates(article, claims, projected), min_score=MIN_CLAIM_SCORE
-        )
+        # each source's candidates passed its own cut already (see the module docstring)
+        merged_claims = merge(self._claim_candidates(article, claims, projected), min_score=0.0)
         for i, m in enumerate(merged_claims):
             count(m)
             rid = f"c{i:04d}"
