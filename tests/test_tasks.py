@@ -212,13 +212,11 @@ def test_missing_articles_table_is_a_usage_error(tmp_path: Path, cli: CliRun) ->
     assert res.exit_code == 2 and "corpus ingest" in res.stderr
 
 
-def test_spacy_plugin_without_spacy_says_how_to_install(tmp_path: Path, cli: CliRun) -> None:
-    try:
-        import spacy  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("spaCy is installed here")
+def test_spacy_plugin_without_spacy_says_how_to_install(
+    tmp_path: Path, cli: CliRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # spaCy is installed with the dev extra: make `import spacy` fail as it does without it
+    monkeypatch.setitem(sys.modules, "spacy", None)
     corpus = make_corpus(tmp_path / "c", {"a-emoji": EMOJI_TEXT})
     _add_plugin(corpus, 'plugins = ["spacy:en_core_web_sm"]')
     res = cli("tasks", cwd=corpus)
