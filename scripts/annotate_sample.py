@@ -3,8 +3,11 @@
 The labels live in scripts/sample_labels.toml (by article and annotator); this script turns
 them into Label Studio results by exact search in each article's text (so offsets are right
 by construction: after emoji, across CRLF, with combining accents), submits them as three
-annotators who signed up through the form (anna, ben, chen), then runs the same pull as
-`corpus ls pull` into the repository's annotations/.
+annotators who signed up through the form (anna, ben, chen), each starting from the task's
+prediction (the gazetteer pre-annotation) as the editor does (`parent_prediction` set, the
+regions kept from it with their ids and origin "prediction", the others "manual": see
+`start_from_prediction`), then runs the same pull as `corpus ls pull` into the repository's
+annotations/.
 
     .venv/bin/python scripts/annotate_sample.py             # a private server, started here
     .venv/bin/python scripts/annotate_sample.py --url URL --api-key KEY   # an existing one
@@ -62,7 +65,7 @@ def entity_regions(article: Article, labels: dict[str, Any], who: str) -> list[d
     spans = finder.predict(article)
     skip = {(m, int(n)) for m, n in labels.get("skip", [])}
     seen: dict[str, int] = {}
-    out = []
+    out: list[dict[str, Any]] = []
     for s in spans:
         k = seen.get(s.text, 0)
         seen[s.text] = k + 1
@@ -185,6 +188,49 @@ def build_results(
     return ents + claim_regions(article, labels, who, ents) + stance_results(labels, targets)
 
 
+def start_from_prediction(
+    result: list[dict[str, Any]], prediction: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """`result` as the Label Studio 1.23.2 editor submits it when the annotator started from
+    the task's prediction (the gazetteer pre-annotation imported with the tasks), without
+    changing a single label, offset or choice.
+
+    The editor copies the prediction's regions into the new annotation with `origin`
+    "prediction" and their region ids (libs/editor: `addAnnotationFromPrediction` keeps the
+    id before `#`, `Result.serialize` writes `area.cleanId`). The annotator then deletes the
+    regions they do not want and draws their own ("manual", a new id). A copied region stays
+    "prediction" even when relabelled: only `notifyDrawingFinished` turns it into
+    "prediction-changed", and the Text tag calls it when a region is drawn, never on a label
+    change (a text span's boundaries cannot be dragged: an annotator who wants other
+    boundaries deletes the region and draws a new one). So an entity region at a predicted
+    span takes that region's id and origin "prediction" (its label the annotator's), relations
+    follow the new ids, and everything else stays "manual".
+    """
+    predicted: dict[tuple[int, int], dict[str, Any]] = {}
+    for r in prediction.get("result") or []:
+        v = r.get("value") or {}
+        if r.get("from_name") == "entities" and "start" in v:
+            predicted.setdefault((v["start"], v["end"]), r)
+    renamed: dict[str, str] = {}
+    out: list[dict[str, Any]] = []
+    for r in result:
+        v = r.get("value") or {}
+        p = (
+            predicted.pop((v["start"], v["end"]), None)
+            if r.get("from_name") == "entities"
+            else None
+        )
+        if p is not None:
+            renamed[r["id"]] = p["id"]
+            r = {**r, "id": p["id"], "origin": "prediction"}
+        out.append(r)
+    for r in out:
+        if r.get("type") == "relation":
+            r["from_id"] = renamed.get(r["from_id"], r["from_id"])
+            r["to_id"] = renamed.get(r["to_id"], r["to_id"])
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--url", help="an existing Label Studio (default: start a private one)")
@@ -231,12 +277,18 @@ def main() -> None:
                 int(project["id"]), page_size=1000, include="id,data"
             ):
                 ids.update({t["data"]["article_id"]: int(t["id"]) for t in page})
+            predictions = client.task_predictions(int(project["id"]), sorted(ids.values()))
+        for article_id, task_id in ids.items():
+            if len(predictions[task_id]) != 1:
+                raise SystemExit(f"{article_id}: {len(predictions[task_id])} predictions, not 1")
         targets = [t.id for t in cfg.scheme.stance_targets]
         n = 0
         for article_id in sorted(labels):
             for who in sorted(labels[article_id]):
                 result = build_results(articles[article_id], labels[article_id][who], who, targets)
                 lead = 45.0 + 4.5 * len(result)
+                (prediction,) = predictions[ids[article_id]]
+                result = start_from_prediction(result, prediction)
                 with httpx.Client(
                     base_url=url,
                     headers={"Authorization": f"Token {accounts[who].token}"},
@@ -244,7 +296,11 @@ def main() -> None:
                 ) as http:
                     resp = http.post(
                         f"/api/tasks/{ids[article_id]}/annotations/",
-                        json={"result": result, "lead_time": lead},
+                        json={
+                            "result": result,
+                            "lead_time": lead,
+                            "parent_prediction": prediction["id"],
+                        },
                     )
                     resp.raise_for_status()
                 n += 1
