@@ -257,3 +257,43 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     later = email.utils.formatdate(time.time() + 20, usegmt=True)
     assert 15 <= (lib._retry_after(resp(later)) or 0) <= 21
     assert lib._retry_after(resp(email.utils.formatdate(0, usegmt=True))) == 0.0
+
+
+def test_the_committed_sample_starts_from_its_prediction_as_the_editor_does() -> None:
+    """scripts/annotate_sample.py: each annotation names the task's prediction as its parent;
+    an entity region at a predicted span carries that region's id and origin "prediction"
+    (relations point at those ids), every other region is "manual" with an id of its own."""
+    files = sorted((REPO / "annotations" / "geonews-annotation" / "tasks").glob("*.json"))
+    assert files
+    kept = manual = 0
+    for f in files:
+        task = json.loads(f.read_bytes())
+        (pred,) = task["predictions"]
+        spans = {
+            (r["value"]["start"], r["value"]["end"]): r["id"]
+            for r in pred["result"]
+            if r["from_name"] == "entities"
+        }
+        for ann in task["annotations"]:
+            assert ann["parent_prediction"] == pred["id"], f.name
+            ids = set()
+            for r in ann["result"]:
+                if r.get("type") == "relation":
+                    assert {r["from_id"], r["to_id"]} <= {x.get("id") for x in ann["result"]}
+                    continue
+                v = r["value"]
+                at = (
+                    spans.get((v.get("start"), v.get("end")))
+                    if r["from_name"] == "entities"
+                    else None
+                )
+                if at is not None:
+                    assert (r["id"], r["origin"]) == (at, "prediction"), f.name
+                    kept += 1
+                else:
+                    assert r["origin"] == "manual" and r.get("id") not in spans.values(), f.name
+                    manual += r["from_name"] == "entities"
+                if r["from_name"] == "entities":
+                    assert r["id"] not in ids  # one region per id within an annotation
+                    ids.add(r["id"])
+    assert kept > 100 and manual > 100
