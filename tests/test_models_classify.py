@@ -27,10 +27,13 @@ from corpus_tools.ingest import ingest
 from corpus_tools.ingest.clean import sentences
 from corpus_tools.model import Article, Claim, StanceJudgement
 from corpus_tools.models.classify import (
+    CALIBRATION_FOLDS,
     CLAIMS_FILE,
     STANCE_FILE,
+    THRESHOLD_BETA,
     ClaimModel,
     StanceModel,
+    best_threshold,
     claim_sentence_labels,
 )
 from corpus_tools.models.data import GoldArticle, TrainingSet, load_training_set
@@ -347,7 +350,14 @@ def test_save_load_same_outputs_and_deterministic_bytes(
     for g in ts:
         assert stance2.predict(g.article) == stance.predict(g.article)
         assert claims2.predict(g.article, threshold=0.1) == claims.predict(g.article, threshold=0.1)
+        # the learned threshold is saved with the model and is predict's default
+        assert claims2.predict(g.article) == claims.predict(g.article, threshold=claims.threshold)
+    assert claims2.threshold == claims.threshold == claims.info["detector"]["threshold"]["value"]
     assert stance2.info == stance.info and claims2.info == claims.info
+    # a model saved before thresholds were learned keeps the fixed 0.5 it was used with
+    old = dict(claims._state)
+    del old["threshold"]
+    assert ClaimModel(old).threshold == 0.5
 
     # a second fit with the same seed writes the same bytes (after predicting, too)
     stance_model(config, ts.items).save(tmp_path / "again")
@@ -438,3 +448,121 @@ def test_offsets_after_emoji_and_across_crlf() -> None:
     ]
     for c in claims:
         assert text[c.start : c.end] == c.text
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("beta", [1.0, THRESHOLD_BETA, 2.0])
+def test_best_threshold_maximises_f_beta_against_sklearn(seed: int, beta: float) -> None:
+    import numpy as np
+    from sklearn.metrics import fbeta_score
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 60))
+    y = [int(v) for v in rng.random(n) < 0.2]
+    y[int(rng.integers(n))] = 1
+    scores = [float(v) for v in np.round(rng.random(n), 1)]  # rounded: ties flip together
+    cut, best = best_threshold(y, scores, beta=beta)
+
+    def f(t: float) -> float:
+        return float(fbeta_score(y, [int(p >= t) for p in scores], beta=beta, zero_division=0))
+
+    assert best == pytest.approx(f(cut))
+    assert all(f(t) <= best + 1e-12 for t in set(scores))  # no candidate cut does better
+    # the cut flags what the best observed cut flags, and sits halfway to the next score
+    flagged = [p for p in scores if p >= cut]
+    lowest = min(flagged)
+    assert f(lowest) == pytest.approx(best)
+    below = [p for p in scores if p < lowest]
+    assert cut == (pytest.approx((lowest + max(below)) / 2) if below else lowest)
+    # ties: no higher cut reaches the same F-beta
+    assert not any(f(t) >= best - 1e-12 for t in set(scores) if t > lowest)
+    with pytest.raises(ValueError, match="positive"):
+        best_threshold([0, 0], [0.1, 0.2])
+
+
+def test_claim_threshold_is_the_best_cut_of_story_grouped_out_of_fold_probabilities(
+    gold: tuple[CorpusConfig, TrainingSet],
+) -> None:
+    """Recomputed independently: scikit-learn's StratifiedGroupKFold over the training
+    sentences (grouped by story, as documented), a ClaimModel fitted on each fold's training
+    stories scoring the held-out stories' sentences, and the F-beta-best cut of those
+    probabilities by brute force with sklearn's fbeta_score."""
+    from sklearn.metrics import fbeta_score
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    config, ts = gold
+    model = ClaimModel.fit(ts.items, config.scheme.checkworthy, seed=0)
+    info = model.info["detector"]["threshold"]
+    assert info["fold_kind"] == "story-grouped" and info["beta"] == THRESHOLD_BETA
+    rows = [(g, s, label) for g in ts for s, label in claim_sentence_labels(g) if label is not None]
+    y = [label for _, _, label in rows]
+    groups = [g.story for g, _, _ in rows]
+    folds = StratifiedGroupKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=0)
+    oof: list[float] = [math.nan] * len(rows)
+    for train, held in folds.split(y, y, groups):
+        fold_model = ClaimModel.fit(
+            ts.subset({groups[i] for i in train}), config.scheme.checkworthy, seed=0
+        )
+        for i in held:
+            g, s, _ = rows[i]
+            scores = {(a, b): p for a, b, p in fold_model.sentence_scores(g.article)}
+            start, end = s.start, s.end
+            text = g.article.text
+            while text[start].isspace():
+                start += 1
+            while text[end - 1].isspace():
+                end -= 1
+            oof[i] = scores[(start, end)]
+    assert not any(math.isnan(p) for p in oof)
+
+    def f(t: float) -> float:
+        pred = [int(p >= t) for p in oof]
+        return float(fbeta_score(y, pred, beta=THRESHOLD_BETA, zero_division=0))
+
+    best = max(f(t) for t in set(oof))
+    assert info["out_of_fold"]["f_beta"] == pytest.approx(best)
+    assert f(model.threshold) == pytest.approx(best)
+    lowest = min(p for p in oof if p >= model.threshold)
+    below = max(p for p in oof if p < model.threshold)
+    assert model.threshold == pytest.approx((lowest + below) / 2)
+    # on the sample calibrated P(claim) never reaches 0.5: the fixed cut suggested nothing
+    assert 0.0 < model.threshold < 0.5 and f(0.5) == 0.0
+
+
+def _claim_items(claimed: int, total: int = 8) -> tuple[GoldArticle, ...]:
+    """`total` two-sentence articles in 4 stories; the first `claimed` hold a gold claim."""
+    items = []
+    for i in range(total):
+        claim = f"Officials said {100 + i} drones were launched."
+        text = f"{claim} The weather was mild 😀 today number {i}."
+        claims = (Claim(0, len(claim), claim, "check-worthy", None),) if i < claimed else ()
+        items.append(GoldArticle(make_article(text, f"a{i:02d}", f"s{i % 4}"), claims=claims))
+    return tuple(items)
+
+
+def test_claim_threshold_fallbacks() -> None:
+    # fewer positive sentences than folds: no out-of-fold probabilities, the base rate
+    few = ClaimModel.fit(_claim_items(2), ["check-worthy"])
+    info = few.info["detector"]
+    assert info["model"] == "logistic" and info["threshold"]["rule"] == "base rate"
+    assert few.threshold == pytest.approx(info["positive"] / info["sentences"]) == 2 / 16
+    # enough of both: learned from out-of-fold probabilities
+    learned = ClaimModel.fit(_claim_items(6), ["check-worthy"])
+    assert learned.info["detector"]["threshold"]["rule"].startswith("max F")
+    # one class only: a constant detector and the cut 0.5, on the side of its class
+    none = ClaimModel.fit(_claim_items(0), ["check-worthy"])
+    assert none.info["detector"]["model"] == "constant" and none.threshold == 0.5
+    assert none.predict(_claim_items(0)[0].article) == []
+    every = tuple(  # every sentence a claim
+        replace(
+            g,
+            claims=tuple(
+                Claim(x.start, x.end, g.article.text[x.start : x.end], "check-worthy", None)
+                for x in g.article.sentences
+            ),
+        )
+        for g in _claim_items(0)
+    )
+    all_model = ClaimModel.fit(every, ["check-worthy"])
+    assert all_model.info["detector"]["model"] == "constant" and all_model.threshold == 0.5
+    assert len(all_model.predict(every[0].article)) == len(every[0].article.sentences) == 2

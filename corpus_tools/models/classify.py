@@ -25,21 +25,21 @@ Decision threshold: P(claim) is calibrated, so on gold where about one sentence 
 a claim it rarely reaches 0.5, and a fixed cut at 0.5 suggests nothing. `fit` learns the cut
 from the training gold instead: out-of-fold calibrated P(claim) for every training sentence
 (the calibration's own `CALIBRATION_FOLDS` folds, story-grouped where possible with the same
-fallback to stratified folds; each fold's model is fitted and calibrated by the same rules as
-the final one), then the cut that maximises F-beta with `THRESHOLD_BETA` = 1.5 over those
-probabilities (`best_threshold`: every distinct probability is a candidate, ties go to the
-higher cut, and the cut is placed halfway to the next lower probability). Beta 1.5 weighs
-recall 2.25 times precision: a suggested sentence the annotator deletes costs a glance and a
-click, a claim never suggested is easily never annotated (annotators add fewer regions than
-they accept). Beta 2 would flag every sentence until the ranking is very good (at a 12% base
-rate flagging every sentence already scores F2 0.48). Fallbacks: a class with fewer than
-`CALIBRATION_FOLDS` examples (no out-of-fold folds) -> the base rate, the share of claim
-sentences in training (flag a sentence more probable than the average one); a constant
-detector (one class in gold) -> 0.5, which its smoothed constant is above when every sentence
-is a claim and below when none is. The cut is saved with the model (`ClaimModel.threshold`),
-`info["detector"]["threshold"]` records it with its rule, folds and out-of-fold counts, and
-`predict(article)` uses it unless given `threshold=`. A model saved before thresholds were
-learned loads with 0.5.
+fallback to stratified folds; each fold's detector is built as the final one is, its own
+TF-IDF vocabulary included, fitted and calibrated by the same rules), then the cut that
+maximises F-beta with `THRESHOLD_BETA` = 1.5 over those probabilities (`best_threshold`:
+every distinct probability is a candidate, ties go to the higher cut, and the cut is placed
+halfway to the next lower probability). Beta 1.5 weighs recall 2.25 times precision: a
+suggested sentence the annotator deletes costs a glance and a click; a claim never suggested
+may never be annotated, and finding it means reading every sentence again. Beta 2 would flag
+every sentence until the ranking is very good (at a 12% base rate flagging every sentence
+already scores F2 0.48). Fallbacks: a class with fewer than `CALIBRATION_FOLDS` examples (no
+out-of-fold folds) -> the base rate, the share of claim sentences in training (flag a
+sentence more probable than the average one); a constant detector (one class in gold) -> 0.5,
+which its smoothed constant is above when every sentence is a claim and below when none is.
+The cut is saved with the model (`ClaimModel.threshold`), `info["detector"]["threshold"]`
+records it with its rule, folds and out-of-fold counts, and `predict(article)` uses it unless
+given `threshold=`. A model saved before thresholds were learned loads with 0.5.
 Check-worthiness is a second classifier over the gold claims' own texts and labels; its
 probabilities are given for each predicted claim (an empty dict when the gold has fewer than
 two check-worthiness classes).
@@ -358,35 +358,54 @@ def best_threshold(
     return (cut if cut > ranked[best_i][0] else lowest_in), best_f
 
 
-def _out_of_fold(
-    x: Any, y: Sequence[str], groups: Sequence[str], *, seed: int
+def _claim_out_of_fold(
+    texts: Sequence[str],
+    positions: Sequence[float],
+    y: Sequence[str],
+    groups: Sequence[str],
+    *,
+    seed: int,
 ) -> tuple[list[float], str] | None:
-    """P("1") for every example from a model that did not see it: the calibration's folds
-    (`_calibration_splits`: story-grouped where possible), each training part fitted with
-    `_fit_probabilistic` (calibrated by the same rules as the final model). None when a class
-    has fewer than CALIBRATION_FOLDS examples (no such folds)."""
-    if min(Counter(y).values()) < CALIBRATION_FOLDS or len(set(y)) < 2:
+    """P(claim) for every training sentence from a detector that did not see it: over the
+    calibration's folds (`_calibration_splits`: story-grouped where possible), each fold's
+    detector is built as the final one is (its own TF-IDF vocabulary and cues, fitted and
+    calibrated by `_fit_probabilistic`) on the fold's training part. With story-grouped folds
+    that is exactly `ClaimModel.fit` on the training stories' articles. None when a class has
+    fewer than CALIBRATION_FOLDS examples (no such folds)."""
+    counts = Counter(y)
+    if len(counts) < 2 or min(counts.values()) < CALIBRATION_FOLDS:
         return None
     splits, kind = _calibration_splits(y, groups, seed=seed)
     oof = [0.0] * len(y)
     for train, held in splits:
+        vec = _vectorizer()
+        train_texts = [texts[i] for i in train]
+        x = _with_cues(vec.fit_transform(train_texts), train_texts, [positions[i] for i in train])
         clf, _how = _fit_probabilistic(
-            x[train], [y[i] for i in train], [groups[i] for i in train], seed=seed
+            x, [y[i] for i in train], [groups[i] for i in train], seed=seed
         )
-        for i, probs in zip(held, _probabilities(clf, x[held], ["0", "1"]), strict=True):
+        held_texts = [texts[i] for i in held]
+        x_held = _with_cues(vec.transform(held_texts), held_texts, [positions[i] for i in held])
+        for i, probs in zip(held, _probabilities(clf, x_held, ["0", "1"]), strict=True):
             oof[i] = probs["1"]
     return oof, kind
 
 
 def _learn_threshold(
-    x: Any, y: Sequence[str], groups: Sequence[str], *, seed: int, beta: float
+    texts: Sequence[str],
+    positions: Sequence[float],
+    y: Sequence[str],
+    groups: Sequence[str],
+    *,
+    seed: int,
+    beta: float,
 ) -> tuple[float, dict[str, Any]]:
     """The claim detector's decision threshold, learned from its training gold (y: "0"/"1"),
     with what `info` records about it (see the module docstring)."""
     labels = [int(v) for v in y]
     positives = sum(labels)
     rate = positives / len(labels)
-    oof = _out_of_fold(x, y, groups, seed=seed)
+    oof = _claim_out_of_fold(texts, positions, y, groups, seed=seed)
     if oof is None:
         rarest, fewest = min(Counter(y).items(), key=lambda kv: (kv[1], kv[0]))
         return rate, {
@@ -861,7 +880,9 @@ class ClaimModel:
                 clf, how = _fit_probabilistic(x, y, groups, seed=seed)
                 detector = {"classifier": clf}
                 dinfo.update(model="logistic", **how)
-                threshold, dinfo["threshold"] = _learn_threshold(x, y, groups, seed=seed, beta=beta)
+                threshold, dinfo["threshold"] = _learn_threshold(
+                    texts, positions, y, groups, seed=seed, beta=beta
+                )
             if len(cw_counts) < 2:
                 cinfo.update(
                     model=None,
