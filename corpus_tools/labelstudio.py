@@ -879,6 +879,7 @@ def push(
         to_add: list[dict[str, Any]] = []
         pred_tasks = {"added": 0, "current": 0, "skipped": 0}
         file_versions: set[str] = set()
+        new_versions: set[str] = set()
         for task in tasks:
             aid = task.article_id
             if aid is None or aid in seen:
@@ -887,8 +888,7 @@ def push(
             seen.add(aid)
             if aid not in existing:
                 new.append(task.raw)
-                if update_predictions:
-                    file_versions.update(p["model_version"] for p in _file_predictions(task.raw))
+                new_versions.update(p["model_version"] for p in _file_predictions(task.raw))
             elif existing[aid] != task.text_sha256:
                 changed.append(aid)
                 if update_predictions:
@@ -934,7 +934,17 @@ def push(
             "skipped": skipped,
             "tasks_in_file": len(tasks),
         }
+        shown = project.get("model_version") or ""
+        if not update_predictions and shown and new_versions - {shown}:
+            # Label Studio set the project's model version at the first import; predictions
+            # of any other version are neither shown to annotators nor scored.
+            result["notes"] = [
+                f"the project shows and scores predictions of model version {shown} only; the "
+                f"new tasks' predictions ({', '.join(sorted(new_versions - {shown}))}) are not "
+                "shown: run `corpus ls push --update-predictions` to switch to the file's"
+            ]
         if update_predictions:
+            file_versions |= new_versions
             added = 0
             for i in range(0, len(to_add), IMPORT_BATCH):
                 added += client.import_predictions(pid, to_add[i : i + IMPORT_BATCH])

@@ -221,24 +221,36 @@ def test_update_predictions_adds_the_new_version_and_the_score_follows_it(
         assert http.get(f"/api/projects/{pid}/").json()["model_version"] == version_b
 
 
-def test_the_text_summary_names_the_counts_and_the_version(
+def test_a_plain_push_of_a_newer_model_says_its_predictions_are_not_shown(
     corpus: Path, label_studio: LabelStudioFixture
 ) -> None:
+    """Label Studio sets the project's model version at the first import: a plain push of a
+    newer model's file imports new tasks whose predictions it neither shows nor scores, and
+    says so; --update-predictions then switches the project (text summary)."""
+    tasks_a = read(corpus / "tasks-a.json")
+    (corpus / "tasks-a-short.json").write_bytes(json.dumps(tasks_a[:-1]).encode("utf-8"))
+    version_a = tasks_a[0]["predictions"][0]["model_version"]
+    version_b = read(corpus / "tasks-b.json")[0]["predictions"][0]["model_version"]
     args = ["--config", str(corpus / "corpus.toml"), "--url", label_studio.url]
     args += ["--api-key", label_studio.api_key, "-q"]
-    first = CliRunner().invoke(app, ["ls", "push", *args, "--tasks", str(corpus / "tasks-a.json")])
+    first = CliRunner().invoke(
+        app, ["ls", "push", *args, "--tasks", str(corpus / "tasks-a-short.json"), "--json"]
+    )
     assert first.exit_code == 0, first.stdout
-    with label_studio.http() as http:
-        pid = next(
-            p["id"]
-            for p in http.get("/api/projects/").json()["results"]
-            if p["title"] == load_config(corpus / "corpus.toml").labelstudio.project_title
-        )
-    label_studio.track_project(pid)
+    label_studio.track_project(json.loads(first.stdout)["project_id"])
+    assert "notes" not in json.loads(first.stdout)
+    plain = CliRunner().invoke(
+        app, ["ls", "push", *args, "--tasks", str(corpus / "tasks-b.json"), "--json"]
+    )
+    assert plain.exit_code == 0, plain.stdout
+    out = json.loads(plain.stdout)
+    assert out["imported"] == 1
+    (note,) = out["notes"]
+    assert version_a in note and version_b in note and "--update-predictions" in note
     res = CliRunner().invoke(
         app,
         ["ls", "push", *args, "--tasks", str(corpus / "tasks-b.json"), "--update-predictions"],
     )
     assert res.exit_code == 0, res.stdout
-    version_b = read(corpus / "tasks-b.json")[0]["predictions"][0]["model_version"]
-    assert "already current" in res.stdout and version_b in res.stdout
+    assert "already current" in res.stdout
+    assert f"{version_a} -> {version_b}" in res.stdout

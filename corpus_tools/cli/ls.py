@@ -131,6 +131,8 @@ def push_cmd(
             + ", ".join(result["skipped"][:10]),
             highlight=False,
         )
+    for note in result.get("notes", []):
+        console.print(f"note: {note}", highlight=False)
     preds = result.get("predictions")
     if preds is not None:
         table = Table(
