@@ -1,6 +1,6 @@
 """Push the project and tasks to Label Studio; pull tasks and annotations into `annotations/`.
 
-The client is a thin layer over the REST API with `httpx`: the toolkit calls seven endpoints,
+The client is a thin layer over the REST API with `httpx`: the toolkit calls a dozen endpoints,
 and the pulled files must keep Label Studio's own JSON shape (what a UI export gives), which
 raw JSON pages give verbatim. Legacy tokens (`Token ...`) and personal access tokens (JWT
 refresh tokens, exchanged at `/api/token/refresh/`) both work.
@@ -26,7 +26,9 @@ every task, annotation, prediction and draft is copied through an allow-list of 
 
 Idempotent requests (GET) are retried with exponential backoff on transport errors, timeouts,
 500/502/503/504 and 429 (honouring Retry-After); task imports (POST) are not. Error messages
-never carry the API token, an Authorization header or URL credentials.
+never carry the API token, an Authorization header or URL credentials. Task listings carry
+`review=true`, so that neither a pull nor a push makes the server ask a connected ML backend
+for predictions (`NO_SIDE_EFFECTS`).
 """
 
 from __future__ import annotations
