@@ -478,6 +478,13 @@ class Client:
             page += 1
         return out
 
+    def ml_backend_titles(self, project_id: int) -> set[str]:
+        """The titles of the ML backends connected to the project (a project's model version
+        may name one: the editor then asks it for suggestions live)."""
+        body = self.request("GET", "/api/ml/", params={"project": project_id}) or []
+        items = body.get("results", []) if isinstance(body, dict) else body
+        return {str(b["title"]) for b in items if isinstance(b, dict) and b.get("title")}
+
     def import_predictions(self, project_id: int, predictions: list[dict[str, Any]]) -> int:
         """Add predictions (each with `task`, `model_version`, `score`, `result`) to tasks of
         the project in one request (`/api/projects/<id>/import/predictions`, the server's bulk
@@ -832,7 +839,8 @@ def push(
     set to it: Label Studio 1.23.2 then averages the Data Manager's "Prediction score" over
     that version's predictions only (`annotate_predictions_score`, the default path of the
     community edition), shows annotators that version's predictions, and its uncertainty
-    sampling picks from it; older predictions stay on the server (an annotation's
+    sampling picks from it. A setting that names a connected ML backend (the editor then asks
+    it live) is left alone, with a note. Older predictions stay on the server (an annotation's
     `parent_prediction` still names the one it started from). Reported under `predictions`:
     tasks `added`, `current` (already had every version) and `skipped` (text changed, or no
     prediction in the file). A second run adds nothing and changes nothing.
@@ -955,7 +963,14 @@ def push(
             before = project.get("model_version") or ""
             after = before
             notes: list[str] = []
-            if len(file_versions) == 1:
+            live = client.ml_backend_titles(pid) if before and len(file_versions) == 1 else set()
+            if len(file_versions) == 1 and before in live:
+                notes.append(
+                    f"the project takes its suggestions live from the ML backend {before!r}: its "
+                    f"model version was left as it was (choose {sorted(file_versions)[0]} in the "
+                    "project's settings to show and score the file's predictions instead)"
+                )
+            elif len(file_versions) == 1:
                 (after,) = file_versions
                 if after != before:
                     client.request("PATCH", f"/api/projects/{pid}/", json={"model_version": after})

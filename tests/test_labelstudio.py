@@ -464,5 +464,19 @@ def test_listings_are_the_same_with_review_and_a_pull_never_asks_the_ml_backend(
             after = http.get(f"/api/predictions/?project={pid}").json()
         new = [p for p in after if p["model_version"] == _CountingBackend.VERSION]
         assert sorted(p["task"] for p in new) == ids[1:]
+        # connecting the backend made it the project's model (Label Studio names it by its
+        # title): --update-predictions adds a newer file's predictions but keeps it
+        with label_studio.http() as http:
+            assert http.get(f"/api/projects/{pid}/").json()["model_version"] == "counting"
+        assert cli("tasks", cwd=corpus).exit_code == 0  # now with the rule pre-annotations
+        updated = cli("ls", "push", "--update-predictions", "--json", cwd=corpus)
+        assert updated.exit_code == 0, updated.stdout
+        preds = json.loads(updated.stdout)["predictions"]
+        assert preds["added"] == 3
+        assert preds["project_model_version"] == {"before": "counting", "after": "counting"}
+        (note,) = preds["notes"]
+        assert "'counting'" in note and preds["model_versions"][0] in note
+        with label_studio.http() as http:
+            assert http.get(f"/api/projects/{pid}/").json()["model_version"] == "counting"
     finally:
         backend.close()
