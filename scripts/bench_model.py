@@ -472,7 +472,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000", help="gold articles to train on")
     parser.add_argument(
-        "--ner-sizes", default=None, help="sizes to train spaCy at (default: all --sizes)"
+        "--ner-sizes",
+        default=None,
+        help='sizes to train spaCy at (default: all --sizes; "" for none)',
     )
     parser.add_argument("--predict", type=int, default=10_000, help="articles to predict")
     parser.add_argument(
@@ -506,7 +508,8 @@ def main() -> None:
         sizes, ner_sizes, n_predict, epochs, one = [60, 120], [60], 200, 1, 100
     else:
         sizes = [int(s) for s in args.sizes.split(",")]
-        ner_sizes = [int(s) for s in (args.ner_sizes or args.sizes).split(",")]
+        ner_arg = args.sizes if args.ner_sizes is None else args.ner_sizes
+        ner_sizes = [int(s) for s in ner_arg.split(",") if s.strip()]  # "": no spaCy at all
         n_predict, epochs, one = args.predict, args.epochs, args.one_by_one
     seed = args.seed
     common = ["--seed", str(seed), "--epochs", str(epochs)]
@@ -574,6 +577,8 @@ def render(report: dict[str, Any]) -> str:
     ]
     base = next((p for p in prediction if p["predictor"] == "rules"), None)
     for p in prediction:
+        if p["predictor"] == "suggester" and not report["ner_trained_on"]:
+            p = {**p, "predictor": "suggest-noNER"}
         ratio = (
             "baseline"
             if p is base
