@@ -7,14 +7,17 @@ counts computed here from the GoldArticles, independently of the module.
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
 import json
 import math
 import warnings
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -354,10 +357,16 @@ def test_save_load_same_outputs_and_deterministic_bytes(
         assert claims2.predict(g.article) == claims.predict(g.article, threshold=claims.threshold)
     assert claims2.threshold == claims.threshold == claims.info["detector"]["threshold"]["value"]
     assert stance2.info == stance.info and claims2.info == claims.info
-    # a model saved before thresholds were learned keeps the fixed 0.5 it was used with
-    old = dict(claims._state)
+    assert claims2.gate == claims.gate and claims2.informative is claims.informative
+    # a model saved before thresholds were learned keeps the fixed 0.5 it was used with, and
+    # (saved before the gate too) suggests at it as before
+    old = copy.deepcopy(claims._state)
     del old["threshold"]
-    assert ClaimModel(old).threshold == 0.5
+    del old["info"]["detector"]["gate"]
+    assert ClaimModel(old).threshold == 0.5 and ClaimModel(old).informative is True
+    # one saved with a learned threshold but before the gate: never measured, not informative
+    old["threshold"] = claims.threshold
+    assert claims.threshold != 0.5 and ClaimModel(old).informative is False
 
     # a second fit with the same seed writes the same bytes (after predicting, too)
     stance_model(config, ts.items).save(tmp_path / "again")
@@ -480,26 +489,24 @@ def test_best_threshold_maximises_f_beta_against_sklearn(seed: int, beta: float)
         best_threshold([0, 0], [0.1, 0.2])
 
 
-def test_claim_threshold_is_the_best_cut_of_story_grouped_out_of_fold_probabilities(
-    gold: tuple[CorpusConfig, TrainingSet],
-) -> None:
-    """Recomputed independently: scikit-learn's StratifiedGroupKFold over the training
-    sentences (grouped by story, as documented), a ClaimModel fitted on each fold's training
-    stories scoring the held-out stories' sentences, and the F-beta-best cut of those
-    probabilities by brute force with sklearn's fbeta_score."""
-    from sklearn.metrics import fbeta_score
+def independent_out_of_fold(
+    config: CorpusConfig, ts: TrainingSet
+) -> tuple[list[int], list[tuple[Any, Any]], list[float]]:
+    """Labels, folds and out-of-fold P(claim) of the training sentences, recomputed apart from
+    the module: scikit-learn's StratifiedGroupKFold (grouped by story, as documented) and a
+    ClaimModel fitted on each fold's training stories scoring the held-out stories' sentences."""
     from sklearn.model_selection import StratifiedGroupKFold
 
-    config, ts = gold
-    model = ClaimModel.fit(ts.items, config.scheme.checkworthy, seed=0)
-    info = model.info["detector"]["threshold"]
-    assert info["fold_kind"] == "story-grouped" and info["beta"] == THRESHOLD_BETA
     rows = [(g, s, label) for g in ts for s, label in claim_sentence_labels(g) if label is not None]
-    y = [label for _, _, label in rows]
+    y = [int(label) for _, _, label in rows if label is not None]
     groups = [g.story for g, _, _ in rows]
-    folds = StratifiedGroupKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=0)
+    folds = list(
+        StratifiedGroupKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=0).split(
+            y, y, groups
+        )
+    )
     oof: list[float] = [math.nan] * len(rows)
-    for train, held in folds.split(y, y, groups):
+    for train, held in folds:
         fold_model = ClaimModel.fit(
             ts.subset({groups[i] for i in train}), config.scheme.checkworthy, seed=0
         )
@@ -514,6 +521,21 @@ def test_claim_threshold_is_the_best_cut_of_story_grouped_out_of_fold_probabilit
                 end -= 1
             oof[i] = scores[(start, end)]
     assert not any(math.isnan(p) for p in oof)
+    return y, folds, oof
+
+
+def test_claim_threshold_is_the_best_cut_of_story_grouped_out_of_fold_probabilities(
+    gold: tuple[CorpusConfig, TrainingSet],
+) -> None:
+    """Recomputed independently (`independent_out_of_fold`), the F-beta-best cut of those
+    probabilities by brute force with sklearn's fbeta_score."""
+    from sklearn.metrics import fbeta_score
+
+    config, ts = gold
+    model = ClaimModel.fit(ts.items, config.scheme.checkworthy, seed=0)
+    info = model.info["detector"]["threshold"]
+    assert info["fold_kind"] == "story-grouped" and info["beta"] == THRESHOLD_BETA
+    y, _folds, oof = independent_out_of_fold(config, ts)
 
     def f(t: float) -> float:
         pred = [int(p >= t) for p in oof]
@@ -527,6 +549,106 @@ def test_claim_threshold_is_the_best_cut_of_story_grouped_out_of_fold_probabilit
     assert model.threshold == pytest.approx((lowest + below) / 2)
     # on the sample calibrated P(claim) never reaches 0.5: the fixed cut suggested nothing
     assert 0.0 < model.threshold < 0.5 and f(0.5) == 0.0
+
+
+def _independent_cut(y: Sequence[int], probs: Sequence[float]) -> float:
+    """The documented cut by brute force: the highest probability whose `p >= t` decisions
+    give the best F-beta (sklearn), placed halfway to the next lower probability."""
+    from sklearn.metrics import fbeta_score
+
+    def f(t: float) -> float:
+        pred = [int(p >= t) for p in probs]
+        return float(fbeta_score(y, pred, beta=THRESHOLD_BETA, zero_division=0))
+
+    best = max(f(t) for t in set(probs))
+    lowest = max(t for t in set(probs) if f(t) >= best - 1e-12)
+    below = [p for p in probs if p < lowest]
+    return (lowest + max(below)) / 2 if below else lowest
+
+
+def test_claim_gate_closes_on_the_sample(gold: tuple[CorpusConfig, TrainingSet]) -> None:
+    """The gate recomputed apart from the module: each story-grouped fold's held-out sentences
+    cut at the best cut of the other folds' out-of-fold probabilities, F-beta pooled (sklearn)
+    against flagging every sentence. On the sample the detector does not beat it."""
+    from sklearn.metrics import fbeta_score
+
+    config, ts = gold
+    model = ClaimModel.fit(ts.items, config.scheme.checkworthy, seed=0)
+    gate = model.gate
+    assert gate == model.info["detector"]["gate"]
+    y, folds, oof = independent_out_of_fold(config, ts)
+    truth: list[int] = []
+    pred: list[int] = []
+    for train, held in folds:
+        cut = _independent_cut([y[i] for i in train], [oof[i] for i in train])
+        truth += [y[i] for i in held]
+        pred += [int(oof[i] >= cut) for i in held]
+    held_f = float(fbeta_score(truth, pred, beta=THRESHOLD_BETA, zero_division=0))
+    every = float(fbeta_score(truth, [1] * len(truth), beta=THRESHOLD_BETA))
+    assert gate["f_beta"] == pytest.approx(held_f)
+    assert gate["every_sentence_f_beta"] == pytest.approx(every)
+    assert (gate["sentences"], gate["flagged"]) == (len(truth), sum(pred))
+    assert held_f < every and model.informative is False and gate["informative"] is False
+    assert "not better than every-sentence" in gate["reason"]
+    # why the gate does not use the F-beta at the learned cut: flagging every sentence is one
+    # of the cuts it was chosen among, so it never loses to the trivial rule on those figures
+    assert (
+        gate["f_beta_at_learned_cut"]
+        == model.info["detector"]["threshold"]["out_of_fold"]["f_beta"]
+    )
+    assert gate["f_beta_at_learned_cut"] >= every
+
+
+FILLER = (
+    "The weather was mild in the valley today.",
+    "Markets opened slowly after the holiday.",
+    "A local team won its third match in a row.",
+    "Traffic was light on the coast road.",
+    "The museum reopened its west wing.",
+    "Rain is expected later in the week.",
+)
+
+
+def learnable_claim_items(n: int = 16) -> tuple[GoldArticle, ...]:
+    """Four-sentence articles in 4 stories; the claim sentence (at a varying place) carries a
+    distinctive cue ("Zorblax officials claimed"), the other sentences never do."""
+    items = []
+    for i in range(n):
+        claim = f"Zorblax officials claimed {100 + i} units were moved."
+        parts = [FILLER[(i + k) % len(FILLER)] for k in range(3)]
+        parts.insert(i % 4, claim)
+        text = " ".join(parts)
+        start = text.index(claim)
+        items.append(
+            GoldArticle(
+                make_article(text, f"a{i:02d}", f"s{i % 4}"),
+                claims=(Claim(start, start + len(claim), claim, "check-worthy", None),),
+            )
+        )
+    return tuple(items)
+
+
+def test_claim_gate_opens_where_claims_are_learnable() -> None:
+    from sklearn.metrics import fbeta_score
+
+    items = learnable_claim_items()
+    model = ClaimModel.fit(items, ["check-worthy"])
+    gate = model.gate
+    assert model.informative is True and gate["informative"] is True
+    y = [label for g in items for _, label in claim_sentence_labels(g)]
+    every = float(fbeta_score(y, [1] * len(y), beta=THRESHOLD_BETA))
+    assert gate["every_sentence_f_beta"] == pytest.approx(every)
+    assert gate["f_beta"] > every + gate["margin"]
+    # and it flags the claim sentence of an unseen article, not the rest
+    art = make_article("Rain is expected later in the week. Zorblax officials claimed 7 units.")
+    assert [c.text for c in model.predict(art)] == ["Zorblax officials claimed 7 units."]
+
+
+def test_claim_gate_stays_closed_where_the_cut_cannot_be_measured() -> None:
+    few = ClaimModel.fit(_claim_items(2), ["check-worthy"])  # base-rate cut
+    assert few.informative is False and few.gate["f_beta"] is None
+    constant = ClaimModel.fit(_claim_items(0), ["check-worthy"])
+    assert constant.informative is False and "constant" in constant.gate["reason"]
 
 
 def _claim_items(claimed: int, total: int = 8) -> tuple[GoldArticle, ...]:

@@ -30,8 +30,10 @@ from corpus_tools.config import (
     CorpusConfig,
     load_config,
 )
-from corpus_tools.model import Article, EntitySpan, PredictedSpan
+from corpus_tools.ingest.clean import sentences
+from corpus_tools.model import Article, Claim, EntitySpan, PredictedSpan
 from corpus_tools.models import bundle as bundles
+from corpus_tools.models.classify import ClaimModel
 from corpus_tools.models.data import GoldArticle, TrainingSet, load_training_set
 from corpus_tools.models.gazetteer import LearnedGazetteer
 from corpus_tools.models.project import story_surface_forms
@@ -148,7 +150,7 @@ def test_scores_are_real_and_the_version_is_the_bundle(
     assert len({t["predictions"][0]["score"] for t in tasks}) > 3
     by_source = summary["by_source"]
     assert by_source["model"] > 0 and by_source["gazetteer"] > 0 and by_source["projection"] > 0
-    assert summary["notes"] == []
+    assert not any("story projection" in n for n in summary["notes"])  # the gold was found
 
 
 def _margin_loss(probs: list[float]) -> float:
@@ -200,11 +202,7 @@ def test_claims_are_projected_from_a_reprint_with_their_checkworthiness(
     } <= texts
     for rid, claim in claims.items():
         assert claim["value"]["labels"] == ["Claim"]
-        if "projection" not in claim["meta"]["text"][0]:
-            # the claim model alone: the sample has one check-worthiness class, so no
-            # classifier and no answer (the annotator gives it)
-            assert rid not in cw
-            continue
+        # projected (the claim gate is closed on the sample: no claim from the model alone)
         assert rid in cw  # per-region answer shares the claim region's id
         assert {k: cw[rid]["value"][k] for k in ("start", "end", "text")} == {
             k: claim["value"][k] for k in ("start", "end", "text")
@@ -242,8 +240,9 @@ def test_corpus_validate_accepts_the_tasks_and_the_predictions_as_annotations(
     res = run(corpus, "validate", str(path), "--format", "json")
     report = json.loads(res.stdout)
     assert res.exit_code == 0, report["findings"][:3]
-    # the only finding: a claim the model alone suggests has no check-worthiness answer (the
-    # sample has one class, so no classifier: the annotator gives it), a warning per region
+    # every suggested claim is projected with its sibling's check-worthiness answer (the
+    # claim gate is closed on the sample, so no claim from the model alone, which would have
+    # none: the sample's one check-worthiness class trains no classifier)
     unanswered = sum(
         1
         for t in tasks
@@ -254,11 +253,11 @@ def test_corpus_validate_accepts_the_tasks_and_the_predictions_as_annotations(
             for x in t["predictions"][0]["result"]
         )
     )
-    assert unanswered > 0
-    assert {(f["slug"], f["severity"]) for f in report["findings"]} == {
-        ("claim-without-checkworthy", "warning")
-    }
-    assert len(report["findings"]) == 2 * unanswered  # two copies of every prediction
+    claims = sum(
+        1 for t in tasks for r in t["predictions"][0]["result"] if r["from_name"] == CLAIM_NAME
+    )
+    assert claims > 0 and unanswered == 0
+    assert report["findings"] == []
 
 
 @pytest.mark.skipif(not LS_PYTHON.exists(), reason="no Label Studio venv (.venv-ls)")
@@ -574,41 +573,94 @@ def test_every_suggestion_on_adversarial_text_is_exact(config: CorpusConfig) -> 
     check()
 
 
-def test_model_claims_are_the_sentences_at_the_learned_threshold(
+def test_the_closed_claim_gate_suggests_no_model_claims(
     corpus: Path, config: CorpusConfig, tasks: list[dict[str, Any]]
 ) -> None:
-    """The claim model suggests every sentence whose P(claim) reaches the threshold it
-    learned (below 0.5 on the sample, where calibrated probabilities never reach 0.5), and no
-    other; projection's claims keep their own 0.5 rule."""
+    """On the sample the claim detector does not beat "every sentence is a claim" on
+    out-of-fold gold: no claim comes from the model (projected claims still do), the
+    Suggester and the card say why."""
     bundle = bundles.load(config, "latest")
-    model = bundle.claims
-    assert model is not None
-    cut = model.threshold
-    assert cut == model.info["detector"]["threshold"]["value"]
-    assert 0.0 < cut < 0.5
+    assert bundle.claims is not None and bundle.claims.informative is False
+    assert bundle.claims.gate["f_beta"] < bundle.claims.gate["every_sentence_f_beta"]
+    # the detector would flag sentences at its learned cut: the gate is what stops them
     known = store.load_articles(config.paths.articles_parquet)
-    below_half = 0
-    for task in tasks:
-        article = article_from_task(task, known=known)
-        result = task["predictions"][0]["result"]
-        regions = [r for r in result if r["from_name"] == CLAIM_NAME]
-        flagged = {(a, b): p for a, b, p in model.sentence_scores(article) if p >= cut}
-        from_model = {
-            (r["value"]["start"], r["value"]["end"]): r
-            for r in regions
-            if r["meta"]["text"][0].startswith("model ")
-        }
-        assert set(from_model) <= set(flagged), article.article_id
-        for (a, b), p in flagged.items():
-            if (a, b) in from_model:
-                assert from_model[(a, b)]["score"] >= round(p, 4)
-                below_half += p < 0.5
-            else:  # only a projected claim over it (a higher score) may take its place
-                assert any(
-                    r["value"]["start"] < b and a < r["value"]["end"] and r["score"] >= round(p, 4)
-                    for r in regions
-                ), (article.article_id, a, b)
+    assert any(bundle.claims.predict(a) for a in known.values())
+    regions = [
+        r for t in tasks for r in t["predictions"][0]["result"] if r["from_name"] == CLAIM_NAME
+    ]
+    assert regions and all(r["meta"]["text"][0].startswith("projection ") for r in regions)
+    notes = Suggester(bundle, config).notes
+    assert notes == [bundle.claims.gate["reason"]]
+    assert "claim detector not better than every-sentence on out-of-fold gold" in notes[0]
+    readme = (bundle.path / "README.md").read_text(encoding="utf-8")
+    assert "Claim suggestions: off (" in readme and "projected claims still come" in readme
+
+
+FILLER = (
+    "The weather was mild in the valley today.",
+    "Markets opened slowly after the holiday.",
+    "A local team won its third match in a row.",
+    "Traffic was light on the coast road.",
+    "The museum reopened its west wing.",
+    "Rain is expected later in the week.",
+)
+
+
+def _learnable(i: int) -> tuple[Article, tuple[int, int]]:
+    """A four-sentence article whose claim sentence carries a distinctive cue."""
+    claim = f"Zorblax officials claimed {100 + i} units were moved."
+    parts = [FILLER[(i + k) % len(FILLER)] for k in range(3)]
+    parts.insert(i % 4, claim)
+    text = " ".join(parts)
+    start = text.index(claim)
+    art = Article(
+        f"a{i:02d}",
+        "x",
+        None,
+        None,
+        None,
+        None,
+        "en",
+        text,
+        store.sha256_text(text),
+        sentences(text),
+        f"s{i % 4}",
+    )
+    return art, (start, start + len(claim))
+
+
+def test_model_claims_are_the_sentences_at_the_learned_threshold_when_the_gate_is_open(
+    config: CorpusConfig,
+) -> None:
+    """Constructed gold where claims are learnable: the gate opens, and the claim model
+    suggests every sentence whose P(claim) reaches its learned threshold, and no other."""
+    items = []
+    for i in range(16):
+        art, (a, b) = _learnable(i)
+        items.append(
+            GoldArticle(
+                art, claims=(Claim(a, b, art.text[a:b], config.scheme.checkworthy[0], None),)
+            )
+        )
+    model = ClaimModel.fit(items, config.scheme.checkworthy)
+    assert model.informative is True
+    bundle = bundles.Bundle(
+        path=Path("."),
+        version="v-open",
+        card={},
+        gazetteer=LearnedGazetteer.fit([]),
+        ner=None,
+        stance=None,
+        claims=model,
+    )
+    suggester = Suggester(bundle, config)
+    assert suggester.notes == []
+    unseen = [_learnable(i) for i in range(20, 26)]
+    for (art, claim), s in zip(unseen, suggester.predict_many([a for a, _ in unseen]), strict=True):
+        regions = [r for r in s.prediction["result"] if r["from_name"] == CLAIM_NAME]
+        flagged = {(a, b): p for a, b, p in model.sentence_scores(art) if p >= model.threshold}
+        assert {(r["value"]["start"], r["value"]["end"]) for r in regions} == set(flagged)
+        assert claim in flagged and len(flagged) < len(art.sentences)
         for r in regions:
-            if not r["meta"]["text"][0].startswith("model "):
-                assert r["score"] >= 0.5  # projection's own rule
-    assert below_half > 0  # the fixed 0.5 floor would have dropped these
+            assert r["meta"]["text"][0].startswith("model ")
+            assert r["score"] == round(flagged[(r["value"]["start"], r["value"]["end"])], 4)

@@ -460,6 +460,13 @@ def _card(
     return card
 
 
+def claim_gate(card: dict[str, Any]) -> dict[str, Any] | None:
+    """The claim detector's gate as the card records it (None without a claim layer, or a
+    card written before the gate: `ClaimModel.gate` of the loaded model has it then)."""
+    gate = (card.get("info") or {}).get("claims", {}).get("detector", {}).get("gate")
+    return gate if card.get("layers", {}).get("claims") and isinstance(gate, dict) else None
+
+
 def _jsonable(obj: Any) -> Any:
     """`obj` through JSON (numpy numbers and tuples become plain JSON values)."""
     return json.loads(json.dumps(obj, default=_json_default))
@@ -536,6 +543,17 @@ def card_readme(card: dict[str, Any]) -> str:
     missing = [k for k in ("ner", "stance", "claims") if card["layers"].get(k) is None]
     if missing:
         lines += [f"Not trained (no gold for them): {', '.join(missing)}.", ""]
+    gate = claim_gate(card)
+    if gate is not None:
+        cut = card["info"]["claims"]["detector"].get("threshold", {}).get("value")
+        lines += [
+            (
+                f"Claim suggestions: on, at the learned threshold {_fmt(cut)} ({gate['reason']})."
+                if gate.get("informative")
+                else f"Claim suggestions: off ({gate['reason']}); projected claims still come."
+            ),
+            "",
+        ]
     cv = card["metrics"].get("cross_validated")
     if cv and cv.get("summary"):
         lines += [

@@ -20,6 +20,10 @@ and from sentence projection; stance from the stance model. The merge rule, in o
    claim are low where claims are rare, so a fixed 0.5 would suggest almost nothing); a
    projected claim needs `MIN_CLAIM_SCORE` (0.5), projection's own rule. The noisy-OR of step 1
    only raises a score, so a claim that passed its source's cut stays.
+   **The claim gate**: a claim model that is not better than "every sentence is a claim" on
+   out-of-fold gold (`ClaimModel.informative` False; see `corpus_tools.models.classify`)
+   suggests no claims at all: flagging nearly every sentence is noise to an annotator, not a
+   suggestion. Projected claims still come; `Suggester.notes` says why the model's do not.
 3. **Overlapping different spans** (or one span with two labels): the higher combined score
    wins; ties go to the source priority model > projection > gazetteer (the best source among a
    span's contributors), then the longer span, then the leftmost.
@@ -41,6 +45,8 @@ highest probabilities of the decision:
   suggestion), while the margin loss measures how unsure the calibrated model is whether the
   sentence *is* a claim, which is what an annotation settles. A sentence at P = 0.1 is a
   likely non-claim that is suggested anyway when the cut is lower; it is not a coin flip.
+  A closed claim gate does not remove this layer: the ranking of sentences is still the
+  calibrated model's best guess of which ones are claims, only its cut is not worth showing.
 An article with no decision at all has uncertainty 1 (nothing is known about it). The
 prediction's `score` is `1 - uncertainty`, so sorting Label Studio's Data Manager by
 "Prediction score" ascending puts the most uncertain first.
@@ -63,6 +69,7 @@ from corpus_tools.config import (
 )
 from corpus_tools.errors import DataError
 from corpus_tools.model import Article, PredictedSpan
+from corpus_tools.models.classify import GATE_CLOSED
 
 if TYPE_CHECKING:
     from corpus_tools.models.bundle import Bundle
@@ -258,7 +265,8 @@ class Suggester:
     """A bundle's models, story projection and gazetteer as one Label Studio prediction.
 
     `siblings`: gold articles whose stories may be shared with the articles to suggest on
-    (usually `load_training_set(config)`); without it, projection is skipped.
+    (usually `load_training_set(config)`); without it, projection is skipped. `notes`: what
+    the suggestions leave out and why, for a summary (the closed claim gate).
     """
 
     def __init__(
@@ -276,6 +284,12 @@ class Suggester:
         for g in siblings or ():
             self._stories.setdefault(g.story, []).append(g)
             self._story_of[g.article_id] = g.story
+        claims = bundle.claims
+        # the claim gate: an uninformative detector's claims are not suggested
+        self.model_claims: bool = claims is not None and bool(getattr(claims, "informative", True))
+        self.notes: list[str] = []
+        if claims is not None and not self.model_claims:
+            self.notes.append(str(claims.gate.get("reason") or GATE_CLOSED))
 
     def siblings_of(self, article: Article) -> list[GoldArticle]:
         """Gold articles of the article's story, the article itself excluded."""
@@ -318,7 +332,8 @@ class Suggester:
             cm = b.claims
             many = getattr(cm, "predict_many", None)
             # threshold None: the sentences at or above the model's learned threshold
-            claims = list(many(articles)) if many else [cm.predict(a) for a in articles]
+            if self.model_claims:
+                claims = list(many(articles)) if many else [cm.predict(a) for a in articles]
             many = getattr(cm, "sentence_scores_many", None)
             scores = list(many(articles)) if many else [cm.sentence_scores(a) for a in articles]
         for i, article in enumerate(articles):
