@@ -113,6 +113,12 @@ def test_train_writes_a_complete_versioned_folder(
     assert card["trained_on"]["claims"]["claims"] == sum(len(g.claims) for g in training)
     assert set(card["libraries"]) == {"python", "spacy", "scikit-learn", "corpus-tools"}
     assert card["libraries"]["spacy"].startswith("3.8")
+    assert card["model_format"] == bundle_mod.MODEL_FORMAT
+    # stance targets are looked for by their scheme names ("United States", not the id's
+    # "united states")
+    assert {t: row["name"] for t, row in card["info"]["stance"]["targets"].items()} == {
+        t.id: t.name for t in config.scheme.stance_targets
+    }
     assert card["extra"]["articles"] == 0
     for rel, digest in card["files"].items():
         assert store.sha256_file(b.path / rel) == digest
@@ -148,6 +154,27 @@ def test_same_inputs_reuse_the_version(
     # the text output says so too
     code, out = _run("model", "train", "--epochs", str(EPOCHS), cwd=root)
     assert code == 0 and "reused (same inputs)" in out and first.version in out
+
+
+def test_a_new_model_format_is_a_new_version_not_the_old_folder(
+    trained: tuple[Path, bundle_mod.Bundle],
+    corpus_copy: Callable[[Path], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Changed training code (MODEL_FORMAT bumped) on the same gold retrains instead of
+    reusing the folder the old code wrote."""
+    root = corpus_copy(trained[0])
+    first = trained[1]
+    config = load_config(root / "corpus.toml")
+    training = load_training_set(config)
+    assert version_name(config, training, (), seed=0, epochs=EPOCHS) == first.version
+    monkeypatch.setattr(bundle_mod, "MODEL_FORMAT", bundle_mod.MODEL_FORMAT + 1)
+    bumped = version_name(config, training, (), seed=0, epochs=EPOCHS)
+    assert bumped != first.version
+    b = train(config, epochs=EPOCHS)
+    assert b.version == bumped and not b.reused
+    assert b.card["model_format"] == bundle_mod.MODEL_FORMAT
+    assert load(config, first.version).version == first.version  # the old one is untouched
 
 
 def test_changed_gold_seed_or_extra_give_new_versions(

@@ -14,11 +14,16 @@ writes them into one folder:
 
 The version name is `<corpus name>-<12 hex>`, a hash of everything that decides the model:
 the gold's sha256 (the manifest's for a release), the extra labelled articles, the scheme
-hash, the seed, the epochs and the library versions. Training the same inputs again finds
-the folder and reuses it (`Bundle.reused`). A folder is built under a dot-name beside its
-final place and renamed into place only when complete, then `LATEST` is replaced
-atomically: a reader never sees half a model under a version name, and `LATEST` always
-names a complete one.
+hash, the seed, the epochs, the library versions (corpus-tools' among them) and
+`MODEL_FORMAT`, the version of the training code. Training the same inputs again finds
+the folder and reuses it (`Bundle.reused`). The corpus-tools version does not change with
+every commit, so `MODEL_FORMAT` is what makes a code change retrain: bump it whenever the
+training code changes what a model is (its features, rules, threshold or gate, the files it
+writes), or `corpus model train` keeps reusing a folder trained by the old code.
+
+A folder is built under a dot-name beside its final place and renamed into place only when
+complete, then `LATEST` is replaced atomically: a reader never sees half a model under a
+version name, and `LATEST` always names a complete one.
 
 `load` refuses a model whose scheme hash is not the corpus's (ConfigError, exit 2): its
 labels would not mean what the corpus's labels mean.
@@ -58,6 +63,10 @@ CARD = "card.json"
 CARD_README = "README.md"
 EVALUATION = "evaluation.json"
 CARD_FORMAT = 1
+MODEL_FORMAT = 2
+"""The training code's version, hashed into every model version: bump it whenever training
+changes what a model is (1: up to the learned claim threshold; 2: the claim gate, stance
+targets looked for by their scheme names)."""
 HASH_CHARS = 12
 
 Progress = Callable[[int, int], None]
@@ -143,7 +152,13 @@ def fit_layers(
     stance: StanceModel | None = None
     targets = [t.id for t in scheme.stance_targets]
     if targets and any(s.target in targets for g in items for s in g.stances):
-        stance = StanceModel.fit(items, targets, scheme.stance_labels, seed=seed)
+        stance = StanceModel.fit(
+            items,
+            targets,
+            scheme.stance_labels,
+            seed=seed,
+            target_names={t.id: t.name for t in scheme.stance_targets},
+        )
     step(epochs + 2)
     claims: ClaimModel | None = None
     if any(g.claims for g in items):
@@ -208,6 +223,7 @@ def version_name(
         "seed": seed,
         "epochs": epochs,
         "libraries": library_versions(),
+        "model_format": MODEL_FORMAT,
     }
     return f"{config.name}-{_sha256_json(inputs)[:HASH_CHARS]}"
 
@@ -456,6 +472,7 @@ def _card(
             "cross_validated": _cv_summary(models_dir(config) / EVALUATION, training),
         },
         "libraries": library_versions(),
+        "model_format": MODEL_FORMAT,
     }
     return card
 
