@@ -154,6 +154,11 @@ def test_same_inputs_reuse_the_version(
     # the text output says so too
     code, out = _run("model", "train", "--epochs", str(EPOCHS), cwd=root)
     assert code == 0 and "reused (same inputs)" in out and first.version in out
+    # the claim detector's threshold and its gate (closed on the sample), and why
+    text = " ".join(out.replace("│", " ").split())
+    assert first.claims is not None and not first.claims.informative
+    assert f"threshold {first.claims.threshold:.3f}" in text and "gate closed" in text
+    assert "claim detector not better than every-sentence" in text
 
 
 def test_a_new_model_format_is_a_new_version_not_the_old_folder(

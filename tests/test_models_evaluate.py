@@ -336,6 +336,22 @@ def test_text_tables_show_every_layer_and_the_curve(
         assert expected in text
     for label in evaluated[1]["entities"]["baseline"]["labels"]:
         assert label in text
+    # claims: the detector at each fold's learned threshold and at 0.5, every fold's cut
+    c = evaluated[1]["claims"]
+    rows = {line.split("│")[1].strip(): line for line in text.splitlines() if "│" in line}
+    for name, x in (
+        ("detector at the learned threshold", c["model"]),
+        ("detector at 0.5", c["model_at_0.5"]),
+        ("every sentence (baseline)", c["baseline"]),
+    ):
+        cells = [v.strip() for v in rows[name].split("│")[2:-1]]
+        assert cells == [
+            str(c["sentences"]),
+            f"{x['precision']:.2f} / {x['recall']:.2f} / {x['f1']:.2f}",
+            f"{x['f_beta']:.3f}",
+            str(x["flagged"]),
+        ]
+    assert c["thresholds"] and all(f"{t:.3f}" in text for t in c["thresholds"])
 
 
 @pytest.mark.parametrize(

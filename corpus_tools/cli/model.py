@@ -120,19 +120,30 @@ def train_cmd(
         f"{n_stance} judgements",
         _f(m["stance"]["model"]),
     )
+    gate = bundle.claims.gate if bundle.claims is not None else None
+    detector = "sentence detector"
+    if bundle.claims is not None and gate is not None:
+        detector += f", threshold {bundle.claims.threshold:.3f}, gate " + (
+            "open (suggests claims)" if bundle.claims.informative else "closed (no claims)"
+        )
     table.add_row(
         "claims",
-        state("claims", "sentence detector"),
+        state("claims", detector),
         f"{t['claims']['claims']} claims, {t['claims']['sentences']} sentences",
         _f(m["claims"]["model"]),
     )
+    cw_info = (card.get("info") or {}).get("claims", {}).get("checkworthiness", {})
     table.add_row(
         "checkworthy",
-        state("claims", "classifier"),
+        state("claims", "classifier")
+        if cw_info.get("model") or not layers.get("claims")
+        else "not trained (one class in gold)",
         ", ".join(f"{k} {v}" for k, v in t["claims"]["checkworthy"].items()) or "-",
         _f(m["checkworthy"]["model"]),
     )
     console.print(table)
+    if gate is not None:
+        console.print(f"claim gate: {gate.get('reason')}", highlight=False)
     what = "reused (same inputs)" if bundle.reused else "trained"
     console.print(
         f"{what}: {bundle.version} → {display_path(bundle.path)} (LATEST)\n"
@@ -254,31 +265,47 @@ def _eval_tables(r: dict[str, Any]) -> list[Table]:
             f"{b['accuracy']:.2f} / {b['macro_f1']:.2f}",
         )
 
-    cl = Table(title="Claims (P / R / F1)", title_justify="left")
-    for col in ("layer", "items", "model", "baseline"):
-        cl.add_column(col, justify="left" if col == "layer" else "right")
     c = r["claims"]
-    cl.add_row(
-        "detector (sentences)",
-        str(c["sentences"]),
-        cell(c["model"]),
-        cell(c["baseline"]) + " (every sentence)",
+    cuts = ", ".join(f"{t:.3f}" for t in c.get("thresholds") or []) or "-"
+    beta = c.get("beta")
+    fb = f"F{beta:g}" if beta else "F-beta"
+    cl = Table(
+        title=f"Claims (sentences; each fold's learned threshold: {cuts})", title_justify="left"
     )
+    for col in ("system", "items", "P / R / F1", fb, "flagged"):
+        cl.add_column(col, justify="left" if col == "system" else "right")
+
+    def extra(x: dict[str, Any] | None, key: str) -> str:
+        value = (x or {}).get(key)
+        return "-" if value is None else (str(value) if key == "flagged" else f"{value:.3f}")
+
+    n = str(c["sentences"])
+    for name, x in (
+        ("detector at the learned threshold", c["model"]),
+        ("detector at 0.5", c.get("model_at_0.5")),
+        ("every sentence (baseline)", c["baseline"]),
+    ):
+        cl.add_row(name, n, cell(x), extra(x, "f_beta"), extra(x, "flagged"))
     ap = c["average_precision"]
-    cl.add_row(
-        "detector: average precision (ranking)",
-        str(c["sentences"]),
-        _f(ap["model"]),
-        _f(ap["baseline"]) + " (every sentence)",
-    )
+    cl.add_row("detector: average precision (ranking)", n, _f(ap["model"]), "", "")
+    cl.add_row("every sentence: average precision", n, _f(ap["baseline"]), "", "")
     cw = r["checkworthy"]
+    items = str(cw["majority"]["items"])
     cl.add_row(
         "check-worthiness (acc / macro-F1)",
-        str(cw["majority"]["items"]),
+        items,
         f"{cw['model']['accuracy']:.2f} / {cw['model']['macro_f1']:.2f}"
         if cw["model"]
         else "not trained (one class in gold)",
-        f"{cw['majority']['accuracy']:.2f} / {cw['majority']['macro_f1']:.2f} (majority)",
+        "",
+        "",
+    )
+    cl.add_row(
+        "check-worthiness, majority label",
+        items,
+        f"{cw['majority']['accuracy']:.2f} / {cw['majority']['macro_f1']:.2f}",
+        "",
+        "",
     )
 
     pf = Table(title="Per fold (F1 on the held-out stories)", title_justify="left")
