@@ -186,6 +186,7 @@ def suggest_tasks(
         notes.append(f"{siblings.source} has no usable gold: story projection skipped")
     articles = sorted(store.iter_articles(src), key=lambda a: a.article_id)
     suggester = Suggester(bundle, config, siblings)
+    notes.extend(suggester.notes)  # what the suggestions leave out, and why (the claim gate)
     tasks: list[TaskDict] = []
     counts = {s: 0 for s in SOURCES} | {"agreed": 0}
     by_label: dict[str, int] = {}

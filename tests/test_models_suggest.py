@@ -574,7 +574,7 @@ def test_every_suggestion_on_adversarial_text_is_exact(config: CorpusConfig) -> 
 
 
 def test_the_closed_claim_gate_suggests_no_model_claims(
-    corpus: Path, config: CorpusConfig, tasks: list[dict[str, Any]]
+    corpus: Path, config: CorpusConfig, tasks: list[dict[str, Any]], summary: dict[str, Any]
 ) -> None:
     """On the sample the claim detector does not beat "every sentence is a claim" on
     out-of-fold gold: no claim comes from the model (projected claims still do), the
@@ -592,6 +592,7 @@ def test_the_closed_claim_gate_suggests_no_model_claims(
     notes = Suggester(bundle, config).notes
     assert notes == [bundle.claims.gate["reason"]]
     assert "claim detector not better than every-sentence on out-of-fold gold" in notes[0]
+    assert notes[0] in summary["notes"]  # `corpus tasks --suggest` says it too
     readme = (bundle.path / "README.md").read_text(encoding="utf-8")
     assert "Claim suggestions: off (" in readme and "projected claims still come" in readme
 
