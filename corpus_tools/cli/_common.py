@@ -6,11 +6,13 @@ Only `corpus_tools.cli` imports typer. Each command module registers its command
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import sqlite3
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -159,6 +161,26 @@ def _printable_tree(obj: Any) -> Any:
 def show_progress(quiet: bool) -> bool:
     """Progress bars only for people: not with --quiet, not when stderr is not a terminal."""
     return not quiet and sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def progress_bar(
+    quiet: bool, what: str, total: int | None = None
+) -> Iterator[Callable[[int, int], None] | None]:
+    """A transient progress bar on stderr, only for people (see `show_progress`); yields the
+    `progress(done, total)` callback the library functions take, or None."""
+    if not show_progress(quiet):
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task(what, total=total)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 def report_error(exc: CorpusError, *, as_json: bool = False) -> int:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
 from corpus_tools.cli._common import (
@@ -17,28 +14,12 @@ from corpus_tools.cli._common import (
     QuietOpt,
     app,
     console,
-    err_console,
     get_config,
     print_json,
-    show_progress,
+    progress_bar,
 )
 
 AgreeFormat = Literal["table", "json", "markdown"]
-
-
-@contextlib.contextmanager
-def _progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar over the stages of `agree` (stderr, only for people)."""
-    if not show_progress(quiet):
-        yield None
-        return
-    with Progress(console=err_console, transient=True) as bar:
-        task = bar.add_task("measuring agreement", total=4)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def _fmt(e: dict[str, Any]) -> str:
@@ -151,7 +132,7 @@ def agree_cmd(
     from corpus_tools.agreement.run import measure
 
     cfg = get_config(config)
-    with _progress(quiet) as update:
+    with progress_bar(quiet, "measuring agreement", total=4) as update:
         report, written = measure(
             config=cfg,
             paths=paths,

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
 from corpus_tools import labelstudio as lib
@@ -17,11 +14,10 @@ from corpus_tools.cli._common import (
     JsonOpt,
     QuietOpt,
     console,
-    err_console,
     get_config,
     ls_app,
     print_json,
-    show_progress,
+    progress_bar,
 )
 from corpus_tools.config import CorpusConfig
 
@@ -42,20 +38,6 @@ KeyOpt = Annotated[
         show_default=False,
     ),
 ]
-
-
-@contextmanager
-def _progress(quiet: bool, what: str) -> Iterator[Callable[[int, int], None] | None]:
-    if not show_progress(quiet):
-        yield None
-        return
-    with Progress(console=err_console, transient=True) as bar:
-        task = bar.add_task(what, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def _url(cfg: CorpusConfig, url: str | None) -> str:
@@ -105,7 +87,7 @@ def push_cmd(
 
         tasks = tasks or cfg.paths.build / DISPUTES_FILE
         cfg = adjudication_config(cfg)
-    with _progress(quiet, "importing tasks") as progress:
+    with progress_bar(quiet, "importing tasks") as progress:
         result = lib.push(
             config=cfg,
             url=_url(cfg, url),
@@ -220,7 +202,7 @@ def pull_cmd(
 
         out = out or decisions_dir(cfg)
         cfg = adjudication_config(cfg)
-    with _progress(quiet, "fetching tasks") as progress:
+    with progress_bar(quiet, "fetching tasks") as progress:
         result = lib.pull(
             config=cfg,
             url=_url(cfg, url),

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
 from corpus_tools.cli._common import (
@@ -16,11 +13,10 @@ from corpus_tools.cli._common import (
     JsonOpt,
     QuietOpt,
     console,
-    err_console,
     get_config,
     model_app,
     print_json,
-    show_progress,
+    progress_bar,
 )
 from corpus_tools.errors import UsageError
 from corpus_tools.store import display_path
@@ -37,21 +33,6 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same inputs, 
 EpochsOpt = Annotated[
     int, typer.Option("--epochs", min=1, help="Training epochs of the spaCy NER pipeline.")
 ]
-
-
-@contextlib.contextmanager
-def _progress(quiet: bool, what: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr (only for people)."""
-    if not show_progress(quiet):
-        yield None
-        return
-    with Progress(console=err_console, transient=True) as bar:
-        task = bar.add_task(what, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def _f(x: Any) -> str:
@@ -78,7 +59,7 @@ def train_cmd(
     from corpus_tools.models.bundle import train
 
     cfg = get_config(config)
-    with _progress(quiet or json_out, "training") as update:
+    with progress_bar(quiet or json_out, "training") as update:
         bundle = train(cfg, gold, seed=seed, epochs=epochs, progress=update)
     card = bundle.card
     if json_out:
@@ -198,7 +179,7 @@ def evaluate_cmd(
 
     cfg = get_config(config)
     fractions = _curve(curve)
-    with _progress(quiet or json_out, "cross-validating") as update:
+    with progress_bar(quiet or json_out, "cross-validating") as update:
         result = evaluate(
             cfg,
             gold,

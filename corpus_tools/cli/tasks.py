@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
 from corpus_tools import tasks as lib
@@ -18,25 +15,10 @@ from corpus_tools.cli._common import (
     QuietOpt,
     app,
     console,
-    err_console,
     get_config,
     print_json,
-    show_progress,
+    progress_bar,
 )
-
-
-@contextmanager
-def _progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
-    if not show_progress(quiet):
-        yield None
-        return
-    with Progress(console=err_console, transient=True) as bar:
-        task = bar.add_task("suggesting", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 @app.command("tasks")
@@ -88,7 +70,7 @@ def tasks_cmd(
     Example: corpus tasks --suggest latest
     """
     cfg = get_config(config)
-    with _progress(quiet or json_out) as progress:
+    with progress_bar(quiet or json_out, "suggesting") as progress:
         result = lib.make_tasks(
             config=cfg,
             articles_path=articles,

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
 from corpus_tools.cli._common import (
@@ -16,27 +13,11 @@ from corpus_tools.cli._common import (
     JsonOpt,
     QuietOpt,
     console,
-    err_console,
     get_config,
     model_app,
     print_json,
-    show_progress,
+    progress_bar,
 )
-
-
-@contextlib.contextmanager
-def _progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar over the files read (stderr, only for people)."""
-    if not show_progress(quiet):
-        yield None
-        return
-    with Progress(console=err_console, transient=True) as bar:
-        task = bar.add_task("reading annotations", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def _pct(x: float | None) -> str:
@@ -118,7 +99,7 @@ def uptake_cmd(
 
         raise UsageError("--gold and --no-gold exclude each other", hint="Pass one of them.")
     cfg = get_config(config)
-    with _progress(quiet) as update:
+    with progress_bar(quiet, "reading annotations") as update:
         d = measure(config=cfg, paths=paths, gold=gold, use_gold=not no_gold, progress=update)
     if json_out:
         print_json(d)
