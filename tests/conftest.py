@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -21,16 +22,50 @@ def repo_root() -> Path:
     return REPO
 
 
-@pytest.fixture
-def sample_corpus(tmp_path: Path) -> Path:
-    """A copy of the repository's corpus (corpus.toml, articles, annotations, schemas)."""
-    dest = tmp_path / "corpus"
-    dest.mkdir()
+def copy_sample(dest: Path) -> Path:
+    """Copy the repository's corpus (corpus.toml, articles, annotations, schemas) to `dest`."""
+    dest.mkdir(parents=True)
     shutil.copy2(REPO / "corpus.toml", dest / "corpus.toml")
     for folder in ("articles", "annotations", "schemas"):
         if (REPO / folder).exists():
             shutil.copytree(REPO / folder, dest / folder)
     return dest
+
+
+@pytest.fixture
+def sample_corpus(tmp_path: Path) -> Path:
+    """A copy of the repository's corpus (corpus.toml, articles, annotations, schemas)."""
+    return copy_sample(tmp_path / "corpus")
+
+
+@pytest.fixture(scope="session")
+def sample_gold(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample corpus after `corpus ingest` and `corpus adjudicate` (build/articles.parquet,
+    gold.jsonl, disputes.json), made once per session. Tests copy it (`copy_gold`) and never
+    write into it."""
+    root = copy_sample(tmp_path_factory.mktemp("sample-gold") / "corpus")
+    for cmd in ("ingest", "adjudicate"):
+        code, out = run_cli(cmd, "-c", str(root / "corpus.toml"), cwd=root)
+        assert code == 0, out
+    return root
+
+
+def copy_gold(sample_gold: Path, dest: Path) -> Path:
+    """A private copy of the `sample_gold` corpus at `dest` (its parent must exist)."""
+    shutil.copytree(sample_gold, dest)
+    return dest
+
+
+def run_cli(*args: str, cwd: Path) -> tuple[int, str]:
+    """`corpus ARGS` in-process in folder `cwd` (for module- and session-scoped fixtures,
+    which cannot use the `cli` fixture's monkeypatch): exit code and output."""
+    old = Path.cwd()
+    os.chdir(cwd)
+    try:
+        r = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    return r.exit_code, r.output
 
 
 CliRun = Callable[..., Result]

@@ -16,10 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import copy_gold, run_cli
 
 from corpus_tools import store
-from corpus_tools.cli import app
 from corpus_tools.config import load_config
 from corpus_tools.errors import ConfigError, UsageError
 from corpus_tools.models import bundle as bundle_mod
@@ -30,34 +29,10 @@ REPO = Path(__file__).resolve().parent.parent
 EPOCHS = 1
 
 
-def _copy_sample(dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    shutil.copy2(REPO / "corpus.toml", dest / "corpus.toml")
-    for folder in ("articles", "annotations", "schemas"):
-        if (REPO / folder).exists():
-            shutil.copytree(REPO / folder, dest / folder)
-    return dest
-
-
-def _run(*args: str, cwd: Path) -> tuple[int, str]:
-    """`corpus ARGS` in-process, in folder `cwd` (the module fixtures cannot use monkeypatch)."""
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        r = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(old)
-    return r.exit_code, r.output
-
-
 @pytest.fixture(scope="module")
-def gold_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def gold_corpus(sample_gold: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample corpus after `corpus ingest` and `corpus adjudicate` (no model yet)."""
-    root = _copy_sample(tmp_path_factory.mktemp("bundle") / "corpus")
-    for cmd in ("ingest", "adjudicate"):
-        code, out = _run(cmd, cwd=root)
-        assert code == 0, out
-    return root
+    return copy_gold(sample_gold, tmp_path_factory.mktemp("bundle") / "corpus")
 
 
 @pytest.fixture(scope="module")
@@ -145,14 +120,14 @@ def test_same_inputs_reuse_the_version(
     root = corpus_copy(trained[0])
     first = trained[1]
     card_before = (root / "build/models" / first.version / CARD).read_bytes()
-    code, out = _run("model", "train", "--epochs", str(EPOCHS), "--json", cwd=root)
+    code, out = run_cli("model", "train", "--epochs", str(EPOCHS), "--json", cwd=root)
     assert code == 0, out
     data = json.loads(out)
     assert data["version"] == first.version and data["reused"] is True
     assert (root / "build/models" / first.version / CARD).read_bytes() == card_before
     assert [p.name for p in (root / "build/models").iterdir() if p.is_dir()] == [first.version]
     # the text output says so too
-    code, out = _run("model", "train", "--epochs", str(EPOCHS), cwd=root)
+    code, out = run_cli("model", "train", "--epochs", str(EPOCHS), cwd=root)
     assert code == 0 and "reused (same inputs)" in out and first.version in out
     # the claim detector's threshold and its gate (closed on the sample), and why
     text = " ".join(out.replace("│", " ").split())
@@ -234,7 +209,7 @@ def test_a_model_of_another_scheme_is_refused(
     assert err.value.exit_code == 2
     assert "another scheme" in err.value.message and "corpus model train" in str(err.value.hint)
     # through the CLI: the command that uses a model stops with exit 2 and the hint
-    code, out = _run("tasks", "--suggest", "latest", cwd=root)
+    code, out = run_cli("tasks", "--suggest", "latest", cwd=root)
     assert code == 2, out
     assert "another scheme" in out
 
@@ -243,9 +218,11 @@ def test_train_from_a_release_folder(
     gold_corpus: Path, corpus_copy: Callable[[Path], Path]
 ) -> None:
     root = corpus_copy(gold_corpus)
-    code, out = _run("release", "0.0.1", cwd=root)
+    code, out = run_cli("release", "0.0.1", cwd=root)
     assert code == 0, out
-    code, out = _run("model", "train", "--gold", "dist/0.0.1", "--epochs", "1", "--json", cwd=root)
+    code, out = run_cli(
+        "model", "train", "--gold", "dist/0.0.1", "--epochs", "1", "--json", cwd=root
+    )
     assert code == 0, out
     data = json.loads(out)
     card = data["card"]

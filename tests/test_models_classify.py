@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import copy_gold
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus_tools import adjudicate, store
+from corpus_tools import store
 from corpus_tools.config import CorpusConfig, load_config
 from corpus_tools.errors import DataError, UsageError
-from corpus_tools.ingest import ingest
 from corpus_tools.ingest.clean import sentences
 from corpus_tools.model import Article, Claim, StanceJudgement
 from corpus_tools.models.classify import (
@@ -43,10 +43,8 @@ from corpus_tools.models.data import GoldArticle, TrainingSet, load_training_set
 
 
 @pytest.fixture
-def gold(sample_corpus: Path) -> tuple[CorpusConfig, TrainingSet]:
-    config = load_config(sample_corpus / "corpus.toml")
-    ingest(config=config)
-    adjudicate.run(config=config)
+def gold(sample_gold: Path, tmp_path: Path) -> tuple[CorpusConfig, TrainingSet]:
+    config = load_config(copy_gold(sample_gold, tmp_path / "corpus") / "corpus.toml")
     return config, load_training_set(config)
 
 

@@ -7,12 +7,12 @@ import dataclasses
 import json
 import math
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from conftest import copy_gold, run_cli
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
@@ -20,9 +20,7 @@ from sklearn.metrics import (
     fbeta_score,
     precision_recall_fscore_support,
 )
-from typer.testing import CliRunner
 
-from corpus_tools.cli import app
 from corpus_tools.config import load_config
 from corpus_tools.model import PredictedSpan
 from corpus_tools.models.bundle import CARD, EVALUATION, _cv_summary, train
@@ -43,27 +41,12 @@ REPO = Path(__file__).resolve().parent.parent
 SETTINGS: dict[str, Any] = {"folds": 2, "curve": (0.5, 1.0), "epochs": 1, "seed": 0}
 
 
-def _run(*args: str, cwd: Path) -> tuple[int, str]:
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        r = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(old)
-    return r.exit_code, r.output
-
-
 @pytest.fixture(scope="module")
-def evaluated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+def evaluated(
+    sample_gold: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, Any]]:
     """The sample after ingest, adjudicate and one trained model, then evaluated."""
-    root = tmp_path_factory.mktemp("evaluate") / "corpus"
-    root.mkdir()
-    shutil.copy2(REPO / "corpus.toml", root / "corpus.toml")
-    for folder in ("articles", "annotations", "schemas"):
-        shutil.copytree(REPO / folder, root / folder)
-    for cmd in ("ingest", "adjudicate"):
-        code, out = _run(cmd, cwd=root)
-        assert code == 0, out
+    root = copy_gold(sample_gold, tmp_path_factory.mktemp("evaluate") / "corpus")
     config = load_config(root / "corpus.toml")
     train(config, epochs=1)
     old = Path.cwd()
@@ -300,7 +283,7 @@ def test_cli_json_equals_the_library(evaluated: tuple[Path, dict[str, Any]]) -> 
     """`--json` gives the library's result: the same folds and seed give the same figures
     (the full-training-fold figures do not depend on the curve's other points)."""
     root, r = evaluated
-    code, out = _run(
+    code, out = run_cli(
         "model", "evaluate", "--folds", "2", "--curve", "1", "--epochs", "1", "--json", cwd=root
     )
     assert code == 0, out

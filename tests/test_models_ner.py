@@ -14,13 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import copy_gold
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus_tools import adjudicate, store
+from corpus_tools import store
 from corpus_tools.config import load_config
 from corpus_tools.errors import DataError, UsageError
-from corpus_tools.ingest import ingest
 from corpus_tools.ingest.clean import sentences
 from corpus_tools.model import Article, EntitySpan, PredictedSpan, Sentence
 from corpus_tools.models.data import GoldArticle, load_training_set
@@ -61,11 +61,9 @@ def check_spans(text: str, spans: list[PredictedSpan]) -> None:
 
 
 def test_trains_on_sample_gold_and_finds_spans_in_a_held_out_story(
-    sample_corpus: Path, tmp_path: Path
+    sample_gold: Path, tmp_path: Path
 ) -> None:
-    config = load_config(sample_corpus / "corpus.toml")
-    ingest(config=config)
-    adjudicate.run(config=config)
+    config = load_config(copy_gold(sample_gold, tmp_path / "corpus") / "corpus.toml")
     ts = load_training_set(config)
     # hold out the story with the most gold spans that is not the only one
     held = max(ts.stories, key=lambda s: (sum(len(g.entities) for g in ts.subset([s])), s))

@@ -12,16 +12,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-import shutil
 import unicodedata
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import copy_gold
 
-from corpus_tools import adjudicate
 from corpus_tools.config import load_config
-from corpus_tools.ingest import ingest
 from corpus_tools.model import Article, Claim, EntitySpan, Sentence
 from corpus_tools.models.data import GoldArticle, TrainingSet, load_training_set
 from corpus_tools.models.project import (
@@ -38,17 +36,9 @@ WIRE_IAEA = "art-1c99e979d93f4786"  # Northbridge Wire's IAEA report (id "nbw-20
 
 
 @pytest.fixture(scope="module")
-def gold(tmp_path_factory: pytest.TempPathFactory) -> TrainingSet:
-    # the sample_corpus fixture is function-scoped; one copy serves the whole module here
-    dest = tmp_path_factory.mktemp("project") / "corpus"
-    dest.mkdir()
-    shutil.copy2(REPO / "corpus.toml", dest / "corpus.toml")
-    for folder in ("articles", "annotations", "schemas"):
-        shutil.copytree(REPO / folder, dest / folder)
-    config = load_config(dest / "corpus.toml")
-    ingest(config=config)
-    adjudicate.run(config=config)
-    return load_training_set(config)
+def gold(sample_gold: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainingSet:
+    dest = copy_gold(sample_gold, tmp_path_factory.mktemp("project") / "corpus")
+    return load_training_set(load_config(dest / "corpus.toml"))
 
 
 def _siblings(ts: TrainingSet, target: GoldArticle) -> list[GoldArticle]:

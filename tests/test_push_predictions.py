@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import REPO
+from conftest import copy_gold
 from ls_server import LabelStudioFixture
 from typer.testing import CliRunner
 
@@ -40,16 +40,10 @@ def run(corpus: Path, *args: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def corpus(sample_gold: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The sample corpus with two suggestion files: tasks-a.json (seed 0), tasks-b.json
     (seed 1, another model version)."""
-    dest = tmp_path_factory.mktemp("push-predictions") / "corpus"
-    dest.mkdir()
-    shutil.copy2(REPO / "corpus.toml", dest / "corpus.toml")
-    for folder in ("articles", "annotations", "schemas"):
-        shutil.copytree(REPO / folder, dest / folder)
-    run(dest, "ingest")
-    run(dest, "adjudicate")
+    dest = copy_gold(sample_gold, tmp_path_factory.mktemp("push-predictions") / "corpus")
     config = load_config(dest / "corpus.toml")
     for name, seed in (("a", 0), ("b", 1)):
         bundle = bundles.train(config, epochs=3, seed=seed)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import copy_gold
 from typer.testing import CliRunner
 
 from corpus_tools import labeling_config, serve, store
@@ -51,19 +51,11 @@ class Trained:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+def trained(sample_gold: Path, tmp_path_factory: pytest.TempPathFactory) -> Trained:
     """The sample corpus, ingested and adjudicated, with a 2-epoch bundle."""
     from corpus_tools.models import bundle
 
-    root = tmp_path_factory.mktemp("serve") / "corpus"
-    root.mkdir()
-    shutil.copy2(REPO / "corpus.toml", root / "corpus.toml")
-    for folder in ("articles", "annotations", "schemas"):
-        shutil.copytree(REPO / folder, root / folder)
-    runner = CliRunner()
-    for cmd in (["ingest", "-q"], ["adjudicate"]):
-        res = runner.invoke(app, [*cmd, "-c", str(root / "corpus.toml")], catch_exceptions=False)
-        assert res.exit_code == 0, res.output
+    root = copy_gold(sample_gold, tmp_path_factory.mktemp("serve") / "corpus")
     config = load_config(root / "corpus.toml")
     b = bundle.train(config, epochs=EPOCHS)
     return Trained(root, config, b.version)
