@@ -12,6 +12,8 @@ from ls_server import _label_studio_server, label_studio  # noqa: F401  (real se
 from typer.testing import CliRunner, Result
 
 from corpus_tools.cli import app
+from corpus_tools.model import Article, Sentence
+from corpus_tools.store import sha256_text
 from tests.hub_double import hub  # noqa: F401  (the loopback Hub double)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,3 +85,21 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> CliRun:
         return runner.invoke(app, list(args), input=input, catch_exceptions=False)
 
     return run
+
+
+def make_article(
+    text: str,
+    aid: str = "a1",
+    story: str | None = None,
+    *,
+    sentences: tuple[Sentence, ...] | None = None,
+) -> Article:
+    """An ingested-looking Article for unit tests: sentences cut by ingest's own splitter
+    unless given (pass `()` for none), text_sha256 computed, optional story id."""
+    if sentences is None:
+        from corpus_tools.ingest.clean import sentences as split
+
+        sentences = tuple(split(text))
+    return Article(
+        aid, "test", None, None, None, None, "en", text, sha256_text(text), sentences, story
+    )

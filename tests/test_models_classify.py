@@ -20,15 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import copy_gold
+from conftest import copy_gold, make_article
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus_tools import store
 from corpus_tools.config import CorpusConfig, load_config
 from corpus_tools.errors import DataError, UsageError
-from corpus_tools.ingest.clean import sentences
-from corpus_tools.model import Article, Claim, StanceJudgement
+from corpus_tools.model import Claim, StanceJudgement
 from corpus_tools.models.classify import (
     CALIBRATION_FOLDS,
     CLAIMS_FILE,
@@ -55,22 +53,6 @@ def stance_model(config: CorpusConfig, items: tuple[GoldArticle, ...]) -> Stance
         [t.id for t in scheme.stance_targets],
         scheme.stance_labels,
         target_names={t.id: t.name for t in scheme.stance_targets},
-    )
-
-
-def make_article(text: str, aid: str = "a1", story: str | None = None) -> Article:
-    return Article(
-        aid,
-        "test",
-        None,
-        None,
-        None,
-        None,
-        "en",
-        text,
-        store.sha256_text(text),
-        sentences(text),
-        story,
     )
 
 

@@ -14,14 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import copy_gold
+from conftest import copy_gold, make_article
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus_tools import store
 from corpus_tools.config import load_config
 from corpus_tools.errors import DataError, UsageError
-from corpus_tools.ingest.clean import sentences
 from corpus_tools.model import Article, EntitySpan, PredictedSpan, Sentence
 from corpus_tools.models.data import GoldArticle, load_training_set
 from corpus_tools.models.gazetteer import LearnedGazetteer
@@ -31,18 +29,7 @@ LABELS = ("PER", "ORG", "GPE", "DATE")
 
 
 def article(text: str, aid: str = "a1", *, split: bool = True) -> Article:
-    return Article(
-        aid,
-        "test",
-        None,
-        None,
-        None,
-        None,
-        "en",
-        text,
-        store.sha256_text(text),
-        sentences(text) if split else (),
-    )
+    return make_article(text, aid, sentences=None if split else ())
 
 
 def check_spans(text: str, spans: list[PredictedSpan]) -> None:

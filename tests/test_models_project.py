@@ -9,7 +9,6 @@ the offsets, and spans the reprint edited (which must not be carried).
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import re
 import unicodedata
@@ -17,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from conftest import copy_gold
+from conftest import copy_gold, make_article
 
 from corpus_tools.config import load_config
 from corpus_tools.model import Article, Claim, EntitySpan, Sentence
@@ -191,19 +190,7 @@ def _article(aid: str, text: str, story: str = "s1") -> Article:
         if seg.strip():
             sents.append(Sentence(start + lead, m.end()))
         start = m.end()
-    return Article(
-        aid,
-        "test",
-        None,
-        None,
-        None,
-        None,
-        "en",
-        text,
-        hashlib.sha256(text.encode()).hexdigest(),
-        tuple(sents),
-        story,
-    )
+    return make_article(text, aid, story, sentences=tuple(sents))
 
 
 def _ent(text: str, mention: str, label: str, nth: int = 0) -> EntitySpan:

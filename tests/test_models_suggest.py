@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from conftest import REPO, make_article
 from typer.testing import CliRunner
 
 from corpus_tools import store
@@ -30,7 +30,6 @@ from corpus_tools.config import (
     CorpusConfig,
     load_config,
 )
-from corpus_tools.ingest.clean import sentences
 from corpus_tools.model import Article, Claim, EntitySpan, PredictedSpan
 from corpus_tools.models import bundle as bundles
 from corpus_tools.models.classify import ClaimModel
@@ -614,19 +613,7 @@ def _learnable(i: int) -> tuple[Article, tuple[int, int]]:
     parts.insert(i % 4, claim)
     text = " ".join(parts)
     start = text.index(claim)
-    art = Article(
-        f"a{i:02d}",
-        "x",
-        None,
-        None,
-        None,
-        None,
-        "en",
-        text,
-        store.sha256_text(text),
-        sentences(text),
-        f"s{i % 4}",
-    )
+    art = make_article(text, f"a{i:02d}", f"s{i % 4}")
     return art, (start, start + len(claim))
 
 
