@@ -60,8 +60,9 @@ def serve_cmd(
     """Serve a trained model to Label Studio as an ML backend (health, setup, predict, webhook).
 
     Connect it in the project's Settings → Model, or with POST /api/ml {"url": URL, "project": ID}.
-    A Label Studio server refuses loopback backends unless it runs with ML_BLOCK_LOCAL_IP=false
-    (and, for the retraining webhook, SSRF_PROTECTION_ENABLED=false). Ctrl-C stops it.
+    Label Studio refuses loopback backends and webhooks (its SSRF guard): start it with
+    scripts/start-label-studio.sh, which allows 127.0.0.1 only and keeps every other private
+    network blocked (README: "Connecting it"). Ctrl-C stops it.
 
     Example: corpus serve --model latest --port 9090
     """
