@@ -384,11 +384,13 @@ class Client:
         page_size: int,
         fields: str | None = "all",
         include: str | None = None,
+        query: str | None = None,
     ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
         """(total, tasks of one page) for every page of the project's tasks, by task id.
 
         `include` narrows the fields; `fields="all"` is needed beside it for the task's
         predictions (`include="id,data,predictions"`), and is sent alone without `include`.
+        `query` is a Data Manager query (JSON) that narrows the tasks listed.
         """
         page = 1
         seen = 0
@@ -405,13 +407,17 @@ class Client:
                     params["fields"] = fields
             elif fields:
                 params["fields"] = fields
+            if query:
+                params["query"] = query
             resp = self._send("GET", "/api/tasks/", params=params)
             if resp.status_code == 404 and page > 1:
                 return  # past the last page ("Invalid page.")
             if resp.status_code >= 400:
                 raise self._failed(resp, "listing tasks", 300)
             body = self._decode(resp)
-            tasks = body["tasks"]
+            tasks = body.get("tasks") if isinstance(body, dict) else None
+            if not isinstance(tasks, list):
+                raise self._error(f"unexpected tasks answer from {self.url}: {str(body)[:200]}")
             total = int(body.get("total", 0))
             seen += len(tasks)
             yield total, tasks
@@ -447,35 +453,12 @@ class Client:
         """
         query = orjson.dumps({"selectedItems": {"all": False, "included": ids}}).decode()
         out: dict[int, list[dict[str, Any]]] = {}
-        page = 1
-        while len(out) < len(ids):
-            resp = self._send(
-                "GET",
-                "/api/tasks/",
-                params={
-                    "project": project_id,
-                    "fields": "all",
-                    "include": "id,predictions",
-                    "query": query,
-                    "page": page,
-                    "page_size": len(ids),
-                    **NO_SIDE_EFFECTS,
-                },
-            )
-            if resp.status_code == 404 and page > 1:
-                break  # past the last page ("Invalid page."): the caller finds what is missing
-            if resp.status_code >= 400:
-                raise self._failed(resp, "listing the predictions of tasks", 300)
-            body = self._decode(resp)
-            tasks = body.get("tasks") if isinstance(body, dict) else None
-            if not isinstance(tasks, list):
-                raise self._error(f"unexpected tasks answer from {self.url}: {str(body)[:200]}")
-            if not tasks:
-                break
-            for t in tasks:
+        for _total, page in self.iter_task_pages(
+            project_id, page_size=len(ids), include="id,predictions", query=query
+        ):
+            for t in page:
                 preds = t.get("predictions")
                 out[int(t["id"])] = [p for p in preds or [] if isinstance(p, dict)]
-            page += 1
         return out
 
     def ml_backend_titles(self, project_id: int) -> set[str]:
