@@ -28,7 +28,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from corpus_tools.config import CorpusConfig, format_path
 from corpus_tools.errors import ConfigError, UsageError
@@ -123,17 +123,32 @@ def _date_span(m: re.Match[str]) -> tuple[int, int]:
     return spans[0] if spans else m.span()
 
 
+class _Span(Protocol):
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+
+
+S = TypeVar("S", bound=_Span)
+
+
+def keep_non_overlapping(spans: Iterable[S], rank: Callable[[S], Any]) -> list[S]:
+    """Greedily keep spans in `rank` order, each only if it overlaps none kept before; the
+    kept ones come back in rank order (every overlap rule of pre-annotation, projection and
+    the suggestion merge is this loop with its own rank)."""
+    kept: list[S] = []
+    for s in sorted(spans, key=rank):
+        if not any(s.start < k.end and k.start < s.end for k in kept):
+            kept.append(s)
+    return kept
+
+
 def resolve_overlaps(spans: Iterable[PredictedSpan]) -> list[PredictedSpan]:
     """Keep non-overlapping spans, longest first (then leftmost); return them in text order."""
-    kept: list[PredictedSpan] = []
-    taken: list[tuple[int, int]] = []
-    for s in sorted(spans, key=lambda s: (-(s.end - s.start), s.start, s.label)):
-        if s.end <= s.start:
-            continue
-        if any(s.start < e and b < s.end for b, e in taken):
-            continue
-        kept.append(s)
-        taken.append((s.start, s.end))
+    kept = keep_non_overlapping(
+        (s for s in spans if s.end > s.start), lambda s: (-(s.end - s.start), s.start, s.label)
+    )
     return sorted(kept, key=lambda s: (s.start, s.end, s.label))
 
 

@@ -51,6 +51,7 @@ from typing import Any, Literal
 
 from corpus_tools.model import Article
 from corpus_tools.models.data import GoldArticle, Range, TrainingSet
+from corpus_tools.preannotate import keep_non_overlapping
 
 SHINGLE = 5  # words per candidate key (a shared word 5-gram makes a candidate sentence pair)
 
@@ -271,10 +272,7 @@ def _resolve_entities(spans: list[Projected], *, prefer_longer: bool) -> list[Pr
         first = (-length, -p.score) if prefer_longer else (-p.score, -length)
         return (*first, p.start, p.label or "", p.source)
 
-    kept: list[Projected] = []
-    for p in sorted(spans, key=rank):
-        if not any(p.start < k.end and k.start < p.end for k in kept):
-            kept.append(p)
+    kept = keep_non_overlapping(spans, rank)
     return sorted(kept, key=lambda p: (p.start, p.end, p.label or ""))
 
 

@@ -70,6 +70,7 @@ from corpus_tools.config import (
 from corpus_tools.errors import DataError
 from corpus_tools.model import Article, PredictedSpan
 from corpus_tools.models.classify import GATE_CLOSED
+from corpus_tools.preannotate import keep_non_overlapping
 
 if TYPE_CHECKING:
     from corpus_tools.models.bundle import Bundle
@@ -169,20 +170,10 @@ def merge(candidates: Iterable[Candidate], *, min_score: float = MIN_SCORE) -> l
         # check-worthiness: the first source (in priority order) that has a distribution
         checkworthy = next((c.checkworthy for c in sources if c.checkworthy), {})
         merged.append(Merged(start, end, label, score, sources, checkworthy))
-    kept: list[Merged] = []
-    for m in sorted(
+    kept = keep_non_overlapping(
         merged,
-        key=lambda m: (
-            -round(m.score, DIGITS),
-            m.priority,
-            m.start - m.end,
-            m.start,
-            m.label or "",
-        ),
-    ):
-        if any(m.start < k.end and k.start < m.end for k in kept):
-            continue
-        kept.append(m)
+        lambda m: (-round(m.score, DIGITS), m.priority, m.start - m.end, m.start, m.label or ""),
+    )
     return sorted(kept, key=lambda m: (m.start, m.end, m.label or ""))
 
 
