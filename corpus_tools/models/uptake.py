@@ -58,7 +58,7 @@ from corpus_tools.config import (
     CorpusConfig,
 )
 from corpus_tools.errors import DataError, UsageError
-from corpus_tools.exports import annotator_id, export_files, iter_raw_tasks
+from corpus_tools.exports import annotator_id, export_files, iter_raw_tasks, region_id
 
 Layer = Literal["entities", "claims", "stance"]
 Outcome = Literal["accepted", "edited", "deleted", "added"]
@@ -126,11 +126,6 @@ def _label(values: Any) -> str:
     return "|".join(sorted(values)) if len(values) > 1 else values[0]
 
 
-def _rid(r: Mapping[str, Any]) -> str | None:
-    rid = r.get("id")
-    return None if rid is None or rid == "" else str(rid)
-
-
 def regions(
     result: Iterable[Any], *, model_version: str | None = None, score: float | None = None
 ) -> list[Region]:
@@ -147,11 +142,11 @@ def regions(
         for r in items
         if r.get("type") == "choices"
         and r.get("from_name") == CHECKWORTHY_NAME
-        and (rid := _rid(r)) is not None
+        and (rid := region_id(r)) is not None
     }
     out: list[Region] = []
     for r in items:
-        rtype, name, rid = r.get("type"), r.get("from_name"), _rid(r)
+        rtype, name, rid = r.get("type"), r.get("from_name"), region_id(r)
         raw_value = r.get("value")
         value: Mapping[str, Any] = raw_value if isinstance(raw_value, dict) else {}
         layer: Layer
