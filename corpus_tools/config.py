@@ -12,6 +12,7 @@ import json
 import os
 import string
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,9 @@ from corpus_tools.errors import ConfigError
 CONFIG_FILENAME = "corpus.toml"
 ENV_CONFIG = "CORPUS_CONFIG"
 
-# Control names of the Label Studio labeling config; shared by tasks, exports and validation.
+# The default control names of the Label Studio labeling config (the one `corpus tasks`
+# generates). A corpus may name them otherwise in `[scheme.names]` (an adopted project's
+# config): code that reads or writes Label Studio results asks `Scheme.names`, never these.
 TEXT_NAME = "text"
 ENTITIES_NAME = "entities"
 CLAIM_NAME = "claim"
@@ -46,6 +49,21 @@ _STR = {"type": "string", "minLength": 1}
 _STRS = {"type": "array", "items": _STR}
 _RATIO = {"type": "number", "minimum": 0, "maximum": 1}
 _ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
+# A label as Label Studio shows it: any text without spaces at either end.
+_LABEL = {"type": "string", "pattern": r"^\S(.*\S)?$"}
+_NAME_KEYS = (
+    "text",
+    "text_field",
+    "article_id_field",
+    "entities",
+    "claims",
+    "claim_label",
+    "checkworthy",
+    "claimant_text",
+    "stance",
+    "stance_target_field",
+    "stance_prefix",
+)
 
 CONFIG_SCHEMA: dict[str, Any] = _obj(
     {
@@ -78,11 +96,13 @@ CONFIG_SCHEMA: dict[str, Any] = _obj(
                     "minItems": 1,
                     "items": _obj(
                         {
-                            "label": {"type": "string", "pattern": "^[A-Z][A-Z_]*$"},
+                            "label": _LABEL,
                             "name": _STR,
                             "definition": _STR,
-                            "hotkey": {"type": "string", "pattern": "^[a-z0-9]$"},
-                            "color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
+                            # Label Studio hotkeys: "p", "1", "ctrl+shift+e".
+                            "hotkey": {"type": "string", "pattern": "^[A-Za-z0-9+_-]+$"},
+                            # Any CSS colour Label Studio takes as a label's `background`.
+                            "color": _STR,
                         },
                         ["label", "name", "definition"],
                     ),
@@ -93,14 +113,13 @@ CONFIG_SCHEMA: dict[str, Any] = _obj(
                         "question": _STR,
                         "targets": {
                             "type": "array",
-                            "minItems": 1,
                             "items": _obj(
-                                {"id": _ID, "name": _STR, "description": _STR},
-                                ["id", "name", "description"],
+                                {"id": _ID, "name": _STR, "description": _STR, "control": _STR},
+                                ["id", "name"],
                             ),
                         },
                     },
-                    ["labels", "targets"],
+                    ["labels"],
                 ),
                 "claims": _obj(
                     {
@@ -111,6 +130,7 @@ CONFIG_SCHEMA: dict[str, Any] = _obj(
                     },
                     ["checkworthy"],
                 ),
+                "names": _obj({key: _STR for key in _NAME_KEYS}),
                 "migrations": {
                     "type": "array",
                     "items": _obj(
@@ -233,11 +253,43 @@ class EntityLabel:
 
 @dataclass(frozen=True, slots=True)
 class StanceTarget:
-    """A target every article gets one stance answer for."""
+    """A target every article gets one stance answer for (or, when the labeling config asks
+    stance with one control, each task whose data names it)."""
 
     id: str
     name: str
-    description: str
+    description: str = ""
+    control: str | None = None  # its <Choices> name, when not `stance_prefix` + id
+
+
+@dataclass(frozen=True, slots=True)
+class ControlNames:
+    """How the labeling config names its parts; the defaults are the config `corpus tasks`
+    generates, `[scheme.names]` gives an adopted project's names.
+
+    Stance is asked with one <Choices> per target (named `stance_prefix` + target id, or the
+    target's own `control`), or, when `stance` is set, with that one control for every task,
+    the target being the task data's `stance_target_field` (a target's id or name). A claim
+    is a region of the `claims` <Labels> with the label `claim_label`; that control may be the
+    entity control itself, the claim label beside the entity labels.
+    """
+
+    text: str = TEXT_NAME  # the <Text> object's name
+    text_field: str = "text"  # the task data key it shows ($text)
+    article_id_field: str = "article_id"  # the task data key with the article id
+    entities: str = ENTITIES_NAME
+    claims: str = CLAIM_NAME
+    claim_label: str = CLAIM_LABEL
+    checkworthy: str = CHECKWORTHY_NAME
+    claimant_text: str = CLAIMANT_TEXT_NAME
+    stance: str | None = None
+    stance_target_field: str = "target"
+    stance_prefix: str = STANCE_PREFIX
+
+    @property
+    def claims_in_entities(self) -> bool:
+        """Whether the claim label sits in the entity control, beside the entity labels."""
+        return self.claims == self.entities
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +305,7 @@ class Scheme:
     claimant_relation: str
     claimant_definition: str
     migrations: tuple[dict[str, str], ...] = ()
+    names: ControlNames = field(default_factory=ControlNames)
 
     @property
     def entity_labels(self) -> tuple[str, ...]:
@@ -260,7 +313,62 @@ class Scheme:
 
     def stance_control(self, target_id: str) -> str:
         """The Label Studio control name that carries the stance on `target_id`."""
-        return f"{STANCE_PREFIX}{target_id}"
+        if self.names.stance:
+            return self.names.stance
+        for t in self.stance_targets:
+            if t.id == target_id and t.control:
+                return t.control
+        return f"{self.names.stance_prefix}{target_id}"
+
+    @property
+    def stance_controls(self) -> dict[str, str | None]:
+        """Control name -> the target id it asks about (None: the one control whose target
+        each task's data names)."""
+        if self.names.stance:
+            return {self.names.stance: None}
+        return {self.stance_control(t.id): t.id for t in self.stance_targets}
+
+    def target_id(self, value: object) -> str | None:
+        """The target a task's data names (by id or by name), None when it is none of ours."""
+        if not isinstance(value, str):
+            return None
+        for t in self.stance_targets:
+            if value == t.id or value == t.name:
+                return t.id
+        return None
+
+    def task_targets(self, data: Mapping[str, Any]) -> tuple[str, ...]:
+        """The targets a task asks stance on: every target, or the one its data names (none
+        when its data names no target of the scheme)."""
+        if not self.names.stance:
+            return tuple(t.id for t in self.stance_targets)
+        found = self.target_id(data.get(self.names.stance_target_field))
+        return (found,) if found else ()
+
+    def stance_target(self, control: str, data: Mapping[str, Any]) -> str | None:
+        """The target a stance answer from `control` is about (None: not a stance control,
+        or the task's data names no target of the scheme)."""
+        controls = self.stance_controls
+        if control not in controls:
+            return None
+        target = controls[control]
+        if target is None:
+            return self.target_id(data.get(self.names.stance_target_field))
+        return target
+
+    def is_claim(self, control: str, label: object) -> bool:
+        """Whether a labels region of `control` with `label` is a claim (not an entity)."""
+        names = self.names
+        if control != names.claims:
+            return False
+        return not names.claims_in_entities or label == names.claim_label
+
+    def is_entity(self, control: str, label: object) -> bool:
+        """Whether a labels region of `control` with `label` is an entity span."""
+        names = self.names
+        if control != names.entities:
+            return False
+        return not names.claims_in_entities or label != names.claim_label
 
     def stance_question_for(self, target: str) -> str:
         """The stance question about `target` as annotators read it (a `str.format` template:
@@ -503,12 +611,13 @@ def _semantic_problems(data: dict[str, Any]) -> list[str]:
                     f"{ent['hotkey']!r} already used at index {hotkeys[ent['hotkey']]}"
                 )
             hotkeys.setdefault(ent["hotkey"], i)
-    targets = [t["id"] for t in scheme["stance"]["targets"]]
+    targets = [t["id"] for t in scheme["stance"].get("targets", [])]
     for i, t in enumerate(targets):
         if targets.index(t) != i:
             problems.append(
                 f"{format_path(['scheme', 'stance', 'targets', i, 'id'])} duplicate {t!r}"
             )
+    problems.extend(_name_problems(scheme, list(seen)))
     # Choice values become Label Studio <Choice> values and ClassLabel names: both need them
     # unique (a duplicate used to pass here and crash `corpus release`).
     problems.extend(_duplicates(["scheme", "stance", "labels"], scheme["stance"]["labels"]))
@@ -532,6 +641,61 @@ def _semantic_problems(data: dict[str, Any]) -> list[str]:
                 f"{format_path(['preannotate', 'gazetteer', label])} is not an entity label "
                 f"of the scheme ({', '.join(seen)})"
             )
+    return problems
+
+
+def _name_problems(scheme: dict[str, Any], entity_labels: list[str]) -> list[str]:
+    """The control names of `[scheme.names]` and the targets' `control`s must not collide."""
+    problems: list[str] = []
+    names = ControlNames(**scheme.get("names", {}))
+    targets = scheme["stance"].get("targets", [])
+    where = ["scheme", "names"]
+    if not names.stance and not targets:
+        problems.append(
+            f"{format_path(['scheme', 'stance', 'targets'])} no stance target: list the targets, "
+            "or ask stance with one control whose target is in the task data "
+            "([scheme.names] stance = ...)"
+        )
+    if names.stance:
+        for i, t in enumerate(targets):
+            if "control" in t:
+                problems.append(
+                    f"{format_path(['scheme', 'stance', 'targets', i, 'control'])} stance is "
+                    f"asked with the one control {names.stance!r}: a target has no control "
+                    "of its own"
+                )
+    if names.claims_in_entities and names.claim_label in entity_labels:
+        problems.append(
+            f"{format_path([*where, 'claim_label'])} {names.claim_label!r} is an entity label, "
+            f"and claims share the entity control {names.entities!r}: name the claim label "
+            "otherwise"
+        )
+    controls: dict[str, list[str | int]] = {}
+    listed: list[tuple[str, list[str | int]]] = [(names.entities, [*where, "entities"])]
+    if names.claims != names.entities:
+        listed.append((names.claims, [*where, "claims"]))
+    listed += [
+        (names.checkworthy, [*where, "checkworthy"]),
+        (names.claimant_text, [*where, "claimant_text"]),
+    ]
+    if names.stance:
+        listed.append((names.stance, [*where, "stance"]))
+    else:
+        for i, t in enumerate(targets):
+            control = t.get("control") or f"{names.stance_prefix}{t['id']}"
+            listed.append((control, ["scheme", "stance", "targets", i, "control"]))
+    for control, path in listed:
+        if control == names.text:
+            problems.append(
+                f"{format_path(path)} {control!r} is the name of the <Text> object "
+                "([scheme.names] text)"
+            )
+        elif control in controls:
+            problems.append(
+                f"{format_path(path)} control name {control!r} already names "
+                f"{format_path(controls[control])}"
+            )
+        controls.setdefault(control, path)
     return problems
 
 
@@ -629,7 +793,7 @@ def _build(cfg_path: Path, data: dict[str, Any]) -> CorpusConfig:
     scheme = Scheme(
         entities=tuple(EntityLabel(**e) for e in s["entities"]),
         stance_labels=tuple(s["stance"]["labels"]),
-        stance_targets=tuple(StanceTarget(**t) for t in s["stance"]["targets"]),
+        stance_targets=tuple(StanceTarget(**t) for t in s["stance"].get("targets", [])),
         stance_question=s["stance"].get(
             "question", "What stance does the article take towards {target}?"
         ),
@@ -642,6 +806,7 @@ def _build(cfg_path: Path, data: dict[str, Any]) -> CorpusConfig:
             "claimant_definition", "Who makes the claim: link an entity, or type it."
         ),
         migrations=tuple(s.get("migrations", [])),
+        names=ControlNames(**s.get("names", {})),
     )
     ing = data.get("ingest", {})
     nd = NearDuplicates(**ing.get("near_duplicates", {}))

@@ -200,6 +200,31 @@ def region_id(result: dict[str, Any]) -> str | None:
     return str(rid)
 
 
+def task_text(task: RawTask, scheme: Scheme) -> str | None:
+    """The text a task shows (`data[<text_field>]`), None when it has none."""
+    data = task.get("data")
+    text = data.get(scheme.names.text_field) if isinstance(data, dict) else None
+    return text if isinstance(text, str) else None
+
+
+def task_article_id(task: RawTask, scheme: Scheme) -> str | None:
+    """The article a task is about: `data[<article_id_field>]`, else `task-<task id>` for a
+    task made elsewhere (an adopted project's); None when it has neither.
+
+    `corpus ingest` gives the articles it reads from a Label Studio export the same ids, so
+    annotations, the articles table and releases agree.
+    """
+    data = task.get("data")
+    if isinstance(data, dict):
+        aid = data.get(scheme.names.article_id_field)
+        if isinstance(aid, str) and aid:
+            return aid
+    tid = task.get("id")
+    if isinstance(tid, int) and not isinstance(tid, bool):
+        return f"task-{tid}"
+    return None
+
+
 def _offset(value: dict[str, Any], key: str) -> int:
     """An offset as written: an integer, never a float rounded to one (`12.0`, `1e19`)."""
     v = value[key]

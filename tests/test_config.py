@@ -62,10 +62,10 @@ def _set(data: dict[str, Any], path: list[str | int], value: Any) -> dict[str, A
 @pytest.mark.parametrize(
     ("path", "value", "expected"),
     [
-        (["scheme", "entities", 3, "label"], "loc", "[scheme -> entities -> 3 -> label]"),
+        (["scheme", "entities", 3, "label"], " LOC", "[scheme -> entities -> 3 -> label]"),
         (["scheme", "entities", 3, "label"], 7, "[scheme -> entities -> 3 -> label] 7 is not"),
-        (["scheme", "entities", 0, "color"], "red", "[scheme -> entities -> 0 -> color]"),
-        (["scheme", "entities", 2, "hotkey"], "F1", "[scheme -> entities -> 2 -> hotkey]"),
+        (["scheme", "entities", 0, "color"], "", "[scheme -> entities -> 0 -> color]"),
+        (["scheme", "entities", 2, "hotkey"], "ctrl e", "[scheme -> entities -> 2 -> hotkey]"),
         (["corpus", "name"], "Geo News", "[corpus -> name]"),
         (["splits", "train"], 1.5, "[splits -> train] 1.5 is greater than the maximum of 1"),
         (["ingest", "min_chars"], 0, "[ingest -> min_chars] 0 is less than the minimum of 1"),
@@ -105,7 +105,7 @@ def test_unknown_keys_are_refused(raw: dict[str, Any], path: list[str | int], ke
 
 
 def test_every_problem_is_reported_not_only_the_first(raw: dict[str, Any]) -> None:
-    data = _set(raw, ["scheme", "entities", 3, "label"], "loc")
+    data = _set(raw, ["scheme", "entities", 3, "label"], "loc ")
     data["corpus"]["nmae"] = "x"
     data["splits"]["test"] = 2
     message = _problems(data)
@@ -150,7 +150,7 @@ def test_invalid_toml_and_bad_bytes_are_config_errors(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ('label = "LOC"', 'label = "loc"', "[scheme -> entities -> 3 -> label]"),
+        ('label = "LOC"', 'label = " loc"', "[scheme -> entities -> 3 -> label]"),
         ("min_chars = 200", "min_chars = 200\nmin_words = 3", "[ingest -> min_words] unknown key"),
         ("threshold = 0.14", "threshold = 1.4", "[ingest -> near_duplicates -> threshold]"),
     ],
