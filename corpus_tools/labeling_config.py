@@ -319,9 +319,9 @@ def _common_affixes(texts: list[str]) -> tuple[str, str]:
         s += 1
     prefix, suffix = texts[0][:p], texts[0][len(texts[0]) - s :] if s else ""
     # Cut back to word boundaries, so "Iran" and "Israel" do not share "I".
-    while prefix and prefix[-1].isalnum():
+    while prefix and (prefix[-1].isalnum() or prefix[-1] == "_"):
         prefix = prefix[:-1]
-    while suffix and suffix[0].isalnum():
+    while suffix and (suffix[0].isalnum() or suffix[0] == "_"):
         suffix = suffix[1:]
     return prefix, suffix
 
@@ -401,7 +401,7 @@ def scheme_from_config(
     if claim_label.hint:
         claims["definition"] = claim_label.hint
     checkworthy = _one(per_region, "per-region <Choices> (check-worthiness of a claim)")
-    _per_claim(checkworthy, claims_ctrl, claim_label)
+    _per_claim(checkworthy, claims_ctrl, claim_label, entities_ctrl)
     if checkworthy.choice == "multiple":
         raise _cannot(_tag(checkworthy), 'choice="multiple" (a claim has one check-worthiness)')
     if len(set(checkworthy.value_names)) < 2:
@@ -410,7 +410,7 @@ def scheme_from_config(
     if checkworthy.name != "checkworthy":
         names["checkworthy"] = str(checkworthy.name)
     claimant = _one(texts, "per-region <TextArea> (a claim's claimant as text)")
-    _per_claim(claimant, claims_ctrl, claim_label)
+    _per_claim(claimant, claims_ctrl, claim_label, entities_ctrl)
     if claimant.name != "claimant_text":
         names["claimant_text"] = str(claimant.name)
     relations = _one(by_tag.get("Relations", []), "<Relations> (a claim's claimant relation)")
@@ -471,11 +471,20 @@ def _claims_and_entities(
             raise _cannot(_tag(c), "per-region <Labels>")
     shown_for = {c.when_label_value for c in per_region if c.when_label_value}
     if len(shown_for) > 1:
+        # Name the control that is not shown for the label that reads "claim".
+        claimish = [v for v in shown_for if v.casefold() == "claim"]
+        odd = [c for c in per_region if c.when_label_value not in (None, *claimish[:1])]
         raise _cannot(
-            _tag(per_region[-1]),
+            _tag(odd[0]),
             f"per-region controls shown for different labels ({', '.join(sorted(shown_for))})",
         )
     wanted = next(iter(shown_for), None)
+    if wanted is None:
+        # Shown for every region of one <Labels> that has a single label: that is the claim.
+        shown_in = {c.when_tag_name for c in per_region if c.when_tag_name}
+        single = [c for c in labels if c.name in shown_in and len(c.values) == 1]
+        if len(shown_in) == 1 and single:
+            wanted = single[0].values[0].value
     found: list[tuple[Control, ConfigValue]] = []
     for c in labels:
         for v in c.values:
@@ -494,13 +503,21 @@ def _claims_and_entities(
     if len(found) > 1:
         raise _cannot(_tag(found[1][0]), f"a second label {found[1][1].value!r}")
     claims_ctrl, claim_label = found[0]
+    if wanted:
+        named = [v.value for c in labels for v in c.values if v.value.casefold() == "claim"]
+        if named and named[0] != wanted:
+            raise _cannot(
+                _tag(per_region[0]),
+                f"it is shown for {wanted!r} spans, not for the claim label {named[0]!r} "
+                "(per-region answers on entity spans)",
+            )
     others = [c for c in labels if c is not claims_ctrl]
     if others:
         if len(claims_ctrl.values) > 1:
             raise _cannot(
-                _tag(claims_ctrl),
-                "it holds the claim label and other labels while entities have their own "
-                f"{_tag(others[0])}",
+                _tag(others[0]),
+                "a second span <Labels> without the claim label, while the claim label sits "
+                f"beside the entity labels in {_tag(claims_ctrl)}",
             )
         entities_ctrl = others[0]
     else:
@@ -510,11 +527,21 @@ def _claims_and_entities(
     return claims_ctrl, claim_label, entities_ctrl
 
 
-def _per_claim(c: Control, claims_ctrl: Control, claim_label: ConfigValue) -> None:
+def _per_claim(
+    c: Control, claims_ctrl: Control, claim_label: ConfigValue, entities_ctrl: Control
+) -> None:
+    """A per-region control must be shown for claim regions only (by label, or by the claim
+    control when it is not the entity control)."""
     if c.when_tag_name and c.when_tag_name != claims_ctrl.name:
         raise _cannot(_tag(c), f"it is shown for regions of {c.when_tag_name!r}, not of claims")
-    if c.when_label_value and c.when_label_value != claim_label.value:
-        raise _cannot(_tag(c), f"per-region on {c.when_label_value!r} spans, not on claims")
+    by_label = c.when_label_value == claim_label.value
+    by_control = c.when_tag_name == claims_ctrl.name and claims_ctrl is not entities_ctrl
+    if not (c.visible_when == "region-selected" and (by_label or by_control)):
+        raise _cannot(
+            _tag(c),
+            "it is per-region but not limited to claim regions, so it would ask about entity "
+            f'spans too (add visibleWhen="region-selected" whenLabelValue="{claim_label.value}")',
+        )
 
 
 def _entities(ctrl: Control, claim_label: ConfigValue) -> list[dict[str, str]]:
@@ -583,7 +610,9 @@ def _stance(
         names["stance_prefix"] = prefix
     ids = _unique(n[len(prefix) :] if prefix else target_id(n) for n in control_names)
     headers = [c.header for c in stance]
-    target_names = [i.replace("_", " ").strip().capitalize() for i in ids]
+    # Without headers to name them, targets are named by their ids: a humanised "Eu view" and
+    # "Nato view" would read back as "Eu" and "Nato" from the generated questions.
+    target_names = list(ids)
     descriptions = [""] * len(stance)
     if all(headers) and len(set(headers)) == len(headers):
         texts = [str(h) for h in headers]
