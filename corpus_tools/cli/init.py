@@ -55,10 +55,15 @@ def init_cmd(
 ) -> None:
     """Create a new corpus repository: corpus.toml, articles/, annotations/, schemas/, README.
 
-    Examples:
-      corpus init my-corpus --name my-corpus
-      corpus init adopted --from-label-config config.xml --tasks export.json
-      corpus init adopted --from-project 3 --url http://127.0.0.1:8080
+    With --from-label-config or --from-project the scheme is the one an existing Label Studio
+    labeling config asks, its control names kept ([scheme.names]); what a scheme cannot
+    express is refused, naming the tag.
+
+    Example: corpus init my-corpus --name my-corpus
+
+    Example: corpus init adopted --from-label-config config.xml --tasks export.json
+
+    Example: corpus init adopted --from-project 3 --url http://127.0.0.1:8080
     """
     label_config: str | None = None
     task_list: list[dict[str, object]] | None = None
@@ -77,7 +82,6 @@ def init_cmd(
         label_config = scaffold.read_label_config(from_label_config)
         task_list = scaffold.read_tasks(tasks) if tasks is not None else None
     if from_project is not None:
-
         url = url or scaffold.DEFAULT_URL
         with labelstudio.connect(url, api_key) as client:
             project_title, label_config, task_list = scaffold.project_sources(client, from_project)
