@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import CliRun
+from conftest import REPO, CliRun
 
 from corpus_tools.config import load_config
 from corpus_tools.errors import UsageError
@@ -83,3 +83,25 @@ def test_init_rejects_a_bad_name(cli: CliRun, tmp_path: Path) -> None:
 )
 def test_corpus_name_from_folder(tmp_path: Path, folder: str, name: str) -> None:
     assert corpus_name(tmp_path / folder) == name
+
+
+def test_init_from_label_config_json_equals_library(cli: CliRun, tmp_path: Path) -> None:
+    config = REPO / "tests" / "data" / "label-configs" / "own-claim.xml"
+    result = cli("init", "a", "--from-label-config", str(config), "--json", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    lib = init_corpus(directory=tmp_path / "b", label_config=config.read_text(encoding="utf-8"))
+    assert out["created"] == list(lib.created)
+    assert "label-config.original.xml" in out["created"]
+    a = (tmp_path / "a" / "corpus.toml").read_text(encoding="utf-8")
+    assert a == (tmp_path / "b" / "corpus.toml").read_text(encoding="utf-8").replace(
+        '"b"', '"a"'
+    ).replace('"B"', '"A"')
+    assert load_config(tmp_path / "a" / "corpus.toml").scheme.names.entities == "spans"
+
+
+def test_default_init_writes_no_names(tmp_path: Path) -> None:
+    init_corpus(directory=tmp_path / "d")
+    text = (tmp_path / "d" / "corpus.toml").read_text(encoding="utf-8")
+    assert "[scheme.names]" not in text and "label-config.original.xml" not in text
+    assert not (tmp_path / "d" / "label-config.original.xml").exists()

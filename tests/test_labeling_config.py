@@ -87,3 +87,61 @@ def test_added_label_appears_and_check_reports_drift(
     assert res.exit_code == 1 and "labeling-config.xml: changed" in res.stdout
     assert cli("schemas", cwd=sample_corpus).exit_code == 0
     assert (sample_corpus / "schemas/labeling-config.xml").read_text(encoding="utf-8") == xml
+
+
+def _with_names(sample_corpus: Path, names: str, targets: str | None = None) -> str:
+    toml = sample_corpus / "corpus.toml"
+    text = toml.read_text(encoding="utf-8")
+    if targets is not None:
+        head, _, rest = text.partition("[[scheme.stance.targets]]")
+        text = head + targets + "\n[scheme.claims]" + rest.partition("[scheme.claims]")[2]
+    text = text.replace("[ingest]\n", names + "\n[ingest]\n", 1)
+    toml.write_text(text, encoding="utf-8")
+    return labeling_config.render(load_config(toml))
+
+
+def test_render_in_adopted_names_one_stance_control(sample_corpus: Path) -> None:
+    xml = _with_names(
+        sample_corpus,
+        '[scheme.names]\ntext = "body"\ntext_field = "content"\nentities = "ner"\n'
+        'claims = "ner"\nclaim_label = "Assertion"\nstance = "stance"\n'
+        'stance_target_field = "about"\n',
+        targets="",
+    )
+    root = ET.fromstring(xml)
+    # No $title/$outlet/$published header: an adopted project's tasks need not carry them.
+    assert [h.get("value") for h in root.iter("Header")] == [
+        "Selected claim: is it worth checking?",
+        "Taken as a whole, how does the article present $about?",
+    ]
+    (text,) = root.iter("Text")
+    assert (text.get("name"), text.get("value")) == ("body", "$content")
+    (labels,) = root.iter("Labels")  # the claim label beside the entity labels
+    assert labels.get("name") == "ner" and labels.get("toName") == "body"
+    assert [lab.get("value") for lab in labels][-1] == "Assertion"
+    cw = root.find(".//Choices[@name='checkworthy']")
+    assert cw is not None
+    assert (cw.get("whenTagName"), cw.get("whenLabelValue"), cw.get("toName")) == (
+        "ner",
+        "Assertion",
+        "body",
+    )
+    stance = [c for c in root.iter("Choices") if c.get("perRegion") != "true"]
+    assert [c.get("name") for c in stance] == ["stance"]
+
+
+def test_render_targets_own_controls_and_no_empty_description(sample_corpus: Path) -> None:
+    xml = _with_names(
+        sample_corpus,
+        "",
+        targets='[[scheme.stance.targets]]\nid = "eu"\nname = "The EU"\ncontrol = "eu-view"\n\n'
+        '[[scheme.stance.targets]]\nid = "nato"\nname = "NATO"\ndescription = "The alliance."\n',
+    )
+    root = ET.fromstring(xml)
+    stance = [c.get("name") for c in root.iter("Choices") if c.get("perRegion") != "true"]
+    assert stance == ["eu-view", "stance_nato"]
+    headers = [h.get("value") for h in root.iter("Header")][-2:]
+    assert headers == [
+        "Taken as a whole, how does the article present The EU?",
+        "Taken as a whole, how does the article present NATO? (The alliance.)",
+    ]
