@@ -90,7 +90,8 @@ class Control:
 
     `visible_when`, `when_tag_name` and `when_label_value` are the control's own, else those of
     the nearest enclosing <View> that sets them (Label Studio hides the whole box). `header` is
-    the value of the last <Header> before the control: the question annotators read.
+    the value of the last <Header> between the previous control and this one: the question
+    annotators read.
     """
 
     tag: str
@@ -203,6 +204,7 @@ def parse(xml: str) -> LabelConfig:
             header[0] = text
         elif el.get("toName") is not None or tag == "Relations":
             controls.append(_control(el, visibility, header[0]))
+            header[0] = None  # a header is the question of the next control only
             return  # options only below a control
         elif el.get("name") is not None and (tag in OBJECT_TAGS or el.get("value") is not None):
             objects.append(

@@ -307,6 +307,8 @@ def test_parse_records_visibility_headers_and_options() -> None:
     assert spans.values[2].background == "#336699"
     assert [(o.tag, o.name, o.data_field) for o in parsed.objects] == [("Text", "article", "body")]
     assert parsed.headers[0] == "Worth checking?"
+    who = parsed.control("who")  # the box's header was the question of `worth`, not its own
+    assert who is not None and who.header is None
     assert [c.key for c in parsed.controls][-1] == "pos_ukraine_government"
 
 
