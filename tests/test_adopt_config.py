@@ -223,15 +223,15 @@ REFUSED = {
         ),
         '<Choices name="stance">',
     ),
-}
-MISSING = {
-    "no-stance": (
+    "stance-per-region": (
         ISSUE_XML.replace(
             '<Choices name="stance" toName="text"',
             '<Choices name="stance" toName="text" perRegion="true"',
         ),
-        "per-region <Choices>",
+        '<Choices name="stance">',
     ),
+}
+MISSING = {
     "no-claim-label": (
         ISSUE_XML.replace('value="Claim"', 'value="Statement"')
         .replace('whenLabelValue="Claim"', "")
