@@ -420,6 +420,7 @@ def test_init_from_a_live_project(
     cfg = load_config(tmp_path / "live" / "corpus.toml")
     assert [t.name for t in cfg.scheme.stance_targets] == ["European Union", "NATO"]
     assert (cfg.labelstudio.url, cfg.labelstudio.project_title) == (label_studio.url, "Adopt me")
+    assert cfg.pretty_name == "Adopt me"  # the project's title unless --pretty-name
     assert lc.parse(lc.render(cfg)).structure() == lc.parse(ISSUE_XML).structure()
     # The server keeps the config as sent, less the final newline.
     kept = (tmp_path / "live" / ORIGINAL_CONFIG).read_text(encoding="utf-8")

@@ -88,7 +88,7 @@ def init_cmd(
     report = scaffold.init_corpus(
         directory=directory,
         name=name,
-        pretty_name=pretty_name,
+        pretty_name=pretty_name or project_title,
         label_config=label_config,
         tasks=task_list,
         url=labelstudio.display_url(url) if from_project is not None and url else None,
