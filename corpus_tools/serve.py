@@ -43,7 +43,6 @@ import json
 import logging
 import threading
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -52,13 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from corpus_tools import exports, store
-from corpus_tools.config import (
-    CHECKWORTHY_NAME,
-    CLAIM_NAME,
-    ENTITIES_NAME,
-    TEXT_NAME,
-    CorpusConfig,
-)
+from corpus_tools.config import CorpusConfig
 from corpus_tools.errors import CorpusError, UsageError
 from corpus_tools.model import Article
 
@@ -106,7 +99,9 @@ class RequestError(Exception):
 
 class SuggesterPredictor:
     """A `Suggester` (bundle + projection + gazetteer) as a Predictor; `articles` (the ingested
-    ones) give a task whose text is unchanged its sentences and story."""
+    ones) give a task whose text is unchanged its sentences and story. Tasks are read in the
+    corpus's names (the Suggester's config): the text from `[scheme.names] text_field`, and
+    the stance targets a task asks about from `Scheme.task_targets` of its data."""
 
     def __init__(self, suggester: Any, articles: Mapping[str, Article] | None = None) -> None:
         self.suggester = suggester
@@ -114,33 +109,34 @@ class SuggesterPredictor:
         self.model_version: str = suggester.model_version
 
     def predict_task(self, task: dict[str, Any]) -> dict[str, Any]:
-        from corpus_tools.models.suggest import article_from_task
-
-        article = article_from_task(task, known=self.articles)
-        prediction: dict[str, Any] = self.suggester.predict(article).prediction
-        return prediction
+        return self.predict_tasks([task])[0]
 
     def predict_tasks(self, tasks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """`predict_task` for a batch, with the spaCy model batched (the same predictions)."""
         from corpus_tools.models.suggest import article_from_task
 
-        articles = [article_from_task(t, known=self.articles) for t in tasks]
-        return [s.prediction for s in self.suggester.predict_many(articles)]
+        scheme = self.suggester.config.scheme
+        articles = [article_from_task(t, known=self.articles, names=scheme.names) for t in tasks]
+        targets = [scheme.task_targets(t.get("data") or {}) for t in tasks]
+        return [s.prediction for s in self.suggester.predict_many(articles, targets=targets)]
 
 
 class PreannotatorPredictor:
     """Any pre-annotator (`corpus_tools.preannotate`: the gazetteer+dates rules, a plug-in) as
-    a Predictor: entity spans only, in the shape `corpus tasks` writes."""
+    a Predictor: entity spans only, in the shape `corpus tasks` writes, in the control names
+    of `config` (default: those `corpus tasks` generates)."""
 
-    def __init__(self, annotator: Any) -> None:
+    def __init__(self, annotator: Any, config: CorpusConfig | None = None) -> None:
         self.annotator = annotator
+        self.names = config.scheme.names if config is not None else None
         self.model_version: str = annotator.model_version
 
     def predict_task(self, task: dict[str, Any]) -> dict[str, Any]:
         from corpus_tools.models.suggest import article_from_task
         from corpus_tools.tasks import prediction
 
-        return prediction(article_from_task(task), self.annotator, 0)
+        article = article_from_task(task, names=self.names)
+        return prediction(article, self.annotator, 0, self.names)
 
 
 def _task_id(task: Any) -> str:
@@ -155,53 +151,68 @@ def _task_id(task: Any) -> str:
 def label_config_problems(xml: str, config: CorpusConfig) -> list[str]:
     """What a project's labeling config lacks for this backend's predictions (empty = fine).
 
-    Predictions name controls (`entities`, `claim`, `checkworthy`, `stance_<target>`) and their
-    labels; a project without them would show broken regions, so `/setup` refuses it.
+    Predictions name the corpus's controls (`[scheme.names]`: the entity and claim <Labels>,
+    which may be one control, the per-claim check-worthiness <Choices>, the stance <Choices>,
+    one per target or one for all) and their values; a project without them would show
+    broken regions, so `/setup` refuses it. The config is read with
+    `corpus_tools.labeling_config.parse`, the one parser of labeling configs.
     """
+    from corpus_tools.labeling_config import parse
+
     try:
-        root = ET.fromstring(xml)
-    except ET.ParseError as exc:
-        return [f"the labeling config is not XML ({exc})"]
-    controls = {el.get("name"): el for el in root.iter() if el.get("name")}
-    problems: list[str] = []
-    text = controls.get(TEXT_NAME)
-    if text is None or text.tag != "Text":
-        problems.append(f'no <Text name="{TEXT_NAME}">')
+        parsed = parse(xml)
+    except CorpusError as exc:
+        return [exc.message]
     scheme = config.scheme
-    wanted: list[tuple[str, str, str, Sequence[str]]] = [
-        (ENTITIES_NAME, "Labels", "Label", scheme.entity_labels),
-        (CHECKWORTHY_NAME, "Choices", "Choice", scheme.checkworthy),
+    names = scheme.names
+    problems: list[str] = []
+    text = next((o for o in parsed.objects if o.name == names.text), None)
+    if text is None or text.tag != "Text":
+        problems.append(f'no <Text name="{names.text}">')
+    elif text.data_field != names.text_field:
+        problems.append(
+            f'<Text name="{names.text}"> shows {text.value!r}, not "${names.text_field}" '
+            "([scheme.names] text_field)"
+        )
+    claim_values: tuple[str, ...] = (names.claim_label,)
+    wanted: list[tuple[str, str, Sequence[str]]] = [
+        (
+            names.entities,
+            "Labels",
+            scheme.entity_labels + (claim_values if names.claims_in_entities else ()),
+        ),
     ]
-    wanted += [
-        (scheme.stance_control(t.id), "Choices", "Choice", scheme.stance_labels)
-        for t in scheme.stance_targets
-    ]
-    claim = controls.get(CLAIM_NAME)
-    if claim is None or claim.tag != "Labels":
-        problems.append(f'no <Labels name="{CLAIM_NAME}">')
-    for name, tag, child, values in wanted:
-        el = controls.get(name)
-        if el is None or el.tag != tag:
+    if not names.claims_in_entities:
+        wanted.append((names.claims, "Labels", claim_values))
+    wanted.append((names.checkworthy, "Choices", scheme.checkworthy))
+    wanted += [(control, "Choices", scheme.stance_labels) for control in scheme.stance_controls]
+    for name, tag, values in wanted:
+        control = parsed.control(name)
+        if control is None or control.tag != tag:
             problems.append(f'no <{tag} name="{name}">')
             continue
-        if el.get("toName") != TEXT_NAME:
-            problems.append(f'<{tag} name="{name}"> does not label "{TEXT_NAME}"')
-        have = {c.get("value") for c in el.iter(child)}
+        if names.text not in control.to_name:
+            problems.append(f'<{tag} name="{name}"> does not label "{names.text}"')
+        have = set(control.value_names)
         missing = [v for v in values if v not in have]
         if missing:
             problems.append(f'<{tag} name="{name}"> lacks {", ".join(missing)}')
     return problems
 
 
-def check_prediction(prediction: Any, task: dict[str, Any]) -> dict[str, Any]:
-    """The prediction, if every region's offsets index the task's text exactly (else a 500:
-    the model broke the offsets contract and Label Studio would store misplaced regions)."""
+def check_prediction(
+    prediction: Any, task: dict[str, Any], text_field: str = "text"
+) -> dict[str, Any]:
+    """The prediction, if every region's offsets index the task's text (`data[text_field]`)
+    exactly (else a 500: the model broke the offsets contract and Label Studio would store
+    misplaced regions)."""
     if not isinstance(prediction, dict) or not isinstance(prediction.get("result"), list):
         raise RequestError(
             HTTPStatus.INTERNAL_SERVER_ERROR,
             f"task {_task_id(task)}: the model returned no prediction with a result list",
         )
-    text = (task.get("data") or {}).get("text", "")
+    raw = (task.get("data") or {}).get(text_field, "")
+    text = raw if isinstance(raw, str) else ""
     for region in prediction["result"]:
         value = region.get("value") if isinstance(region, dict) else None
         if not isinstance(value, dict) or "start" not in value:
@@ -248,24 +259,26 @@ def gold_from_annotation(
         raise RequestError(
             HTTPStatus.BAD_REQUEST, f"task {_task_id(task)}: {exc.message}"
         ) from None
-    article = _article_for(task, articles or {})
+    article = _article_for(task, articles or {}, config)
     answered = {s.target for s in ann.stances}
+    # the targets the task asked about (one, named by its data, with one stance control)
+    asked = config.scheme.task_targets(task.get("data") or {})
     return GoldArticle(
         article=article,
         entities=tuple(ann.entities),
         stances=tuple(ann.stances),
         claims=tuple(ann.claims),
-        missing_stances=tuple(
-            sorted(t.id for t in config.scheme.stance_targets if t.id not in answered)
-        ),
+        missing_stances=tuple(sorted(t for t in asked if t not in answered)),
     )
 
 
-def _article_for(task: dict[str, Any], articles: Mapping[str, Article]) -> Article:
+def _article_for(
+    task: dict[str, Any], articles: Mapping[str, Article], config: CorpusConfig
+) -> Article:
     from corpus_tools.models.suggest import article_from_task
 
     try:
-        return article_from_task(task, known=articles)
+        return article_from_task(task, known=articles, names=config.scheme.names)
     except CorpusError as exc:
         raise RequestError(
             HTTPStatus.BAD_REQUEST, f"task {_task_id(task)}: {exc.message}"
@@ -371,13 +384,14 @@ class Backend:
             raise RequestError(HTTPStatus.BAD_REQUEST, "predict needs 'tasks': a list of objects")
         with self._lock:
             predictor = self._predictor  # one model for the whole batch, even if a swap lands
+        field = self.config.scheme.names.text_field
         for task in tasks:
             data = task.get("data")
-            if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+            if not isinstance(data, dict) or not isinstance(data.get(field), str):
                 raise RequestError(
                     HTTPStatus.BAD_REQUEST,
-                    f"task {_task_id(task)}: no data.text (is the project's labeling config "
-                    "this corpus's, with tasks from `corpus tasks`?)",
+                    f"task {_task_id(task)}: no data.{field} (is the project's labeling "
+                    "config this corpus's? [scheme.names] text_field names the task's text)",
                 )
         batch = getattr(predictor, "predict_tasks", None)
         with self._predict_slots:
@@ -398,7 +412,7 @@ class Backend:
             )
         results = []
         for task, pred in zip(tasks, raw, strict=True):
-            check_prediction(pred, task)
+            check_prediction(pred, task, field)
             pred = dict(pred)
             pred.setdefault("model_version", predictor.model_version)
             results.append(pred)

@@ -2,7 +2,10 @@
 
 One task per article. `data` carries `article_id`, `text_sha256`, `title`, `outlet`,
 `published`, `url` and the exact `text` (never normalised after ingest, so offsets computed
-here and by annotators index the same string). Each pre-annotator adds one prediction
+here and by annotators index the same string); the article id and the text sit under the
+corpus's own data keys (`[scheme.names] article_id_field`, `text_field`), and pre-annotated
+regions name its entity control and <Text> object (`entities`, `text`), so the tasks fit the
+labeling config the corpus uses. Each pre-annotator adds one prediction
 (`model_version`, `score`, `result`) whose regions have the same shape as annotations; region
 ids are unique within a task. Tasks are written as one JSON array, sorted by `article_id`.
 
@@ -22,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus_tools import store
-from corpus_tools.config import ENTITIES_NAME, TEXT_NAME, CorpusConfig
+from corpus_tools.config import ControlNames, CorpusConfig
 from corpus_tools.errors import DataError, UsageError
 from corpus_tools.model import Article, PredictedSpan
 from corpus_tools.preannotate import Preannotator, preannotators
@@ -34,25 +37,32 @@ UNCERTAINTY_KEY = "suggest_uncertainty"
 ORDER_RULE = "suggest_uncertainty descending (most uncertain first), then article_id"
 
 
-def task_data(article: Article) -> dict[str, Any]:
-    """The `data` object of an article's task."""
+def task_data(article: Article, names: ControlNames | None = None) -> dict[str, Any]:
+    """The `data` object of an article's task: the article id and the text under the
+    corpus's data keys (`names`; default: `article_id` and `text`), in the order of
+    DATA_KEYS."""
+    n = names or ControlNames()
     return {
-        "article_id": article.article_id,
+        n.article_id_field: article.article_id,
         "text_sha256": article.text_sha256,
         "title": article.title or "",
         "outlet": article.outlet or "",
         "published": article.published or "",
         "url": article.url or "",
-        "text": article.text,
+        n.text_field: article.text,
     }
 
 
-def span_result(span: PredictedSpan, region_id: str) -> dict[str, Any]:
-    """One predicted entity span as a Label Studio `labels` region."""
+def span_result(
+    span: PredictedSpan, region_id: str, names: ControlNames | None = None
+) -> dict[str, Any]:
+    """One predicted entity span as a Label Studio `labels` region of the corpus's entity
+    control (`names`; default: the one `corpus tasks` generates)."""
+    n = names or ControlNames()
     return {
         "id": region_id,
-        "from_name": ENTITIES_NAME,
-        "to_name": TEXT_NAME,
+        "from_name": n.entities,
+        "to_name": n.text,
         "type": "labels",
         "origin": "prediction",
         "score": span.score,
@@ -65,8 +75,11 @@ def span_result(span: PredictedSpan, region_id: str) -> dict[str, Any]:
     }
 
 
-def prediction(article: Article, annotator: Preannotator, index: int) -> dict[str, Any]:
-    """One pre-annotator's prediction for an article; checks every span against the text."""
+def prediction(
+    article: Article, annotator: Preannotator, index: int, names: ControlNames | None = None
+) -> dict[str, Any]:
+    """One pre-annotator's prediction for an article; checks every span against the text.
+    Regions name the controls in `names` (default: those `corpus tasks` generates)."""
     spans = annotator.predict(article)
     result = []
     for i, span in enumerate(spans):
@@ -79,25 +92,50 @@ def prediction(article: Article, annotator: Preannotator, index: int) -> dict[st
                 task_id=article.article_id,
                 hint="Pre-annotators must return code-point offsets into article.text.",
             )
-        result.append(span_result(span, f"p{index}-{i:04d}"))
+        result.append(span_result(span, f"p{index}-{i:04d}", names))
     score = sum(s.score for s in spans) / len(spans) if spans else 0.0
     return {"model_version": annotator.model_version, "score": round(score, 4), "result": result}
 
 
-def build_task(article: Article, annotators: Sequence[Preannotator]) -> TaskDict:
-    """The import JSON of one article."""
-    task: TaskDict = {"data": task_data(article)}
+def build_task(
+    article: Article, annotators: Sequence[Preannotator], names: ControlNames | None = None
+) -> TaskDict:
+    """The import JSON of one article, in the corpus's names (`names`)."""
+    task: TaskDict = {"data": task_data(article, names)}
     if annotators:
-        task["predictions"] = [prediction(article, a, i) for i, a in enumerate(annotators)]
+        task["predictions"] = [prediction(article, a, i, names) for i, a in enumerate(annotators)]
     return task
 
 
 def iter_tasks(
-    articles: Iterable[Article], annotators: Sequence[Preannotator]
+    articles: Iterable[Article],
+    annotators: Sequence[Preannotator],
+    names: ControlNames | None = None,
 ) -> Iterator[TaskDict]:
     """Tasks for `articles`, in the given order."""
     for article in articles:
-        yield build_task(article, annotators)
+        yield build_task(article, annotators, names)
+
+
+def check_one_task_per_article(config: CorpusConfig) -> None:
+    """UsageError when the corpus asks stance with one control whose target is in the task
+    data (`[scheme.names] stance`): such a project has a task per (article, target), made
+    by its own tooling, and nothing here says which targets an article is asked about.
+
+    One task per article and target was considered and refused: every target's task would
+    ask the article's entities and claims again, and adjudication keeps one decision per
+    article, so the duplicated span work would either be wasted or conflict.
+    """
+    names = config.scheme.names
+    if names.stance:
+        raise UsageError(
+            f"this corpus asks stance with one control ({names.stance!r}) on the target in "
+            f"each task's data ({names.stance_target_field!r}): `corpus tasks` makes one task "
+            "per article and cannot know which target each task should ask about",
+            hint="Keep making tasks the project's way; then `corpus ingest` its Label Studio "
+            "export (format labelstudio) and `corpus ls import` the export for validation, "
+            "agreement and release.",
+        )
 
 
 def make_tasks(
@@ -118,6 +156,7 @@ def make_tasks(
     """
     src = articles_path or config.paths.articles_parquet
     dest = out or config.paths.tasks_json
+    check_one_task_per_article(config)
     if suggest is None and gold is not None:
         raise UsageError("--gold is only used with --suggest", hint="Add --suggest MODEL.")
     if suggest is not None and not preannotate:
@@ -131,7 +170,8 @@ def make_tasks(
         )
     annotators = preannotators(config) if preannotate else []
     articles = sorted(store.iter_articles(src), key=lambda a: a.article_id)
-    tasks = list(iter_tasks(articles, annotators))
+    names = config.scheme.names
+    tasks = list(iter_tasks(articles, annotators, names))
     store.atomic_write_bytes(dest, store.dump_json(tasks))
     by_model: dict[str, int] = {a.model_version: 0 for a in annotators}
     labels: dict[str, int] = {}
@@ -160,6 +200,8 @@ def suggest_tasks(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Tasks with one Suggester prediction each, most uncertain first; return a summary.
+    UsageError for a corpus whose stance control takes its target from the task data
+    (`check_one_task_per_article`).
 
     The story siblings' gold comes from `gold` (default build/gold.jsonl); without any gold,
     story projection is skipped and the summary says so under `notes`.
@@ -168,6 +210,8 @@ def suggest_tasks(
     from corpus_tools.models.data import TrainingSet, load_training_set
     from corpus_tools.models.suggest import SOURCES, Suggester
 
+    check_one_task_per_article(config)
+    names = config.scheme.names
     bundle = bundles.load(config, model)
     notes: list[str] = []
     siblings: TrainingSet | None
@@ -193,7 +237,7 @@ def suggest_tasks(
     for i, (article, s) in enumerate(
         zip(articles, suggester.predict_many(articles), strict=True), 1
     ):
-        data = task_data(article)
+        data = task_data(article, names)
         data[UNCERTAINTY_KEY] = s.uncertainty
         tasks.append({"data": data, "predictions": [s.prediction]})
         for k, n in s.counts.items():
@@ -204,7 +248,8 @@ def suggest_tasks(
                 by_label[label] = by_label.get(label, 0) + 1
         if progress:
             progress(i, len(articles))
-    tasks.sort(key=lambda t: (-t["data"][UNCERTAINTY_KEY], t["data"]["article_id"]))
+    aid = names.article_id_field
+    tasks.sort(key=lambda t: (-t["data"][UNCERTAINTY_KEY], t["data"][aid]))
     store.atomic_write_bytes(dest, store.dump_json(tasks))
     uncertainties = [t["data"][UNCERTAINTY_KEY] for t in tasks]
     return {
@@ -222,6 +267,6 @@ def suggest_tasks(
             "min": min(uncertainties, default=None),
             "mean": round(sum(uncertainties) / len(uncertainties), 4) if tasks else None,
         },
-        "first": [t["data"]["article_id"] for t in tasks[:5]],
+        "first": [t["data"][aid] for t in tasks[:5]],
         "notes": notes,
     }

@@ -59,14 +59,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from corpus_tools import store
-from corpus_tools.config import (
-    CHECKWORTHY_NAME,
-    CLAIM_LABEL,
-    CLAIM_NAME,
-    ENTITIES_NAME,
-    TEXT_NAME,
-    CorpusConfig,
-)
+from corpus_tools.config import ControlNames, CorpusConfig
 from corpus_tools.errors import DataError
 from corpus_tools.model import Article, PredictedSpan
 from corpus_tools.models.classify import GATE_CLOSED
@@ -205,27 +198,34 @@ def uncertainty(layers: Mapping[str, Sequence[float]]) -> tuple[float, dict[str,
 
 
 def article_from_task(
-    task: Mapping[str, Any], *, known: Mapping[str, Article] | None = None
+    task: Mapping[str, Any],
+    *,
+    known: Mapping[str, Article] | None = None,
+    names: ControlNames | None = None,
 ) -> Article:
     """A Label Studio task (from a server, an export or build/tasks.json) as an Article.
 
-    `data.text` is the truth: `text_sha256` is computed from it (a stale `data.text_sha256`
-    does not matter here). The id is `data.article_id`, else `task-<id>`. When `known` (e.g.
+    The task's text (`data.text`, or the corpus's `[scheme.names] text_field` with `names`)
+    is the truth: `text_sha256` is computed from it (a stale `data.text_sha256` does not
+    matter here). The id is `data.article_id` (`article_id_field`), else `task-<id>`, the
+    id `corpus ingest` gives an article read from a Label Studio export. When `known` (e.g.
     the ingested articles) has that id with the same text, that Article is returned (its
     sentences, story and metadata); otherwise sentences come from ingest's splitter and the
     story from `data.story_id` if any (a Suggester also finds the story of an article id that
     is in its gold).
     """
+    n = names or ControlNames()
     data = task.get("data")
-    if not isinstance(data, Mapping) or not isinstance(data.get("text"), str):
+    if not isinstance(data, Mapping) or not isinstance(data.get(n.text_field), str):
         raise DataError(
-            f"task {task.get('id')!r} has no data.text to suggest on",
+            f"task {task.get('id')!r} has no data.{n.text_field} to suggest on",
             task_id=task.get("id") if isinstance(task.get("id"), int | str) else None,
-            hint="Suggestions need tasks made by `corpus tasks` (data.text, data.article_id).",
+            hint=f"Suggestions need the task's text in data.{n.text_field} ([scheme.names] "
+            "text_field in corpus.toml), as the labeling config shows it.",
         )
-    text: str = data["text"]
+    text: str = data[n.text_field]
     sha = store.sha256_text(text)
-    aid = data.get("article_id")
+    aid = data.get(n.article_id_field)
     article_id = aid if isinstance(aid, str) and aid else f"task-{task.get('id')}"
     prior = (known or {}).get(article_id)
     if prior is not None and prior.text_sha256 == sha:
@@ -269,7 +269,9 @@ class Suggester:
         self._entity_labels = set(config.scheme.entity_labels)
         self._stance_labels = set(config.scheme.stance_labels)
         self._checkworthy = set(config.scheme.checkworthy)
-        self._targets = [t.id for t in config.scheme.stance_targets]
+        self._names = config.scheme.names
+        # the targets an article is asked about when the caller does not say (see predict_many)
+        self._targets = tuple(config.scheme.task_targets({}))
         self._stories: dict[str, list[GoldArticle]] = {}
         self._story_of: dict[str, str] = {}
         for g in siblings or ():
@@ -289,25 +291,39 @@ class Suggester:
             return []
         return [g for g in self._stories.get(story, ()) if g.article_id != article.article_id]
 
-    def predict(self, article: Article) -> Suggestion:
-        """One article's prediction (see the module docstring for the rule)."""
-        return next(self.predict_many([article]))
+    def predict(self, article: Article, *, targets: Sequence[str] | None = None) -> Suggestion:
+        """One article's prediction (see the module docstring for the rule); `targets` as in
+        `predict_many`."""
+        return next(self.predict_many([article], targets=None if targets is None else [targets]))
 
     def predict_many(
-        self, articles: Iterable[Article], *, batch_size: int = BATCH
+        self,
+        articles: Iterable[Article],
+        *,
+        batch_size: int = BATCH,
+        targets: Iterable[Sequence[str]] | None = None,
     ) -> Iterator[Suggestion]:
         """`predict` for many articles: each model runs on a batch at once (the same results
-        as one article at a time, several times faster)."""
-        batch: list[Article] = []
+        as one article at a time, several times faster).
+
+        `targets`: per article, the stance targets its task asks about (`Scheme.task_targets`
+        of the task's data). Default: every target when the labeling config has a control
+        per target; none when it asks stance with one control whose target is in the task's
+        data (the article alone does not say which).
+        """
+        batch: list[tuple[Article, tuple[str, ...]]] = []
+        asked = iter(targets) if targets is not None else None
         for article in articles:
-            batch.append(article)
+            these = tuple(next(asked)) if asked is not None else self._targets
+            batch.append((article, these))
             if len(batch) >= batch_size:
                 yield from self._batch(batch)
                 batch = []
         if batch:
             yield from self._batch(batch)
 
-    def _batch(self, articles: Sequence[Article]) -> Iterator[Suggestion]:
+    def _batch(self, items: Sequence[tuple[Article, tuple[str, ...]]]) -> Iterator[Suggestion]:
+        articles = [a for a, _ in items]
         n = len(articles)
         b = self.bundle
         spans: list[list[PredictedSpan]] = (
@@ -327,8 +343,8 @@ class Suggester:
                 claims = list(many(articles)) if many else [cm.predict(a) for a in articles]
             many = getattr(cm, "sentence_scores_many", None)
             scores = list(many(articles)) if many else [cm.sentence_scores(a) for a in articles]
-        for i, article in enumerate(articles):
-            yield self._suggest(article, spans[i], stances[i], claims[i], scores[i])
+        for i, (article, targets) in enumerate(items):
+            yield self._suggest(article, targets, spans[i], stances[i], claims[i], scores[i])
 
     # --- the parts -----------------------------------------------------------------------
 
@@ -412,6 +428,7 @@ class Suggester:
     def _suggest(
         self,
         article: Article,
+        targets: Sequence[str],
         spans: Sequence[PredictedSpan],
         stances: Mapping[str, Mapping[str, float]],
         claims: Sequence[PredictedClaim],
@@ -419,6 +436,7 @@ class Suggester:
     ) -> Suggestion:
         projected = self._projected(article)
         text = article.text
+        names = self._names
         result: list[dict[str, Any]] = []
         counts = {s: 0 for s in SOURCES} | {"agreed": 0}
 
@@ -434,8 +452,8 @@ class Suggester:
             result.append(
                 {
                     "id": f"e{i:04d}",
-                    "from_name": ENTITIES_NAME,
-                    "to_name": TEXT_NAME,
+                    "from_name": names.entities,
+                    "to_name": names.text,
                     "type": "labels",
                     "origin": "prediction",
                     "score": round(m.score, DIGITS),
@@ -451,7 +469,7 @@ class Suggester:
         stance_losses: list[float] = []
         if stances:
             dists = stances
-            for target in self._targets:
+            for target in targets:
                 dist = {k: float(v) for k, v in (dists.get(target) or {}).items()}
                 if not dist:
                     continue
@@ -469,7 +487,7 @@ class Suggester:
                     {
                         "id": f"s-{target}",
                         "from_name": self.config.scheme.stance_control(target),
-                        "to_name": TEXT_NAME,
+                        "to_name": names.text,
                         "type": "choices",
                         "origin": "prediction",
                         "score": round(dist[label], DIGITS),
@@ -486,13 +504,13 @@ class Suggester:
             result.append(
                 {
                     "id": rid,
-                    "from_name": CLAIM_NAME,
-                    "to_name": TEXT_NAME,
+                    "from_name": names.claims,
+                    "to_name": names.text,
                     "type": "labels",
                     "origin": "prediction",
                     "score": round(m.score, DIGITS),
                     "meta": {"text": [m.meta()]},
-                    "value": {**span, "labels": [CLAIM_LABEL]},
+                    "value": {**span, "labels": [names.claim_label]},
                 }
             )
             if m.checkworthy:
@@ -501,8 +519,8 @@ class Suggester:
                 result.append(
                     {
                         "id": rid,  # per-region choices share the claim region's id
-                        "from_name": CHECKWORTHY_NAME,
-                        "to_name": TEXT_NAME,
+                        "from_name": names.checkworthy,
+                        "to_name": names.text,
                         "type": "choices",
                         "origin": "prediction",
                         "score": round(cw[label], DIGITS),

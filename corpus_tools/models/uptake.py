@@ -12,13 +12,16 @@ every submitted annotation with the prediction it started from:
   counted apart as `no_trace` and not classified: nothing says the annotator saw suggestions
   (an annotator who deleted every copied region looks the same, and is missed). Nor is an
   annotation copied from another one (`parent_annotation`, `from_annotation`).
-- **the units compared**, per control: an entity span (`entities`: start, end, label); a claim
-  span (`claim`: start, end, and its per-region check-worthiness choice as its label, or the
-  claim label when it has none); a stance answer (`stance_<target>`: the choice). Relations
-  and free-text claimants are not compared.
+- **the units compared**, per layer, read in the corpus's control names (`[scheme.names]`,
+  through `Scheme.is_entity`, `is_claim` and `stance_target`): an entity span (start, end,
+  label); a claim span (start, end, and its per-region check-worthiness choice as its label,
+  or the claim label when it has none; the claim label may sit in the entity control); a
+  stance answer on a target (the choice; with one stance control for every target, the target
+  the task's data names). Relations and free-text claimants are not compared.
 - **the outcome of each predicted unit** (one-to-one, deterministic):
-  *accepted* — the annotation has the same unit (same control, start, end and label/choice);
-  *edited* — else an overlapping unit of the same control (for a stance, the same target's
+  *accepted* — the annotation has the same unit (same layer, target, start, end and
+  label/choice);
+  *edited* — else an overlapping unit of the same layer (for a stance, the same target's
   answer) whose boundaries, label, or both differ (`edit` says which); when several overlap,
   the one with the same region id, then the largest overlap, then the nearest boundaries;
   *deleted* — no such unit. Units of the annotation that no prediction matched are *added*.
@@ -50,15 +53,19 @@ from typing import Any, Literal
 
 from corpus_tools import store
 from corpus_tools.config import (
-    CHECKWORTHY_NAME,
     CLAIM_LABEL,
-    CLAIM_NAME,
-    ENTITIES_NAME,
-    STANCE_PREFIX,
+    ControlNames,
     CorpusConfig,
+    Scheme,
 )
 from corpus_tools.errors import DataError, UsageError
-from corpus_tools.exports import annotator_id, export_files, iter_raw_tasks, region_id
+from corpus_tools.exports import (
+    annotator_id,
+    export_files,
+    iter_raw_tasks,
+    region_id,
+    task_article_id,
+)
 
 Layer = Literal["entities", "claims", "stance"]
 Outcome = Literal["accepted", "edited", "deleted", "added"]
@@ -90,6 +97,15 @@ class Region:
     origin: str | None = None
     model_version: str | None = None
     score: float | None = None
+    target: str | None = None  # a stance answer's target (None: not one of the scheme's)
+
+    @property
+    def unit(self) -> str:
+        """What the unit answers: its layer, or a stance answer's target (its control when
+        the target is none of the scheme's). Units are compared within one `unit`."""
+        if self.layer == "stance":
+            return f"stance/{self.target}" if self.target else f"stance-control/{self.control}"
+        return self.layer
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,22 +142,64 @@ def _label(values: Any) -> str:
     return "|".join(sorted(values)) if len(values) > 1 else values[0]
 
 
+def _layer(
+    rtype: Any,
+    name: Any,
+    labels: Any,
+    scheme: Scheme | None,
+    data: Mapping[str, Any],
+) -> tuple[Layer | None, str | None]:
+    """The layer of a result region (None: not a compared unit) and a stance answer's target,
+    in the scheme's control names (the default names without a scheme)."""
+    if not isinstance(name, str):
+        return None, None
+    names = scheme.names if scheme is not None else ControlNames()
+    if rtype == "labels":
+        label = labels[0] if isinstance(labels, list) and labels else None
+        if scheme is None:
+            shared = names.claims_in_entities
+            if name == names.claims and (not shared or label == names.claim_label):
+                return "claims", None
+            return ("entities", None) if name == names.entities else (None, None)
+        if scheme.is_claim(name, label):
+            return "claims", None
+        return ("entities", None) if scheme.is_entity(name, label) else (None, None)
+    if rtype != "choices":
+        return None, None
+    if scheme is not None and name in scheme.stance_controls:
+        return "stance", scheme.stance_target(name, data)
+    if not names.stance and name.startswith(names.stance_prefix):
+        # a per-target control; its target may have left the scheme since
+        return "stance", name[len(names.stance_prefix) :]
+    return None, None
+
+
 def regions(
-    result: Iterable[Any], *, model_version: str | None = None, score: float | None = None
+    result: Iterable[Any],
+    *,
+    model_version: str | None = None,
+    score: float | None = None,
+    scheme: Scheme | None = None,
+    data: Mapping[str, Any] | None = None,
 ) -> list[Region]:
     """The compared units of one annotation's or prediction's `result` list, in its order.
 
-    A claim's label is the check-worthiness choice that shares its region id (the claim
-    label, "Claim", when it has none). Raises ValueError naming the region for a unit that
-    cannot be read (offsets that are not integers, an empty label list). `model_version` and
-    `score` (the prediction's) go to every unit; a region's own `score` wins.
+    Controls are read in `scheme`'s names (`[scheme.names]`; without a scheme, the names
+    `corpus tasks` generates); `data` is the task's data, which names the target of a stance
+    answer when one control asks stance on every target. A claim's label is the
+    check-worthiness choice that shares its region id (the claim label, "Claim", when it has
+    none). Raises ValueError naming the region for a unit that cannot be read (offsets that
+    are not integers, an empty label list). `model_version` and `score` (the prediction's) go
+    to every unit; a region's own `score` wins.
     """
+    names = scheme.names if scheme is not None else ControlNames()
+    task_data: Mapping[str, Any] = data or {}
     items = [r for r in result if isinstance(r, dict)]
     checkworthy: dict[str, Any] = {
         rid: (r.get("value") or {}).get("choices")
         for r in items
         if r.get("type") == "choices"
-        and r.get("from_name") == CHECKWORTHY_NAME
+        and r.get("from_name") == names.checkworthy
         and (rid := region_id(r)) is not None
     }
     out: list[Region] = []
@@ -149,14 +207,8 @@ def regions(
         rtype, name, rid = r.get("type"), r.get("from_name"), region_id(r)
         raw_value = r.get("value")
         value: Mapping[str, Any] = raw_value if isinstance(raw_value, dict) else {}
-        layer: Layer
-        if rtype == "labels" and name == ENTITIES_NAME:
-            layer = "entities"
-        elif rtype == "labels" and name == CLAIM_NAME:
-            layer = "claims"
-        elif rtype == "choices" and isinstance(name, str) and name.startswith(STANCE_PREFIX):
-            layer = "stance"
-        else:
+        layer, target = _layer(rtype, name, value.get("labels"), scheme, task_data)
+        if layer is None:
             continue  # relations, per-region answers, controls outside the scheme
         try:
             if layer == "stance":
@@ -179,6 +231,7 @@ def regions(
                 region_id=rid,
                 origin=origin if isinstance(origin, str) else None,
                 model_version=model_version,
+                target=target,
                 score=float(own) if isinstance(own, int | float) else score,
             )
         )
@@ -189,7 +242,7 @@ def regions(
 
 
 def _overlap(a: Region, b: Region) -> int | None:
-    """Overlap length of two units of one control (stance answers always overlap: 1)."""
+    """Overlap length of two units of one layer (stance answers always overlap: 1)."""
     if a.start is None or b.start is None or a.end is None or b.end is None:
         return 1
     n = min(a.end, b.end) - max(a.start, b.start)
@@ -216,7 +269,7 @@ def classify(predicted: Sequence[Region], annotated: Sequence[Region]) -> list[M
     a_used: set[int] = set()
 
     def key(r: Region) -> tuple[Any, ...]:
-        return (r.control, r.start, r.end, r.label)
+        return (r.unit, r.start, r.end, r.label)
 
     by_key: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for j, a in enumerate(annotated):
@@ -233,7 +286,7 @@ def classify(predicted: Sequence[Region], annotated: Sequence[Region]) -> list[M
         if i in p_used:
             continue
         for j, a in enumerate(annotated):
-            if j in a_used or a.control != p.control:
+            if j in a_used or a.unit != p.unit:
                 continue
             n = _overlap(p, a)
             if n is None:
@@ -258,13 +311,17 @@ def classify(predicted: Sequence[Region], annotated: Sequence[Region]) -> list[M
 # --- which prediction an annotation started from -----------------------------------------------
 
 
-def _prediction_regions(pred: Mapping[str, Any]) -> list[Region]:
+def _prediction_regions(
+    pred: Mapping[str, Any], scheme: Scheme | None, data: Mapping[str, Any] | None
+) -> list[Region]:
     version = pred.get("model_version")
     score = pred.get("score")
     return regions(
         pred.get("result") or [],
         model_version=str(version) if version not in (None, "") else "(none)",
         score=float(score) if isinstance(score, int | float) else None,
+        scheme=scheme,
+        data=data,
     )
 
 
@@ -272,6 +329,9 @@ def started_from(
     ann: Mapping[str, Any],
     predictions: Sequence[Any],
     cache: dict[int, list[Region]] | None = None,
+    *,
+    scheme: Scheme | None = None,
+    data: Mapping[str, Any] | None = None,
 ) -> tuple[str, list[Region], str | None]:
     """(basis, predicted units, model version label) for one annotation.
 
@@ -280,14 +340,15 @@ def started_from(
     regions keep their origins: not a suggestion's uptake), "ids_only" (predictions pulled
     as ids: pull again),
     "missing_parent" (the parent is not among the task's predictions), "no_predictions".
-    `cache` keeps each prediction's units across the annotations of one task.
+    `cache` keeps each prediction's units across the annotations of one task; `scheme` and
+    `data` (the task's) read the predictions as `regions` does.
     """
     full = [p for p in predictions if isinstance(p, dict)]
     memo: dict[int, list[Region]] = {} if cache is None else cache
 
     def units_of(p: dict[str, Any]) -> list[Region]:
         if id(p) not in memo:
-            memo[id(p)] = _prediction_regions(p)
+            memo[id(p)] = _prediction_regions(p, scheme, data)
         return memo[id(p)]
 
     parent = ann.get("parent_prediction")
@@ -309,7 +370,7 @@ def started_from(
     seen: set[tuple[Any, ...]] = set()
     for p in sorted(full, key=_pred_id):
         for r in units_of(p):
-            k = (r.control, r.start, r.end, r.label)
+            k = (r.unit, r.start, r.end, r.label)
             if k not in seen:  # the same unit from two predictions is one suggestion
                 seen.add(k)
                 units.append(r)
@@ -335,20 +396,21 @@ class GoldView:
     """One article's adjudicated units, and the ranges and targets adjudication left open."""
 
     text_sha256: str
-    units: frozenset[tuple[Any, ...]]  # (control, start, end, label): entities and stances
+    units: frozenset[tuple[Any, ...]]  # (unit, start, end, label): entities and stances
     claims: Mapping[tuple[int, int], str | None]  # claim span -> its check-worthiness
     open_entities: tuple[tuple[int, int], ...] = ()
     open_claims: tuple[tuple[int, int], ...] = ()
     open_stances: frozenset[str] = frozenset()
     stance_targets: frozenset[str] = frozenset()
+    claim_label: str = CLAIM_LABEL  # a claim region's label when it has no check-worthiness
 
     def verdict(self, r: Region) -> Verdict | None:
         """right / wrong for a predicted unit; None when adjudication left it open."""
         if r.layer == "stance":
-            target = r.control[len(STANCE_PREFIX) :]
-            if target in self.open_stances or target not in self.stance_targets:
+            target = r.target
+            if target is None or target in self.open_stances or target not in self.stance_targets:
                 return None
-            return "right" if (r.control, None, None, r.label) in self.units else "wrong"
+            return "right" if (r.unit, None, None, r.label) in self.units else "wrong"
         assert r.start is not None and r.end is not None
         open_ranges = self.open_entities if r.layer == "entities" else self.open_claims
         if any(s < r.end and r.start < e for s, e in open_ranges):
@@ -356,24 +418,26 @@ class GoldView:
         if r.layer == "claims":
             if (r.start, r.end) not in self.claims:
                 return "wrong"
-            if r.label == CLAIM_LABEL:  # the span alone was suggested, and gold has it
+            if r.label == self.claim_label:  # the span alone was suggested, and gold has it
                 return "right"
             gold = self.claims[(r.start, r.end)]
             if gold is None:  # gold has no check-worthiness to judge it by
                 return None
             return "right" if r.label == gold else "wrong"
-        return "right" if (r.control, r.start, r.end, r.label) in self.units else "wrong"
+        return "right" if (r.unit, r.start, r.end, r.label) in self.units else "wrong"
 
 
-def gold_views(items: Iterable[Any]) -> dict[str, GoldView]:
-    """GoldView per article_id from `corpus_tools.models.data.GoldArticle`s."""
+def gold_views(items: Iterable[Any], scheme: Scheme | None = None) -> dict[str, GoldView]:
+    """GoldView per article_id from `corpus_tools.models.data.GoldArticle`s (`scheme` gives
+    the claim label; default "Claim")."""
+    claim_label = scheme.names.claim_label if scheme is not None else CLAIM_LABEL
     out: dict[str, GoldView] = {}
     for g in items:
         units: set[tuple[Any, ...]] = set()
         for e in g.entities:
-            units.add((ENTITIES_NAME, e.start, e.end, e.label))
+            units.add(("entities", e.start, e.end, e.label))
         for s in g.stances:
-            units.add((f"{STANCE_PREFIX}{s.target}", None, None, s.label))
+            units.add((f"stance/{s.target}", None, None, s.label))
         out[g.article_id] = GoldView(
             text_sha256=g.article.text_sha256,
             units=frozenset(units),
@@ -382,6 +446,7 @@ def gold_views(items: Iterable[Any]) -> dict[str, GoldView]:
             open_claims=tuple(g.missing_claims),
             open_stances=frozenset(g.missing_stances),
             stance_targets=frozenset(s.target for s in g.stances) | set(g.missing_stances),
+            claim_label=claim_label,
         )
     return out
 
@@ -464,20 +529,29 @@ class Classified:
 
 
 def classify_task(
-    task: Mapping[str, Any], *, gold: Mapping[str, GoldView] | None = None, file: str | None = None
+    task: Mapping[str, Any],
+    *,
+    gold: Mapping[str, GoldView] | None = None,
+    file: str | None = None,
+    scheme: Scheme | None = None,
 ) -> tuple[list[Classified], Counter[str]]:
     """The classified annotations of one raw task, and its annotations counted per basis
-    (and `cancelled`). DataError names the task, annotation and region of an unreadable one."""
+    (and `cancelled`). DataError names the task, annotation and region of an unreadable one.
+    `scheme` names the controls and data keys (default: those `corpus tasks` generates)."""
+    names = scheme.names if scheme is not None else ControlNames()
     raw_data = task.get("data")
     data: Mapping[str, Any] = raw_data if isinstance(raw_data, dict) else {}
-    aid = data.get("article_id")
+    if scheme is not None:
+        aid: Any = task_article_id(dict(task), scheme)
+    else:
+        aid = data.get(names.article_id_field)
     article_id = aid if isinstance(aid, str) else ""
     predictions = task.get("predictions") or []
     view = (gold or {}).get(article_id)
     if view is not None:
         sha = data.get("text_sha256")
         if not isinstance(sha, str):
-            text = data.get("text")
+            text = data.get(names.text_field)
             sha = store.sha256_text(text) if isinstance(text, str) else None
         if sha != view.text_sha256:
             view = None  # gold made on another text: no verdicts
@@ -491,11 +565,15 @@ def classify_task(
             counts["cancelled"] += 1
             continue
         try:
-            basis, predicted, version = started_from(ann, predictions, cache)
+            basis, predicted, version = started_from(
+                ann, predictions, cache, scheme=scheme, data=data
+            )
             counts[basis] += 1
             if basis not in ("parent", "task"):
                 continue
-            matches = classify(predicted, regions(ann.get("result") or []))
+            matches = classify(
+                predicted, regions(ann.get("result") or [], scheme=scheme, data=data)
+            )
         except ValueError as exc:
             raise DataError(
                 f"cannot read a region: {exc}",
@@ -532,8 +610,10 @@ def uptake(
     gold: Iterable[Any] | None = None,
     gold_source: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    scheme: Scheme | None = None,
 ) -> dict[str, Any]:
-    """Uptake of suggestions in the pulled annotations under `paths` (files or folders).
+    """Uptake of suggestions in the pulled annotations under `paths` (files or folders), read
+    in `scheme`'s control names (default: those `corpus tasks` generates).
 
     `gold`: GoldArticles (`corpus_tools.models.data.load_training_set(...).items`) for the
     anchoring figures, `gold_source` naming where they came from. Returns plain data: the
@@ -541,7 +621,7 @@ def uptake(
     model version, the label changes of edited units, and notes on what was not measured.
     `progress(files read, files)` is called as the files are read.
     """
-    views = gold_views(gold) if gold is not None else None
+    views = gold_views(gold, scheme) if gold is not None else None
     overall = Tally()
     by: dict[str, Groups] = {
         k: defaultdict(Tally) for k in ("layer", "label", "annotator", "model")
@@ -557,7 +637,7 @@ def uptake(
             done.add(loc.file)
             progress(len(done) - 1, len(files))
         tasks += 1
-        classified, counts = classify_task(task, gold=views, file=loc.file)
+        classified, counts = classify_task(task, gold=views, file=loc.file, scheme=scheme)
         bases.update(counts)
         for c in classified:
             for m, v in zip(c.matches, c.verdicts, strict=True):
@@ -660,4 +740,4 @@ def measure(
 
             training = load_training_set(config, gold)
             items, source = training.items, training.source
-    return uptake(targets, gold=items, gold_source=source, progress=progress)
+    return uptake(targets, gold=items, gold_source=source, progress=progress, scheme=config.scheme)
