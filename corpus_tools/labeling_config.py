@@ -65,6 +65,31 @@ OBJECT_TAGS = frozenset(
 # Tags that hold a control's options.
 VALUE_TAGS = frozenset({"Label", "Choice", "Relation"})
 
+# Control tags the scheme maps or names in a refusal; with the tags above, the names Label
+# Studio matches case-insensitively (`<labels>` is `<Labels>`), canonicalised by `parse`.
+CONTROL_TAGS = frozenset(
+    {
+        "Labels",
+        "Choices",
+        "TextArea",
+        "Relations",
+        "Rating",
+        "Number",
+        "DateTime",
+        "Taxonomy",
+        "Ranker",
+        "Pairwise",
+        "HyperTextLabels",
+        "ParagraphLabels",
+        "RectangleLabels",
+        "PolygonLabels",
+        "KeyPointLabels",
+        "BrushLabels",
+        "EllipseLabels",
+        "TimeSeriesLabels",
+    }
+)
+_CANONICAL = {t.lower(): t for t in LAYOUT_TAGS | OBJECT_TAGS | VALUE_TAGS | CONTROL_TAGS}
 _VAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_.]*)")
 _HOTKEY = re.compile(r"^[A-Za-z0-9+_-]+$")
 _TARGET_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -213,6 +238,8 @@ def parse(xml: str) -> LabelConfig:
         for child in el:
             walk(child, visibility)
 
+    for el in root.iter():
+        el.tag = _CANONICAL.get(el.tag.lower(), el.tag)
     walk(root, {})
     return LabelConfig(controls=tuple(controls), objects=tuple(objects), headers=tuple(headers))
 

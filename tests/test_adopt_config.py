@@ -6,6 +6,7 @@ parser), the real server accepts it, and what a scheme cannot express is refused
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -310,6 +311,16 @@ def test_parse_records_visibility_headers_and_options() -> None:
     who = parsed.control("who")  # the box's header was the question of `worth`, not its own
     assert who is not None and who.header is None
     assert [c.key for c in parsed.controls][-1] == "pos_ukraine_government"
+
+
+def test_tag_names_are_case_insensitive_as_in_label_studio() -> None:
+    # The editor and label-studio-sdk (its tag classes) match tag names case-insensitively.
+    lower = re.sub(r"<(/?)([A-Za-z]+)", lambda m: f"<{m[1]}{m[2].lower()}", ISSUE_XML)
+    assert lower != ISSUE_XML and "<labels " in lower
+    assert lc.parse(lower).structure() == lc.parse(ISSUE_XML).structure()
+    assert lc.scheme_from_config(lc.parse(lower), tasks=ISSUE_TASKS) == lc.scheme_from_config(
+        lc.parse(ISSUE_XML), tasks=ISSUE_TASKS
+    )
 
 
 def test_read_tasks_json_jsonl_and_errors(tmp_path: Path) -> None:
