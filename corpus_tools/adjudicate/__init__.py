@@ -39,6 +39,14 @@ out of the vote and reported as a `stale-annotation` finding naming its file, ta
    (empty: a version of their own). A decision made on another text (its `text_sha256`
    differs from the article's) is not applied and is counted as `decisions.stale`.
 
+Stance asked with one control, the target in each task's data (`[scheme.names] stance`, an
+adopted project's config): each task asks one target, so an article's stance items are only
+the targets its tasks asked. The vote on a target counts the annotators who answered it (an
+article may have one task per target, done by different people), and an annotator with
+several tasks of one article keeps their answer per target (their spans: the latest
+annotation's). A target no task of the article asked is not asked: no vote, no dispute, no
+gold stance.
+
 Gold records are JSON Lines (`write_gold` / `read_gold`, or `iter_gold` to stream), one article
 per line, sorted by article_id, keys sorted:
 

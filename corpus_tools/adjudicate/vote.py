@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus_tools.adjudicate.queue import dispute_to_dict
-from corpus_tools.agreement.core import latest_per_annotator
+from corpus_tools.agreement.core import latest_per_annotator, stance_per_task
 from corpus_tools.config import (
     CorpusConfig,
 )
@@ -253,8 +253,9 @@ def adjudicate(
     annotations, findings = current_annotations(annotations, articles)
     if findings:
         adj.stats["annotations.stale"] = len(findings)
-    by_article, _ = latest_per_annotator(annotations)
-    decided, _ = latest_per_annotator(decisions)
+    per_target = stance_per_task(config)
+    by_article, _ = latest_per_annotator(annotations, per_target=per_target)
+    decided, _ = latest_per_annotator(decisions, per_target=per_target)
     gold: list[GoldRecord] = []
     disputes: list[Dispute] = []
     dropped: list[Dispute] = []
@@ -266,7 +267,7 @@ def adjudicate(
             # decided on an older text: its offsets may point elsewhere now; not applied
             adj.stats["decisions.stale"] += 1
             decision = None
-        rec, open_, drop = _article(adj, art, anns, targets, decision)
+        rec, open_, drop = _article(adj, art, anns, targets, decision, per_target)
         sha = articles[art].text_sha256 if articles and art in articles else None
         sha = sha or next((a.text_sha256 for a in anns.values() if a.text_sha256), None) or ""
         # the dropped items stay on record so the release masks them like open disputes
@@ -290,6 +291,7 @@ def _article(
     anns: Mapping[str, Annotation],
     targets: Sequence[str],
     decision: Annotation | None,
+    per_target: bool = False,
 ) -> tuple[GoldRecord, list[Dispute], list[Dispute]]:
     everyone = tuple(sorted(anns))
     gt = _latest(a for a in anns.values() if a.ground_truth)
@@ -313,10 +315,13 @@ def _article(
         votes = {w: s.label for w, a in voters.items() for s in a.stances if s.target == target}
         if not votes:
             continue
-        out = adj.vote_stance(target, votes, n)
+        # asked per task (one stance control): only the annotators whose task asked this
+        # target vote on it; the article's other annotators were not asked
+        asked = sorted(votes) if per_target else sorted(voters)
+        out = adj.vote_stance(target, votes, len(asked))
         cands = tuple(
             DisputeCandidate(w, stances=tuple(s for s in voters[w].stances if s.target == target))
-            for w in sorted(voters)
+            for w in asked
         )
         dispute = Dispute(
             f"{art}/stance/{target}", art, "stance", out.reason, target=target, candidates=cands

@@ -2,6 +2,10 @@
 
 Input is validated `Annotation` records (cancelled ones are ignored; when one annotator has
 several annotations of an article, the latest by `updated_at`, then annotation id, counts).
+When stance is asked with one control and the target in each task's data (an adopted
+project's config), an article may have one task per target: an annotator's stance answers
+are then taken per target from their latest annotation that answered it, the spans from their
+latest annotation; a target nobody was asked about for an article is no item (not missing).
 
 - stance: nominal Krippendorff's α, Fleiss' κ, percent agreement (mean pairwise agreement per
   item), Gwet's AC1, Cohen's κ per annotator pair; per target and overall (all (article,
@@ -26,6 +30,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -44,7 +49,7 @@ from corpus_tools.agreement.report import (
 )
 from corpus_tools.agreement.stats import Estimate
 from corpus_tools.config import CorpusConfig
-from corpus_tools.model import Annotation, Article
+from corpus_tools.model import Annotation, Article, StanceJudgement
 
 SKEW_SHARE = 0.75
 OUTSIDE = "O"
@@ -54,14 +59,23 @@ NONE = "(none)"
 
 
 def latest_per_annotator(
-    annotations: Sequence[Annotation],
+    annotations: Sequence[Annotation], *, per_target: bool = False
 ) -> tuple[dict[str, dict[str, Annotation]], int]:
-    """{article_id: {annotator: annotation}} keeping the latest; and how many were dropped."""
+    """{article_id: {annotator: annotation}} keeping the latest; and how many were dropped.
+
+    `per_target` (stance asked with one control, the target in each task's data: see
+    `stance_per_task`): an article may have one task per target, so an annotator's answers
+    on the targets of their other tasks of the article are kept beside the latest annotation's
+    spans (per target, the latest annotation that answered it). An older annotation whose
+    every answer was superseded still counts as dropped.
+    """
     by_article: dict[str, dict[str, Annotation]] = defaultdict(dict)
+    every: dict[tuple[str, str], list[Annotation]] = defaultdict(list)
     dropped = 0
     for ann in annotations:
         if ann.was_cancelled:
             continue
+        every[ann.article_id, ann.annotator].append(ann)
         cur = by_article[ann.article_id].get(ann.annotator)
         if cur is None:
             by_article[ann.article_id][ann.annotator] = ann
@@ -69,7 +83,28 @@ def latest_per_annotator(
         dropped += 1
         if _order_key(ann) > _order_key(cur):
             by_article[ann.article_id][ann.annotator] = ann
+    if per_target:
+        for (art, who), anns in every.items():
+            if len(anns) < 2:
+                continue
+            latest: dict[str, tuple[Annotation, StanceJudgement]] = {}
+            for ann in anns:
+                for s in ann.stances:
+                    if s.target not in latest or _order_key(ann) > _order_key(latest[s.target][0]):
+                        latest[s.target] = (ann, s)
+            base = by_article[art][who]
+            used = {id(a) for a, _ in latest.values()} - {id(base)}
+            dropped -= len(used)
+            stances = tuple(latest[t][1] for t in sorted(latest))
+            by_article[art][who] = replace(base, stances=stances)
     return {k: by_article[k] for k in sorted(by_article)}, dropped
+
+
+def stance_per_task(config: CorpusConfig) -> bool:
+    """Whether each task asks stance on the one target its data names (`[scheme.names]
+    stance`): an annotator then answers a target only in the tasks that ask it, and the
+    article's other targets are not asked (never missing, disputed or negative)."""
+    return config.scheme.names.stance is not None
 
 
 def _order_key(a: Annotation) -> tuple[str, int]:
@@ -95,7 +130,8 @@ def agree(
     """
     step = progress or (lambda done, total: None)
     scheme = config.scheme
-    by_article, dropped = latest_per_annotator(annotations)
+    per_target = stance_per_task(config)
+    by_article, dropped = latest_per_annotator(annotations, per_target=per_target)
     annotators = tuple(sorted({a for anns in by_article.values() for a in anns}))
     art_ids = list(by_article)
     art_index = {a: i for i, a in enumerate(art_ids)}

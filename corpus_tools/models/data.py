@@ -10,6 +10,10 @@ left out) is *missing*, never a negative: `GoldArticle.missing_entities` and
 `missing_claims` carry those ranges so a learner can leave them out of its loss. Only articles
 whose gold text hash matches the article's text are used (a stale record is skipped and
 counted, never trained on the wrong text).
+
+When the labeling config asks stance with one control (`[scheme.names] stance`), each task
+asked about the one target its data names: an article's other targets were *not asked*, and
+are neither missing nor negative (no `missing_stances` entry, no judgement).
 """
 
 from __future__ import annotations
@@ -94,8 +98,9 @@ def _parse_range(item: str) -> tuple[str, Range | str] | None:
     return layer, (int(start), int(end))
 
 
-def _open_items(disputes_path: Path) -> dict[str, list[str]]:
-    """Open dispute items per article (`entities/S-E`, `claims/S-E`, `stance/T`)."""
+def _open_items(disputes_path: Path, id_field: str = "article_id") -> dict[str, list[str]]:
+    """Open dispute items per article (`entities/S-E`, `claims/S-E`, `stance/T`); a queue
+    task names its article in `data[id_field]` (the corpus's `article_id_field`)."""
     if not disputes_path.is_file():
         return {}
     try:
@@ -107,7 +112,7 @@ def _open_items(disputes_path: Path) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for task in tasks if isinstance(tasks, list) else []:
         data = task.get("data", {}) if isinstance(task, dict) else {}
-        aid = data.get("article_id")
+        aid = data.get(id_field, data.get("article_id"))
         for did in data.get("dispute_ids", []) or []:
             # dispute ids are `ARTICLE/LAYER/ITEM`; the article id has no "/"
             if isinstance(aid, str) and isinstance(did, str) and did.startswith(aid + "/"):
@@ -151,7 +156,7 @@ def from_gold_file(config: CorpusConfig, gold_path: Path | None = None) -> Train
             path=str(gold_path),
         )
     articles = store.load_articles(config.paths.articles_parquet)
-    open_items = _open_items(gold_path.parent / DISPUTES_FILE)
+    open_items = _open_items(gold_path.parent / DISPUTES_FILE, config.scheme.names.article_id_field)
     items: list[GoldArticle] = []
     skipped: list[str] = []
     for rec in iter_gold(gold_path):
@@ -253,6 +258,15 @@ def from_release(config: CorpusConfig, folder: Path) -> TrainingSet:
                 row.get("claimant"),
             )
         )
+    # The targets each article was asked about, from its annotators' raw answers: with one
+    # stance control (`[scheme.names] stance`) each task names its own target.
+    single = bool(scheme.names.stance)
+    asked: dict[str, set[str]] = {}
+    if single:
+        for row in _rows(folder, "annotations"):
+            asked.setdefault(row["article_id"], set()).update(
+                s["target"] for s in row.get("stances") or []
+            )
     items = []
     for aid, cs in claims.items():
         # the claim's text is the article's text at its span (never trusted from the row)
@@ -267,9 +281,11 @@ def from_release(config: CorpusConfig, folder: Path) -> TrainingSet:
             # the release says which articles' claims are incomplete, not where: the whole
             # text is missing for claim negatives
             extra = [*extra, f"claims/0-{len(article.text)}"]
-        # a stance target without a row is open (disputed or dropped), not a negative
+        # a stance target without a row is open (disputed or dropped), not a negative; asked
+        # with one control, an article's task asked one target: the others were not asked
         answered = {s.target for s in stances.get(aid, [])}
-        extra += [f"stance/{t.id}" for t in scheme.stance_targets if t.id not in answered]
+        targets = asked.get(aid, set()) if single else {t.id for t in scheme.stance_targets}
+        extra += [f"stance/{t.id}" for t in scheme.stance_targets if t.id in targets - answered]
         items.append(
             _gold_article(
                 article, ents.get(aid, []), stances.get(aid, []), claims.get(aid, []), extra

@@ -28,7 +28,7 @@ import orjson
 
 from corpus_tools import adjudicate, exports, store
 from corpus_tools.agreement import agree, render_markdown
-from corpus_tools.agreement.core import latest_per_annotator
+from corpus_tools.agreement.core import latest_per_annotator, stance_per_task
 from corpus_tools.config import CorpusConfig
 from corpus_tools.errors import DataError, UsageError
 from corpus_tools.model import Annotation, Article, Finding, GoldRecord, ReleaseResult
@@ -602,7 +602,7 @@ def _build(
             hint="Run `corpus adjudicate` first.",
         )
     disputes_path = config.paths.build / adjudicate.DISPUTES_FILE
-    disputes = open_disputes(disputes_path)
+    disputes = open_disputes(disputes_path, config.scheme.names.article_id_field)
     sample = _agreement_sample(splits)
     config.paths.dist.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".tmp", dir=config.paths.dist))
@@ -621,10 +621,13 @@ def _build(
             articles_iter = _progress(
                 store.iter_articles(articles_path), len(splits), progress, "release"
             )
+            per_target = stance_per_task(config)
             for batch in _batches(articles_iter, ARTICLE_BATCH):
                 ids_ = [a.article_id for a in batch]
                 anns = staging.fetch(ids_)  # the latest annotation of each annotator:
-                latest, _ = latest_per_annotator([a for v in anns.values() for a in v])
+                latest, _ = latest_per_annotator(
+                    [a for v in anns.values() for a in v], per_target=per_target
+                )
                 golds = staging.fetch_gold(ids_)
                 for art in batch:
                     split = splits[art.article_id]

@@ -398,6 +398,24 @@ def render(*, config: CorpusConfig, version: str, builder_info: CardInfo) -> str
     ent_rows = [[i, f"`{e.label}`", e.name, e.definition] for i, e in enumerate(scheme.entities)]
     stance_rows = [[i, f"`{label}`"] for i, label in enumerate(scheme.stance_labels)]
     target_rows = [[f"`{t.id}`", t.name, t.description] for t in scheme.stance_targets]
+    # Asked with one control, each task named its one target (an adopted project's tasks):
+    # an article has no row for the targets it was not asked about.
+    single = scheme.names.stance is not None
+    stance_scope = (
+        f"the one target its task asked about (`{scheme.names.stance_target_field}`)"
+        if single
+        else "each configured target"
+    )
+    one_target = (
+        [
+            "Each article was asked about one target, the one its Label Studio task named "
+            f"(`{scheme.names.stance_target_field}`): the `stance` config has no row for the "
+            "other targets, which were not asked (not a disputed or `unrelated` answer).",
+            "",
+        ]
+        if single
+        else []
+    )
     cw_rows = [[i, f"`{label}`"] for i, label in enumerate(scheme.checkworthy)]
     by_slug = Counter(f.slug for f in info.findings)
     findings_text = (
@@ -448,7 +466,7 @@ def render(*, config: CorpusConfig, version: str, builder_info: CardInfo) -> str
         "### Dataset Description",
         "",
         f"{n_articles} news article(s) with gold named entities (BIO tags over code-point "
-        "tokens), the article's stance towards each configured target, and claims with their "
+        f"tokens), the article's stance towards {stance_scope}, and claims with their "
         "check-worthiness and claimant; every annotator's raw labels are kept beside the gold.",
         "",
         f"- **Curated by:** {rel.curators or 'not stated (`[release] curators` in corpus.toml)'}",
@@ -514,6 +532,7 @@ def render(*, config: CorpusConfig, version: str, builder_info: CardInfo) -> str
         "",
         _table(["id", "label"], stance_rows),
         "",
+        *one_target,
         "Targets:",
         "",
         _table(["target", "name", "description"], target_rows),

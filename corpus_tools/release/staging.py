@@ -101,8 +101,9 @@ class Staging:
         self.db.close()
 
 
-def open_disputes(path: Path) -> dict[str, list[str]]:
-    """Open dispute ids per article from the queue `corpus adjudicate` writes (none if absent)."""
+def open_disputes(path: Path, id_field: str = "article_id") -> dict[str, list[str]]:
+    """Open dispute ids per article from the queue `corpus adjudicate` writes (none if absent);
+    a queue task names its article in `data[id_field]` (the corpus's `article_id_field`)."""
     if not path.is_file():
         return {}
     try:
@@ -110,7 +111,8 @@ def open_disputes(path: Path) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for t in tasks:
             data = t["data"]
-            out.setdefault(str(data["article_id"]), []).extend(
+            aid = data[id_field] if id_field in data else data["article_id"]
+            out.setdefault(str(aid), []).extend(
                 str(d).split("/", 1)[-1] for d in data.get("dispute_ids") or ()
             )
         return out
