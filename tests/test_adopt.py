@@ -23,13 +23,18 @@ import itertools
 import json
 import sys
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ls_server import LabelStudioFixture
 
+from corpus_tools.adjudicate import adjudicate
+from corpus_tools.agreement import agree
+from corpus_tools.agreement.report import ALL
 from corpus_tools.config import load_config
+from corpus_tools.model import Annotation, AnnotationSource, EntitySpan, StanceJudgement
 
 REPO = Path(__file__).resolve().parent.parent
 ADOPT = REPO / "tests" / "data" / "adopt"
@@ -186,9 +191,9 @@ def run_stages(cli: Any, corpus: Path, export: list[dict[str, Any]]) -> None:
     stance = {s["target"]: s for s in agreement["stance"]}
     # one item per (article, the target its task asked) rated twice: never the other target
     asked = Counter(target_id(t["data"]["target"]) for t in export if len(t["annotations"]) > 1)
-    assert {k: v["items"] for k, v in stance.items() if k != "all"} == dict(asked)
-    assert stance["all"]["items"] == sum(asked.values())
-    assert stance["all"]["percent"]["value"] == pytest.approx(percent_stance_agreement(export))
+    assert {k: v["items"] for k, v in stance.items() if k != ALL} == dict(asked)
+    assert stance[ALL]["items"] == sum(asked.values())
+    assert stance[ALL]["percent"]["value"] == pytest.approx(percent_stance_agreement(export))
 
     res = cli("adjudicate", "--json", cwd=corpus)
     assert res.exit_code == 0, res.output
@@ -393,3 +398,82 @@ def test_adopt_live_project(label_studio: LabelStudioFixture, cli: Any, tmp_path
     (tmp_path / "clean").mkdir()
     corpus = adopt(cli, tmp_path / "clean", path)
     run_stages(cli, corpus, export)
+
+
+# --- the stages on one-target-per-task annotations (no server, no export parsing) -------------
+
+
+def _ann(article: str, who: str, task_id: int, n: int, stances: dict[str, str]) -> Annotation:
+    return Annotation(
+        article_id=article,
+        annotator=who,
+        source=AnnotationSource(
+            task_id=task_id, annotation_id=n, updated_at=f"2026-01-01T00:{n:02d}Z"
+        ),
+        entities=(EntitySpan(0, 4, "ORG", "NATO"),),
+        stances=tuple(StanceJudgement(t, lab) for t, lab in stances.items()),
+    )
+
+
+PER_TASK = [
+    # one task asking nato, both annotators
+    _ann("one", "anna", 1, 1, {"nato": "support"}),
+    _ann("one", "ben", 1, 2, {"nato": "support"}),
+    # one task per target, each done by another annotator
+    _ann("split", "anna", 10, 3, {"nato": "oppose"}),
+    _ann("split", "ben", 11, 4, {"the_eu": "neutral"}),
+    # one task per target, both done by both: nato agreed, the_eu not
+    _ann("both", "anna", 20, 5, {"nato": "support"}),
+    _ann("both", "ben", 20, 6, {"nato": "support"}),
+    _ann("both", "anna", 21, 7, {"the_eu": "oppose"}),
+    _ann("both", "ben", 21, 8, {"the_eu": "neutral"}),
+]
+
+
+def test_unasked_targets_are_not_asked(cli: Any, tmp_path: Path) -> None:
+    """With one stance control each task asks one target: a target no task of the article
+    asked gets no vote, no dispute and no item; an annotator's answers in an article's other
+    tasks are kept (their stance per target), and a target's vote counts who was asked."""
+    res = cli(
+        "init",
+        "adopted",
+        "--from-label-config",
+        str(CONFIG_XML),
+        "--tasks",
+        str(EXPORT),
+        cwd=tmp_path,
+    )
+    assert res.exit_code == 0, res.output
+    config = load_config(tmp_path / "adopted" / "corpus.toml")
+    assert [t.id for t in config.scheme.stance_targets] == ["nato", "the_eu"]
+
+    result = adjudicate(config=config, annotations=PER_TASK)
+    gold = {
+        (g.article_id, s.stance.target): (s.stance.label, s.decision.provenance)
+        for g in result.gold
+        for s in g.stances
+    }
+    assert gold == {
+        ("one", "nato"): ("support", "unanimous"),
+        ("split", "nato"): ("oppose", "single"),
+        ("split", "the_eu"): ("neutral", "single"),
+        ("both", "nato"): ("support", "unanimous"),
+    }
+    assert [(d.article_id, d.layer, d.target) for d in result.disputes] == [
+        ("both", "stance", "the_eu")
+    ]
+
+    report = agree(config=config, annotations=PER_TASK, bootstrap=20)
+    items = {s.target: (s.items, s.ratings) for s in report.stance}
+    # nato: "one" and "both" rated twice, "split" once; the_eu: "both" twice, "split" once
+    assert items == {ALL: (3, 8), "nato": (2, 5), "the_eu": (1, 3)}
+    assert not [n for n in report.notes if "older duplicate" in n]
+    # the same annotations where every task asked every target (the default): the older
+    # annotation of an annotator is dropped, and one answer among two annotators is a tie
+    everyone = replace(
+        config, scheme=replace(config.scheme, names=replace(config.scheme.names, stance=None))
+    )
+    default = adjudicate(config=everyone, annotations=PER_TASK)
+    assert ("split", "stance", "nato") in {
+        (d.article_id, d.layer, d.target) for d in default.disputes
+    }
