@@ -206,7 +206,7 @@ def run_stages(cli: Any, corpus: Path, export: list[dict[str, Any]]) -> None:
     res = cli("release", "0.1.0", "--json", "-q", cwd=corpus)
     assert res.exit_code == 0, res.output
     folder = corpus / "dist" / "0.1.0"
-    rows = load_release(folder)
+    rows = load_release(folder, corpus.parent / "hf-cache")
 
     texts = want["texts"]
     got_ents = {r["article_id"]: r for r in rows["entities"]}
@@ -239,14 +239,14 @@ STANCE_NAMES = ["support", "oppose", "neutral", "off-topic"]
 CW_NAMES = ["verifiable", "opinion"]
 
 
-def load_release(folder: Path) -> dict[str, list[dict[str, Any]]]:
+def load_release(folder: Path, cache: Path) -> dict[str, list[dict[str, Any]]]:
     """Every row of the entities, stance and claims configs, through `datasets.load_dataset`
     (all splits); the ClassLabel names checked against the scheme's order."""
     from datasets import load_dataset
 
     out: dict[str, list[dict[str, Any]]] = {}
     for config in ("entities", "stance", "claims"):
-        ds = load_dataset(str(folder), config)
+        ds = load_dataset(str(folder), config, cache_dir=str(cache))
         out[config] = [row for split in ds.values() for row in split.to_list()]
         feats = next(iter(ds.values())).features
         if config == "stance":
@@ -254,7 +254,9 @@ def load_release(folder: Path) -> dict[str, list[dict[str, Any]]]:
         if config == "claims":
             assert feats["checkworthy"].names == CW_NAMES
         if config == "entities":
-            assert feats["entities"][0]["label"].names == ENTITY_NAMES
+            ents = feats["entities"]
+            label = ents[0]["label"] if isinstance(ents, list) else ents.feature["label"]
+            assert label.names == ENTITY_NAMES
     return out
 
 
