@@ -365,7 +365,8 @@ class Backend:
                     HTTPStatus.BAD_REQUEST,
                     "the project's labeling config is not this corpus's: "
                     + "; ".join(problems)
-                    + " (use schemas/labeling-config.xml, e.g. through `corpus ls push`)",
+                    + " (use schemas/labeling-config.xml, e.g. through `corpus ls push`; an "
+                    "adopted project's control names go in [scheme.names] of corpus.toml)",
                 )
         return {"model_version": self.model_version}
 

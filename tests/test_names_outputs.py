@@ -202,7 +202,7 @@ def test_suggestions_in_adopted_names(corpora: Corpora) -> None:
     scheme = corpora.adopted.scheme
     # the task data an adopted project has: its text under `content`, a target by name
     targets = [scheme.stance_targets[i % len(scheme.stance_targets)] for i in range(len(chosen))]
-    task_list = [
+    task_list: list[dict[str, Any]] = [
         {"id": i, "data": {"content": a.text, "target": t.name, "article_id": a.article_id}}
         for i, (a, t) in enumerate(zip(chosen, targets, strict=True))
     ]
@@ -243,7 +243,7 @@ def test_dispute_queue_in_adopted_names(corpora: Corpora) -> None:
     arts = store.load_articles(cfg.paths.articles_parquet)
     result = adjudicate(config=cfg, annotations=annotations, articles=arts)
     assert {d.layer for d in result.disputes} >= {"entities", "stance"}
-    kw = {"disputes": result.disputes, "annotations": annotations, "articles": arts}
+    kw: dict[str, Any] = {"disputes": result.disputes, "annotations": annotations, "articles": arts}
     default = dispute_tasks(config=cfg, **kw)
     adopted = dispute_tasks(config=corpora.adopted, **kw)
     names = {t.id: t.name for t in cfg.scheme.stance_targets}
@@ -361,7 +361,7 @@ def test_rule_backend_and_webhook_gold_in_adopted_names(corpora: Corpora) -> Non
             "value": {"choices": ["against"]},
         },
     ]
-    task = {"id": 5, "data": {"content": ODD_TEXT, "target": "Iran"}}
+    task: dict[str, Any] = {"id": 5, "data": {"content": ODD_TEXT, "target": "Iran"}}
     try:
         gold = serve.gold_from_annotation({"id": 1, "result": result}, task, corpora.adopted)
     except serve.RequestError as exc:  # exports.parse_annotation not yet name-aware (H2)
