@@ -280,6 +280,54 @@ def scheme_target(config: CorpusConfig, data: dict[str, Any]) -> tuple[str, ...]
     return config.scheme.task_targets(data)
 
 
+def test_dispute_queue_one_task_per_article_with_one_stance_control(corpora: Corpora) -> None:
+    """An article asked in two tasks (targets Iran and Russia), both disputed: one queue task
+    (adjudication keeps one decision per article) naming the first disputed target; each
+    annotator's version carries their spans and their answer on that target only."""
+    from conftest import make_article
+
+    from corpus_tools.model import Annotation, AnnotationSource, EntitySpan, StanceJudgement
+
+    text = ODD_TEXT
+    article = make_article(text, "a1")
+    i = text.index("Iran")
+    iran = EntitySpan(i, i + 4, "GPE", "Iran")
+
+    def ann(who: str, task_id: int, target: str, label: str, n: int) -> Annotation:
+        return Annotation(
+            article_id="a1",
+            annotator=who,
+            source=AnnotationSource(task_id, n, f"2026-01-0{n}T00:00:00Z"),
+            entities=(iran,),
+            stances=(StanceJudgement(target, label),),
+            text_sha256=article.text_sha256,
+        )
+
+    # the Russia task was annotated last: the answers on Iran come from the earlier task
+    anns = [
+        ann("x", 1, "iran", "favor", 1),
+        ann("y", 1, "iran", "against", 2),
+        ann("x", 2, "russia", "favor", 3),
+        ann("y", 2, "russia", "against", 4),
+    ]
+    cfg = corpora.adopted
+    result = adjudicate(config=cfg, annotations=anns, articles={"a1": article})
+    assert sorted(d.target for d in result.disputes if d.layer == "stance") == ["iran", "russia"]
+    (t,) = dispute_tasks(
+        config=cfg, disputes=result.disputes, annotations=anns, articles={"a1": article}
+    )
+    assert t["data"]["target"] == "Iran" and t["data"]["content"] == text
+    assert "stance on iran" in t["data"]["disputes"] and "stance on russia" in t["data"]["disputes"]
+    xml = labeling_config.render(cfg)
+    versions = {p["model_version"]: p["result"] for p in t["predictions"]}
+    assert sorted(versions) == ["x", "y"]
+    for who, label in (("x", "favor"), ("y", "against")):
+        assert_fits(versions[who], xml, text)
+        stance = [r for r in versions[who] if r["from_name"] == "stance"]
+        assert [r["value"]["choices"] for r in stance] == [[label]]
+        assert [r["value"]["start"] for r in versions[who] if r["from_name"] == "ner"] == [i]
+
+
 # ---------------------------------------------------------------------------------------------
 # the ML backend
 

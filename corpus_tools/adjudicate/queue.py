@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus_tools import store
-from corpus_tools.agreement.core import latest_per_annotator
+from corpus_tools.agreement.core import latest_per_annotator, stance_per_task
 from corpus_tools.config import CorpusConfig
 from corpus_tools.errors import DataError
 from corpus_tools.model import (
@@ -160,7 +160,10 @@ def dispute_tasks(
     from corpus_tools.tasks import task_data
 
     names = config.scheme.names
-    by_article, _ = latest_per_annotator(current_annotations(annotations, articles)[0])
+    # one stance control: an annotator's answers from each task of the article, per target
+    by_article, _ = latest_per_annotator(
+        current_annotations(annotations, articles)[0], per_target=stance_per_task(config)
+    )
     grouped: dict[str, list[Dispute]] = defaultdict(list)
     for d in disputes:
         grouped[d.article_id].append(d)
