@@ -24,7 +24,9 @@ Retraining: each annotation is converted once, at the edge (`corpus_tools.export
 `GoldArticle` for its task's text: only labels, offsets and ids are kept, never the
 annotator's e-mail or name (a payload's `completed_by` may be an object with both). The newest
 annotation of each article counts (a later one replaces it; a cancelled or deleted one removes
-it); stance targets it leaves unanswered are missing, not negatives. The bundle is retrained in
+it); stance targets it leaves unanswered are missing, not negatives. With one stance control
+(`[scheme.names] stance`) a task asks only the target its data names, and an article's tasks
+on other targets add their answers beside it (`_merge_targets`). The bundle is retrained in
 a background thread on the gold plus every article annotated since the server started; while
 it trains, predictions come from the current model; when it is done the new bundle's version is
 what `/setup`, `/health` and `/predict` report. One training at a time: events that arrive
@@ -272,6 +274,25 @@ def gold_from_annotation(
     )
 
 
+def _merge_targets(old: GoldArticle, new: GoldArticle) -> GoldArticle:
+    """With one stance control an article may come in one task per target: a newer
+    annotation of another of its tasks keeps the answers (and open targets) of the older one
+    on the targets it did not ask; its spans replace the older spans (the newest annotation
+    of an article counts). A changed text starts afresh."""
+    from dataclasses import replace
+
+    if old.article.text_sha256 != new.article.text_sha256:
+        return new
+    asked = {s.target for s in new.stances} | set(new.missing_stances)
+    kept = tuple(s for s in old.stances if s.target not in asked)
+    still = tuple(t for t in old.missing_stances if t not in asked)
+    return replace(
+        new,
+        stances=tuple(sorted(new.stances + kept, key=lambda s: s.target)),
+        missing_stances=tuple(sorted(new.missing_stances + still)),
+    )
+
+
 def _article_for(
     task: dict[str, Any], articles: Mapping[str, Article], config: CorpusConfig
 ) -> Article:
@@ -483,6 +504,8 @@ class Backend:
                     del self._extra[k]
                 return bool(stale)
             old = self._extra.get(gold.article_id)
+            if old is not None and self.config.scheme.names.stance:
+                gold = _merge_targets(old.gold, gold)
             if old is not None and old.gold == gold:
                 return False
             self._extra[gold.article_id] = _Entry(gold, ann_id)

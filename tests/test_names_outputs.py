@@ -427,6 +427,59 @@ def test_rule_backend_and_webhook_gold_in_adopted_names(corpora: Corpora) -> Non
     assert partial is not None and partial.missing_stances == ("russia",)
 
 
+def test_retraining_keeps_an_articles_answers_across_its_target_tasks(corpora: Corpora) -> None:
+    """One stance control: an article annotated in its Iran task, then in its Russia task,
+    trains on both answers (the newer annotation's spans), not on the last task alone."""
+    rules = RulePreannotator({"GPE": ["Iran"]}, dates=False, model_version="rules-v1")
+    predictor = serve.PreannotatorPredictor(rules, corpora.adopted)
+    seen: list[Any] = []
+
+    def retrain(extra: Any) -> Any:
+        seen.append(tuple(extra))
+        return predictor
+
+    backend = serve.Backend(predictor, config=corpora.adopted, retrain=retrain)
+    i = ODD_TEXT.index("Iran")
+    n = ODD_TEXT.index("NATO")
+
+    def event(task_id: int, target: str, label: str, span: tuple[int, str]) -> dict[str, Any]:
+        start, ent = span
+        end = start + len(ent)
+        result = [
+            {
+                "id": f"r{task_id}",
+                "from_name": "ner",
+                "to_name": "content",
+                "type": "labels",
+                "value": {"start": start, "end": end, "text": ent, "labels": ["GPE"]},
+            },
+            {
+                "from_name": "stance",
+                "to_name": "content",
+                "type": "choices",
+                "value": {"choices": [label]},
+            },
+        ]
+        data = {"content": ODD_TEXT, "article_id": "odd", "target": target}
+        return {
+            "action": "ANNOTATION_CREATED",
+            "annotation": {"id": 100 + task_id, "result": result},
+            "task": {"id": task_id, "data": data},
+        }
+
+    assert backend.webhook(event(1, "Iran", "against", (i, "Iran")))["changed"] == 1
+    assert backend.wait_idle(60)
+    assert backend.webhook(event(2, "Russia", "favor", (n, "NATO")))["changed"] == 1
+    assert backend.wait_idle(60)
+    (gold,) = seen[-1]
+    assert gold.article_id == "odd"
+    assert [(s.target, s.label) for s in gold.stances] == [("iran", "against"), ("russia", "favor")]
+    assert [(e.start, e.text) for e in gold.entities] == [(n, "NATO")]
+    assert gold.missing_stances == ()
+    # the same annotation again changes nothing
+    assert backend.webhook(event(2, "Russia", "favor", (n, "NATO")))["changed"] == 0
+
+
 # ---------------------------------------------------------------------------------------------
 # uptake
 
