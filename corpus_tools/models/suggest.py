@@ -47,6 +47,12 @@ highest probabilities of the decision:
   likely non-claim that is suggested anyway when the cut is lower; it is not a coin flip.
   A closed claim gate does not remove this layer: the ranking of sentences is still the
   calibrated model's best guess of which ones are claims, only its cut is not worth showing.
+Regions name the corpus's controls (`[scheme.names]`: an adopted project's `ner`, its claim
+label beside the entity labels, ...). When the labeling config asks stance with one control
+whose target is in the task data, a suggestion answers the stance on the targets its task asks
+(`Scheme.task_targets` of the task's data, passed to `Suggester.predict_many`), so the stance
+layer's uncertainty covers those targets only.
+
 An article with no decision at all has uncertainty 1 (nothing is known about it). The
 prediction's `score` is `1 - uncertainty`, so sorting Label Studio's Data Manager by
 "Prediction score" ascending puts the most uncertain first.
