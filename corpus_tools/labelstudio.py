@@ -107,6 +107,77 @@ PREDICTION_KEYS = (
 DRAFT_KEYS = ("id", "result", "lead_time", "was_postponed", "created_at", "updated_at", "task")
 
 
+# --- server versions ---------------------------------------------------------------------------
+
+# The Label Studio releases the toolkit supports (major, minor), both ends included: the live
+# suite runs on 1.14.0.post0, 1.20.0 and 1.23.2 (scripts/test-label-studio-version.sh VERSION).
+# Outside the range a start or a connection still goes ahead, with a warning.
+SUPPORTED_MIN = (1, 14)
+SUPPORTED_MAX = (1, 23)
+TESTED_VERSIONS = ("1.14.0.post0", "1.20.0", "1.23.2")
+
+# Feature -> (the first release that has it, what it is). Measured on the releases' own code
+# (jwt_auth/, core/argparser.py, organizations/functions.py) and by the live suite.
+FEATURES: dict[str, tuple[tuple[int, int], str]] = {
+    # /api/token/ (create) and /api/token/refresh/ (exchange): 404 before 1.17.
+    "personal-access-tokens": ((1, 17), "personal access tokens"),
+    # `label-studio init --enable-legacy-api-token` and $LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN
+    # (1.17 turns legacy tokens off for a new organisation with no switch; before 1.17
+    # legacy tokens are the only kind and always on).
+    "legacy-token-switch": ((1, 18), "a switch for legacy API tokens at init"),
+}
+
+_VERSION = re.compile(r"\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def parse_version(text: str | None) -> tuple[int, int, int] | None:
+    """(major, minor, patch) of a Label Studio version string (`1.14.0.post0` -> (1, 14, 0)),
+    or None when `text` is not one."""
+    m = _VERSION.match(text or "")
+    if not m:
+        return None
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+
+
+def is_supported(version: str) -> bool:
+    """Whether `version` lies in the supported range (by major and minor)."""
+    v = parse_version(version)
+    return v is not None and SUPPORTED_MIN <= v[:2] <= SUPPORTED_MAX
+
+
+def range_text() -> str:
+    """The supported range for people: `1.14 to 1.23`."""
+    lo, hi = (".".join(map(str, v)) for v in (SUPPORTED_MIN, SUPPORTED_MAX))
+    return f"{lo} to {hi}"
+
+
+def support_warning(version: str) -> str | None:
+    """A warning when `version` is outside the supported range (or unreadable), else None."""
+    if is_supported(version):
+        return None
+    return (
+        f"Label Studio {version or '(unknown version)'} is outside the supported range "
+        f"({range_text()}); the toolkit is tested on {', '.join(TESTED_VERSIONS)}"
+    )
+
+
+def has_feature(feature: str, version: str | None) -> bool:
+    """Whether Label Studio `version` has `feature` (a key of FEATURES). An unreadable version
+    counts as new enough: the server's own answer then tells."""
+    need = FEATURES[feature][0]
+    v = parse_version(version)
+    return v is None or v[:2] >= need
+
+
+def missing_feature(feature: str, version: str | None) -> str | None:
+    """`Label Studio 1.14.0 has no personal access tokens (added in 1.17)` when `version`
+    lacks `feature`, else None."""
+    if has_feature(feature, version):
+        return None
+    need, what = FEATURES[feature]
+    return f"Label Studio {version} has no {what} (added in {need[0]}.{need[1]})"
+
+
 def _json_or_none(resp: httpx.Response) -> Any:
     try:
         return resp.json()
@@ -219,6 +290,7 @@ class Client:
         self.backoff = backoff
         self.retried = 0
         self._answered = False
+        self._version: str | None = None
         self._sleep = sleep
         try:
             self._http = httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
@@ -249,6 +321,16 @@ class Client:
             resp = self._send("POST", "/api/token/refresh/", json={"refresh": api_key})
             body = _json_or_none(resp) if resp.is_success else None
             access = body.get("access") if isinstance(body, dict) else None
+            if not access and resp.status_code == 404:
+                # No /api/token/refresh/: a release without personal access tokens (before
+                # 1.17), not a refused key. Ask which release (no key needed) and say so.
+                missing = missing_feature("personal-access-tokens", self.version())
+                if missing:
+                    raise self._error(
+                        f"{missing}: the key looks like one, but {self.url} cannot use it",
+                        hint=f"Use the legacy token: set {ENV_API_KEY} to the token under "
+                        "Account & Settings → Access Token (sent as `Token ...`).",
+                    )
             if not access:
                 raise self._error(
                     f"Label Studio at {self.url} refused the personal access token "
@@ -341,8 +423,30 @@ class Client:
         return dict(self.request("GET", "/api/current-user/whoami"))
 
     def version(self) -> str:
-        info = self.request("GET", "/api/version") or {}
-        return str(info.get("release") or info.get("label-studio-os-package", {}).get("version"))
+        """The server's Label Studio release (`1.23.2`), asked once (`GET /api/version`, which
+        needs no key); "unknown" when the server does not say."""
+        if self._version is None:
+            resp = self._send("GET", "/api/version")
+            info = _json_or_none(resp) if resp.is_success else None
+            info = info if isinstance(info, dict) else {}
+            package = info.get("label-studio-os-package")
+            release = info.get("release") or (
+                package.get("version") if isinstance(package, dict) else None
+            )
+            self._version = str(release) if release else "unknown"
+        return self._version
+
+    def require(self, feature: str) -> None:
+        """LabelStudioError naming the server's release when it lacks `feature` (a key of
+        FEATURES), before a request that would fail with a bare 404."""
+        missing = missing_feature(feature, self.version())
+        if missing:
+            lo = ".".join(map(str, FEATURES[feature][0]))
+            raise self._error(
+                f"{missing}; {self.url} cannot do this",
+                hint=f"Upgrade the server to Label Studio {lo} or later (supported: "
+                f"{range_text()}).",
+            )
 
     def validate_config(self, label_config: str) -> str | None:
         """None if the server accepts `label_config`, else its reason."""

@@ -2,13 +2,18 @@
 
 The server lives in its own virtual environment (it pins Django, pyarrow<25 and more), so it is
 started as a program, never imported. A fresh database migrates for ~30 s; `ensure_template`
-does that once (`label-studio init`) and caches the data folder by version, so later starts
-copy ~1.5 MB and take a few seconds.
+does that once (`label-studio init`) and caches the data folder by the INSTALLED version (read
+from the server venv's package metadata, so a venv upgraded in place gets a new template), so
+later starts copy ~1.5 MB and take a few seconds.
 
 Label Studio reads `LABEL_STUDIO_X`, `HEARTEX_X` and plain `X` from the environment (a stray
 `PORT`, `HOST`, `USERNAME` or `CI=true` changes its behaviour), so it always runs with a
 scrubbed environment and `HOME` set to its data folder. The legacy API token must be enabled at
-`init`, when the organisation is created; otherwise every token call answers 401.
+`init`, when the organisation is created; otherwise every token call answers 401. Releases
+1.18 and later take `--enable-legacy-api-token` and `LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN`
+(either is enough: both are given where the flag exists); 1.14 to 1.16 have no flag and only
+legacy tokens; 1.17 creates organisations with legacy tokens off and no switch, so the
+template's organisation gets them turned on after `init` (see `_enable_legacy_tokens`).
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ from pathlib import Path
 import httpx
 
 from corpus_tools.errors import LabelStudioError, UsageError
+from corpus_tools.labelstudio import has_feature, parse_version
 
-LS_VERSION = "1.23.2"
+LS_VERSION = "1.23.2"  # the release scripts/setup.sh installs into .venv-ls
 ADMIN_EMAIL = "admin@corpus.invalid"
 ADMIN_PASSWORD = "corpus-admin-pass"
 ADMIN_TOKEN = "corpus-tools-test-token-0001"
@@ -84,47 +90,119 @@ def _env(data_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, st
     return env
 
 
-def ensure_template(ls_bin: Path, cache_dir: Path, *, timeout: float = 240.0) -> Path:
-    """A migrated data folder with the admin user, built once per Label Studio version."""
-    ls_bin, cache_dir = ls_bin.absolute(), cache_dir.absolute()
-    template = cache_dir / f"label-studio-{LS_VERSION}-template"
-    if (template / "label_studio.sqlite3").is_file():
-        return template
-    if not ls_bin.is_file():
-        raise UsageError(
-            f"{ls_bin}: no label-studio program",
-            hint="Install the server with scripts/setup.sh (it creates .venv-ls).",
-        )
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(prefix=".template-", dir=cache_dir))
+def installed_version(ls_bin: Path) -> str:
+    """The version of the Label Studio that `ls_bin` runs, from its package metadata.
+
+    Read from the `label_studio-*.dist-info` folder of the venv `ls_bin` lives in (no process,
+    no Django start-up); else asked of the interpreter on its `#!` line. UsageError when
+    neither tells (not a Label Studio program).
+    """
+    ls_bin = ls_bin.absolute()
+    for info in sorted(ls_bin.parent.parent.glob("lib/python3*/site-packages/label_studio-*")):
+        if info.suffix == ".dist-info" and (info / "METADATA").is_file():
+            version = _metadata_version(info / "METADATA")
+            if version:
+                return version
+    try:
+        first = ls_bin.read_bytes()[:512].split(b"\n", 1)[0].decode("utf-8", "replace")
+    except OSError:
+        first = ""
+    if first.startswith("#!"):
+        python = first[2:].strip().split()[0] if first[2:].strip() else ""
+        try:
+            proc = subprocess.run(
+                [
+                    python,
+                    "-c",
+                    "import importlib.metadata as m; print(m.version('label-studio'))",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            proc = None
+        if proc is not None and proc.returncode == 0 and parse_version(proc.stdout.strip()):
+            return proc.stdout.strip()
+    raise UsageError(
+        f"{ls_bin}: cannot tell which Label Studio version this is",
+        hint="Point it at the label-studio program of a venv with label-studio installed "
+        "(scripts/setup.sh creates .venv-ls).",
+    )
+
+
+def _metadata_version(metadata: Path) -> str | None:
+    with metadata.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if line.startswith("Version:"):
+                return line.split(":", 1)[1].strip() or None
+            if not line.strip():
+                return None
+    return None
+
+
+def init_command(ls_bin: Path, data_dir: Path, version: str) -> list[str]:
+    """`label-studio init` for a new data folder with the admin user and its legacy token;
+    `--enable-legacy-api-token` only where `version` has it (1.18 and later)."""
     cmd = [
         str(ls_bin),
         "init",
         "--quiet",
         "--no-browser",
         "--data-dir",
-        str(build),
+        str(data_dir),
         "--username",
         ADMIN_EMAIL,
         "--password",
         ADMIN_PASSWORD,
         "--user-token",
         ADMIN_TOKEN,
-        "--enable-legacy-api-token",
     ]
-    proc = subprocess.run(
-        cmd,
-        env=_env(build),
-        cwd=build,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    if has_feature("legacy-token-switch", version):
+        cmd.append("--enable-legacy-api-token")
+    return cmd
+
+
+def template_dir(cache_dir: Path, version: str) -> Path:
+    """Where the migrated template of Label Studio `version` is cached."""
+    return cache_dir.absolute() / f"label-studio-{version}-template"
+
+
+def ensure_template(ls_bin: Path, cache_dir: Path, *, timeout: float = 240.0) -> Path:
+    """A migrated data folder with the admin user, built once per installed version."""
+    ls_bin, cache_dir = ls_bin.absolute(), cache_dir.absolute()
+    if not ls_bin.is_file():
+        raise UsageError(
+            f"{ls_bin}: no label-studio program",
+            hint="Install the server with scripts/setup.sh (it creates .venv-ls).",
+        )
+    version = installed_version(ls_bin)
+    template = template_dir(cache_dir, version)
+    if (template / "label_studio.sqlite3").is_file():
+        return template
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=".template-", dir=cache_dir))
+    try:
+        proc = subprocess.run(
+            init_command(ls_bin, build, version),
+            env=_env(build),
+            cwd=build,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        shutil.rmtree(build, ignore_errors=True)
+        raise LabelStudioError(
+            f"label-studio init {version} could not run: {exc}",
+            hint="Reinstall the server venv with scripts/setup.sh.",
+        ) from None
     if proc.returncode != 0 or not (build / "label_studio.sqlite3").is_file():
         shutil.rmtree(build, ignore_errors=True)
         raise LabelStudioError(
-            f"label-studio init failed (exit {proc.returncode}): {proc.stderr[-2000:]}",
+            f"label-studio init {version} failed (exit {proc.returncode}): {proc.stderr[-2000:]}",
             hint="Reinstall the server venv with scripts/setup.sh.",
         )
     try:
@@ -167,6 +245,14 @@ class LocalServer:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "server.log"
         self.admin = Account(ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, 1)
+        self._version: str | None = None
+
+    @property
+    def version(self) -> str:
+        """The installed Label Studio version this server runs (e.g. `1.23.2`)."""
+        if self._version is None:
+            self._version = installed_version(self.ls_bin)
+        return self._version
 
     @property
     def url(self) -> str:

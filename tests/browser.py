@@ -81,9 +81,23 @@ _LOCATE_JS = """
 """
 
 # Every highlighted region drawn in the text: one entry per region, its segments merged.
+# Label Studio 1.23 puts the region's offsets on the element (data-start, data-end); older
+# releases (1.14 to 1.20) do not, so they are also counted from the text the region wraps,
+# walking the text as _LOCATE_JS does (code points, one per <br>), and used when missing.
 _HIGHLIGHTS_JS = """
 () => {
   const out = {};
+  const root = document.querySelector('.lsf-htx-richtext');
+  const spans = new Map();
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT);
+  let cp = 0;
+  while (walker.nextNode()) {
+    const n = walker.currentNode;
+    if (n.nodeType === 1) { if (n.tagName === 'BR') cp += 1; continue; }
+    const len = [...n.data].length;
+    spans.set(n, [cp, cp + len]);
+    cp += len;
+  }
   for (const el of document.querySelectorAll('.lsf-htx-richtext .htx-highlight')) {
     const key = [...el.classList].find(c => /^htx-highlight-.+/.test(c));
     const r = el.getBoundingClientRect();
@@ -97,6 +111,16 @@ _HIGHLIGHTS_JS = """
     if (el.dataset.label) o.label = el.dataset.label;
     if (el.dataset.start !== undefined) o.start = Number(el.dataset.start);
     if (el.dataset.end !== undefined) o.end = Number(el.dataset.end);
+    for (const [n, [a, b]] of spans) {
+      if (!el.contains(n) || a === b) continue;
+      o.walkStart = Math.min(o.walkStart ?? a, a);
+      o.walkEnd = Math.max(o.walkEnd ?? b, b);
+    }
+  }
+  for (const o of Object.values(out)) {
+    if (o.start === null) o.start = o.walkStart ?? null;
+    if (o.end === null) o.end = o.walkEnd ?? null;
+    delete o.walkStart; delete o.walkEnd;
   }
   return Object.values(out);
 }
@@ -321,7 +345,7 @@ class LabelingPage:
         with self.page.expect_response(
             lambda r: r.request.method == "POST" and "/annotations" in r.url
         ) as resp:
-            self.page.click("button[aria-label='Submit current annotation']")
+            self.page.click(SUBMIT_BUTTON)
         assert resp.value.status == 201, resp.value.text()
         return dict(resp.value.json())
 
@@ -329,6 +353,14 @@ class LabelingPage:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(path))
         return path
+
+
+# The editor's Submit button: 1.23 names it by aria-label; 1.14 to 1.20 have a plain button
+# whose text is "Submit" in the bottom bar (`.lsf-controls`), beside "Submit and exit" (not
+# matched: :text-is is the whole text).
+SUBMIT_BUTTON = (
+    "button[aria-label='Submit current annotation'], .lsf-controls button:text-is('Submit')"
+)
 
 
 def _xpath_literal(s: str) -> str:

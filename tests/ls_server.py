@@ -1,9 +1,12 @@
 """A real Label Studio server for the tests: one per session, a fresh project per test.
 
-The server (label-studio 1.23.2 in the repo's `.venv-ls`) starts from a migrated template
-cached under `.cache/` (built by `label-studio init` the first time, ~30 s), copied into the
-session's temporary folder; later sessions start in a few seconds. Tests that use it are
-marked `labelstudio` and skipped when the server venv is missing (run scripts/setup.sh).
+The server (label-studio 1.23.2 in the repo's `.venv-ls`, or the program named by
+$CORPUS_TEST_LS_BIN: scripts/test-label-studio-version.sh runs other releases) starts from a
+migrated template cached under `.cache/` by its installed version (built by `label-studio init`
+the first time, ~30 s), copied into the session's temporary folder; later sessions start in a
+few seconds. Tests that use it are marked `labelstudio` and skipped when the server venv is
+missing (run scripts/setup.sh). A test of a feature the running release lacks calls
+`label_studio.require("personal-access-tokens")`: a skip that names the release.
 
     def test_x(label_studio):            # LabelStudioFixture
         label_studio.url, label_studio.api_key, label_studio.admin.password
@@ -23,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
+from corpus_tools.labelstudio import missing_feature
 from corpus_tools.labelstudio_server import LOOPBACK_ML_ENV, Account, LocalServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,6 +54,17 @@ class LabelStudioFixture:
     @property
     def api_key(self) -> str:
         return self.server.admin.token
+
+    @property
+    def version(self) -> str:
+        """The running Label Studio release (`1.23.2`)."""
+        return self.server.version
+
+    def require(self, feature: str) -> None:
+        """Skip the test, naming the release, when the server lacks `feature` (FEATURES)."""
+        missing = missing_feature(feature, self.version)
+        if missing:
+            pytest.skip(missing)
 
     def http(self, token: str | None = None) -> httpx.Client:
         """An API client authenticated as the admin (or as the owner of `token`)."""
@@ -82,7 +97,9 @@ class LabelStudioFixture:
         return http
 
     def personal_access_token(self, account: Account) -> str:
-        """A personal access token (a JWT refresh token) made in a logged-in session."""
+        """A personal access token (a JWT refresh token) made in a logged-in session; a skip
+        on releases without them."""
+        self.require("personal-access-tokens")
         http = self.login(account)
         try:
             resp = http.post(
