@@ -164,6 +164,41 @@ def init_command(ls_bin: Path, data_dir: Path, version: str) -> list[str]:
     return cmd
 
 
+# Run in the server's own interpreter, on its database: turn legacy tokens on for every
+# organisation (what the switch at `init` does from 1.18 on).
+_ENABLE_LEGACY_TOKENS = """
+import os, sys
+import label_studio
+sys.path.insert(0, os.path.dirname(label_studio.__file__))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "label_studio.core.settings.label_studio")
+import django
+django.setup()
+from organizations.models import Organization
+for org in Organization.objects.all():
+    org.jwt.legacy_api_tokens_enabled = True
+    org.jwt.save()
+"""
+
+
+def _enable_legacy_tokens(ls_bin: Path, data_dir: Path, timeout: float) -> None:
+    """Label Studio 1.17 creates an organisation with legacy tokens off and has no switch:
+    turn them on in the new database, through the server's own models."""
+    proc = subprocess.run(
+        [str(ls_bin.parent / "python"), "-c", _ENABLE_LEGACY_TOKENS],
+        env=_env(data_dir),
+        cwd=data_dir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise LabelStudioError(
+            f"could not turn on legacy API tokens (exit {proc.returncode}): {proc.stderr[-2000:]}",
+            hint="Use Label Studio 1.18 or later, or 1.16 or earlier.",
+        )
+
+
 def template_dir(cache_dir: Path, version: str) -> Path:
     """Where the migrated template of Label Studio `version` is cached."""
     return cache_dir.absolute() / f"label-studio-{version}-template"
@@ -205,6 +240,14 @@ def ensure_template(ls_bin: Path, cache_dir: Path, *, timeout: float = 240.0) ->
             f"label-studio init {version} failed (exit {proc.returncode}): {proc.stderr[-2000:]}",
             hint="Reinstall the server venv with scripts/setup.sh.",
         )
+    if has_feature("personal-access-tokens", version) and not has_feature(
+        "legacy-token-switch", version
+    ):
+        try:
+            _enable_legacy_tokens(ls_bin, build, timeout)
+        except BaseException:
+            shutil.rmtree(build, ignore_errors=True)
+            raise
     try:
         os.replace(build, template)
     except OSError:

@@ -314,10 +314,17 @@ class LabelingPage:
         item = self.page.locator(".lsf-relations__item").last
         item.hover()
         item.locator("button[aria-label='Show Relation Labels']").click()
-        item.locator(".lsf-relation-meta [data-testid^=select-trigger]").click()
-        self.page.click(f"[data-testid='select-option-{label}']")
+        # 1.20 and later: Label Studio's own select (data-testid); 1.14: an antd Select.
+        meta = item.locator(".lsf-relation-meta")
+        meta.locator("[data-testid^=select-trigger], .ant-select-selector").first.click()
+        self.page.locator(
+            f"[data-testid='select-option-{label}'], "
+            f".ant-select-item-option-content:text-is({_css_string(label)})"
+        ).first.click()
         self.page.keyboard.press("Escape")
-        shown_label = item.locator("[data-testid=select-display-value]")
+        shown_label = meta.locator(
+            "[data-testid=select-display-value], .ant-select-selection-item"
+        ).first
         assert shown_label.inner_text().strip() == label
         self.page.click(".lsf-panel-tabs__tab:has-text('Regions')")
 
