@@ -30,7 +30,7 @@ from conftest import copy_gold
 from corpus_tools import labeling_config, serve, store
 from corpus_tools import tasks as taskslib
 from corpus_tools.adjudicate import adjudicate, dispute_tasks
-from corpus_tools.config import CorpusConfig, load_config
+from corpus_tools.config import ControlNames, CorpusConfig, load_config
 from corpus_tools.errors import UsageError
 from corpus_tools.exports import iter_annotations
 from corpus_tools.labelstudio_server import free_port
@@ -371,6 +371,33 @@ def test_backend_answers_in_adopted_names(corpora: Corpora) -> None:
     # a task without data.content: a 400 naming the key
     with pytest.raises(serve.RequestError, match=r"no data\.content"):
         backend.predict({"tasks": [{"id": 9, "data": {"text": ODD_TEXT}}]})
+
+
+@pytest.mark.parametrize(
+    "xml_file",
+    [
+        "label-configs/issue.xml",
+        "label-configs/own-claim.xml",
+        "label-configs/unprefixed.xml",
+        "adopt/label-config.xml",
+    ],
+)
+def test_backend_accepts_the_adopted_projects_own_config(
+    xml_file: str, cli: Any, tmp_path: Path
+) -> None:
+    """`corpus serve` of a corpus adopted from a project's labeling config accepts that very
+    config (the project's /setup), not only the config the corpus generates."""
+    source = Path(__file__).parent / "data" / xml_file
+    r = cli("init", str(tmp_path / "c"), "--from-label-config", str(source), cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    config = load_config(tmp_path / "c" / "corpus.toml")
+    assert config.scheme.names != ControlNames()
+    xml = source.read_text("utf-8")
+    assert serve.label_config_problems(xml, config) == []
+    assert serve.label_config_problems(labeling_config.render(config), config) == []
+    # and the default corpus's backend refuses it, naming what it lacks
+    default = load_config(Path(__file__).parent.parent / "corpus.toml")
+    assert serve.label_config_problems(xml, default)
 
 
 def test_rule_backend_and_webhook_gold_in_adopted_names(corpora: Corpora) -> None:
