@@ -53,7 +53,7 @@ def ingest_cmd(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Read articles (txt, html, jsonl, csv) into build/articles.parquet, cleaned and clustered.
+    """Read articles (txt, html, jsonl, csv, Label Studio JSON) into build/articles.parquet.
 
     Exit 1 when any input was rejected (the good articles are still written).
 

@@ -1,4 +1,4 @@
-"""`corpus ingest`: raw articles (txt, html, jsonl, csv) → build/articles.parquet.
+"""`corpus ingest`: raw articles (txt, html, jsonl, csv, Label Studio JSON) → articles table.
 
 One streaming pass reads, cleans, segments and indexes each article; rows are spilled to 256
 scratch buckets by article_id prefix and the story index spills its shingle sets and band keys,
@@ -9,6 +9,14 @@ Identity (DESIGN contract 3): `article_id` = "art-" + 16 hex of sha256 over the 
 the record's explicit `id`, else its URL, else its normalised text (NFC, whitespace squeezed),
 never the file name or row number. `text_sha256` is over the final cleaned text, which later
 stages never change. The same input gives a byte-identical file.
+
+Label Studio exports (format `labelstudio`: tasks made elsewhere, issue 12) are the exception:
+the task's text is kept verbatim (no cleaning, no headline or date-line rules, no `min_chars`
+drop; annotators' offsets index exactly that string) and the article_id is the task's own
+(`exports.task_article_id`: `data.article_id`, else `task-<id>`), so `corpus validate` ties the
+task's annotations to the article. Two tasks of one id with the same text (one task per stance
+target) give one article (an `info`); with different texts, the second is a `duplicate-id`
+error naming both. Tasks of different ids are never merged for having the same text.
 
 Duplicates: records with the same normalised text are exact duplicates, and so are records with
 the same id and text; the one with the smallest article_id (then the smallest hash of its
@@ -108,7 +116,12 @@ def article_id_for(*, id: str | None, url: str | None, text: str) -> str:
 def build_article(
     raw: RawArticle, *, rules: Rules, config: IngestConfig
 ) -> tuple[Article | None, list[Finding]]:
-    """Clean one raw record into an Article (None when it is rejected) and its findings."""
+    """Clean one raw record into an Article (None when it is rejected) and its findings.
+
+    A Label Studio task (`raw.fmt == "labelstudio"`) is not cleaned: see `_verbatim_article`.
+    """
+    if raw.fmt == "labelstudio":
+        return _verbatim_article(raw, config=config)
     findings: list[Finding] = []
     published = raw.published
     if published is not None:
@@ -165,6 +178,70 @@ def build_article(
         sentences=sentences(c.text, language),
     )
     return article, findings
+
+
+def _verbatim_article(
+    raw: RawArticle, *, config: IngestConfig
+) -> tuple[Article | None, list[Finding]]:
+    """A Label Studio task's text as it is, under the task's own article_id.
+
+    Nothing is cleaned or dropped: the annotations made on the task index this exact string,
+    and one changed character would make every offset after it wrong. A date that does not
+    parse is left empty (a warning), as for any article.
+    """
+    findings: list[Finding] = []
+    published = raw.published
+    if published is not None:
+        iso = parse_date(published)
+        if iso is None:
+            findings.append(
+                Finding(
+                    "unparsed-date",
+                    "warning",
+                    f"published date {published!r} is not a date; left empty",
+                    file=raw.file,
+                    line=raw.line,
+                    hint="Write dates as YYYY-MM-DD.",
+                )
+            )
+        published = iso
+    if not raw.text.strip() or not raw.id:
+        findings.append(
+            Finding(
+                "empty-body",
+                "error",
+                "the task has no text" if raw.id else "the task has no id",
+                file=raw.file,
+                line=raw.line,
+                hint="Give the task its text (and an id or `data.article_id`).",
+            )
+        )
+        return None, findings
+    language = raw.language or config.default_language
+    article = Article(
+        article_id=raw.id,
+        source=raw.source,
+        outlet=raw.outlet,
+        url=raw.url,
+        title=raw.title,
+        published=published,
+        language=language,
+        text=raw.text,
+        text_sha256=sha256_text(raw.text),
+        sentences=sentences(raw.text, language),
+    )
+    return article, findings
+
+
+def _id_key(article_id: str) -> int:
+    """A 64-bit key for an article_id: the hex of our own `art-` ids, a hash of any other
+    (a Label Studio task's id). Equal ids give equal keys; others collide with odds 2^-64."""
+    if len(article_id) == 20 and article_id.startswith("art-"):
+        try:
+            return int(article_id[4:], 16)
+        except ValueError:
+            pass
+    return _h64("id:" + article_id)
 
 
 def _display(path: Path, root: Path) -> str:
@@ -312,7 +389,9 @@ class _Buckets:
         self.files: dict[str, IO[bytes]] = {}
 
     def add(self, article: Article, meta: dict[str, Any]) -> None:
-        key = article.article_id[4:6]
+        # A prefix of the id's UTF-8 bytes (in hex): buckets in key order hold the ids in
+        # order, whatever the ids are (`art-` + 2 hex digits: 256 buckets for our own ids).
+        key = article.article_id.encode("utf-8", "surrogatepass")[:6].hex()
         fh = self.files.get(key)
         if fh is None:
             fh = self.files[key] = open(self.folder / f"rows-{key}.jsonl", "ab")  # noqa: SIM115
@@ -517,6 +596,9 @@ def _ingest(
     inputs = 0  # records read, plus files and lines rejected before they became records
     inputs += findings.errors
     ids, text_keys, source_keys = array("Q"), array("Q"), array("Q")
+    # Label Studio tasks: the exact text (two tasks of one id must show the same string), the
+    # key of the text pass (within one id only), and whether a record is a task
+    exact_keys, group_keys, is_task = array("Q"), array("Q"), array("B")
 
     buckets = _Buckets(folder)
     index = StoryIndex(config.ingest.near_duplicates, folder)
@@ -532,11 +614,14 @@ def _ingest(
                             "info",
                             f"skipped: {path.suffix or 'no extension'} is not an article format",
                             file=name,
-                            hint="Use .txt, .html, .jsonl or .csv, or force one with --format.",
+                            hint="Use .txt, .html, .jsonl, .csv or .json (a Label Studio "
+                            "export), or force one with --format.",
                         )
                     )
                     continue
-                records = read_file(path, name=name, fmt=f_fmt, max_bytes=max_bytes)
+                records = read_file(
+                    path, name=name, fmt=f_fmt, max_bytes=max_bytes, scheme=config.scheme
+                )
                 for chunk in _chunks(records, CHUNK):
                     raws = [it for it in chunk if isinstance(it, RawArticle)]
                     for it in chunk:
@@ -549,10 +634,25 @@ def _ingest(
                         if article is None or sig is None:
                             continue
                         idx = index.add_sketch(sig)
-                        ids.append(int(article.article_id[4:], 16))
-                        text_keys.append(_h64(normalise(article.text)))
-                        source_keys.append(_h64(article.source))
-                        buckets.add(article, {"idx": idx, "file": raw.file, "line": raw.line})
+                        ids.append(_id_key(article.article_id))
+                        verbatim = raw.fmt == "labelstudio"
+                        norm = normalise(article.text)
+                        text_keys.append(_h64(norm))
+                        is_task.append(verbatim)
+                        if verbatim:
+                            # tasks of other ids stay separate articles (their annotations
+                            # name their own id); of one id, the first task read is kept
+                            exact_keys.append(_h64(article.text))
+                            group_keys.append(_h64(f"{article.article_id}\0{norm}"))
+                            source_keys.append(len(source_keys))
+                        else:
+                            exact_keys.append(0)
+                            group_keys.append(text_keys[-1])
+                            source_keys.append(_h64(article.source))
+                        meta = {"idx": idx, "file": raw.file, "line": raw.line}
+                        if verbatim:
+                            meta["task"] = True
+                        buckets.add(article, meta)
                     if bar is not None:
                         bar[0].update(bar[1], articles=index.n)
                 if bar is not None:
@@ -562,6 +662,9 @@ def _ingest(
         id_arr = np.frombuffer(ids, dtype=np.uint64) if n else np.zeros(0, np.uint64)
         tk = np.frombuffer(text_keys, dtype=np.uint64) if n else np.zeros(0, np.uint64)
         sk = np.frombuffer(source_keys, dtype=np.uint64) if n else np.zeros(0, np.uint64)
+        ek = np.frombuffer(exact_keys, dtype=np.uint64) if n else np.zeros(0, np.uint64)
+        gk = np.frombuffer(group_keys, dtype=np.uint64) if n else np.zeros(0, np.uint64)
+        task = np.frombuffer(is_task, dtype=np.uint8) if n else np.zeros(0, np.uint8)
         # reason: 0 kept, 1 exact duplicate, 2 id clash (same id, other text); of: kept index
         reason = np.zeros(n, dtype=np.int8)
         dup_of = np.arange(n, dtype=np.int64)
@@ -571,12 +674,13 @@ def _ingest(
             if id_arr[i] == id_arr[prev]:
                 head = int(dup_of[prev])
                 dup_of[i] = head
-                reason[i] = 1 if tk[i] == tk[head] else 2
+                same = tk[i] == tk[head] and (not (task[i] and task[head]) or ek[i] == ek[head])
+                reason[i] = 1 if same else 2
         live = np.flatnonzero(reason == 0)
-        order = live[np.lexsort((id_arr[live], tk[live]))]
+        order = live[np.lexsort((id_arr[live], gk[live]))]
         for pos in range(1, len(order)):
             i, prev = int(order[pos]), int(order[pos - 1])
-            if tk[i] == tk[prev]:
+            if gk[i] == gk[prev]:
                 dup_of[i] = dup_of[prev]
                 reason[i] = 1
         keep = reason == 0
@@ -603,24 +707,62 @@ def _ingest(
             batch: list[dict[str, Any]] = []
             try:
                 for items in buckets:
+                    here = {it["idx"]: it for it in items}
                     for it in items:
                         idx = it["idx"]
                         if reason[idx]:
-                            kept = f"art-{int(id_arr[dup_of[idx]]):016x}"
+                            first = here.get(int(dup_of[idx]))
+                            # a copy of a task is in the bucket of its id; any other copy
+                            # is of one of our own `art-` ids, whose key is its hex
+                            kept = (
+                                first["row"]["article_id"]
+                                if first is not None
+                                else f"art-{int(id_arr[dup_of[idx]]):016x}"
+                            )
                             clash = reason[idx] == 2
+                            if clash and first is not None and first.get("task"):
+                                where = first["file"] + (
+                                    f":{first['line']}" if first["line"] is not None else ""
+                                )
+                                message = (
+                                    f"a second task of {kept} with a different text than "
+                                    f"the one at {where}; rejected"
+                                )
+                            elif clash:
+                                message = f"id of {kept} again, with a different text; rejected"
+                            else:
+                                message = f"same text as {kept}; dropped"
+                            same_task = (
+                                not clash
+                                and it.get("task")
+                                and first is not None
+                                and first.get("task")
+                                and first["row"]["article_id"] == it["row"]["article_id"]
+                            )
+                            if same_task:
+                                findings.add(
+                                    Finding(
+                                        "same-article-task",
+                                        "info",
+                                        f"another task of {kept} with the same text; "
+                                        "one article kept",
+                                        file=it["file"],
+                                        line=it["line"],
+                                    )
+                                )
+                                continue
                             findings.add(
                                 Finding(
                                     "duplicate-id" if clash else "exact-duplicate",
                                     "error" if clash else "warning",
-                                    (
-                                        f"id of {kept} again, with a different text; rejected"
-                                        if clash
-                                        else f"same text as {kept}; dropped"
-                                    ),
+                                    message,
                                     file=it["file"],
                                     line=it["line"],
                                     hint=(
                                         "Give each article its own `id`."
+                                        if clash and not it.get("task")
+                                        else "Tasks of one article must show one text: "
+                                        "fix the task's data (or its article_id)."
                                         if clash
                                         else "Remove the copy from the input to silence this."
                                     ),

@@ -6,7 +6,11 @@ Formats (chosen by extension, or forced with `fmt`):
 - `html`: one page per file, main text extracted with trafilatura (title, date, site, URL);
 - `jsonl`: one article per line, fields `text` (required), `id`, `url`, `outlet`, `title`,
   `published`, `language`;
-- `csv`: a header row naming the same fields, one article per record (quoted multi-line text).
+- `csv`: a header row naming the same fields, one article per record (quoted multi-line text);
+- `labelstudio`: a Label Studio export (`.json`: an array of tasks, or one task object as
+  `corpus ls pull` writes it; JSONL lines that are task objects are read as tasks in any
+  `.jsonl` file too). The task's text (`data[<text_field>]`) is taken verbatim: annotators'
+  offsets index exactly that string (see `labelstudio_article`).
 
 Input must be UTF-8 (a BOM is stripped and reported). Bad input never raises: each reader
 yields `Finding`s beside the records, and a bad line costs only that line.
@@ -22,14 +26,17 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, cast
 
 import orjson
 
 from corpus_tools.model import Finding, RawArticle
 
-Format = Literal["txt", "html", "jsonl", "csv"]
-FORMATS: tuple[Format, ...] = ("txt", "html", "jsonl", "csv")
+if TYPE_CHECKING:
+    from corpus_tools.config import Scheme
+
+Format = Literal["txt", "html", "jsonl", "csv", "labelstudio"]
+FORMATS: tuple[Format, ...] = ("txt", "html", "jsonl", "csv", "labelstudio")
 EXTENSIONS: dict[str, Format] = {
     ".txt": "txt",
     ".text": "txt",
@@ -38,6 +45,7 @@ EXTENSIONS: dict[str, Format] = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".csv": "csv",
+    ".json": "labelstudio",
 }
 FIELDS = ("id", "url", "outlet", "title", "published", "language")
 BOM = "\ufeff"
@@ -66,9 +74,21 @@ def _too_large(name: str, line: int | None, what: str, max_bytes: int) -> Findin
 
 
 def read_file(
-    path: Path, *, name: str, fmt: Format, max_bytes: int = DEFAULT_MAX_BYTES
+    path: Path,
+    *,
+    name: str,
+    fmt: Format,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    scheme: Scheme | None = None,
 ) -> Iterator[Item]:
-    """Yield the RawArticles of one file and a Finding for each problem met on the way."""
+    """Yield the RawArticles of one file and a Finding for each problem met on the way.
+
+    `scheme` names the data keys of Label Studio tasks (`[scheme.names]`); the defaults
+    without it.
+    """
+    if fmt == "labelstudio":
+        yield from read_labelstudio(path, name=name, scheme=scheme)
+        return
     try:
         with open(path, "rb") as fh:
             if fmt in ("txt", "html"):
@@ -78,7 +98,7 @@ def read_file(
                     return
                 yield from _read_whole(data, name=name, fmt=fmt)
             elif fmt == "jsonl":
-                yield from _read_jsonl(fh, name=name, max_bytes=max_bytes)
+                yield from _read_jsonl(fh, name=name, max_bytes=max_bytes, scheme=scheme)
             else:
                 yield from _read_csv(fh, name=name, max_bytes=max_bytes)
     except OSError as exc:
@@ -188,8 +208,11 @@ def _lines(fh: IO[bytes], max_bytes: int) -> Iterator[bytes | None]:
         yield raw
 
 
-def _read_jsonl(fh: IO[bytes], *, name: str, max_bytes: int) -> Iterator[Item]:
-    """One record per line, streamed (only one line is in memory at a time)."""
+def _read_jsonl(
+    fh: IO[bytes], *, name: str, max_bytes: int, scheme: Scheme | None = None
+) -> Iterator[Item]:
+    """One record per line, streamed (only one line is in memory at a time). A line that is
+    a Label Studio task (a `data` object, no `text`) is read as one (`labelstudio_article`)."""
     for lineno, raw in enumerate(_lines(fh, max_bytes), start=1):
         if raw is None:
             yield _too_large(name, lineno, "the line", max_bytes)
@@ -224,6 +247,9 @@ def _read_jsonl(fh: IO[bytes], *, name: str, max_bytes: int) -> Iterator[Item]:
                 line=lineno,
                 hint="Each line must be one complete JSON object.",
             )
+            continue
+        if isinstance(obj.get("data"), dict) and "text" not in obj:
+            yield labelstudio_article(obj, name=name, line=lineno, scheme=scheme)
             continue
         yield _record(obj, name=name, line=lineno, fmt="jsonl")
 
@@ -330,3 +356,151 @@ def _read_csv(fh: IO[bytes], *, name: str, max_bytes: int) -> Iterator[Item]:
             )
             continue
         yield _record(dict(zip(columns, row, strict=True)), name=name, line=line, fmt="csv")
+
+
+# --- Label Studio exports ---------------------------------------------------------------------
+
+LABELSTUDIO_FIELDS: dict[str, tuple[str, ...]] = {
+    "title": ("title", "headline"),
+    "outlet": ("outlet", "source", "publisher"),
+    "published": ("published", "date", "published_at"),
+    "url": ("url", "link"),
+    "language": ("language", "lang"),
+}
+"""The task data keys read as article metadata, first present wins (aliases after the name)."""
+
+
+def _scheme(scheme: Scheme | None) -> Scheme:
+    """The scheme whose names are read; without one, a stand-in with the default names
+    (`exports.task_text` / `task_article_id` read only `scheme.names`)."""
+    if scheme is not None:
+        return scheme
+    from types import SimpleNamespace
+
+    from corpus_tools.config import ControlNames
+
+    return cast("Scheme", SimpleNamespace(names=ControlNames()))
+
+
+def labelstudio_article(
+    task: dict[str, Any], *, name: str, line: int | None, scheme: Scheme | None
+) -> Item:
+    """A Label Studio task's data as a RawArticle of format `labelstudio`, or a Finding.
+
+    The text is `data[<text_field>]` exactly as the task holds it (ingest neither cleans nor
+    drops it: the annotations' offsets index this string); the id is
+    `exports.task_article_id` (`data[<article_id_field>]`, else `task-<task id>`), the id
+    `corpus validate` ties the task's annotations to. Metadata comes from the data keys in
+    LABELSTUDIO_FIELDS. Annotations, predictions and users are never read.
+    """
+    from corpus_tools.exports import task_article_id, task_text
+
+    sch = _scheme(scheme)
+    tid = task.get("id")
+    what = f"task {tid}" if tid is not None else "a task without an id"
+    text = task_text(task, sch)
+    field = sch.names.text_field
+    if text is None or not text.strip():
+        have = (task.get("data") or {}).get(field)
+        why = (
+            f"has no `data.{field}`"
+            if have is None
+            else f"has a `data.{field}` that is not a string"
+            if not isinstance(have, str)
+            else f"has an empty `data.{field}`"
+        )
+        return Finding(
+            "missing-field",
+            "error",
+            f"{what} {why}; not read",
+            file=name,
+            line=line,
+            hint="Give every task its text, or name the data key that holds it with "
+            "`[scheme.names] text_field` in corpus.toml.",
+        )
+    aid = task_article_id(task, sch)
+    if aid is None:
+        return Finding(
+            "missing-field",
+            "error",
+            f"{what} has no `data.{sch.names.article_id_field}` and no integer task id",
+            file=name,
+            line=line,
+            hint=f"Give the task `data.{sch.names.article_id_field}` (or export it from Label "
+            "Studio, which gives every task an id).",
+        )
+    data = task["data"]
+    meta: dict[str, str | None] = {}
+    for key, aliases in LABELSTUDIO_FIELDS.items():
+        meta[key] = None
+        for alias in aliases:
+            value = data.get(alias)
+            if isinstance(value, str | int | float) and not isinstance(value, bool):
+                meta[key] = str(value).strip() or None
+                if meta[key]:
+                    break
+    return RawArticle(
+        source=f"{name}:{line}" if line is not None else name,
+        file=name,
+        line=line,
+        text=text,
+        fmt="labelstudio",
+        id=aid,
+        url=meta["url"],
+        outlet=meta["outlet"],
+        title=meta["title"],
+        published=meta["published"],
+        language=meta["language"],
+    )
+
+
+def read_labelstudio(path: Path, *, name: str, scheme: Scheme | None = None) -> Iterator[Item]:
+    """The tasks of a Label Studio export as RawArticles, streamed.
+
+    The export is split by `corpus_tools.validate.reader.read_tasks` (a JSON array element by
+    element, JSONL line by line, a single task file whole), so memory is bounded by the
+    largest task. A lossy export (JSON-MIN rows, CSV/TSV) is one `lossy-export` error for the
+    file; anything that is not a task is a `not-a-task` error.
+    """
+    from corpus_tools.exports import LOSSY, is_json_min_row
+    from corpus_tools.validate.reader import read_tasks
+
+    found: list[Finding] = []
+    for item in read_tasks(path, name, found):
+        yield from found
+        found.clear()
+        line = item.where.line
+        try:
+            obj = orjson.loads(item.raw)
+        except orjson.JSONDecodeError as exc:
+            yield Finding(
+                "malformed-task",
+                "error",
+                f"not JSON ({exc})",
+                file=name,
+                line=line,
+                hint="Export the project again (JSON).",
+            )
+            continue
+        if isinstance(obj, dict) and isinstance(obj.get("data"), dict):
+            yield labelstudio_article(obj, name=name, line=line, scheme=scheme)
+            continue
+        if is_json_min_row(obj):
+            yield Finding(
+                "lossy-export",
+                "error",
+                f"{LOSSY['JSON-MIN']}: not read",
+                file=name,
+                line=line,
+                hint="Export the project as JSON (not JSON-MIN or CSV): Export -> JSON.",
+            )
+            return
+        yield Finding(
+            "not-a-task",
+            "error",
+            "not a Label Studio task (no `data` object)",
+            file=name,
+            line=line,
+            hint="Give a Label Studio JSON export (an array of tasks) or JSONL of tasks.",
+        )
+    yield from found
