@@ -1,4 +1,4 @@
-"""`corpus ls push` / `corpus ls pull`: the project and its tasks to Label Studio and back."""
+"""`corpus ls push` / `pull` / `import`: the project and its tasks to Label Studio and back."""
 
 from __future__ import annotations
 
@@ -234,4 +234,100 @@ def pull_cmd(
     if result["swept"]:
         console.print(
             f"removed {len(result['swept'])} leftovers of an interrupted pull", highlight=False
+        )
+
+
+@ls_app.command("import")
+def import_cmd(
+    exports: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Label Studio export files (JSON, snapshot JSON, JSONL) or folders of them."
+        ),
+    ],
+    config: ConfigOpt = None,
+    project_title: Annotated[
+        str | None,
+        typer.Option(
+            "--project-title",
+            help="Title whose slug names the folder (default: the first export file's name).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Folder to write into (default: annotations/).", file_okay=False
+        ),
+    ] = None,
+    pseudonym_key: Annotated[
+        str | None,
+        typer.Option(
+            "--pseudonym-key",
+            envvar=lib.ENV_PSEUDONYM_KEY,
+            help="Secret key for annotator pseudonyms (prefer the environment variable or "
+            "--pseudonym-key-file: a command line is visible to other users).",
+            show_default=False,
+        ),
+    ] = None,
+    pseudonym_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--pseudonym-key-file",
+            help="File holding the pseudonym key, outside the repository (default: "
+            "[labelstudio] pseudonym_key_file).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    allow_deletions: Annotated[
+        bool,
+        typer.Option(
+            "--allow-deletions",
+            help="Replace the local annotations even if the export lacks some of them "
+            "(refused otherwise, exit 1).",
+        ),
+    ] = False,
+    quiet: QuietOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write a downloaded export's tasks into annotations/<slug>/ as `corpus ls pull` would.
+
+    Annotators become the pull's pseudonyms: from the e-mail a snapshot export carries (the
+    same pseudonym a pull gives), from the user id when the export has only that. E-mails and
+    names are never written. Needs the same pseudonym key as `corpus ls pull`. An import that
+    would drop annotations the folder holds is refused (exit 1) unless --allow-deletions.
+
+    Example: corpus ls import export.json --project-title "News stance" --json
+    """
+    from corpus_tools.imports import import_export
+
+    cfg = get_config(config)
+    key = lib.pseudonym_key(cfg, secret=pseudonym_key, key_file=pseudonym_key_file)
+    with progress_bar(quiet or json_out, "importing tasks") as progress:
+        result = import_export(
+            config=cfg,
+            paths=exports,
+            pseudonym_key=key,
+            project_title=project_title,
+            out=out,
+            allow_deletions=allow_deletions,
+            progress=progress,
+        )
+    if json_out:
+        print_json(result)
+        return
+    files = result["files"]
+    console.print(
+        f"imported {result['tasks']} tasks, {result['annotations']} annotations by "
+        f"{len(result['annotators'])} annotators into {result['dir']}",
+        highlight=False,
+    )
+    table = Table("added", "changed", "removed", "unchanged", title="Files")
+    table.add_row(*(str(files[k]) for k in ("added", "changed", "removed", "unchanged")))
+    console.print(table)
+    if result["dropped_annotations"]:
+        console.print(
+            f"dropped {result['dropped_annotations']} annotations the export does not have "
+            "(--allow-deletions)",
+            highlight=False,
         )
