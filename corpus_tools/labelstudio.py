@@ -932,6 +932,7 @@ def push(
     `parent_prediction` still names the one it started from). Reported under `predictions`:
     tasks `added`, `current` (already had every version) and `skipped` (text changed, or no
     prediction in the file). A second run adds nothing and changes nothing.
+    A server outside the supported releases (`range_text()`) gets a note, not a refusal.
     """
     tasks = _read_tasks(tasks_path or config.paths.tasks_json)
     settings = _project_settings(config)
@@ -1075,6 +1076,9 @@ def push(
                 "project_model_version": {"before": before, "after": after},
                 "notes": notes,
             }
+        outside = support_warning(client.version())
+        if outside:
+            result.setdefault("notes", []).append(outside)
     return result
 
 
