@@ -9,7 +9,8 @@
 #   PYTEST_ARGS="-x -k pull" scripts/test-label-studio-version.sh 1.20.0
 #
 # Each release is installed from PyPI into $LS_VENVS/label-studio-VERSION (default
-# .cache/ls-venvs, not committed): about a minute and 1 GB per release, reused by later runs.
+# .cache/ls-venvs, not committed): about a minute and 1 GB per release, reused by later runs;
+# the release .venv-ls already has (1.23.2) runs from .venv-ls.
 # The tests start that server through CORPUS_TEST_LS_BIN (tests/ls_server.py); its template
 # is cached under .cache/ by the installed version. Output of each run: $LS_VENVS/VERSION.log
 # (with the reason of every skip) and VERSION.xml (JUnit).
@@ -21,11 +22,12 @@ PY=${PYTHON:-python3}
 VENVS=${LS_VENVS:-$ROOT/.cache/ls-venvs}
 TIMEOUT=${TEST_TIMEOUT:-1800}
 if [ $# -eq 0 ]; then
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2
   exit 2
 fi
 [ -x .venv/bin/pytest ] || { echo "run scripts/setup.sh --test first (.venv)" >&2; exit 2; }
 mkdir -p "$VENVS"
+ASK='import importlib.metadata as m; print(m.version("label-studio"))'
 
 rows=()
 status=0
@@ -35,6 +37,11 @@ for VERSION in "$@"; do
     exit 2
   fi
   VENV=$VENVS/label-studio-$VERSION
+  OWN=1
+  if [ -x .venv-ls/bin/python ] && [ "$(.venv-ls/bin/python -c "$ASK")" = "$VERSION" ]; then
+    VENV=$ROOT/.venv-ls # the project's own server venv has that release: no second install
+    OWN=0
+  fi
   if [ ! -x "$VENV/bin/label-studio" ]; then
     echo "installing label-studio==$VERSION into $VENV (about a minute, 1 GB)..." >&2
     rm -rf "$VENV"
@@ -48,7 +55,7 @@ for VERSION in "$@"; do
       continue
     fi
   fi
-  INSTALLED=$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("label-studio"))')
+  INSTALLED=$("$VENV/bin/python" -c "$ASK")
   WARN=$(.venv/bin/python -c 'import sys
 from corpus_tools.labelstudio import support_warning
 print(support_warning(sys.argv[1]) or "")' "$INSTALLED")
@@ -78,7 +85,7 @@ EOF
 )
   rows+=("$VERSION|$INSTALLED|$COUNTS|$SECONDS_")
   [ "$(cut -d'|' -f2 <<<"$COUNTS")" = "0" ] || status=1
-  if [ "${REMOVE_VENV:-0}" = "1" ]; then rm -rf "$VENV"; fi
+  if [ "${REMOVE_VENV:-0}" = "1" ] && [ "$OWN" = "1" ]; then rm -rf "$VENV"; fi
 done
 
 printf '\n| %-14s | %-14s | %6s | %6s | %7s | %7s |\n' version installed passed failed skipped seconds
