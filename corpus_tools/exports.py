@@ -18,14 +18,7 @@ from typing import Any
 
 import orjson
 
-from corpus_tools.config import (
-    CHECKWORTHY_NAME,
-    CLAIM_NAME,
-    CLAIMANT_TEXT_NAME,
-    ENTITIES_NAME,
-    STANCE_PREFIX,
-    Scheme,
-)
+from corpus_tools.config import Scheme
 from corpus_tools.errors import DataError
 from corpus_tools.model import (
     Annotation,
@@ -225,6 +218,23 @@ def task_article_id(task: RawTask, scheme: Scheme) -> str | None:
     return None
 
 
+def task_sha256(task: RawTask, scheme: Scheme) -> str | None:
+    """The sha256 of the text a task's annotations are about: `data.text_sha256` when the
+    task carries it (tasks `corpus tasks` made), else the sha256 of the task's own text (a
+    task made elsewhere); None when it has neither."""
+    data = task.get("data")
+    if isinstance(data, dict):
+        sha = data.get("text_sha256")
+        if isinstance(sha, str) and sha:
+            return sha
+    text = task_text(task, scheme)
+    if text is None:
+        return None
+    from corpus_tools.store import sha256_text
+
+    return sha256_text(text)
+
+
 def _offset(value: dict[str, Any], key: str) -> int:
     """An offset as written: an integer, never a float rounded to one (`12.0`, `1e19`)."""
     v = value[key]
@@ -241,12 +251,16 @@ def parse_task(
     Assumes the task passed validation; raises DataError naming the task and annotation when
     a region cannot be read at all.
     """
-    data = task.get("data") or {}
-    text = data.get("text")
-    article_id = data.get("article_id")
+    names = scheme.names
+    text = task_text(task, scheme)
+    article_id = task_article_id(task, scheme)
     task_id = task.get("id")
-    if not isinstance(text, str) or not isinstance(article_id, str):
-        raise DataError("task has no data.text or data.article_id", path=file, task_id=task_id)
+    if text is None or article_id is None:
+        raise DataError(
+            f"task has no data.{names.text_field} or data.{names.article_id_field}",
+            path=file,
+            task_id=task_id,
+        )
     out: list[Annotation] = []
     for ann in task.get("annotations") or []:
         cancelled = bool(ann.get("was_cancelled"))
@@ -260,14 +274,13 @@ def parse_annotation(
     ann: dict[str, Any], task: RawTask, scheme: Scheme, *, file: str | None = None
 ) -> Annotation:
     """The Annotation record of one annotation of a raw task (DataError when unreadable)."""
-    data = task.get("data") or {}
-    text = data.get("text")
-    article_id = data.get("article_id")
-    if not isinstance(text, str):
-        raise DataError("task has no data.text", path=file, task_id=task.get("id"))
-    return _parse_annotation(
-        ann, text, article_id if isinstance(article_id, str) else "", task, scheme, file
-    )
+    text = task_text(task, scheme)
+    article_id = task_article_id(task, scheme)
+    if text is None:
+        raise DataError(
+            f"task has no data.{scheme.names.text_field}", path=file, task_id=task.get("id")
+        )
+    return _parse_annotation(ann, text, article_id or "", task, scheme, file)
 
 
 def _parse_annotation(
@@ -287,7 +300,11 @@ def _parse_annotation(
     claimant_text: dict[str, str] = {}
     relations: list[tuple[str, str]] = []
     stances: list[StanceJudgement] = []
-    targets = {t.id for t in scheme.stance_targets}
+    names = scheme.names
+    data = task.get("data")
+    if not isinstance(data, dict):
+        data = {}
+    stance_controls = scheme.stance_controls
     entity_by_id: dict[str, EntitySpan] = {}
     for result in ann.get("result") or []:
         rtype = result.get("type")
@@ -298,7 +315,7 @@ def _parse_annotation(
             if rtype == "relation":
                 if scheme.claimant_relation in (result.get("labels") or [scheme.claimant_relation]):
                     relations.append((str(result["from_id"]), str(result["to_id"])))
-            elif rtype == "labels" and name == ENTITIES_NAME:
+            elif rtype == "labels" and scheme.is_entity(name, _first_label(value)):
                 start, end = _offset(value, "start"), _offset(value, "end")
                 span = EntitySpan(
                     start, end, str(value["labels"][0]), _region_text(text, start, end), rid
@@ -306,21 +323,21 @@ def _parse_annotation(
                 entities.append(span)
                 if rid is not None:
                     entity_by_id[rid] = span
-            elif rtype == "labels" and name == CLAIM_NAME:
+            elif rtype == "labels" and scheme.is_claim(name, _first_label(value)):
                 offsets = (_offset(value, "start"), _offset(value, "end"))
                 if rid is None:
                     anonymous_claims.append(offsets)
                 else:
                     claim_regions[rid] = offsets
-            elif rtype == "choices" and name.startswith(STANCE_PREFIX):
-                target = name[len(STANCE_PREFIX) :]
-                if target in targets and value.get("choices"):
+            elif rtype == "choices" and name in stance_controls:
+                target = scheme.stance_target(name, data)
+                if target is not None and value.get("choices"):
                     stances.append(StanceJudgement(target, str(value["choices"][0])))
             elif rid is None:
                 pass  # a per-region answer without an id belongs to no region
-            elif rtype == "choices" and name == CHECKWORTHY_NAME:
+            elif rtype == "choices" and name == names.checkworthy:
                 checkworthy[rid] = str(value["choices"][0])
-            elif rtype == "textarea" and name == CLAIMANT_TEXT_NAME:
+            elif rtype == "textarea" and name == names.claimant_text:
                 vals = value.get("text") or []
                 joined = " ".join(str(v) for v in vals).strip()
                 if joined:
@@ -377,8 +394,14 @@ def _parse_annotation(
         lead_time=float(lead) if isinstance(lead, int | float) else None,
         was_cancelled=bool(ann.get("was_cancelled")),
         ground_truth=bool(ann.get("ground_truth")),
-        text_sha256=(task.get("data") or {}).get("text_sha256"),
+        text_sha256=task_sha256(task, scheme),
     )
+
+
+def _first_label(value: dict[str, Any]) -> object:
+    """The first label of a labels region's value (None when it has none)."""
+    labels = value.get("labels")
+    return labels[0] if isinstance(labels, list) and labels else None
 
 
 def iter_annotations(
