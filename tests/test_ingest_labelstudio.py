@@ -240,3 +240,27 @@ def test_same_output_whatever_the_workers(tmp_path: Path, workers: int) -> None:
     report = ingest(config=cfg, paths=[export], workers=workers)
     assert [f.slug for f in report.findings] == ["missing-field"] * len(tasks)
     assert "data.text" in report.findings[0].message
+
+
+BODY = "NATO ministers met in Brussels on Tuesday.\n\n" * 8
+
+
+def test_our_own_task_beside_its_article_keeps_the_article(tmp_path: Path) -> None:
+    """A task `corpus tasks` made (data.article_id = our art- id, the cleaned text) read with
+    the articles folder: one article, the one from the articles folder (its metadata)."""
+    root = corpus_dir(tmp_path)
+    (root / "articles" / "feed.jsonl").write_text(
+        json.dumps({"id": "n-1", "outlet": "Herald", "title": "T", "text": BODY}) + "\n",
+        encoding="utf-8",
+    )
+    assert run(root, root / "articles").ok
+    [(aid, row)] = rows(root).items()
+    export = tmp_path / "tasks.json"
+    export.write_text(json.dumps([task(1, row["text"], aid)]), encoding="utf-8")
+    report = run(root, root / "articles", export)
+    assert report.ok, report.findings
+    assert [f.slug for f in report.findings] == ["exact-duplicate"]
+    assert report.findings[0].file == str(export)
+    again = rows(root)
+    assert list(again) == [aid]
+    assert (again[aid]["outlet"], again[aid]["source"]) == ("Herald", row["source"])

@@ -641,14 +641,16 @@ def _ingest(
                         is_task.append(verbatim)
                         if verbatim:
                             # tasks of other ids stay separate articles (their annotations
-                            # name their own id); of one id, the first task read is kept
+                            # name their own id); of one id, an article read from another
+                            # format is kept (its metadata), else the first task read
                             exact_keys.append(_h64(article.text))
                             group_keys.append(_h64(f"{article.article_id}\0{norm}"))
-                            source_keys.append(len(source_keys))
+                            source_keys.append((1 << 63) + len(source_keys))
                         else:
                             exact_keys.append(0)
                             group_keys.append(text_keys[-1])
-                            source_keys.append(_h64(article.source))
+                            # halved: below every task's key, in the same order as before
+                            source_keys.append(_h64(article.source) >> 1)
                         meta = {"idx": idx, "file": raw.file, "line": raw.line}
                         if verbatim:
                             meta["task"] = True
