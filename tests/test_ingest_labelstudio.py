@@ -264,3 +264,20 @@ def test_our_own_task_beside_its_article_keeps_the_article(tmp_path: Path) -> No
     again = rows(root)
     assert list(again) == [aid]
     assert (again[aid]["outlet"], again[aid]["source"]) == ("Herald", row["source"])
+
+
+def test_a_task_over_the_record_limit_is_a_finding(tmp_path: Path) -> None:
+    root = corpus_dir(tmp_path, "")
+    cfg_text = (root / "corpus.toml").read_text(encoding="utf-8")
+    assert "max_record_bytes" not in cfg_text
+    (root / "corpus.toml").write_text(
+        cfg_text.replace("[ingest]\n", "[ingest]\nmax_record_bytes = 2000\n", 1), encoding="utf-8"
+    )
+    export = tmp_path / "e.json"
+    export.write_text(
+        json.dumps([task(1, "Small 😀."), task(2, "x" * 3000), task(3, "Small 𝔸.")]),
+        encoding="utf-8",
+    )
+    report = run(root, export)
+    assert [(f.slug, f.line) for f in report.findings] == [("record-too-large", 1)]
+    assert set(rows(root)) == {"task-1", "task-3"}

@@ -87,7 +87,7 @@ def read_file(
     without it.
     """
     if fmt == "labelstudio":
-        yield from read_labelstudio(path, name=name, scheme=scheme)
+        yield from read_labelstudio(path, name=name, scheme=scheme, max_bytes=max_bytes)
         return
     try:
         with open(path, "rb") as fh:
@@ -454,13 +454,21 @@ def labelstudio_article(
     )
 
 
-def read_labelstudio(path: Path, *, name: str, scheme: Scheme | None = None) -> Iterator[Item]:
+def read_labelstudio(
+    path: Path,
+    *,
+    name: str,
+    scheme: Scheme | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Iterator[Item]:
     """The tasks of a Label Studio export as RawArticles, streamed.
 
     The export is split by `corpus_tools.validate.reader.read_tasks` (a JSON array element by
     element, JSONL line by line, a single task file whole), so memory is bounded by the
-    largest task. A lossy export (JSON-MIN rows, CSV/TSV) is one `lossy-export` error for the
-    file; anything that is not a task is a `not-a-task` error.
+    largest task (and a task over `max_bytes` is a `record-too-large` finding, not parsed; the
+    reader itself skips tasks over 256 MiB without holding them). A lossy export (JSON-MIN
+    rows, CSV/TSV) is one `lossy-export` error for the file; anything that is not a task is a
+    `not-a-task` error.
     """
     from corpus_tools.exports import LOSSY, is_json_min_row
     from corpus_tools.validate.reader import read_tasks
@@ -470,6 +478,9 @@ def read_labelstudio(path: Path, *, name: str, scheme: Scheme | None = None) -> 
         yield from found
         found.clear()
         line = item.where.line
+        if len(item.raw) > max_bytes:
+            yield _too_large(name, line, "the task", max_bytes)
+            continue
         try:
             obj = orjson.loads(item.raw)
         except orjson.JSONDecodeError as exc:
