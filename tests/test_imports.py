@@ -394,3 +394,28 @@ def test_sync_and_snapshot_exports_like_a_pull(
     report = json.loads(res.stdout)
     assert res.exit_code == 0, report["findings"]
     assert not [f for f in report["findings"] if f["severity"] == "error"]
+
+
+def test_jsonl_and_several_files_give_the_same_folder(tmp_path: Path) -> None:
+    corpus = corpus_dir(tmp_path / "c")
+    cfg = load_config(corpus / "corpus.toml")
+    key = PseudonymKey(SECRET.encode(), "test")
+    export = json.loads(ADOPT_EXPORT.read_text(encoding="utf-8"))
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    (parts / "a.jsonl").write_text(
+        "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in export[:2]), encoding="utf-8"
+    )
+    (parts / "b.json").write_text(json.dumps(export[2:], indent=2), encoding="utf-8")
+    whole = import_export(
+        config=cfg, paths=[ADOPT_EXPORT], pseudonym_key=key, project_title="P", out=tmp_path / "1"
+    )
+    split = import_export(
+        config=cfg, paths=[parts], pseudonym_key=key, project_title="P", out=tmp_path / "2"
+    )
+    assert split["exports"] == ["a.jsonl", "b.json"]
+    one, two = all_bytes(Path(whole["dir"])), all_bytes(Path(split["dir"]))
+    assert {k: v for k, v in one.items() if k != "_project.json"} == {
+        k: v for k, v in two.items() if k != "_project.json"
+    }
+    assert whole["annotators"] == split["annotators"]
