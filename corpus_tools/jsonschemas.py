@@ -23,15 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from corpus_tools.config import (
-    CHECKWORTHY_NAME,
-    CLAIM_LABEL,
-    CLAIM_NAME,
-    CLAIMANT_TEXT_NAME,
-    ENTITIES_NAME,
-    TEXT_NAME,
-    CorpusConfig,
-)
+from corpus_tools.config import CorpusConfig
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 TASK_SCHEMA_FILE = "ls-task.schema.json"
@@ -75,9 +67,17 @@ def _single_value_region(
 
 
 def task_schema(config: CorpusConfig) -> JsonSchema:
-    """The schema of one Label Studio task carrying our labeling config's results."""
+    """The schema of one Label Studio task carrying our labeling config's results, in the
+    corpus's control names (`[scheme.names]`).
+
+    When the claim label sits in the entity control, that control's labels are the entity
+    labels and the claim label. Only the text is required in `data`: `article_id` and
+    `text_sha256` are checked when present (a task made elsewhere has neither; validation
+    warns that its text cannot be tied to an ingested article).
+    """
     scheme = config.scheme
-    stance_controls = [scheme.stance_control(t.id) for t in scheme.stance_targets]
+    names = scheme.names
+    stance_controls = list(scheme.stance_controls)
     span_value = {
         "start": _OFFSET,
         "end": _OFFSET,
@@ -90,7 +90,13 @@ def task_schema(config: CorpusConfig) -> JsonSchema:
         span_value,
     )
     labels_claim = _single_value_region(
-        "labels", ["start", "end", "text", "labels"], {"const": CLAIM_LABEL}, span_value
+        "labels", ["start", "end", "text", "labels"], {"const": names.claim_label}, span_value
+    )
+    labels_shared = _single_value_region(
+        "labels",
+        ["start", "end", "text", "labels"],
+        {"enum": [*scheme.entity_labels, names.claim_label]},
+        span_value,
     )
     checkworthy = _single_value_region(
         "choices", ["choices"], {"enum": list(scheme.checkworthy)}, span_value
@@ -111,13 +117,13 @@ def task_schema(config: CorpusConfig) -> JsonSchema:
         }
     }
 
-    def region(names: list[str], cases: list[tuple[list[str], JsonSchema]]) -> JsonSchema:
+    def region(controls: list[str], cases: list[tuple[list[str], JsonSchema]]) -> JsonSchema:
         return {
             "required": ["from_name", "to_name", "value"],
             "properties": {
                 "id": _STR,
-                "from_name": {"enum": names},
-                "to_name": {"const": TEXT_NAME},
+                "from_name": {"enum": controls},
+                "to_name": {"const": names.text},
                 "value": {"type": "object"},
             },
             **_chain("from_name", cases),
@@ -127,8 +133,8 @@ def task_schema(config: CorpusConfig) -> JsonSchema:
         "required": ["from_name", "to_name", "value"],
         "properties": {
             "id": _STR,
-            "from_name": {"const": CLAIMANT_TEXT_NAME},
-            "to_name": {"const": TEXT_NAME},
+            "from_name": {"const": names.claimant_text},
+            "to_name": {"const": names.text},
             "value": {
                 "type": "object",
                 "required": ["text"],
@@ -149,6 +155,13 @@ def task_schema(config: CorpusConfig) -> JsonSchema:
             "labels": {"type": "array", "items": {"const": scheme.claimant_relation}},
         },
     }
+    if names.claims_in_entities:
+        labels_region = region([names.entities], [([names.entities], labels_shared)])
+    else:
+        labels_region = region(
+            [names.entities, names.claims],
+            [([names.entities], labels_entity), ([names.claims], labels_claim)],
+        )
     # An if/then/else chain on `type` (then on `from_name`): each result meets one `if` or
     # two, and errors name the field of the branch it took.
     result_item: JsonSchema = {
@@ -158,18 +171,12 @@ def task_schema(config: CorpusConfig) -> JsonSchema:
         **_chain(
             "type",
             [
-                (
-                    ["labels"],
-                    region(
-                        [ENTITIES_NAME, CLAIM_NAME],
-                        [([ENTITIES_NAME], labels_entity), ([CLAIM_NAME], labels_claim)],
-                    ),
-                ),
+                (["labels"], labels_region),
                 (
                     ["choices"],
                     region(
-                        [*stance_controls, CHECKWORTHY_NAME],
-                        [(stance_controls, stance), ([CHECKWORTHY_NAME], checkworthy)],
+                        [*stance_controls, names.checkworthy],
+                        [(stance_controls, stance), ([names.checkworthy], checkworthy)],
                     ),
                 ),
                 (["textarea"], textarea),
@@ -195,6 +202,17 @@ def task_schema(config: CorpusConfig) -> JsonSchema:
             "project": {"type": ["integer", "null"]},
         },
     }
+    data_props: JsonSchema = {
+        names.article_id_field: {"type": "string", "minLength": 1},
+        "text_sha256": _SHA256,
+        names.text_field: _STR,
+        "title": _NULLABLE_STR,
+        "outlet": _NULLABLE_STR,
+        "published": _NULLABLE_STR,
+        "url": _NULLABLE_STR,
+    }
+    if names.stance:
+        data_props[names.stance_target_field] = _STR
     return {
         "$schema": DRAFT,
         "$id": f"urn:corpus-tools:{config.name}:{TASK_SCHEMA_FILE}",
@@ -215,16 +233,8 @@ def task_schema(config: CorpusConfig) -> JsonSchema:
         "$defs": {
             "data": {
                 "type": "object",
-                "required": ["article_id", "text", "text_sha256"],
-                "properties": {
-                    "article_id": {"type": "string", "minLength": 1},
-                    "text_sha256": _SHA256,
-                    "text": _STR,
-                    "title": _NULLABLE_STR,
-                    "outlet": _NULLABLE_STR,
-                    "published": _NULLABLE_STR,
-                    "url": _NULLABLE_STR,
-                },
+                "required": [names.text_field],
+                "properties": data_props,
             },
             "annotation": annotation,
             "result": result_item,

@@ -315,11 +315,11 @@ def test_schema_failure_does_not_hide_sibling_results(cfg: CorpusConfig, tmp_pat
 
 def test_invalid_data_does_not_hide_offset_problems(cfg: CorpusConfig, tmp_path: Path) -> None:
     task = task_a(cfg)
-    del task["data"]["text_sha256"]
+    task["data"]["text_sha256"] = "not a sha256"  # invalid data (a missing one is allowed)
     task["annotations"][1]["result"][0]["value"]["start"] += 1  # a1-nato: text-mismatch
     report = run(cfg, write_json(tmp_path / "e.json", task))
     assert sorted(errors(report)) == [
-        ("missing-field", None, None),
+        ("schema-violation", None, None),
         ("text-mismatch", 11, "a1-nato"),
     ]
 

@@ -120,7 +120,7 @@ def run(
     hashes = _article_hashes(config, articles, report)
     structure = StructureChecker(config)
     semantics = SemanticChecker(config, hashes)
-    seen = _Seen()
+    seen = _Seen(config)
     files = export_files(paths)
     lossy = _tables_in_folders(paths)
     for f in lossy:  # never read as tasks: each answered with one lossy-export finding
@@ -275,10 +275,14 @@ class _Seen:
     tasks of two annotations (measured with tracemalloc).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, config: CorpusConfig) -> None:
         self.tasks: dict[int | str, _Place] = {}
-        self.articles: dict[str, _Place] = {}
+        self.articles: dict[str | tuple[str, str], _Place] = {}
         self.annotations: dict[int | str, _Place] = {}
+        names = config.scheme.names
+        self.article_field = names.article_id_field
+        # With one stance control, an article may have one task per target.
+        self.target_field = names.stance_target_field if names.stance else None
 
     def check(self, task: dict[str, Any], where: Where, out: list[Finding]) -> None:
         tid = where.task_id
@@ -294,20 +298,26 @@ class _Seen:
                 return  # its annotations are the first copy's: one finding says it
             self.tasks[tid] = here
         data = task.get("data")
-        article = data.get("article_id") if isinstance(data, dict) else None
+        article = data.get(self.article_field) if isinstance(data, dict) else None
         if isinstance(article, str):
-            first = self.articles.get(article)
+            key: str | tuple[str, str] = article
+            about = ""
+            if self.target_field is not None:
+                target = data.get(self.target_field)  # type: ignore[union-attr]
+                key = (article, target if isinstance(target, str) else "")
+                about = f" on target {target!r}" if isinstance(target, str) else ""
+            first = self.articles.get(key)
             if first is not None:
                 out.append(
                     where.finding(
                         "duplicate-task",
-                        f"article {article!r} has a second task: it is also {_place(first)}; "
-                        "its annotations would count twice",
-                        pointer="/data/article_id",
+                        f"article {article!r} has a second task{about}: it is also "
+                        f"{_place(first)}; its annotations would count twice",
+                        pointer=pointer("data", self.article_field),
                     )
                 )
             else:
-                self.articles[article] = here
+                self.articles[key] = here
         annotations = task.get("annotations")
         if not isinstance(annotations, list):
             return

@@ -22,14 +22,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from corpus_tools.config import (
-    CHECKWORTHY_NAME,
-    CLAIM_NAME,
-    ENTITIES_NAME,
-    CorpusConfig,
-)
+from corpus_tools.config import CorpusConfig
 from corpus_tools.errors import DataError
-from corpus_tools.exports import annotator_id, parse_annotation, region_id
+from corpus_tools.exports import annotator_id, parse_annotation, region_id, task_article_id
 from corpus_tools.model import Annotation, Finding
 from corpus_tools.validate.slugs import Where, pointer
 
@@ -76,7 +71,17 @@ class SemanticChecker:
         self.articles = articles
         self.min_annotators = config.gates.min_annotators
         self.relation_label = scheme.claimant_relation
-        self.stance_controls = {scheme.stance_control(t.id): t.id for t in scheme.stance_targets}
+        names = scheme.names
+        self.text_field = names.text_field
+        self.entities_name = names.entities
+        self.claims_name = names.claims
+        self.claim_label = names.claim_label
+        self.shared_labels = names.claims_in_entities
+        self.checkworthy_name = names.checkworthy
+        # control -> target id; None: the one stance control, its target in the task data
+        self.stance_controls = scheme.stance_controls
+        self.single_stance = names.stance
+        self.target_field = names.stance_target_field
 
     def check_task(
         self,
@@ -98,12 +103,16 @@ class SemanticChecker:
         fixes: list[Utf16Fix] = []
         data = task.get("data")
         text: str | None = None
+        stance_controls = self.stance_controls
         if isinstance(data, dict):
+            field = self.text_field
             if data_ok:
-                text = data["text"]
-                self._check_article(data, text, where, out)
-            elif isinstance(data.get("text"), str):
-                text = data["text"]  # the offsets can still be checked against it
+                text = data[field]
+                self._check_article(task, data, text, where, out)
+            elif isinstance(data.get(field), str):
+                text = data[field]  # the offsets can still be checked against it
+            if self.single_stance:
+                stance_controls = self._task_stance(data, where, out)
         annotations = task.get("annotations")
         annotators: set[str] = set()
         truths: list[int] = []
@@ -132,7 +141,9 @@ class SemanticChecker:
                     if not isinstance(results, list) or result_ok is None:
                         continue
                     valid = [result_ok(r) for r in results]
-                self._check_annotation(ann, i, text, where, out, stats, fixes, valid)
+                self._check_annotation(
+                    ann, i, text, where, out, stats, fixes, stance_controls, valid
+                )
             if len(truths) > 1 and text is not None:
                 self._check_ground_truths(task, truths, where, out)
         drafts = task.get("drafts")
@@ -152,22 +163,53 @@ class SemanticChecker:
             )
         return fixes
 
+    def _task_stance(
+        self, data: dict[str, Any], where: Where, out: list[Finding]
+    ) -> dict[str, str | None]:
+        """With one stance control: {control: the target the task's data names}, or
+        {control: None} (no count is checked) after an `unknown-stance-target` finding."""
+        control = self.single_stance
+        assert control is not None
+        value = data.get(self.target_field)
+        target = self.scheme.target_id(value)
+        if target is None:
+            known = ", ".join(
+                t.id if t.name == t.id else f"{t.id} ({t.name})" for t in self.scheme.stance_targets
+            )
+            out.append(
+                where.finding(
+                    "unknown-stance-target",
+                    f"data.{self.target_field} is {_short(value)}, not a stance target of the "
+                    f"scheme (known: {known or 'none'})",
+                    pointer=pointer("data", self.target_field),
+                )
+            )
+        return {control: target}
+
     def _check_article(
-        self, data: dict[str, Any], text: str, where: Where, out: list[Finding]
+        self,
+        task: dict[str, Any],
+        data: dict[str, Any],
+        text: str,
+        where: Where,
+        out: list[Finding],
     ) -> None:
-        sha = data["text_sha256"]
+        sha = data.get("text_sha256")
+        if sha is None:
+            self._check_untied(task, text, where, out)
+            return
         if hashlib.sha256(text.encode("utf-8")).hexdigest() != sha:  # store.sha256_text
             out.append(
                 where.finding(
                     "text-hash-mismatch",
-                    "sha256 of data.text is not data.text_sha256",
-                    pointer="/data/text",
+                    f"sha256 of data.{self.text_field} is not data.text_sha256",
+                    pointer=pointer("data", self.text_field),
                 )
             )
         if self.articles is None:
             return
-        article_id = data["article_id"]
-        known = self.articles.get(article_id)
+        article_id = task_article_id(task, self.scheme)
+        known = self.articles.get(article_id) if article_id is not None else None
         if known is None:
             out.append(
                 where.finding(
@@ -183,6 +225,37 @@ class SemanticChecker:
                     f"article {article_id!r} has text_sha256 {known[:12]}…, the task was made "
                     f"from {str(sha)[:12]}…: its annotations are stale",
                     pointer="/data/text_sha256",
+                )
+            )
+
+    def _check_untied(
+        self, task: dict[str, Any], text: str, where: Where, out: list[Finding]
+    ) -> None:
+        """A task without text_sha256 (made elsewhere): its own text is the truth for the
+        offsets; the articles table ties it to an ingested article, or says it is stale."""
+        article_id = task_article_id(task, self.scheme)
+        known = None
+        if self.articles is not None and article_id is not None:
+            known = self.articles.get(article_id)
+        if known is None:
+            shown_id = repr(article_id) if article_id is not None else "(no id)"
+            out.append(
+                where.finding(
+                    "text-not-tied",
+                    "the task's text cannot be tied to an ingested article: no text_sha256, "
+                    f"and no article {shown_id} with this text in the articles table",
+                    pointer=pointer("data", self.text_field),
+                )
+            )
+            return
+        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()  # store.sha256_text
+        if known != sha:
+            out.append(
+                where.finding(
+                    "stale-annotation",
+                    f"article {article_id!r} has text_sha256 {known[:12]}…, the task's text "
+                    f"differs (sha256 {sha[:12]}…): its annotations are stale",
+                    pointer=pointer("data", self.text_field),
                 )
             )
 
@@ -210,14 +283,18 @@ class SemanticChecker:
         out: list[Finding],
         stats: dict[str, int],
         fixes: list[Utf16Fix],
+        stance_controls: dict[str, str | None],
         valid: list[bool] | None = None,
     ) -> None:
         """One annotation's results; with `valid`, only those it marks (the others failed
-        the schema: their ids and answers are noted so no finding repeats their problem)."""
+        the schema: their ids and answers are noted so no finding repeats their problem).
+        `stance_controls` maps each stance control to the target it asks (None: not checked)."""
         ann_id = _id(ann.get("id"))
         n = len(text)
-        stance_controls = self.stance_controls
-        regions: dict[str, tuple[str, Any, Any]] = {}  # id -> (from_name, start, end)
+        claims_name = self.claims_name
+        shared = self.shared_labels
+        claim_label = self.claim_label
+        regions: dict[str, _Region] = {}  # id -> (shown kind, start, end, is a claim)
         spans: list[tuple[str, int, int, str, int]] = []  # (label, start, end, id or "", index)
         attributes: list[tuple[str | None, str, int, Any, Any]] = []
         relations: list[int] = []
@@ -227,7 +304,7 @@ class SemanticChecker:
         results = ann["result"]
         for ri, res in enumerate(results):
             if valid is not None and not valid[ri]:
-                unchecked.note(res, stance_counts)
+                unchecked.note(res, stance_counts, self.checkworthy_name)
                 continue
             rtype = res["type"]
             if rtype == "relation":
@@ -251,7 +328,17 @@ class SemanticChecker:
                     self._not_integer(value, where, out, ai, ri, ann_id, rid)
                 if rtype == "labels":
                     self._add_region(
-                        regions, claims, rid, name, start, end, ai, ri, ann_id, where, out
+                        regions,
+                        claims,
+                        rid,
+                        self._kind(name, value),
+                        start,
+                        end,
+                        ai,
+                        ri,
+                        ann_id,
+                        where,
+                        out,
                     )
                 continue
             # Fast path: offsets inside the text and value.text (a hint) agreeing with them.
@@ -268,12 +355,18 @@ class SemanticChecker:
                 text, n, start, end, hint_text, where, out, ai, ri, ann_id, rid, fixes
             )
             if rtype == "labels":
-                if name == CLAIM_NAME or rid is None or rid in regions:
+                is_claim = name == claims_name and (not shared or value["labels"][0] == claim_label)
+                if is_claim or rid is None or rid in regions:
+                    kind = (name if not shared else f"{name} {claim_label}", is_claim)
+                    if not is_claim:
+                        kind = self._kind(name, value)
                     self._add_region(
-                        regions, claims, rid, name, start, end, ai, ri, ann_id, where, out
+                        regions, claims, rid, kind, start, end, ai, ri, ann_id, where, out
                     )
+                elif shared:
+                    regions[rid] = (f"{name} {value['labels'][0]}", start, end, False)
                 else:
-                    regions[rid] = (name, start, end)
+                    regions[rid] = (name, start, end, False)
                 if ok:
                     spans.append((value["labels"][0], start, end, rid or "", ri))
         stats["regions"] += len(spans)
@@ -290,6 +383,8 @@ class SemanticChecker:
         for control, count in stance_counts.items():
             if count != 1:
                 target = stance_controls[control]
+                if target is None:
+                    continue  # the task names no known target: reported once for the task
                 out.append(
                     where.finding(
                         "stance-missing" if count == 0 else "stance-multiple",
@@ -302,10 +397,10 @@ class SemanticChecker:
 
     def _add_region(
         self,
-        regions: dict[str, tuple[str, Any, Any]],
+        regions: dict[str, _Region],
         claims: list[tuple[str | None, int]],
         rid: str | None,
-        name: str,
+        kind: tuple[str, bool],
         start: Any,
         end: Any,
         ai: int,
@@ -314,8 +409,9 @@ class SemanticChecker:
         where: Where,
         out: list[Finding],
     ) -> None:
-        """Register a labels region under its id (one without an id can't be named)."""
-        if name == CLAIM_NAME:
+        """Register a labels region under its id (one without an id can't be named);
+        `kind` is how messages name it and whether it is a claim."""
+        if kind[1]:
             claims.append((rid, ri))
         if rid is None:
             return
@@ -330,7 +426,16 @@ class SemanticChecker:
                 )
             )
         else:
-            regions[rid] = (name, start, end)
+            regions[rid] = (kind[0], start, end, kind[1])
+
+    def _kind(self, name: str, value: dict[str, Any]) -> tuple[str, bool]:
+        """How messages name a labels region of control `name`, and whether it is a claim
+        (with the claim label in the entity control, its label tells)."""
+        if not self.shared_labels:
+            return name, name == self.claims_name
+        labels = value.get("labels")
+        label = labels[0] if isinstance(labels, list) and labels else None
+        return f"{name} {label}", self.scheme.is_claim(name, label)
 
     def _not_integer(
         self,
@@ -476,7 +581,7 @@ class SemanticChecker:
 
     def _check_attribute(
         self,
-        regions: dict[str, tuple[str, Any, Any]],
+        regions: dict[str, _Region],
         unchecked: _Unchecked,
         rid: str | None,
         name: str,
@@ -502,7 +607,7 @@ class SemanticChecker:
         if rid in unchecked.ids and rid not in regions:
             return  # its region failed the schema: reported there
         region = regions.get(rid)
-        if region is None or region[0] != CLAIM_NAME:
+        if region is None or not region[3]:
             what = "no region" if region is None else f"a {region[0]} region, not a claim"
             out.append(
                 where.finding(
@@ -513,7 +618,7 @@ class SemanticChecker:
                     region_id=rid,
                 )
             )
-        elif start is not None and (start, end) != region[1:]:
+        elif start is not None and (start, end) != region[1:3]:
             out.append(
                 where.finding(
                     "attribute-offsets-mismatch",
@@ -527,7 +632,7 @@ class SemanticChecker:
 
     def _check_relation(
         self,
-        regions: dict[str, tuple[str, Any, Any]],
+        regions: dict[str, _Region],
         unchecked: _Unchecked,
         res: dict[str, Any],
         ri: int,
@@ -552,8 +657,7 @@ class SemanticChecker:
                 )
             )
             return
-        kinds = {regions[ends[0]][0], regions[ends[1]][0]}
-        if kinds != {ENTITIES_NAME, CLAIM_NAME}:
+        if regions[ends[0]][3] == regions[ends[1]][3]:  # not one entity and one claim
             out.append(
                 where.finding(
                     "relation-wrong-kind",
@@ -575,7 +679,8 @@ class SemanticChecker:
         where: Where,
         out: list[Finding],
     ) -> None:
-        answered = {rid for rid, name, *_ in attributes if name == CHECKWORTHY_NAME}
+        checkworthy = self.checkworthy_name
+        answered = {rid for rid, name, *_ in attributes if name == checkworthy}
         if unchecked.answered:
             answered |= unchecked.answered
         seen: set[str] = set()
@@ -682,18 +787,21 @@ class _Unchecked:
         self.ids: set[str] = set()
         self.answered: set[str] = set()
 
-    def note(self, res: Any, stance_counts: dict[str, int]) -> None:
+    def note(self, res: Any, stance_counts: dict[str, int], checkworthy: str) -> None:
         if not isinstance(res, dict):
             return
         rid = res.get("id")
         name = res.get("from_name")
         if isinstance(rid, str) and rid:
             self.ids.add(rid)
-            if name == CHECKWORTHY_NAME:
+            if name == checkworthy:
                 self.answered.add(rid)
         if isinstance(name, str) and name in stance_counts:
             stance_counts[name] += 1
 
+
+_Region = tuple[str, Any, Any, bool]
+"""A labels region: how messages name it, start, end, whether it is a claim."""
 
 _NONE_UNCHECKED = _Unchecked()  # shared by annotations that passed the schema: stays empty
 

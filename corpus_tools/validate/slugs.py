@@ -136,6 +136,12 @@ SLUGS: dict[str, tuple[Severity, str]] = {
     ),
     "stance-missing": ("error", "Answer the stance question for every target."),
     "stance-multiple": ("error", "Give exactly one stance answer per target."),
+    "unknown-stance-target": (
+        "error",
+        "With one stance control, each task's data names the target it asks about: add the "
+        "target to [[scheme.stance.targets]] in corpus.toml (its id or name is matched), or "
+        "correct the task's data.",
+    ),
     # articles
     "text-hash-mismatch": (
         "error",
@@ -152,6 +158,13 @@ SLUGS: dict[str, tuple[Severity, str]] = {
         "The article's text changed since the task was made, so the offsets may point at the "
         "wrong words: re-create the task (`corpus tasks`) and re-annotate; nothing is "
         "re-aligned automatically.",
+    ),
+    "text-not-tied": (
+        "warning",
+        "The task carries no text_sha256 (it was made outside `corpus tasks`), so its offsets "
+        "are checked against its own text only. Run `corpus ingest` on the export (it reads "
+        "Label Studio exports) so the articles table holds this text under the task's "
+        "article id.",
     ),
     "article-checks-skipped": (
         "warning",
