@@ -283,6 +283,7 @@ class _Seen:
         self.article_field = names.article_id_field
         # With one stance control, an article may have one task per target.
         self.target_field = names.stance_target_field if names.stance else None
+        self.scheme = config.scheme
 
     def check(self, task: dict[str, Any], where: Where, out: list[Finding]) -> None:
         tid = where.task_id
@@ -304,7 +305,8 @@ class _Seen:
             about = ""
             if self.target_field is not None:
                 target = data.get(self.target_field)  # type: ignore[union-attr]
-                key = (article, target if isinstance(target, str) else "")
+                known = self.scheme.target_id(target)  # "Iran" and "iran" are one target
+                key = (article, known or (target if isinstance(target, str) else ""))
                 about = f" on target {target!r}" if isinstance(target, str) else ""
             first = self.articles.get(key)
             if first is not None:
