@@ -13,7 +13,7 @@ scrubbed environment and `HOME` set to its data folder. The legacy API token mus
 1.18 and later take `--enable-legacy-api-token` and `LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN`
 (either is enough: both are given where the flag exists); 1.14 to 1.16 have no flag and only
 legacy tokens; 1.17 creates organisations with legacy tokens off and no switch, so the
-template's organisation gets them turned on after `init` (see `_enable_legacy_tokens`).
+template's organisation gets them turned on after `init` (see `enable_legacy_tokens`).
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ for org in Organization.objects.all():
 """
 
 
-def _enable_legacy_tokens(ls_bin: Path, data_dir: Path, timeout: float) -> None:
+def enable_legacy_tokens(ls_bin: Path, data_dir: Path, timeout: float) -> None:
     """Label Studio 1.17 creates an organisation with legacy tokens off and has no switch:
     turn them on in the new database, through the server's own models."""
     proc = subprocess.run(
@@ -244,7 +244,7 @@ def ensure_template(ls_bin: Path, cache_dir: Path, *, timeout: float = 240.0) ->
         "legacy-token-switch", version
     ):
         try:
-            _enable_legacy_tokens(ls_bin, build, timeout)
+            enable_legacy_tokens(ls_bin, build, timeout)
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)
             raise

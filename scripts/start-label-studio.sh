@@ -33,8 +33,10 @@ fi
 VERSION=$("$LS_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("label-studio"))')
 mapfile -t FACTS < <(.venv/bin/python -c 'import sys
 from corpus_tools.labelstudio import has_feature, support_warning
-print(support_warning(sys.argv[1]) or "")
-print("--enable-legacy-api-token" if has_feature("legacy-token-switch", sys.argv[1]) else "")
+v = sys.argv[1]
+print(support_warning(v) or "")
+print("--enable-legacy-api-token" if has_feature("legacy-token-switch", v) else "")
+print("yes" if has_feature("personal-access-tokens", v) and not has_feature("legacy-token-switch", v) else "")
 ' "$VERSION")
 echo "Label Studio $VERSION ($LS_VENV)" >&2
 [ -z "${FACTS[0]}" ] || echo "warning: ${FACTS[0]}" >&2
@@ -60,6 +62,13 @@ if [ ! -f "$DATA/label_studio.sqlite3" ]; then
   "${LS_ENV[@]}" init --quiet --no-browser --data-dir "$DATA" --username "$USERNAME_" \
     --password "$PASSWORD_" --user-token "$TOKEN_" "${LEGACY_FLAG[@]}" \
     >"$DATA/init.log" 2>&1 || { cat "$DATA/init.log" >&2; exit 1; }
+  if [ -n "${FACTS[2]}" ]; then
+    # 1.17 makes the organisation with legacy tokens off and has no switch: turn them on.
+    .venv/bin/python -c 'import sys
+from pathlib import Path
+from corpus_tools.labelstudio_server import enable_legacy_tokens
+enable_legacy_tokens(Path(sys.argv[1]), Path(sys.argv[2]), 240)' "$LS_VENV/bin/label-studio" "$DATA"
+  fi
 fi
 
 # env execs label-studio, so $! is the server itself and the trap stops it.
