@@ -110,11 +110,11 @@ DRAFT_KEYS = ("id", "result", "lead_time", "was_postponed", "created_at", "updat
 # --- server versions ---------------------------------------------------------------------------
 
 # The Label Studio releases the toolkit supports (major, minor), both ends included: the live
-# suite runs on 1.14.0.post0, 1.20.0 and 1.23.2 (scripts/test-label-studio-version.sh VERSION).
-# Outside the range a start or a connection still goes ahead, with a warning.
+# suite runs on each of TESTED_VERSIONS (scripts/test-label-studio-version.sh VERSION).
+# Outside the range a start or a push still goes ahead, with a warning.
 SUPPORTED_MIN = (1, 14)
 SUPPORTED_MAX = (1, 23)
-TESTED_VERSIONS = ("1.14.0.post0", "1.20.0", "1.23.2")
+TESTED_VERSIONS = ("1.14.0.post0", "1.17.0", "1.20.0", "1.23.2")
 
 # Feature -> (the first release that has it, what it is). Measured on the releases' own code
 # (jwt_auth/, core/argparser.py, organizations/functions.py) and by the live suite.
