@@ -12,6 +12,10 @@ read twice, in one file or two.
 Memory stays nearly flat however large the export: tasks are streamed one at a time
 (`reader`); what stays is the ids that find a task read twice (~0.45 KB per task).
 
+A task made elsewhere (no `text_sha256`: an adopted project's) is checked against its own
+text, and tied to the articles table by its article id and the sha256 of that text
+(`text-not-tied` when it cannot be, `stale-annotation` when the article's text differs).
+
 When build/articles.parquet is missing, each task's text is still checked against its own
 `text_sha256`, and one `article-checks-skipped` warning says that unknown and stale articles
 were not checked (validation does not build the articles table on the fly: that is

@@ -3,9 +3,16 @@
 Runs on tasks that are well-formed, so it may index fields the schema requires; in a task
 that failed the schema, on every result that passed it (a result that is well-formed is
 checked even when a sibling is not, so one run shows all of an annotation's problems).
-Offsets are code points; the truth is `text[start:end]`. `value.text` is compared allowing
-for the Label Studio newline quirk (the UI writes each `\\r` / `\\n` as the two characters
-backslash-n).
+Offsets are code points; the truth is `text[start:end]`.
+
+Results are read in the corpus's own control names (`[scheme.names]`): a labels region is a
+claim or an entity by its control and, when the claim label sits in the entity control, by
+its label; with one stance control, each task's data names the target its answer is about.
+A task without `text_sha256` (made outside `corpus tasks`) is checked against its own text
+and tied to the articles table by its article id and the sha256 of that text.
+
+`value.text` is compared allowing for the Label Studio newline quirk (the UI writes each
+`\\r` / `\\n` as the two characters backslash-n).
 
 A result without an `id` (or with an empty one: results created through the API) is what
 Label Studio's editor makes of it (`deserializeSingleResult`: `id || guidGenerator()`): a
@@ -211,10 +218,11 @@ class SemanticChecker:
         article_id = task_article_id(task, self.scheme)
         known = self.articles.get(article_id) if article_id is not None else None
         if known is None:
+            shown_id = repr(article_id) if article_id is not None else "(no id)"
             out.append(
                 where.finding(
                     "unknown-article",
-                    f"article {article_id!r} is not in the articles table",
+                    f"article {shown_id} is not in the articles table",
                     pointer="/data/article_id",
                 )
             )

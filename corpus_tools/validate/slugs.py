@@ -68,7 +68,9 @@ SLUGS: dict[str, tuple[Severity, str]] = {
     "unknown-control": (
         "error",
         "The result comes from a control our labeling config does not have: was the project "
-        "created from schemas/labeling-config.xml?",
+        "created from schemas/labeling-config.xml? A project adopted with its own labeling "
+        "config names its controls in [scheme.names] of corpus.toml (`corpus init "
+        "--from-label-config` writes them).",
     ),
     "unknown-result-type": ("error", "Only labels, choices, textarea and relation are used."),
     # offsets
