@@ -4,6 +4,8 @@ Reads what Label Studio gives (a JSON array export downloaded from the UI, JSONL
 per line, or the folder `corpus ls pull` writes: one pretty JSON task per file) and converts
 tasks into `Annotation` records. Validation (`corpus_tools.validate`) checks the raw dicts and
 reports findings; the stages after it (agreement, adjudication, release) call `parse_task`.
+Results are read in the corpus's own control names (`Scheme.names`, `[scheme.names]`), and a
+task made elsewhere (no `text_sha256`, maybe no `article_id`) is read by its own text and id.
 
 Label Studio quirk: across a line break the UI stores `value.text` with each `\\r`/`\\n` as the
 two characters backslash-n. `value.text` is only a hint; the truth is `text[start:end]`.

@@ -4,7 +4,8 @@ Two files:
 
 - `ls-task.schema.json`: one Label Studio task as we accept it (a UI JSON export, a JSONL line,
   or one file of the folder `corpus ls pull` writes). Label and choice enums come from
-  corpus.toml. Results are told apart with `if`/`then` on `type` and `from_name` rather than
+  corpus.toml, control names and data keys from its `[scheme.names]`.
+  Results are told apart with `if`/`then` on `type` and `from_name` rather than
   `oneOf`, so validators name the failing field instead of "not valid under any of the given
   schemas" (see the performance notes).
 - `annotation-record.schema.json`: our canonical per-annotator record (`model.Annotation`).
