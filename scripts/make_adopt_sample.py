@@ -81,6 +81,14 @@ TASKS: list[dict[str, Any]] = [
         "target": "NATO",
         "content": "Ankara 𝔸 — Turkey's parliament approved Sweden's NATO bid on Tuesday.",
     },
+    {
+        # the first article again, asked about another target: one task per (article, target)
+        "article_id": "border-troops",
+        "headline": "Troops at the border",
+        "target": "the EU",
+        "content": "😀 Breaking 𝔸: NATO spokesman Jens Stoltenberg said Russia moved 10,000 "
+        'troops to the border.\r\nThe EU called the move "a grave escalation".',
+    },
 ]
 
 # What each annotator does, by task index. Entities: (text, label[, nth occurrence]).
@@ -159,6 +167,14 @@ LABELS: dict[int, dict[str, Spec]] = {
     3: {  # a flag emoji (two code points); full agreement
         "anna": {"entities": _T4_ENTS, "claims": [_T4_CLAIM], "stance": "neutral"},
         "ben": {"entities": _T4_ENTS, "claims": [_T4_CLAIM], "stance": "neutral"},
+    },
+    5: {  # the first article's task about the EU: the same spans, one more stance answer
+        "anna": {
+            "entities": [*_T1_ENTS, ("The EU", "ORG")],
+            "claims": [_T1_CLAIM],
+            "stance": "oppose",
+        },
+        "ben": {"entities": _T1_ENTS, "claims": [_T1_CLAIM], "stance": "oppose"},
     },
     4: {  # one annotator only
         "anna": {

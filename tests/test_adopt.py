@@ -91,8 +91,37 @@ def versions(task: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 claimant = typed[0]["value"]["text"][0]
             claims.add((v["start"], v["end"], cw, claimant))
         (stance,) = [r["value"]["choices"][0] for r in res if r.get("from_name") == "stance"]
-        out[ann["completed_by"]["email"]] = {"entities": ents, "claims": claims, "stance": stance}
+        out[ann["completed_by"]["email"]] = {
+            "entities": ents,
+            "claims": claims,
+            "stance": stance,
+            "order": (ann["updated_at"], ann["id"]),
+        }
     return out
+
+
+def per_article(export: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """{article: {annotator: version}} over an article's tasks (one per target asked): the
+    spans of the annotator's latest annotation, their stance answer per target."""
+    out: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for task in export:
+        target = target_id(task["data"]["target"])
+        for who, v in versions(task).items():
+            mine = out[article_id(task)].setdefault(who, {"stances": {}, "order": ("", -1)})
+            mine["stances"][target] = v["stance"]
+            if v["order"] > mine["order"]:
+                mine.update(entities=v["entities"], claims=v["claims"], order=v["order"])
+    return out
+
+
+def stance_items(export: list[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
+    """The answers per (article, asked target)."""
+    items: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for aid, anns in per_article(export).items():
+        for v in anns.values():
+            for target, label in v["stances"].items():
+                items[aid, target].append(label)
+    return items
 
 
 def agreed_spans(sets: list[set[tuple[Any, ...]]]) -> set[tuple[Any, ...]]:
@@ -106,29 +135,21 @@ def agreed_spans(sets: list[set[tuple[Any, ...]]]) -> set[tuple[Any, ...]]:
 
 
 def expected(export: list[dict[str, Any]]) -> dict[str, Any]:
-    """Gold entities, claims and stance rows, and the disputes, per article."""
-    ents: dict[str, set[tuple[Any, ...]]] = {}
-    claims: dict[str, set[tuple[Any, ...]]] = {}
+    """Gold entities, claims and stance rows, and the disputed stance items, per article."""
+    texts = {article_id(t): t["data"]["content"] for t in export}
+    arts = per_article(export)
     stance: set[tuple[str, str, str]] = set()
     disputed_stance: set[tuple[str, str]] = set()
-    texts: dict[str, str] = {}
-    for task in export:
-        aid = article_id(task)
-        texts[aid] = task["data"]["content"]
-        vs = list(versions(task).values())
-        if not vs:
-            continue
-        ents[aid] = agreed_spans([v["entities"] for v in vs])
-        claims[aid] = agreed_spans([v["claims"] for v in vs])
-        answers = {v["stance"] for v in vs}
-        target = target_id(task["data"]["target"])
-        if len(answers) == 1:
-            stance.add((aid, target, answers.pop()))
+    for (aid, target), answers in stance_items(export).items():
+        if len(set(answers)) == 1:
+            stance.add((aid, target, answers[0]))
         else:
             disputed_stance.add((aid, target))
     return {
-        "entities": ents,
-        "claims": claims,
+        "entities": {
+            a: agreed_spans([v["entities"] for v in vs.values()]) for a, vs in arts.items()
+        },
+        "claims": {a: agreed_spans([v["claims"] for v in vs.values()]) for a, vs in arts.items()},
         "stance": stance,
         "disputed_stance": disputed_stance,
         "texts": texts,
@@ -138,8 +159,7 @@ def expected(export: list[dict[str, Any]]) -> dict[str, Any]:
 def percent_stance_agreement(export: list[dict[str, Any]]) -> float:
     """Mean pairwise agreement over the (article, asked target) items with two answers."""
     per_item = []
-    for task in export:
-        answers = [v["stance"] for v in versions(task).values()]
+    for answers in stance_items(export).values():
         pairs = list(itertools.combinations(answers, 2))
         if pairs:
             per_item.append(sum(a == b for a, b in pairs) / len(pairs))
@@ -194,10 +214,20 @@ def run_stages(cli: Any, corpus: Path, export: list[dict[str, Any]]) -> None:
     agreement = json.loads(res.stdout)
     stance = {s["target"]: s for s in agreement["stance"]}
     # one item per (article, the target its task asked) rated twice: never the other target
-    asked = Counter(target_id(t["data"]["target"]) for t in export if len(t["annotations"]) > 1)
+    asked = Counter(t for (_, t), answers in stance_items(export).items() if len(answers) > 1)
     assert {k: v["items"] for k, v in stance.items() if k != ALL} == dict(asked)
     assert stance[ALL]["items"] == sum(asked.values())
     assert stance[ALL]["percent"]["value"] == pytest.approx(percent_stance_agreement(export))
+
+    # exact span F1 over the annotator pairs of each article (micro): 2|A∩B| / (|A| + |B|)
+    matched = total = 0
+    for anns in per_article(export).values():
+        for a, b in itertools.combinations(anns.values(), 2):
+            matched += len(a["entities"] & b["entities"])
+            total += len(a["entities"]) + len(b["entities"])
+    assert agreement["entities"]["overall"]["exact_f1"]["value"] == pytest.approx(
+        2 * matched / total
+    )
 
     res = cli("adjudicate", "--json", cwd=corpus)
     assert res.exit_code == 0, res.output
