@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +144,42 @@ def assert_fits(result: list[dict[str, Any]], xml: str, text: str) -> None:
             assert text[r["value"]["start"] : r["value"]["end"]] == r["value"]["text"], r
 
 
+def validate_suggested(config: CorpusConfig, tasks: list[dict[str, Any]], folder: Path) -> Any:
+    """`corpus validate` on `tasks` whose every prediction an annotator accepted as it is (the
+    predictions' results as annotations: the validator reads annotations only)."""
+    from corpus_tools.validate import validate
+
+    folder.mkdir()
+    for i, task in enumerate(tasks, 1):
+        annotations = [
+            {"id": 100 * i + j, "completed_by": f"annotator-{j}", "result": p["result"]}
+            for j, p in enumerate(task.get("predictions") or [])
+        ]
+        accepted = {"id": i, "data": task["data"], "annotations": annotations}
+        (folder / f"task-{i}.json").write_text(json.dumps(accepted), "utf-8")
+    report = validate(config=config, paths=[folder])
+    assert report.stats.get("tasks") == len(tasks)
+    unknown = [f for f in report.findings if f.slug == "unknown-control"]
+    assert not unknown, unknown[:3]
+    return report
+
+
+def slugs(report: Any) -> dict[str, int]:
+    return dict(Counter(f.slug for f in report.findings))
+
+
+# What accepting suggestions as they are may leave for the validator: one annotator per task
+# (the coverage gate), a task made elsewhere (no text_sha256), a claim with no suggested
+# check-worthiness. Nothing about names, labels or offsets.
+EXPECTED = {"low-coverage", "text-not-tied", "claim-without-checkworthy"}
+
+
+def only_expected(report: Any) -> bool:
+    other = [f for f in report.findings if f.slug not in EXPECTED]
+    assert not other, other[:3]
+    return True
+
+
 # ---------------------------------------------------------------------------------------------
 # corpus tasks
 
@@ -159,7 +196,7 @@ def test_tasks_refuse_one_stance_control(corpora: Corpora, cli: Any) -> None:
     assert "cannot know which target" in " ".join(r.output.split())
 
 
-def test_tasks_in_adopted_names(corpora: Corpora) -> None:
+def test_tasks_in_adopted_names(corpora: Corpora, tmp_path: Path) -> None:
     """Per-target stance controls: `corpus tasks` writes the text under data.content and the
     rule pre-annotations from `ner` to `content`; otherwise the default corpus's tasks."""
     default = taskslib.make_tasks(config=corpora.default, out=corpora.root / "default.json")
@@ -180,13 +217,17 @@ def test_tasks_in_adopted_names(corpora: Corpora) -> None:
             assert ap["result"] == translate(dp["result"], one_control=False)
             assert_fits(ap["result"], xml, a["data"]["content"])
             assert {r["from_name"] for r in ap["result"]} <= {"ner"}
+    # the validator finds the same in both (the gates' findings: one annotator per task)
+    mine = validate_suggested(corpora.per_target, atasks, tmp_path / "adopted")
+    ours = validate_suggested(corpora.default, dtasks, tmp_path / "default")
+    assert slugs(mine) == slugs(ours)
 
 
 # ---------------------------------------------------------------------------------------------
 # suggestions
 
 
-def test_suggestions_in_adopted_names(corpora: Corpora) -> None:
+def test_suggestions_in_adopted_names(corpora: Corpora, tmp_path: Path) -> None:
     """One stance control: a task gets the stance on the target its data names, nothing else
     of the stance layer; every other region is the default corpus's, renamed."""
     from corpus_tools.models import bundle
@@ -225,6 +266,10 @@ def test_suggestions_in_adopted_names(corpora: Corpora) -> None:
             if r["from_name"] == f"stance_{t.id}"
         ]
     assert stances == len(chosen)  # the bundle has a stance model: one answer per task
+    suggested = [
+        {**t, "predictions": [s.prediction]} for t, s in zip(task_list, adopted, strict=True)
+    ]
+    assert only_expected(validate_suggested(corpora.adopted, suggested, tmp_path / "suggested"))
     # without a target in its data, a task is asked no stance: none is suggested
     (bare,) = suggester.predict_many(read[:1])
     assert not [r for r in bare.prediction["result"] if r["type"] == "choices"]
@@ -234,7 +279,7 @@ def test_suggestions_in_adopted_names(corpora: Corpora) -> None:
 # the dispute queue
 
 
-def test_dispute_queue_in_adopted_names(corpora: Corpora) -> None:
+def test_dispute_queue_in_adopted_names(corpora: Corpora, tmp_path: Path) -> None:
     """The sample's real disputes as queue tasks: each annotator's version in the adopted
     names (claims in `ner`, their check-worthiness in `verifiable`, free-text claimants in
     `source`), one task per article naming its target, with that target's stance only."""
@@ -274,6 +319,8 @@ def test_dispute_queue_in_adopted_names(corpora: Corpora) -> None:
             seen.update(r.get("from_name", "(relation)") for r in ap["result"])
     assert seen >= {"ner", "stance"}
     assert not seen & {"entities", "claim", "checkworthy", "claimant_text", "text"}
+    report = validate_suggested(corpora.adopted, adopted, tmp_path / "adopted")
+    assert only_expected(report)
 
 
 def scheme_target(config: CorpusConfig, data: dict[str, Any]) -> tuple[str, ...]:
@@ -332,7 +379,7 @@ def test_dispute_queue_one_task_per_article_with_one_stance_control(corpora: Cor
 # the ML backend
 
 
-def test_backend_answers_in_adopted_names(corpora: Corpora) -> None:
+def test_backend_answers_in_adopted_names(corpora: Corpora, tmp_path: Path) -> None:
     backend = serve.open_backend(corpora.adopted, model=corpora.version, retrain=False)
     xml = labeling_config.render(corpora.adopted)
     assert serve.label_config_problems(xml, corpora.adopted) == []
@@ -368,6 +415,8 @@ def test_backend_answers_in_adopted_names(corpora: Corpora) -> None:
     (own,) = plain.predict({"tasks": [{"id": 1, "data": {"text": ODD_TEXT}}]})["results"]
     assert preds[0]["result"] == translate(own["result"], target="iran")
     assert preds[2]["result"] == translate(own["result"], target=None)
+    answered = [{**t, "predictions": [p]} for t, p in zip(tasks[:2], preds[:2], strict=True)]
+    assert only_expected(validate_suggested(corpora.adopted, answered, tmp_path / "served"))
     # a task without data.content: a 400 naming the key
     with pytest.raises(serve.RequestError, match=r"no data\.content"):
         backend.predict({"tasks": [{"id": 9, "data": {"text": ODD_TEXT}}]})
