@@ -111,7 +111,13 @@ def test_snapshot_export_pseudonymised_and_no_personal_data(tmp_path: Path, cli:
         for word in (b"first_name", b"last_name", b"username", b'"email"'):
             assert word not in data, name
     # one file per task, each as clean_task keeps it: results untouched
+    # (an article's second task, one per stance target, gets `.task-<id>` in its name)
     by_id = {t["id"]: t for t in export}
+    want_names: dict[int, str] = {}
+    for t in export:
+        stem = t["data"].get("article_id") or f"task-{t['id']}"
+        taken = f"tasks/{stem}.json" in want_names.values()
+        want_names[t["id"]] = f"tasks/{stem}.task-{t['id']}.json" if taken else f"tasks/{stem}.json"
     for name, data in files.items():
         if name.startswith("tasks/"):
             task = json.loads(data)
@@ -120,8 +126,8 @@ def test_snapshot_export_pseudonymised_and_no_personal_data(tmp_path: Path, cli:
             assert [a["result"] for a in task["annotations"]] == [
                 a["result"] for a in sorted(src["annotations"], key=lambda a: a["id"])
             ]
-            want_name = (src["data"].get("article_id") or f"task-{src['id']}") + ".json"
-            assert name == f"tasks/{want_name}"
+            assert name == want_names[task["id"]]
+    assert sorted(n for n in files if n.startswith("tasks/")) == sorted(want_names.values())
 
 
 def test_refuses_to_drop_local_annotations_and_is_atomic(tmp_path: Path) -> None:
