@@ -4,10 +4,10 @@ A team that adopts the toolkit (issue 12) often has no server the CI can reach, 
 exports it downloaded from Label Studio: the sync JSON export (`completed_by` is the user's
 numeric id), the snapshot export (`completed_by` is the user object, with the e-mail and names:
 personal data), JSONL of tasks, or several such files. `import_export` writes their tasks under
-`annotations/<slug>/tasks/` in exactly the shape of a pull (`labelstudio.clean_task`:
-allow-listed keys, annotators as pseudonyms, one file per task named by
-`labelstudio.task_filename`) with a `_project.json` whose `source` is `label-studio-export`,
-so validation, agreement, adjudication and release read an imported folder as a pulled one.
+`annotations/<slug>/tasks/` with the pull's own writer (`labelstudio.task_folder`: tasks
+cleaned by `clean_task`, allow-listed keys, annotators as pseudonyms, one file per task named
+by `task_filename`) and a `_project.json` whose `source` is `label-studio-export`, so
+validation, agreement, adjudication and release read an imported folder as a pulled one.
 
 Pseudonyms are the pull's: `ann-` + HMAC-SHA256(key, lowercased e-mail) when the export
 carries the user's e-mail (a snapshot export), which is exactly what a pull of the same project
@@ -18,7 +18,8 @@ import snapshot exports where pulled and imported annotations meet. E-mails, nam
 usernames are read only to compute pseudonyms (in memory) and never written or returned.
 
 The folder is replaced atomically (`labelstudio.TreeWriter`), and not at all when it holds
-annotations the export lacks (the pull's refusal) unless `allow_deletions`.
+annotations the export lacks (the pull's refusal, `labelstudio.refuse_deletions`) unless
+`allow_deletions`.
 """
 
 from __future__ import annotations
@@ -27,18 +28,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from corpus_tools import store
 from corpus_tools.config import CorpusConfig
 from corpus_tools.errors import DataError, UsageError
-from corpus_tools.labelstudio import (
-    PseudonymKey,
-    Pseudonyms,
-    TreeWriter,
-    clean_task,
-    local_annotations,
-    slugify,
-    task_filename,
-)
+from corpus_tools.labelstudio import PseudonymKey, Pseudonyms, slugify, task_folder
 
 Progress = Callable[[int, int], None]
 
@@ -63,21 +55,6 @@ def _emails(task: dict[str, Any], into: dict[int, str]) -> None:
         found = _user_email(user)
         if found is not None:
             into.setdefault(*found)
-
-
-def _refusal(target: Path, lost: dict[str, set[Any]], before: int) -> DataError:
-    """The pull's refusal (`labelstudio._refuse_deletions`), in the words of an import."""
-    n = sum(len(v) for v in lost.values())
-    examples = ", ".join(f"{k} ({len(v)})" for k, v in sorted(lost.items())[:5])
-    more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
-    return DataError(
-        f"import refused: it would drop {n} of the {before} annotations in {target} "
-        f"from {len(lost)} task files: {examples}{more}. The export does not have them "
-        "(an older export, or another project's); nothing was changed",
-        path=str(target),
-        hint="Import into another folder to look (--out build/imported), or replace the "
-        "local annotations on purpose with --allow-deletions.",
-    )
 
 
 def _tasks(files: list[Path]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -162,72 +139,30 @@ def import_export(
     who = Pseudonyms(emails, pseudonym_key.key)
     emails.clear()
 
-    stats: dict[str, Any] = {
-        "tasks": 0,
-        "annotations": 0,
-        "cancelled_annotations": 0,
-        "annotators": set(),
-    }
-    try:
-        with TreeWriter(target) as tree:
-            before = local_annotations(target)
-            kept: dict[str, set[Any]] = {}
-            for _name, raw in _tasks(files):
-                task = clean_task(raw, who)
-                name = task_filename(task)
-                if f"tasks/{name}" in tree.names:  # two tasks for one article: keep both
-                    name = f"{name[:-5]}.task-{task.get('id')}.json"
-                rel = f"tasks/{name}"
-                tree.add(rel, store.dump_json(task))
-                if rel in before:
-                    kept[rel] = {a.get("id") for a in task["annotations"]}
-                stats["tasks"] += 1
-                for ann in task["annotations"]:
-                    stats["annotators"].add(ann["completed_by"])
-                    stats["annotations"] += 1
-                    stats["cancelled_annotations"] += bool(ann.get("was_cancelled"))
-                if progress:
-                    progress(stats["tasks"], total)
-            lost = {
-                rel: gone for rel, had in before.items() if (gone := had - kept.get(rel, set()))
-            }
-            if lost and not allow_deletions:
-                raise _refusal(target, lost, sum(len(v) for v in before.values()))
-            project_ids = sorted(p for p in projects if isinstance(p, int))
-            meta = {
-                "source": SOURCE,
-                "exports": [f.name for f in files],
-                "project_id": project_ids[0] if len(project_ids) == 1 else None,
-                "title": title,
-                "tasks": stats["tasks"],
-                "annotations": stats["annotations"],
-                "cancelled_annotations": stats["cancelled_annotations"],
-                "annotators": sorted(stats["annotators"]),
-                "pseudonyms": {
-                    "scheme": "ann- + first 10 hex of HMAC-SHA256(key, lowercased email); "
-                    "user-id:<id> instead of the email when the export has only the id",
-                    "key": pseudonym_key.source,
-                },
-                "layout": "one Label Studio task per file under tasks/, named <article_id>.json",
-            }
-            tree.add("_project.json", store.dump_json(meta))
-            counts = tree.commit()
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write the imported annotations to {target}: "
-            f"{exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else ""),
-            path=str(target),
-            hint="Free disk space or fix the folder; the previous annotations are untouched.",
-        ) from None
+    with task_folder(target, who, "import") as folder:
+        for _name, raw in _tasks(files):
+            folder.add(raw)
+            if progress:
+                progress(folder.tasks, total)
+        folder.check(allow_deletions)
+        project_ids = sorted(p for p in projects if isinstance(p, int))
+        meta = {
+            "source": SOURCE,
+            "exports": [f.name for f in files],
+            "project_id": project_ids[0] if len(project_ids) == 1 else None,
+            "title": title,
+            **folder.counts(),
+            "pseudonyms": {
+                "scheme": "ann- + first 10 hex of HMAC-SHA256(key, lowercased email); "
+                "user-id:<id> instead of the email when the export has only the id",
+                "key": pseudonym_key.source,
+            },
+            "layout": "one Label Studio task per file under tasks/, named <article_id>.json",
+        }
+        written = folder.commit(meta)
     return {
         "dir": str(target),
         "exports": meta["exports"],
         "project_id": meta["project_id"],
-        "tasks": meta["tasks"],
-        "annotations": meta["annotations"],
-        "cancelled_annotations": meta["cancelled_annotations"],
-        "annotators": meta["annotators"],
-        "files": counts,
-        "dropped_annotations": sum(len(v) for v in lost.values()),
-        "swept": tree.swept,
+        **written,
     }

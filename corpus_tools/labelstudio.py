@@ -42,6 +42,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -1199,7 +1200,7 @@ def write_tree(target: Path, files: dict[str, bytes]) -> dict[str, int]:
 
 
 def _project_meta(
-    project: dict[str, Any], server_version: str, stats: dict[str, Any], key_source: str
+    project: dict[str, Any], server_version: str, counts: dict[str, Any], key_source: str
 ) -> dict[str, Any]:
     return {
         "source": "label-studio",
@@ -1207,10 +1208,7 @@ def _project_meta(
         "project_id": project.get("id"),
         "title": project.get("title"),
         "label_config_sha256": store.sha256_text(project.get("label_config") or ""),
-        "tasks": stats["tasks"],
-        "annotations": stats["annotations"],
-        "cancelled_annotations": stats["cancelled_annotations"],
-        "annotators": sorted(stats["annotators"]),
+        **counts,
         "pseudonyms": {
             "scheme": "ann- + first 10 hex of HMAC-SHA256(key, lowercased email)",
             "key": key_source,
@@ -1239,18 +1237,126 @@ def local_annotations(folder: Path) -> dict[str, set[Any]]:
     return out
 
 
-def _refuse_deletions(target: Path, lost: dict[str, set[Any]], before: int) -> DataError:
+# What a refused pull or import says: why the annotations are missing, where to look instead.
+_REFUSALS = {
+    "pull": (
+        "The server no longer has them (a fresh server, another project, or deleted annotations)",
+        "build/pulled",
+    ),
+    "import": (
+        "The export does not have them (an older export, or another project's)",
+        "build/imported",
+    ),
+}
+_WRITTEN = {"pull": "pulled", "import": "imported"}
+
+
+def refuse_deletions(verb: str, target: Path, lost: dict[str, set[Any]], before: int) -> DataError:
+    """The refusal of a `verb` ("pull" or "import") that would drop annotations `target`
+    holds: `lost` gives the ids per task file that the new content lacks, `before` how many
+    the folder holds."""
+    why, look = _REFUSALS[verb]
     n = sum(len(v) for v in lost.values())
     examples = ", ".join(f"{k} ({len(v)})" for k, v in sorted(lost.items())[:5])
     more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
     return DataError(
-        f"pull refused: it would drop {n} of the {before} annotations in {target} "
-        f"from {len(lost)} task files: {examples}{more}. The server no longer has them "
-        "(a fresh server, another project, or deleted annotations); nothing was changed",
+        f"{verb} refused: it would drop {n} of the {before} annotations in {target} "
+        f"from {len(lost)} task files: {examples}{more}. {why}; nothing was changed",
         path=str(target),
-        hint="Pull into another folder to look (--out build/pulled), or replace the local "
-        "annotations on purpose with --allow-deletions.",
+        hint=f"{verb.capitalize()} into another folder to look (--out {look}), or replace the "
+        "local annotations on purpose with --allow-deletions.",
     )
+
+
+class TaskFolder:
+    """The tasks of a pull or an import (`verb`), written one by one into a `TreeWriter`.
+
+    Each task is cleaned (`clean_task`: allow-listed keys, annotators as pseudonyms) and
+    written as `tasks/<task_filename>`; a second task of one article (one task per article
+    and stance target) becomes `<article>.task-<id>.json`, so both are kept. Counts what
+    `_project.json` and the result report, and remembers which of the annotations the folder
+    held before (`local_annotations`) the new content keeps, so `check` can refuse to drop
+    the others. Made by `task_folder`.
+    """
+
+    def __init__(self, tree: TreeWriter, who: Pseudonyms, verb: str) -> None:
+        self.tree = tree
+        self.who = who
+        self.verb = verb
+        self.before = local_annotations(tree.target)
+        self.kept: dict[str, set[Any]] = {}
+        self.lost: dict[str, set[Any]] = {}
+        self.tasks = 0
+        self.annotations = 0
+        self.cancelled = 0
+        self.annotators: set[str] = set()
+
+    def add(self, raw: dict[str, Any]) -> None:
+        """Clean one task as the server or an export gives it and write it."""
+        task = clean_task(raw, self.who)
+        name = task_filename(task)
+        if f"tasks/{name}" in self.tree.names:  # two tasks for one article: keep both
+            name = f"{name[:-5]}.task-{task.get('id')}.json"
+        rel = f"tasks/{name}"
+        self.tree.add(rel, store.dump_json(task))
+        if rel in self.before:
+            self.kept[rel] = {a.get("id") for a in task["annotations"]}
+        self.tasks += 1
+        for ann in task["annotations"]:
+            self.annotators.add(ann["completed_by"])
+            self.annotations += 1
+            self.cancelled += bool(ann.get("was_cancelled"))
+
+    def check(self, allow_deletions: bool) -> None:
+        """Raise the refusal (DataError) when annotations the folder held would be lost,
+        unless `allow_deletions`. Call it after the last `add`."""
+        self.lost = {
+            rel: gone
+            for rel, had in self.before.items()
+            if (gone := had - self.kept.get(rel, set()))
+        }
+        if self.lost and not allow_deletions:
+            held = sum(len(v) for v in self.before.values())
+            raise refuse_deletions(self.verb, self.tree.target, self.lost, held)
+
+    def counts(self) -> dict[str, Any]:
+        """The figures `_project.json` and the result share."""
+        return {
+            "tasks": self.tasks,
+            "annotations": self.annotations,
+            "cancelled_annotations": self.cancelled,
+            "annotators": sorted(self.annotators),
+        }
+
+    def commit(self, meta: dict[str, Any]) -> dict[str, Any]:
+        """Write `_project.json` (`meta`) and swap the folder in; return `counts()` with the
+        files `added`/`changed`/`removed`/`unchanged`, the dropped annotations (allowed by
+        `check`) and the leftovers of killed writers that were swept."""
+        self.tree.add("_project.json", store.dump_json(meta))
+        files = self.tree.commit()
+        return {
+            **self.counts(),
+            "files": files,
+            "dropped_annotations": sum(len(v) for v in self.lost.values()),
+            "swept": self.tree.swept,
+        }
+
+
+@contextmanager
+def task_folder(target: Path, who: Pseudonyms, verb: str) -> Iterator[TaskFolder]:
+    """A `TaskFolder` replacing folder `target` for a `verb` ("pull" or "import"); nothing
+    changes unless its `commit` runs. A file system failure (disk full, a name too long) is
+    a UsageError, and the previous files stay as they were."""
+    try:
+        with TreeWriter(target) as tree:
+            yield TaskFolder(tree, who, verb)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the {_WRITTEN[verb]} annotations to {target}: "
+            f"{exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else ""),
+            path=str(target),
+            hint="Free disk space or fix the folder; the previous annotations are untouched.",
+        ) from None
 
 
 def pull(
@@ -1279,12 +1385,6 @@ def pull(
     A file system failure (disk full, a name too long) is a UsageError; the previous files
     stay as they were.
     """
-    stats: dict[str, Any] = {
-        "tasks": 0,
-        "annotations": 0,
-        "cancelled_annotations": 0,
-        "annotators": set(),
-    }
     with connect(url, api_key, **client_options(config)) as client:
         project = resolve_project(client, config, project_id)
         pid = int(project["id"])
@@ -1293,62 +1393,28 @@ def pull(
         server_version = client.version()
         slug = slugify(str(project.get("title") or f"project-{pid}"))
         target = (out or config.paths.annotations) / slug
-        try:
-            with TreeWriter(target) as tree:
-                before = local_annotations(target)
-                kept: dict[str, set[Any]] = {}
-                step = config.labelstudio.page_size
-                for i in range(0, len(ids), step):
-                    chunk = ids[i : i + step]
-                    page = client.export_tasks(pid, chunk)
-                    predictions = client.task_predictions(pid, chunk)
-                    if sorted(int(t["id"]) for t in page) != chunk or sorted(predictions) != chunk:
-                        raise LabelStudioError(
-                            f"the export of {len(chunk)} tasks from project {pid} came back "
-                            "incomplete",
-                            hint="Tasks were deleted during the pull? Pull again.",
-                        )
-                    for raw in sorted(page, key=lambda t: int(t["id"])):
-                        raw["predictions"] = predictions[int(raw["id"])]
-                        task = clean_task(raw, who)
-                        name = task_filename(task)
-                        if f"tasks/{name}" in tree.names:  # two tasks for one article: keep both
-                            name = f"{name[:-5]}.task-{task.get('id')}.json"
-                        rel = f"tasks/{name}"
-                        tree.add(rel, store.dump_json(task))
-                        if rel in before:
-                            kept[rel] = {a.get("id") for a in task["annotations"]}
-                        stats["tasks"] += 1
-                        for ann in task["annotations"]:
-                            stats["annotators"].add(ann["completed_by"])
-                            stats["annotations"] += 1
-                            stats["cancelled_annotations"] += bool(ann.get("was_cancelled"))
-                    if progress:
-                        progress(stats["tasks"], len(ids))
-                lost = {
-                    rel: gone for rel, had in before.items() if (gone := had - kept.get(rel, set()))
-                }
-                if lost and not allow_deletions:
-                    raise _refuse_deletions(target, lost, sum(len(v) for v in before.values()))
-                meta = _project_meta(project, server_version, stats, pseudonym_key.source)
-                tree.add("_project.json", store.dump_json(meta))
-                counts = tree.commit()
-        except OSError as exc:
-            raise UsageError(
-                f"cannot write the pulled annotations to {target}: "
-                f"{exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else ""),
-                path=str(target),
-                hint="Free disk space or fix the folder; the previous annotations are untouched.",
-            ) from None
+        with task_folder(target, who, "pull") as folder:
+            step = config.labelstudio.page_size
+            for i in range(0, len(ids), step):
+                chunk = ids[i : i + step]
+                page = client.export_tasks(pid, chunk)
+                predictions = client.task_predictions(pid, chunk)
+                if sorted(int(t["id"]) for t in page) != chunk or sorted(predictions) != chunk:
+                    raise LabelStudioError(
+                        f"the export of {len(chunk)} tasks from project {pid} came back incomplete",
+                        hint="Tasks were deleted during the pull? Pull again.",
+                    )
+                for raw in sorted(page, key=lambda t: int(t["id"])):
+                    raw["predictions"] = predictions[int(raw["id"])]
+                    folder.add(raw)
+                if progress:
+                    progress(folder.tasks, len(ids))
+            folder.check(allow_deletions)
+            meta = _project_meta(project, server_version, folder.counts(), pseudonym_key.source)
+            written = folder.commit(meta)
     return {
         "project_id": pid,
         "dir": str(target),
-        "tasks": meta["tasks"],
-        "annotations": meta["annotations"],
-        "cancelled_annotations": meta["cancelled_annotations"],
-        "annotators": meta["annotators"],
-        "files": counts,
-        "dropped_annotations": sum(len(v) for v in lost.values()),
-        "swept": tree.swept,
+        **written,
         "retried_requests": client.retried,
     }
