@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -42,6 +42,60 @@ KeyOpt = Annotated[
 
 def _url(cfg: CorpusConfig, url: str | None) -> str:
     return url or cfg.labelstudio.url
+
+
+# The options `pull` and `import` share: where to write, the pseudonym key, --allow-deletions.
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", help="Folder to write into (default: annotations/).", file_okay=False),
+]
+PseudonymKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pseudonym-key",
+        envvar=lib.ENV_PSEUDONYM_KEY,
+        help="Secret key for annotator pseudonyms (prefer the environment variable or "
+        "--pseudonym-key-file: a command line is visible to other users).",
+        show_default=False,
+    ),
+]
+PseudonymKeyFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--pseudonym-key-file",
+        help="File holding the pseudonym key, outside the repository (default: "
+        "[labelstudio] pseudonym_key_file).",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+
+
+def _allow_deletions(source: str) -> typer.models.OptionInfo:
+    return typer.Option(
+        "--allow-deletions",
+        help=f"Replace the local annotations even if {source} lacks some of them "
+        "(refused otherwise, exit 1).",
+    )
+
+
+def _show_written(result: dict[str, Any], done: str, source: str) -> None:
+    """What a pull or an import wrote (`done`: "pulled"/"imported"; `source`: what lacks the
+    dropped annotations)."""
+    files = result["files"]
+    console.print(
+        f"{done} {result['tasks']} tasks, {result['annotations']} annotations by "
+        f"{len(result['annotators'])} annotators into {result['dir']}",
+        highlight=False,
+    )
+    table = Table("added", "changed", "removed", "unchanged", title="Files")
+    table.add_row(*(str(files[k]) for k in ("added", "changed", "removed", "unchanged")))
+    console.print(table)
+    if result["dropped_annotations"]:
+        console.print(
+            f"dropped {result['dropped_annotations']} annotations {source} (--allow-deletions)",
+            highlight=False,
+        )
 
 
 AdjudicationOpt = Annotated[
@@ -149,40 +203,10 @@ def pull_cmd(
         int | None,
         typer.Option("--project-id", help="Pull this project (default: the configured title)."),
     ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="Folder to write into (default: annotations/).", file_okay=False
-        ),
-    ] = None,
-    pseudonym_key: Annotated[
-        str | None,
-        typer.Option(
-            "--pseudonym-key",
-            envvar=lib.ENV_PSEUDONYM_KEY,
-            help="Secret key for annotator pseudonyms (prefer the environment variable or "
-            "--pseudonym-key-file: a command line is visible to other users).",
-            show_default=False,
-        ),
-    ] = None,
-    pseudonym_key_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--pseudonym-key-file",
-            help="File holding the pseudonym key, outside the repository (default: "
-            "[labelstudio] pseudonym_key_file).",
-            dir_okay=False,
-            show_default=False,
-        ),
-    ] = None,
-    allow_deletions: Annotated[
-        bool,
-        typer.Option(
-            "--allow-deletions",
-            help="Replace the local annotations even if the server lacks some of them "
-            "(refused otherwise, exit 1).",
-        ),
-    ] = False,
+    out: OutOpt = None,
+    pseudonym_key: PseudonymKeyOpt = None,
+    pseudonym_key_file: PseudonymKeyFileOpt = None,
+    allow_deletions: Annotated[bool, _allow_deletions("the server")] = False,
     adjudication: AdjudicationOpt = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
@@ -216,21 +240,7 @@ def pull_cmd(
     if json_out:
         print_json(result)
         return
-    files = result["files"]
-    console.print(
-        f"pulled {result['tasks']} tasks, {result['annotations']} annotations by "
-        f"{len(result['annotators'])} annotators into {result['dir']}",
-        highlight=False,
-    )
-    table = Table("added", "changed", "removed", "unchanged", title="Files")
-    table.add_row(*(str(files[k]) for k in ("added", "changed", "removed", "unchanged")))
-    console.print(table)
-    if result["dropped_annotations"]:
-        console.print(
-            f"dropped {result['dropped_annotations']} annotations the server no longer has "
-            "(--allow-deletions)",
-            highlight=False,
-        )
+    _show_written(result, "pulled", "the server no longer has")
     if result["swept"]:
         console.print(
             f"removed {len(result['swept'])} leftovers of an interrupted pull", highlight=False
@@ -253,40 +263,10 @@ def import_cmd(
             help="Title whose slug names the folder (default: the first export file's name).",
         ),
     ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="Folder to write into (default: annotations/).", file_okay=False
-        ),
-    ] = None,
-    pseudonym_key: Annotated[
-        str | None,
-        typer.Option(
-            "--pseudonym-key",
-            envvar=lib.ENV_PSEUDONYM_KEY,
-            help="Secret key for annotator pseudonyms (prefer the environment variable or "
-            "--pseudonym-key-file: a command line is visible to other users).",
-            show_default=False,
-        ),
-    ] = None,
-    pseudonym_key_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--pseudonym-key-file",
-            help="File holding the pseudonym key, outside the repository (default: "
-            "[labelstudio] pseudonym_key_file).",
-            dir_okay=False,
-            show_default=False,
-        ),
-    ] = None,
-    allow_deletions: Annotated[
-        bool,
-        typer.Option(
-            "--allow-deletions",
-            help="Replace the local annotations even if the export lacks some of them "
-            "(refused otherwise, exit 1).",
-        ),
-    ] = False,
+    out: OutOpt = None,
+    pseudonym_key: PseudonymKeyOpt = None,
+    pseudonym_key_file: PseudonymKeyFileOpt = None,
+    allow_deletions: Annotated[bool, _allow_deletions("the export")] = False,
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -316,18 +296,4 @@ def import_cmd(
     if json_out:
         print_json(result)
         return
-    files = result["files"]
-    console.print(
-        f"imported {result['tasks']} tasks, {result['annotations']} annotations by "
-        f"{len(result['annotators'])} annotators into {result['dir']}",
-        highlight=False,
-    )
-    table = Table("added", "changed", "removed", "unchanged", title="Files")
-    table.add_row(*(str(files[k]) for k in ("added", "changed", "removed", "unchanged")))
-    console.print(table)
-    if result["dropped_annotations"]:
-        console.print(
-            f"dropped {result['dropped_annotations']} annotations the export does not have "
-            "(--allow-deletions)",
-            highlight=False,
-        )
+    _show_written(result, "imported", "the export does not have")
