@@ -139,7 +139,7 @@ def import_export(
     who = Pseudonyms(emails, pseudonym_key.key)
     emails.clear()
 
-    with task_folder(target, who, "import") as folder:
+    with task_folder(target, who, config.scheme, "import") as folder:
         for _name, raw in _tasks(files):
             folder.add(raw)
             if progress:

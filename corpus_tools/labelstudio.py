@@ -54,8 +54,9 @@ import msgspec
 import orjson
 
 from corpus_tools import labeling_config, store
-from corpus_tools.config import CorpusConfig
+from corpus_tools.config import CorpusConfig, Scheme
 from corpus_tools.errors import DataError, LabelStudioError, UsageError
+from corpus_tools.exports import task_article_id
 
 ENV_URL = "LABEL_STUDIO_URL"
 ENV_API_KEY = "LABEL_STUDIO_API_KEY"
@@ -760,13 +761,19 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 MAX_STEM = 120  # ASCII characters; leaves room for `.task-<id>.json` under 255 bytes
 
 
-def task_filename(task: dict[str, Any]) -> str:
-    """`<article_id>.json` (unsafe characters replaced), or `task-<id>.json` without one.
+def task_filename(task: dict[str, Any], scheme: Scheme | None = None) -> str:
+    """`<article id>.json` (unsafe characters replaced), or `task-<id>.json` without one.
 
+    The article id is `exports.task_article_id(task, scheme)`: the task data's
+    `[scheme.names] article_id_field` (an adopted project names its own), as validation and
+    `corpus ingest` read it; without a scheme, the default `data.article_id`.
     An id longer than 120 characters keeps its first 100 and gets `-` + 16 hex digits of its
     SHA-256: bounded (any file system takes it), stable, and distinct for distinct ids.
     """
-    article_id = (task.get("data") or {}).get("article_id")
+    if scheme is None:
+        article_id = (task.get("data") or {}).get("article_id")
+    else:
+        article_id = task_article_id(task, scheme)
     if isinstance(article_id, str) and article_id:
         stem = _UNSAFE.sub("_", article_id).lstrip("._") or f"task-{task.get('id')}"
         if len(stem) > MAX_STEM:
@@ -1272,16 +1279,17 @@ class TaskFolder:
     """The tasks of a pull or an import (`verb`), written one by one into a `TreeWriter`.
 
     Each task is cleaned (`clean_task`: allow-listed keys, annotators as pseudonyms) and
-    written as `tasks/<task_filename>`; a second task of one article (one task per article
-    and stance target) becomes `<article>.task-<id>.json`, so both are kept. Counts what
-    `_project.json` and the result report, and remembers which of the annotations the folder
-    held before (`local_annotations`) the new content keeps, so `check` can refuse to drop
-    the others. Made by `task_folder`.
+    written as `tasks/<task_filename>` (by the scheme's article id field); a second task of
+    one article (one task per article and stance target) becomes `<article>.task-<id>.json`,
+    so both are kept. Counts what `_project.json` and the result report, and remembers which
+    of the annotations the folder held before (`local_annotations`) the new content keeps,
+    so `check` can refuse to drop the others. Made by `task_folder`.
     """
 
-    def __init__(self, tree: TreeWriter, who: Pseudonyms, verb: str) -> None:
+    def __init__(self, tree: TreeWriter, who: Pseudonyms, scheme: Scheme, verb: str) -> None:
         self.tree = tree
         self.who = who
+        self.scheme = scheme
         self.verb = verb
         self.before = local_annotations(tree.target)
         self.kept: dict[str, set[Any]] = {}
@@ -1294,7 +1302,7 @@ class TaskFolder:
     def add(self, raw: dict[str, Any]) -> None:
         """Clean one task as the server or an export gives it and write it."""
         task = clean_task(raw, self.who)
-        name = task_filename(task)
+        name = task_filename(task, self.scheme)
         if f"tasks/{name}" in self.tree.names:  # two tasks for one article: keep both
             name = f"{name[:-5]}.task-{task.get('id')}.json"
         rel = f"tasks/{name}"
@@ -1343,13 +1351,13 @@ class TaskFolder:
 
 
 @contextmanager
-def task_folder(target: Path, who: Pseudonyms, verb: str) -> Iterator[TaskFolder]:
+def task_folder(target: Path, who: Pseudonyms, scheme: Scheme, verb: str) -> Iterator[TaskFolder]:
     """A `TaskFolder` replacing folder `target` for a `verb` ("pull" or "import"); nothing
     changes unless its `commit` runs. A file system failure (disk full, a name too long) is
     a UsageError, and the previous files stay as they were."""
     try:
         with TreeWriter(target) as tree:
-            yield TaskFolder(tree, who, verb)
+            yield TaskFolder(tree, who, scheme, verb)
     except OSError as exc:
         raise UsageError(
             f"cannot write the {_WRITTEN[verb]} annotations to {target}: "
@@ -1393,7 +1401,7 @@ def pull(
         server_version = client.version()
         slug = slugify(str(project.get("title") or f"project-{pid}"))
         target = (out or config.paths.annotations) / slug
-        with task_folder(target, who, "pull") as folder:
+        with task_folder(target, who, config.scheme, "pull") as folder:
             step = config.labelstudio.page_size
             for i in range(0, len(ids), step):
                 chunk = ids[i : i + step]

@@ -431,3 +431,32 @@ def test_jsonl_and_several_files_give_the_same_folder(tmp_path: Path) -> None:
         k: v for k, v in two.items() if k != "_project.json"
     }
     assert whole["annotators"] == split["annotators"]
+
+
+def test_files_are_named_by_the_adopted_article_id_field(tmp_path: Path) -> None:
+    # `[scheme.names] article_id_field = "doc"`: the file name is data.doc (as validation and
+    # ingest read the id), not data.article_id; without one, task-<id>; an article's second
+    # task gets .task-<id>, and unsafe characters are replaced as for the default field
+    corpus = corpus_dir(tmp_path / "c")
+    with (corpus / "corpus.toml").open("a", encoding="utf-8") as f:
+        f.write('\n[scheme.names]\ntext_field = "content"\narticle_id_field = "doc"\n')
+    cfg = load_config(corpus / "corpus.toml")
+    assert cfg.scheme.names.article_id_field == "doc"
+    tasks = [
+        {"id": 11, "data": {"doc": "d-1", "article_id": "not-this", "content": "A 😀."}},
+        {"id": 12, "data": {"article_id": "nor-this", "content": "B."}},
+        {"id": 13, "data": {"doc": "d-1", "content": "A 😀.", "target": "iran"}},
+        {"id": 14, "data": {"doc": "news/2024 d", "content": "C."}},
+    ]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(tasks), encoding="utf-8")
+    key = PseudonymKey(SECRET.encode(), "test")
+    out = import_export(config=cfg, paths=[export], pseudonym_key=key)
+    names = sorted(n for n in all_bytes(Path(out["dir"])) if n.startswith("tasks/"))
+    assert names == [
+        "tasks/d-1.json",
+        "tasks/d-1.task-13.json",
+        "tasks/news_2024_d.json",
+        "tasks/task-12.json",
+    ]
+    assert json.loads((Path(out["dir"]) / "tasks" / "d-1.json").read_bytes())["id"] == 11
