@@ -1391,7 +1391,8 @@ def pull(
     Nothing replaces the previous files unless the whole project was fetched, and not when
     an annotation the folder holds would be lost (DataError) unless `allow_deletions`.
     A file system failure (disk full, a name too long) is a UsageError; the previous files
-    stay as they were.
+    stay as they were. A server outside the supported releases (`range_text()`) gets a note
+    under `notes`, not a refusal (as in `push`).
     """
     with connect(url, api_key, **client_options(config)) as client:
         project = resolve_project(client, config, project_id)
@@ -1420,9 +1421,13 @@ def pull(
             folder.check(allow_deletions)
             meta = _project_meta(project, server_version, folder.counts(), pseudonym_key.source)
             written = folder.commit(meta)
-    return {
+    result = {
         "project_id": pid,
         "dir": str(target),
         **written,
         "retried_requests": client.retried,
     }
+    outside = support_warning(server_version)
+    if outside:
+        result["notes"] = [outside]
+    return result

@@ -364,6 +364,27 @@ def test_a_page_that_keeps_failing_ends_the_pull_cleanly(
     assert leftovers(out) == []
 
 
+def test_a_server_outside_the_supported_range_gets_a_note(
+    tmp_path: Path, cli: CliRun, label_studio: LabelStudioFixture, small_project: tuple[Path, int]
+) -> None:
+    # As `corpus ls push` does: a note, not a refusal. The real server (in range) gets none;
+    # behind a proxy that fails `/api/version`, its release is unknown, so outside the range.
+    corpus, pid = small_project
+    direct = cli("ls", "pull", "--url", label_studio.url, "--project-id", str(pid), "--json",
+                 "--out", str(tmp_path / "direct"), cwd=corpus)  # fmt: skip
+    assert direct.exit_code == 0, direct.stderr
+    assert "notes" not in json.loads(direct.stdout)
+    with FaultProxy(label_studio.url, match="/api/version", always="500") as proxy:
+        res = cli("ls", "pull", "--url", proxy.url, "--project-id", str(pid),
+                  "--out", str(tmp_path / "unknown"), cwd=corpus)  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    assert proxy.matching()  # the version was asked, through the proxy
+    note = lib.support_warning("unknown")
+    assert note is not None and lib.range_text() in note
+    assert f"note: {note}" in " ".join(res.stdout.split())  # rich may wrap the line
+    assert snapshot(tmp_path / "unknown") == snapshot(tmp_path / "direct")  # pulled as ever
+
+
 def test_task_import_is_not_retried(
     tmp_path: Path, cli: CliRun, label_studio: LabelStudioFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

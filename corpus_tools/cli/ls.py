@@ -245,6 +245,8 @@ def pull_cmd(
         console.print(
             f"removed {len(result['swept'])} leftovers of an interrupted pull", highlight=False
         )
+    for note in result.get("notes", []):
+        console.print(f"note: {note}", highlight=False)
 
 
 @ls_app.command("import")
