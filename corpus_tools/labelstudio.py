@@ -857,13 +857,15 @@ def _same(server: Any, ours: Any) -> bool:
     return bool(server == ours)
 
 
-class _TaskData(msgspec.Struct):
-    article_id: str | None = None
-    text_sha256: str | None = None
-
-
-class _TaskHead(msgspec.Struct):
-    data: _TaskData
+def _task_head(id_field: str) -> type[msgspec.Struct]:
+    """A task's head as msgspec decodes it: the article id (under the corpus's
+    `article_id_field`) and `text_sha256` of its data, nothing else."""
+    data = msgspec.defstruct(
+        "_TaskData",
+        [("article_id", str | None, None), ("text_sha256", str | None, None)],
+        rename={"article_id": id_field},
+    )
+    return msgspec.defstruct("_TaskHead", [("data", data)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -873,17 +875,17 @@ class _TaskToPush:
     raw: bytes
 
 
-def _read_tasks(path: Path) -> list[_TaskToPush]:
+def _read_tasks(path: Path, id_field: str = "article_id") -> list[_TaskToPush]:
     """The tasks file as (article_id, text_sha256, the task's own JSON text) per task.
 
-    Only `data.article_id` and `data.text_sha256` are decoded; each task is sent on as the
-    bytes it was written as, so a 10k-task file never becomes 10k nested dicts.
+    Only the article id (`data[id_field]`) and `data.text_sha256` are decoded; each task is
+    sent on as the bytes it was written as, so a 10k-task file never becomes 10k nested dicts.
     """
     if not path.is_file():
         raise UsageError(
             f"{path}: no tasks file", path=str(path), hint="Build it with `corpus tasks`."
         )
-    head = msgspec.json.Decoder(_TaskHead)
+    head = msgspec.json.Decoder(_task_head(id_field))
     try:
         raws = msgspec.json.decode(path.read_bytes(), type=list[msgspec.Raw])
         heads = [head.decode(r) for r in raws]
@@ -894,7 +896,7 @@ def _read_tasks(path: Path) -> list[_TaskToPush]:
             hint="Rebuild it with `corpus tasks`.",
         ) from None
     return [
-        _TaskToPush(h.data.article_id, h.data.text_sha256, bytes(r))
+        _TaskToPush(h.data.article_id, h.data.text_sha256, bytes(r))  # type: ignore[attr-defined]
         for h, r in zip(heads, raws, strict=True)
     ]
 
@@ -942,7 +944,8 @@ def push(
     prediction in the file). A second run adds nothing and changes nothing.
     A server outside the supported releases (`range_text()`) gets a note, not a refusal.
     """
-    tasks = _read_tasks(tasks_path or config.paths.tasks_json)
+    id_field = config.scheme.names.article_id_field
+    tasks = _read_tasks(tasks_path or config.paths.tasks_json, id_field)
     settings = _project_settings(config)
     with connect(url, api_key, **client_options(config)) as client:
         reason = client.validate_config(settings["label_config"])
@@ -969,8 +972,8 @@ def push(
         for _total, page in client.iter_task_pages(pid, page_size=1000, include=include):
             for t in page:
                 data = t.get("data") or {}
-                if isinstance(data.get("article_id"), str):
-                    aid = data["article_id"]
+                if isinstance(data.get(id_field), str):
+                    aid = data[id_field]
                     existing[aid] = data.get("text_sha256")
                     task_ids[aid] = int(t["id"])
                     versions[aid] = {

@@ -480,3 +480,38 @@ def test_listings_are_the_same_with_review_and_a_pull_never_asks_the_ml_backend(
             assert http.get(f"/api/projects/{pid}/").json()["model_version"] == "counting"
     finally:
         backend.close()
+
+
+def test_push_is_idempotent_with_an_adopted_article_id_field(
+    tmp_path: Path, cli: CliRun, label_studio: LabelStudioFixture, ls_env: None
+) -> None:
+    """A corpus whose tasks carry the article id under another data key (`doc_id`, with the
+    text under `content`) is pushed once: the second push finds every task by that key."""
+    corpus = make_corpus(tmp_path / "c", {"a-emoji": EMOJI_TEXT, "b-crlf": CRLF_TEXT})
+    cfg = corpus / "corpus.toml"
+    text = cfg.read_text(encoding="utf-8")
+    names = (
+        '[scheme.names]\ntext = "content"\ntext_field = "content"\narticle_id_field = "doc_id"\n'
+    )
+    cfg.write_text(text.replace("[scheme.claims]", names + "\n[scheme.claims]", 1), "utf-8")
+    title = "Adopted id field " + tmp_path.name[-12:]
+    text = cfg.read_text(encoding="utf-8")
+    old_title = 'project_title = "GeoNews annotation"'
+    cfg.write_text(text.replace(old_title, f'project_title = "{title}"'), "utf-8")
+    assert cli("tasks", cwd=corpus).exit_code == 0
+    tasks = json.loads((corpus / "build" / "tasks.json").read_text(encoding="utf-8"))
+    assert {t["data"]["doc_id"] for t in tasks} == {"a-emoji", "b-crlf"}
+    assert all("article_id" not in t["data"] for t in tasks)
+    first = cli("ls", "push", "--json", cwd=corpus)
+    assert first.exit_code == 0, first.stderr
+    second = cli("ls", "push", "--json", cwd=corpus)
+    assert second.exit_code == 0, second.stderr
+    out1, out2 = json.loads(first.stdout), json.loads(second.stdout)
+    pid = out1["project_id"]
+    label_studio._projects.append(pid)
+    assert out1["imported"] == 2
+    assert out2["imported"] == 0 and out2["project_id"] == pid
+    with label_studio.http() as http:
+        listed = http.get("/api/tasks/", params={"project": pid, "page_size": 100}).json()
+    rows = listed["tasks"] if isinstance(listed, dict) else listed
+    assert sorted(t["data"]["doc_id"] for t in rows) == ["a-emoji", "b-crlf"]
