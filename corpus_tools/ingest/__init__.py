@@ -118,10 +118,9 @@ def build_article(
 ) -> tuple[Article | None, list[Finding]]:
     """Clean one raw record into an Article (None when it is rejected) and its findings.
 
-    A Label Studio task (`raw.fmt == "labelstudio"`) is not cleaned: see `_verbatim_article`.
+    A Label Studio task (`raw.fmt == "labelstudio"`) is not cleaned: see `_verbatim_body`.
+    Either way a date that does not parse is left empty (an `unparsed-date` warning).
     """
-    if raw.fmt == "labelstudio":
-        return _verbatim_article(raw, config=config)
     findings: list[Finding] = []
     published = raw.published
     if published is not None:
@@ -138,6 +137,42 @@ def build_article(
                 )
             )
         published = iso
+    if raw.fmt == "labelstudio":
+        body = _verbatim_body(raw, published, findings)
+    else:
+        body = _cleaned_body(raw, published, rules, config, findings)
+    if body is None:
+        return None, findings
+    article_id, title, published, text = body
+    language = raw.language or config.default_language
+    article = Article(
+        article_id=article_id,
+        source=raw.source,
+        outlet=raw.outlet,
+        url=raw.url,
+        title=title,
+        published=published,
+        language=language,
+        text=text,
+        text_sha256=sha256_text(text),
+        sentences=sentences(text, language),
+    )
+    return article, findings
+
+
+# An article's article_id, title, published date and text, before its sentences are split.
+Body = tuple[str, str | None, str | None, str]
+
+
+def _cleaned_body(
+    raw: RawArticle,
+    published: str | None,
+    rules: Rules,
+    config: IngestConfig,
+    findings: list[Finding],
+) -> Body | None:
+    """The cleaned text of a record under the id of its source identity (`article_id_for`);
+    None, with an error in `findings`, when too little text is left."""
     c = clean(raw.text, rules=rules, title=raw.title, published=published)
     if not c.text.strip():
         findings.append(
@@ -150,7 +185,7 @@ def build_article(
                 hint="Give the article body; boilerplate-only input is rejected.",
             )
         )
-        return None, findings
+        return None
     if len(c.text) < config.min_chars:
         findings.append(
             Finding(
@@ -163,48 +198,18 @@ def build_article(
                 hint="Lower `[ingest] min_chars` in corpus.toml if short items are wanted.",
             )
         )
-        return None, findings
-    language = raw.language or config.default_language
-    article = Article(
-        article_id=article_id_for(id=raw.id, url=raw.url, text=c.text),
-        source=raw.source,
-        outlet=raw.outlet,
-        url=raw.url,
-        title=c.title,
-        published=c.published,
-        language=language,
-        text=c.text,
-        text_sha256=sha256_text(c.text),
-        sentences=sentences(c.text, language),
-    )
-    return article, findings
+        return None
+    article_id = article_id_for(id=raw.id, url=raw.url, text=c.text)
+    return article_id, c.title, c.published, c.text
 
 
-def _verbatim_article(
-    raw: RawArticle, *, config: IngestConfig
-) -> tuple[Article | None, list[Finding]]:
-    """A Label Studio task's text as it is, under the task's own article_id.
+def _verbatim_body(raw: RawArticle, published: str | None, findings: list[Finding]) -> Body | None:
+    """A Label Studio task's text as it is, under the task's own article_id; None, with an
+    error in `findings`, for a task without text or id.
 
     Nothing is cleaned or dropped: the annotations made on the task index this exact string,
-    and one changed character would make every offset after it wrong. A date that does not
-    parse is left empty (a warning), as for any article.
+    and one changed character would make every offset after it wrong.
     """
-    findings: list[Finding] = []
-    published = raw.published
-    if published is not None:
-        iso = parse_date(published)
-        if iso is None:
-            findings.append(
-                Finding(
-                    "unparsed-date",
-                    "warning",
-                    f"published date {published!r} is not a date; left empty",
-                    file=raw.file,
-                    line=raw.line,
-                    hint="Write dates as YYYY-MM-DD.",
-                )
-            )
-        published = iso
     if not raw.text.strip() or not raw.id:
         findings.append(
             Finding(
@@ -216,21 +221,8 @@ def _verbatim_article(
                 hint="Give the task its text (and an id or `data.article_id`).",
             )
         )
-        return None, findings
-    language = raw.language or config.default_language
-    article = Article(
-        article_id=raw.id,
-        source=raw.source,
-        outlet=raw.outlet,
-        url=raw.url,
-        title=raw.title,
-        published=published,
-        language=language,
-        text=raw.text,
-        text_sha256=sha256_text(raw.text),
-        sentences=sentences(raw.text, language),
-    )
-    return article, findings
+        return None
+    return raw.id, raw.title, published, raw.text
 
 
 def _id_key(article_id: str) -> int:
