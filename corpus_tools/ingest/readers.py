@@ -181,13 +181,20 @@ def _record(obj: dict[str, object], *, name: str, line: int, fmt: Format) -> Ite
                 line=line,
                 hint=f"Write `{key}` as a string (or leave it out).",
             )
+    return _raw_article(meta, name=name, line=line, text=text, fmt=fmt, id=meta["id"])
+
+
+def _raw_article(
+    meta: dict[str, str | None], *, name: str, line: int | None, text: str, fmt: str, id: str | None
+) -> RawArticle:
+    """A record of `file:line` (the file alone when it has no lines) with its metadata."""
     return RawArticle(
-        source=f"{name}:{line}",
+        source=f"{name}:{line}" if line is not None else name,
         file=name,
         line=line,
         text=text,
         fmt=fmt,
-        id=meta["id"],
+        id=id,
         url=meta["url"],
         outlet=meta["outlet"],
         title=meta["title"],
@@ -439,19 +446,7 @@ def labelstudio_article(
                 meta[key] = str(value).strip() or None
                 if meta[key]:
                     break
-    return RawArticle(
-        source=f"{name}:{line}" if line is not None else name,
-        file=name,
-        line=line,
-        text=text,
-        fmt="labelstudio",
-        id=aid,
-        url=meta["url"],
-        outlet=meta["outlet"],
-        title=meta["title"],
-        published=meta["published"],
-        language=meta["language"],
-    )
+    return _raw_article(meta, name=name, line=line, text=text, fmt="labelstudio", id=aid)
 
 
 def read_labelstudio(
