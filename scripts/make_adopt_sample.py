@@ -101,6 +101,12 @@ _T1_CLAIM = {
     "verifiable": "verifiable",
     "rel": "Jens Stoltenberg",
 }
+_T2_ENTS = [("Zoe\u0308 Mu\u0308ller", "PER"), ("Bru\u0308ssel", "LOC"), ("the EU", "ORG")]
+_T2_CLAIM = {
+    "text": "the EU will fund 𝔸𝔹 research",
+    "verifiable": "verifiable",
+    "rel": "Zoe\u0308 Mu\u0308ller",
+}
 _T4_ENTS = [("Brussels", "LOC"), ("The EU", "ORG"), ("NATO", "ORG"), ("Vilnius", "LOC")]
 _T4_CLAIM = {
     "text": "the summit cost €2 million",
@@ -117,36 +123,8 @@ LABELS: dict[int, dict[str, Spec]] = {
         "ben": {"entities": _T1_ENTS, "claims": [_T1_CLAIM], "stance": "neutral"},
     },
     1: {  # combining marks; same spans, the stance differs (a stance dispute)
-        "anna": {
-            "entities": [
-                ("Zoe\u0308 Mu\u0308ller", "PER"),
-                ("Bru\u0308ssel", "LOC"),
-                ("the EU", "ORG"),
-            ],
-            "claims": [
-                {
-                    "text": "the EU will fund 𝔸𝔹 research",
-                    "verifiable": "verifiable",
-                    "rel": "Zoe\u0308 Mu\u0308ller",
-                }
-            ],
-            "stance": "support",
-        },
-        "ben": {
-            "entities": [
-                ("Zoe\u0308 Mu\u0308ller", "PER"),
-                ("Bru\u0308ssel", "LOC"),
-                ("the EU", "ORG"),
-            ],
-            "claims": [
-                {
-                    "text": "the EU will fund 𝔸𝔹 research",
-                    "verifiable": "verifiable",
-                    "rel": "Zoe\u0308 Mu\u0308ller",
-                }
-            ],
-            "stance": "neutral",
-        },
+        "anna": {"entities": _T2_ENTS, "claims": [_T2_CLAIM], "stance": "support"},
+        "ben": {"entities": _T2_ENTS, "claims": [_T2_CLAIM], "stance": "neutral"},
     },
     2: {  # CRLF, a ZWJ emoji sequence; the PER boundary differs (an entity dispute)
         "anna": {
