@@ -26,10 +26,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from _ls_helpers import api, find, start_server, ui_text  # noqa: E402
 
 from corpus_tools import labelstudio, store, tasks  # noqa: E402
 from corpus_tools.config import load_config  # noqa: E402
@@ -46,11 +46,6 @@ def region_id(*parts: str) -> str:
     """A 10-character region id like the UI's, derived from (article, annotator, region) so
     reruns give the same ids; no annotator name ends up in the pulled files."""
     return hashlib.sha256("/".join(parts).encode("utf-8")).hexdigest()[:10]
-
-
-def ui_text(text: str) -> str:
-    """`value.text` as the Label Studio UI stores it: each CR or LF as backslash-n."""
-    return text.replace("\r", "\\n").replace("\n", "\\n")
 
 
 def entity_regions(article: Article, labels: dict[str, Any], who: str) -> list[dict[str, Any]]:
@@ -90,15 +85,6 @@ def entity_regions(article: Article, labels: dict[str, Any], who: str) -> list[d
         if mention not in seen:
             raise SystemExit(f"{article.article_id}/{who}: skip {mention!r} never labelled")
     return out
-
-
-def find(text: str, needle: str, nth: int = 0) -> int:
-    pos = -1
-    for _ in range(nth + 1):
-        pos = text.find(needle, pos + 1)
-        if pos < 0:
-            raise SystemExit(f"not in the text: {needle!r}")
-    return pos
 
 
 def claim_regions(
@@ -261,11 +247,7 @@ def main() -> None:
         if args.url:
             url, key = args.url, args.api_key or ""
         else:
-            server = LocalServer(
-                ls_bin=REPO / ".venv-ls/bin/label-studio",
-                cache_dir=REPO / ".cache",
-                data_dir=work / "ls-data",
-            ).start()
+            server = start_server(work)
             url, key = server.url, server.admin.token
         print(labelstudio.push(config=cfg, url=url, api_key=key))
         accounts = {n: signup(url, f"{n}@example.org", PASSWORD) for n in ANNOTATORS}
@@ -289,11 +271,7 @@ def main() -> None:
                 lead = 45.0 + 4.5 * len(result)
                 (prediction,) = predictions[ids[article_id]]
                 result = start_from_prediction(result, prediction)
-                with httpx.Client(
-                    base_url=url,
-                    headers={"Authorization": f"Token {accounts[who].token}"},
-                    timeout=60,
-                ) as http:
+                with api(url, accounts[who].token) as http:
                     resp = http.post(
                         f"/api/tasks/{ids[article_id]}/annotations/",
                         json={

@@ -36,6 +36,8 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from _ls_helpers import api, find, start_server, ui_text  # noqa: E402
+
 from corpus_tools import store  # noqa: E402
 from corpus_tools.labelstudio_server import Account, LocalServer, signup  # noqa: E402
 
@@ -164,21 +166,6 @@ LABELS: dict[int, dict[str, Spec]] = {
 }
 
 
-def find(text: str, needle: str, nth: int = 0) -> int:
-    """The code-point offset of the nth occurrence of `needle` (SystemExit when absent)."""
-    pos = -1
-    for _ in range(nth + 1):
-        pos = text.find(needle, pos + 1)
-        if pos < 0:
-            raise SystemExit(f"not in the text: {needle!r}")
-    return pos
-
-
-def ui_text(text: str) -> str:
-    """`value.text` as the Label Studio UI stores it: each CR or LF as backslash-n."""
-    return text.replace("\r", "\\n").replace("\n", "\\n")
-
-
 def results(text: str, spec: Spec, prefix: str) -> list[dict[str, Any]]:
     """Label Studio results of one annotator on one task, in the project's control names."""
     out: list[dict[str, Any]] = []
@@ -290,9 +277,7 @@ def build_project(
     `accounts` maps each name of ANNOTATORS to a user who can call the API. Returns the
     project id and the task ids (in TASKS order).
     """
-    with httpx.Client(
-        base_url=url, headers={"Authorization": f"Token {api_key}"}, timeout=60
-    ) as http:
+    with api(url, api_key) as http:
         resp = http.post(
             "/api/projects/",
             json={"title": title, "label_config": CONFIG.read_text(encoding="utf-8")},
@@ -311,10 +296,7 @@ def build_project(
     for index, by_who in sorted(LABELS.items()):
         text = TASKS[index]["content"]
         for who, spec in sorted(by_who.items()):
-            account = accounts[who]
-            with httpx.Client(
-                base_url=url, headers={"Authorization": f"Token {account.token}"}, timeout=60
-            ) as http:
+            with api(url, accounts[who].token) as http:
                 resp = http.post(
                     f"/api/tasks/{ids[index]}/annotations/",
                     json={
@@ -328,9 +310,7 @@ def build_project(
 
 def export(url: str, api_key: str, project_id: int) -> list[dict[str, Any]]:
     """The project's snapshot export, tasks in id order."""
-    with httpx.Client(
-        base_url=url, headers={"Authorization": f"Token {api_key}"}, timeout=60
-    ) as http:
+    with api(url, api_key) as http:
         return snapshot_export(http, project_id)
 
 
@@ -345,11 +325,7 @@ def main(argv: list[str] | None = None) -> None:
     make_account: Callable[[str], Account]
     try:
         if not url:
-            server = LocalServer(
-                ls_bin=REPO / ".venv-ls/bin/label-studio",
-                cache_dir=REPO / ".cache",
-                data_dir=work / "ls-data",
-            ).start()
+            server = start_server(work)
             url, key = server.url, server.admin.token
         make_account = lambda name: signup(url, f"{name}@example.org", PASSWORD)  # noqa: E731
         accounts = {n: make_account(n) for n in ANNOTATORS}
