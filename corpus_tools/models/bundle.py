@@ -303,19 +303,13 @@ def _stale_temp_folders(root: Path) -> None:
 
 def _fsync_tree(folder: Path) -> None:
     """Flush a folder's files and the folder entries to disk before it is renamed in."""
-    for p in sorted(folder.rglob("*"), reverse=True):
+    for p in [*sorted(folder.rglob("*"), reverse=True), folder]:
         with contextlib.suppress(OSError):
             fd = os.open(p, os.O_RDONLY)
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def train(

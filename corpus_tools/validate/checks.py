@@ -365,11 +365,18 @@ class SemanticChecker:
             if rtype == "labels":
                 is_claim = name == claims_name and (not shared or value["labels"][0] == claim_label)
                 if is_claim or rid is None or rid in regions:
-                    kind = (name if not shared else f"{name} {claim_label}", is_claim)
-                    if not is_claim:
-                        kind = self._kind(name, value)
                     self._add_region(
-                        regions, claims, rid, kind, start, end, ai, ri, ann_id, where, out
+                        regions,
+                        claims,
+                        rid,
+                        self._kind(name, value),
+                        start,
+                        end,
+                        ai,
+                        ri,
+                        ann_id,
+                        where,
+                        out,
                     )
                 elif shared:
                     regions[rid] = (f"{name} {value['labels'][0]}", start, end, False)
