@@ -15,7 +15,6 @@ import msgspec
 import pytest
 
 from corpus_tools.model import Finding
-
 from corpus_tools.validate import reader
 from corpus_tools.validate.reader import _MALFORMED, _TRAILING, read_tasks
 
