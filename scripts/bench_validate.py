@@ -27,12 +27,14 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
+import _bench
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+QUICK_TASKS = 2000
 
 
 def _write_export(path: Path, n: int, seed: int) -> int:
@@ -72,11 +74,8 @@ def _break(task: dict[str, Any], k: int) -> None:
 
 def _child(mode: str, path: Path, config: Path, out: Path) -> None:
     """Run one measurement in this process; write its figures to `out` as JSON."""
-    import resource
-
     result: dict[str, Any] = {"mode": mode}
-    t0 = time.perf_counter()
-    c0 = time.process_time()
+    clock = _bench.Clock()
     if mode == "read":
         with open(path, "rb") as fh:
             while fh.read(8 << 20):
@@ -100,6 +99,10 @@ def _child(mode: str, path: Path, config: Path, out: Path) -> None:
                 found.append([f"/{i}{ptr}", f"{ptr or '(task)'}: {msg}"])
         result["findings"] = found
         result["tasks"] = len(tasks)
+    elif mode == "floor":
+        found, ntasks = _floor(path, config)
+        result["findings"] = found
+        result["tasks"] = ntasks
     else:
         from corpus_tools.config import load_config
         from corpus_tools.validate import validate
@@ -111,10 +114,96 @@ def _child(mode: str, path: Path, config: Path, out: Path) -> None:
         result["findings"] = [[f.pointer, f.message] for f in report.findings]
         result["tasks"] = report.stats["tasks"]
         result["slugs"] = sorted({f.slug for f in report.findings})
-    result["seconds"] = time.perf_counter() - t0
-    result["cpu_seconds"] = time.process_time() - c0
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result.update(clock.figures())
+    result["seconds"] = result["wall_s"]
+    result["cpu_seconds"] = result["cpu_s"]
     out.write_text(json.dumps(result))
+
+
+def _floor(path: Path, config: Path) -> tuple[list[list[str]], int]:
+    """The same checks written plainly: the whole file parsed with orjson, each task against
+    the schema with jsonschema_rs (every error a finding), its text against its sha256 and
+    the articles table, each region's offsets within the text and text[start:end] equal to
+    its value.text (with Label Studio's newline quirk), task, article and annotation ids read
+    twice, and duplicate keys (colons counted in the file and in its parsed form written back;
+    a second parse with an object_pairs_hook only when they differ)."""
+    import hashlib
+
+    import jsonschema_rs
+    import orjson
+
+    from corpus_tools.config import load_config
+    from corpus_tools.jsonschemas import task_schema
+
+    schema = task_schema(load_config(config))
+    validator = jsonschema_rs.validator_for(schema)
+    articles = orjson.loads(path.with_suffix(".articles.json").read_bytes())
+    raw = path.read_bytes()
+    tasks = orjson.loads(raw)
+    found: list[list[str]] = []
+    if raw.count(b":") != orjson.dumps(tasks).count(b":"):
+
+        def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            keys = [k for k, _ in pairs]
+            found.extend(["", f"duplicate key {k}"] for k in set(keys) if keys.count(k) > 1)
+            return dict(pairs)
+
+        json.loads(raw, object_pairs_hook=hook)
+    seen_tasks: set[Any] = set()
+    seen_articles: set[Any] = set()
+    seen_annotations: set[Any] = set()
+    for i, task in enumerate(tasks):
+        at = f"/{i}"
+        errors = [f"{at}: {e.message}" for e in validator.iter_errors(task)]
+        found.extend([at, e] for e in errors)
+        tid = task.get("id")
+        if tid is not None:
+            if tid in seen_tasks:
+                found.append([at, f"task {tid} read twice"])
+            seen_tasks.add(tid)
+        data = task.get("data")
+        if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+            continue
+        text = data["text"]
+        aid = data.get("article_id")
+        if aid in seen_articles:
+            found.append([at, f"article {aid} read twice"])
+        seen_articles.add(aid)
+        sha = data.get("text_sha256") or hashlib.sha256(text.encode()).hexdigest()
+        if data.get("text_sha256") and sha != hashlib.sha256(text.encode()).hexdigest():
+            found.append([at, "text does not match text_sha256"])
+        if aid not in articles:
+            found.append([at, f"unknown article {aid}"])
+        elif articles[aid] != sha:
+            found.append([at, f"stale annotation of {aid}"])
+        for ann in task.get("annotations") or ():
+            if not isinstance(ann, dict):
+                continue
+            ann_id = ann.get("id")
+            if ann_id is not None:
+                if ann_id in seen_annotations:
+                    found.append([at, f"annotation {ann_id} read twice"])
+                seen_annotations.add(ann_id)
+            for res in ann.get("result") or ():
+                value = res.get("value") if isinstance(res, dict) else None
+                if not isinstance(value, dict) or "start" not in value:
+                    continue
+                start, end = value.get("start"), value.get("end")
+                if not isinstance(start, int) or not isinstance(end, int):
+                    continue
+                if not 0 <= start < end <= len(text):
+                    if start >= 0:  # a negative start is the schema's finding
+                        found.append([at, f"span {start}-{end} out of bounds"])
+                    continue
+                span = text[start:end]
+                want = value.get("text")  # a per-region textarea's is a list: not a span
+                if (
+                    isinstance(want, str)
+                    and want != span
+                    and want != span.replace("\r", "\\n").replace("\n", "\\n")
+                ):
+                    found.append([at, f"text {want!r} is not text[{start}:{end}]"])
+    return found, len(tasks)
 
 
 def _measure(mode: str, path: Path, config: Path, work: Path) -> dict[str, Any]:
@@ -144,33 +233,39 @@ def main() -> int:
     parser.add_argument("--big", type=int, default=0, help="also validate an export this large")
     parser.add_argument("--config", type=Path, default=ROOT / "corpus.toml")
     parser.add_argument(
-        "--no-baseline", action="store_true", help="skip the 10k comparison (with --big)"
+        "--no-baseline", action="store_true", help="skip the --tasks comparison (with --big)"
     )
     parser.add_argument(
         "--corpus-only",
         action="store_true",
-        help="only read + corpus validate on the --tasks export (no 55 s jsonschema baseline)",
+        help="only read + corpus validate on the --tasks export (no floor, no jsonschema)",
     )
-    parser.add_argument("--repeat", type=int, default=1, help="corpus runs (with --corpus-only)")
+    _bench.add_args(parser)
     parser.add_argument("--child", nargs=4, metavar=("MODE", "PATH", "CONFIG", "OUT"))
     args = parser.parse_args()
     if args.child:
         mode, path, config, out = args.child
         _child(mode, Path(path), Path(config), Path(out))
         return 0
+    _bench.human_to_stderr(args.json)
+    if args.quick and args.tasks == parser.get_default("tasks"):
+        args.tasks = QUICK_TASKS
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-validate-") as tmp:
         work = Path(tmp)
         if args.corpus_only:
             _corpus_only(args, work)
         elif not args.no_baseline:
-            _compare(args, work)
+            rows.append(_compare(args, work))
         if args.big:
             _big(args, work)
+    _bench.write_json(rows, args.json)
     return 0
 
 
 def _compare(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    """read / jsonschema / corpus on the --tasks export; returns corpus's figures."""
+    """read / jsonschema / floor / corpus on the --tasks export, --repeat times interleaved;
+    returns the row (medians)."""
     export = work / "export.json"
     size = _write_export(export, args.tasks, args.seed) / 1e6
     print(f"export: {args.tasks} tasks, {size:.1f} MB JSON array, 1% broken", flush=True)
@@ -178,25 +273,52 @@ def _compare(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         f"{'':<11} {'wall':>10} {'cpu':>10} {'throughput':>14} {'peak RSS':>11}"
         "   vs jsonschema (wall, cpu)"
     )
-    read = _measure("read", export, args.config, work)
-    print(_row(read, size, None), flush=True)
-    base = _measure("jsonschema", export, args.config, work)
-    print(_row(base, size, None), flush=True)
-    ours = _measure("corpus", export, args.config, work)
-    print(_row(ours, size, base), flush=True)
+    runs: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}
+    for _ in range(max(1, args.repeat)):
+        for mode in MODES:
+            r = _measure(mode, export, args.config, work)
+            runs[mode].append(r)
+            print(_row(r, size, runs["jsonschema"][-1] if mode != "read" else None), flush=True)
+    read, base, floor, ours = (_bench.median(runs[m]) for m in MODES)
     expected = {tuple(f) for f in base["findings"]}
     got = {tuple(f) for f in ours["findings"]}
     missing = expected - got
+    n_ours, n_floor = len(ours["findings"]), len(floor["findings"])
+    same = n_ours == n_floor and ours["tasks"] == floor["tasks"] == args.tasks
     print(
-        f"speed-up: {base['seconds'] / ours['seconds']:.1f}x wall, "
-        f"{base['cpu_seconds'] / ours['cpu_seconds']:.1f}x cpu (target >= 25x); "
+        f"median cpu: corpus {ours['cpu_s']:.2f} s, floor {floor['cpu_s']:.2f} s "
+        f"({ours['cpu_s'] / floor['cpu_s']:.2f}x the floor), jsonschema {base['cpu_s']:.2f} s "
+        f"({base['cpu_s'] / ours['cpu_s']:.1f}x slower than corpus); "
+        f"findings: corpus {n_ours}, floor {n_floor} ({'same count' if same else 'DIFFERENT'}); "
         f"reference findings {len(expected)}, all reported by corpus validate: "
         f"{'yes' if not missing else f'NO ({len(missing)} missing)'}; "
         f"corpus validate slugs: {', '.join(ours['slugs'])}"
     )
     export.unlink()
     export.with_suffix(".articles.json").unlink()
-    return ours
+    return _bench.row(
+        bench="validate",
+        work=f"validate {args.tasks:,} tasks ({size:.0f} MB JSON array, 1% broken)",
+        n=args.tasks,
+        unit="tasks",
+        ours=ours,
+        floor={**floor, "what": FLOOR},
+        naive={**base, "what": NAIVE},
+        note=(
+            f"findings: ours {n_ours}, floor {n_floor}"
+            f"{'' if same else ' (DIFFERENT)'}; ours also checks the scheme's rules "
+            f"(stances, claims, relations, overlaps); reading the file alone: "
+            f"{read['cpu_s']:.2f} s CPU"
+        ),
+    )
+
+
+MODES = ("read", "jsonschema", "floor", "corpus")
+FLOOR = (
+    "orjson over the whole file, jsonschema_rs per task, text sha256 and the articles "
+    "table, offsets and text[start:end], ids and duplicate keys in plain Python"
+)
+NAIVE = "json.load the array, jsonschema iter_errors per task (structure only)"
 
 
 def _corpus_only(args: argparse.Namespace, work: Path) -> None:
