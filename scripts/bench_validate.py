@@ -296,7 +296,7 @@ def _compare(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     )
     export.unlink()
     export.with_suffix(".articles.json").unlink()
-    return _bench.row(
+    row = _bench.row(
         bench="validate",
         work=f"validate {args.tasks:,} tasks ({size:.0f} MB JSON array, 1% broken)",
         n=args.tasks,
@@ -311,6 +311,8 @@ def _compare(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             f"{read['cpu_s']:.2f} s CPU"
         ),
     )
+    row["findings"] = {"ours": n_ours, "floor": n_floor, "reference_missing": len(missing)}
+    return row
 
 
 MODES = ("read", "jsonschema", "floor", "corpus")
