@@ -178,8 +178,59 @@ def arrow_schema(features: Features) -> pa.Schema:
 
 
 def yaml_features(features: Features) -> list[dict[str, Any]]:
-    """The `features` list of a `dataset_info` entry, as `datasets` writes it."""
-    from datasets import DatasetInfo
+    """The `features` list of a `dataset_info` entry, as `datasets` writes it in a card.
 
-    out: list[dict[str, Any]] = DatasetInfo(features=features)._to_yaml_dict()["features"]
+    Built from the public `Features.to_dict()` (the JSON form), with the simplifications the
+    card's YAML uses: a struct is a list of `{name, ...}`, a list of one dtype or of a struct
+    is written inline, a ClassLabel's names are keyed by their id as a string, and a type
+    without arguments is its snake_case name.
+    """
+    out: list[dict[str, Any]] = _plain(_yaml_type(features.to_dict())["struct"])
     return out
+
+
+_LIST_TYPES = ("large_list", "list", "sequence")
+
+
+def _simplify(feature: dict[str, Any]) -> dict[str, Any]:
+    for kind in _LIST_TYPES:
+        if isinstance(feature.get(kind), dict) and list(feature[kind]) == ["dtype"]:
+            feature[kind] = feature[kind]["dtype"]
+        if isinstance(feature.get(kind), dict) and list(feature[kind]) == ["struct"]:
+            feature[kind] = feature[kind]["struct"]
+    label = feature.get("class_label")
+    if isinstance(label, dict) and isinstance(label.get("names"), list):
+        label["names"] = {str(i): name for i, name in enumerate(label["names"])}
+    return feature
+
+
+def _plain(obj: Any) -> Any:
+    """Tuples as lists, all the way down (YAML writes no tuples)."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def _yaml_type(obj: Any) -> dict[str, Any]:
+    """A feature of `Features.to_dict()` (or the whole dict, a struct) in the card's form."""
+    from datasets.naming import camelcase_to_snakecase as _snake
+
+    if isinstance(obj, dict):
+        obj = dict(obj)
+        kind = obj.pop("_type", None)
+        if kind in ("List", "LargeList"):
+            inner = _yaml_type(obj.pop("feature"))
+            key = "list" if kind == "List" else "large_list"
+            return _simplify({key: inner, **obj})
+        if kind == "Value":
+            return obj
+        if kind and not obj:
+            return {"dtype": _snake(kind)}
+        if kind:
+            return {"dtype": _simplify({_snake(kind): obj})}
+        return {"struct": [{"name": name, **_yaml_type(sub)} for name, sub in obj.items()]}
+    if isinstance(obj, list | tuple):
+        return _simplify({"list": _simplify(_yaml_type(obj[0]))})
+    raise TypeError(f"not a feature of Features.to_dict(): {obj!r}")
