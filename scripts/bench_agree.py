@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
+
+import _bench
 
 REPO = Path(__file__).resolve().parent.parent
 WORDS = [
@@ -167,14 +167,14 @@ def child(name: str, n_tasks: int, n_coders: int, bootstrap: int, naive: int) ->
     anns, arts = generate(n_tasks, n_coders)
     q = len(cfg.scheme.stance_labels)
     figures: dict[str, float] = {}
-    t0 = time.perf_counter()
+    clock = _bench.Clock()
     if name == "baseline":
         pass
     elif name in ("ours/stance-point", "ours/stance-boot"):
         from corpus_tools.agreement import stats as S
 
         m = stance_matrix(anns, cfg.scheme.stance_labels)
-        t0 = time.perf_counter()  # the coefficients, not the data preparation
+        clock = _bench.Clock()  # the coefficients, not the data preparation
         b = bootstrap if name.endswith("boot") else 0
         codes = np.where(np.isnan(m.T), -1, m.T - 1).astype(np.int64)
         counts = S.counts_from_codes(codes, q)
@@ -208,7 +208,7 @@ def child(name: str, n_tasks: int, n_coders: int, bootstrap: int, naive: int) ->
         krippendorff.alpha(reliability_data=warm, level_of_measurement="nominal")
         fleiss_kappa(aggregate_raters(warm.T.astype(int))[0])
         cohen_kappa_score(warm[0], warm[1])
-        t0 = time.perf_counter()
+        clock = _bench.Clock()
         figures["alpha"] = float(
             krippendorff.alpha(reliability_data=m, level_of_measurement="nominal")
         )
@@ -221,7 +221,7 @@ def child(name: str, n_tasks: int, n_coders: int, bootstrap: int, naive: int) ->
         import krippendorff
 
         m = stance_matrix(anns, cfg.scheme.stance_labels)
-        t0 = time.perf_counter()
+        clock = _bench.Clock()
         per = len(cfg.scheme.stance_targets)
         rng = np.random.default_rng(0)
         vals = []
@@ -244,9 +244,34 @@ def child(name: str, n_tasks: int, n_coders: int, bootstrap: int, naive: int) ->
         figures["token_alpha"] = rep.entities.token_alpha.value or 0.0
     else:
         raise SystemExit(f"unknown measurement {name}")
-    seconds = time.perf_counter() - t0
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"name": name, "seconds": seconds, "peak_mb": peak_kb / 1024, "figures": figures}
+    measured = clock.figures()
+    return {
+        "name": name,
+        **measured,
+        "seconds": measured["wall_s"],
+        "peak_mb": measured["peak_rss_mb"],
+        "figures": figures,
+    }
+
+
+NAMES = (
+    "baseline",
+    "ours/stance-point",
+    "indep/stance-point",
+    "ours/stance-boot",
+    "indep/alpha-boot",
+    "ours/agree-all",
+)
+QUICK_TASKS = 2000
+
+
+def run_child(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", name, "--tasks", str(args.tasks)]
+    cmd += ["--annotators", str(args.annotators), "--bootstrap", str(args.bootstrap)]
+    cmd += ["--naive", str(args.naive)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main() -> int:
@@ -255,6 +280,7 @@ def main() -> int:
     ap.add_argument("--annotators", type=int, default=3)
     ap.add_argument("--bootstrap", type=int, default=1000)
     ap.add_argument("--naive", type=int, default=50, help="naive bootstrap resamples timed")
+    _bench.add_args(ap)
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -262,58 +288,44 @@ def main() -> int:
             json.dumps(child(args.child, args.tasks, args.annotators, args.bootstrap, args.naive))
         )
         return 0
-    names = [
-        "baseline",
-        "ours/stance-point",
-        "indep/stance-point",
-        "ours/stance-boot",
-        "indep/alpha-boot",
-        "ours/agree-all",
-    ]
-    rows: dict[str, dict[str, Any]] = {}
-    for name in names:
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                name,
-                "--tasks",
-                str(args.tasks),
-                "--annotators",
-                str(args.annotators),
-                "--bootstrap",
-                str(args.bootstrap),
-                "--naive",
-                str(args.naive),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        rows[name] = json.loads(out.stdout.strip().splitlines()[-1])
+    _bench.human_to_stderr(args.json)
+    if args.quick and args.tasks == ap.get_default("tasks"):
+        args.tasks = QUICK_TASKS
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in NAMES}
+    for _ in range(max(1, args.repeat)):  # interleaved: each repeat runs every measurement
+        for name in NAMES:
+            runs[name].append(run_child(name, args))
+    rows = {name: _bench.median(runs[name]) for name in NAMES}
+    for name in NAMES:  # the median's figures under the human output's names
+        rows[name]["seconds"] = rows[name]["wall_s"]
+        rows[name]["peak_mb"] = rows[name]["peak_rss_mb"]
     scale = args.bootstrap / args.naive
-    rows["indep/alpha-boot"]["seconds_scaled"] = rows["indep/alpha-boot"]["seconds"] * scale
+    naive_boot = rows["indep/alpha-boot"]
+    naive_boot["seconds_scaled"] = naive_boot["seconds"] * scale
     base = rows["baseline"]
     print(f"{args.tasks} tasks × {args.annotators} annotators, bootstrap {args.bootstrap}")
-    print(f"{'measurement':22} {'seconds':>9} {'tasks/s':>10} {'peak MB':>8} {'MB over base':>12}")
-    for name in names:
+    print(
+        f"{'measurement':22} {'seconds':>9} {'CPU s':>8} {'tasks/s':>10} {'peak MB':>8} "
+        f"{'MB over base':>12}"
+    )
+    for name in NAMES:
         r = rows[name]
         sec = r.get("seconds_scaled", r["seconds"])
+        cpu = r["cpu_s"] * (scale if "seconds_scaled" in r else 1)
         tps = f"{args.tasks / sec:10.0f}" if name != "baseline" else f"{'-':>10}"
         note = f"  (timed {args.naive}, ×{scale:g})" if "seconds_scaled" in r else ""
         if name == "baseline":
             note = "  (imports + data in memory; nothing timed)"
         print(
-            f"{name:22} {sec:9.3f} {tps} {r['peak_mb']:8.0f} "
+            f"{name:22} {sec:9.3f} {cpu:8.3f} {tps} {r['peak_mb']:8.0f} "
             f"{r['peak_mb'] - base['peak_mb']:12.0f}{note}"
         )
     ours_p, ind_p = rows["ours/stance-point"], rows["indep/stance-point"]
     ours_b, ind_b = rows["ours/stance-boot"], rows["indep/alpha-boot"]
-    print(f"point figures: ours / independent time = {ours_p['seconds'] / ind_p['seconds']:.3f}")
+    print(f"point figures: ours / independent CPU = {ours_p['cpu_s'] / ind_p['cpu_s']:.3f}")
     print(
         f"bootstrap CIs: ours (α, κ×pairs, Fleiss, AC1) / naive α only = "
-        f"{ours_b['seconds'] / ind_b['seconds_scaled']:.4f}"
+        f"{ours_b['cpu_s'] / (ind_b['cpu_s'] * scale):.4f} (CPU)"
     )
     bad = []
     for k, v in ind_p["figures"].items():
@@ -331,7 +343,62 @@ def main() -> int:
         f"  α 95% CI ours [{lo:.4f}, {hi:.4f}]  naive ({args.naive} resamples) "
         f"[{nlo:.4f}, {nhi:.4f}]"
     )
+    _bench.write_json(json_rows(args, rows, scale, bad), args.json)
     return 1 if bad else 0
+
+
+def json_rows(
+    args: argparse.Namespace, rows: dict[str, dict[str, Any]], scale: float, bad: list[str]
+) -> list[dict[str, Any]]:
+    """The bench_all rows: point figures beside the independent libraries, bootstrap
+    intervals beside the naive bootstrap, and the whole `agree()`."""
+    size = f"{args.tasks:,} tasks × {args.annotators} annotators"
+    pairs = args.annotators * (args.annotators - 1) // 2
+    base_mb = rows["baseline"]["peak_rss_mb"]
+    naive = dict(rows["indep/alpha-boot"])
+    naive["wall_s"] = round(naive["wall_s"] * scale, 4)
+    naive["cpu_s"] = round(naive["cpu_s"] * scale, 4)
+    agreeing = "all agree to 1e-9" if not bad else f"MISMATCH: {', '.join(bad)}"
+    return [
+        _bench.row(
+            bench="agree",
+            work=f"stance α, Fleiss κ, AC1, Cohen κ ({pairs} pairs), {size}",
+            n=args.tasks,
+            unit="tasks",
+            ours=rows["ours/stance-point"],
+            floor={
+                **rows["indep/stance-point"],
+                "what": "krippendorff.alpha, statsmodels fleiss_kappa, sklearn "
+                "cohen_kappa_score on the same matrix (no AC1)",
+            },
+            note=f"figures: {agreeing}; timed from the built matrix; peak includes the "
+            f"data ({base_mb:.0f} MB with nothing computed)",
+        ),
+        _bench.row(
+            bench="agree",
+            work=f"the same with {args.bootstrap:,} bootstrap resamples (95% CIs), {size}",
+            n=args.tasks,
+            unit="tasks",
+            ours=rows["ours/stance-boot"],
+            floor=None,
+            naive={
+                **naive,
+                "what": f"krippendorff.alpha recomputed per resample (α only; timed on "
+                f"{args.naive}, scaled ×{scale:g})",
+            },
+            note="resampling articles (clusters of targets)",
+        ),
+        _bench.row(
+            bench="agree",
+            work=f"corpus agree: every figure (stance, entities incl. token α, claims, "
+            f"annotators, confusion), {args.bootstrap:,} resamples, {size}",
+            n=args.tasks,
+            unit="tasks",
+            ours=rows["ours/agree-all"],
+            floor=None,
+            note="no independent library computes the whole report",
+        ),
+    ]
 
 
 if __name__ == "__main__":

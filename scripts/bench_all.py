@@ -124,7 +124,7 @@ def _num(x: float | None, digits: int = 2) -> str:
         return "-"
     if x >= 100:
         return f"{x:,.0f}"
-    return f"{x:.{digits}f}"
+    return f"{x:.{digits if x >= 1 else 3}f}"
 
 
 def ratio(a: float | None, b: float | None) -> str:
