@@ -14,12 +14,14 @@ version below this one found in the local hub folder (`<hub>/<name>/vX.Y.Z`) or 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import heapq
 import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -405,7 +407,7 @@ class _Builder:
                     for g in kept
                 ],
                 "tokens": list(tok.tokens),
-                "ner_tags": [self.ids["ner_tags"][t] for t in tok.tags],
+                "ner_tags": list(map(self.ids["ner_tags"].__getitem__, tok.tags)),
                 "ner_mask": mask,
                 "disputed_regions": [{"start": a, "end": b} for a, b in regions],
             }
@@ -440,13 +442,13 @@ class _Builder:
                     "provenance": gs.decision.provenance,
                 }
             )
-        for gc in gold.claims:
-            c = gc.claim
+        for gold_claim in gold.claims:
+            c = gold_claim.claim
             cw = self._label_id("checkworthy", c.checkworthy, aid, c.region_id)
             if c.checkworthy is not None and cw is None:
                 continue
             tally.label("checkworthy", c.checkworthy or "(none)", split)
-            tally.provenance["claims"][gc.decision.provenance] += 1
+            tally.provenance["claims"][gold_claim.decision.provenance] += 1
             w["claims", split].add(
                 {
                     "claim_id": f"{aid}:{c.start}-{c.end}",
@@ -455,7 +457,7 @@ class _Builder:
                     "span": {"start": c.start, "end": c.end},
                     "checkworthy": cw,
                     "claimant": c.claimant,
-                    "provenance": gc.decision.provenance,
+                    "provenance": gold_claim.decision.provenance,
                     "claims_complete": not disputes.claims,
                     "open_claim_disputes": len(disputes.claims),
                 }
@@ -546,8 +548,33 @@ def build_release(*, config: CorpusConfig, version: str, progress: bool = False)
     previous = find_previous(config, version)
     # Refuses (exit 2) a published version it cannot read; leases dist/, sweeps stale temps.
     guard = versions.guard_build(config, version)
-    with guard.lease:  # held until the build is in place or has failed
+    with guard.lease, gc_paused():  # held until the build is in place or has failed
         return _build(config, version, previous, guard, progress=progress)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Generator[None, None, None]:
+    """Python's cyclic garbage collector off for the block, restored as it was on any exit.
+
+    A build allocates millions of small objects that live briefly (rows, spans, tokens) or for
+    the whole build; with the collector on, its full passes over the long-lived ones took about
+    30% of the CPU. Reference counting still frees everything that is not in a cycle, and the
+    build calls `collect_young()` once per batch of articles, so cyclic garbage (there is
+    little) cannot pile up: memory stays flat.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def collect_young() -> None:
+    """Collect the young generations only (the objects made since the last call): their
+    survivors move to the oldest generation, which is not scanned again during the build."""
+    gc.collect(1)
 
 
 def _build(
@@ -623,6 +650,7 @@ def _build(
             )
             per_target = stance_per_task(config)
             for batch in _batches(articles_iter, ARTICLE_BATCH):
+                collect_young()
                 ids_ = [a.article_id for a in batch]
                 anns = staging.fetch(ids_)  # the latest annotation of each annotator:
                 latest, _ = latest_per_annotator(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,7 +33,25 @@ class Tokenized:
 
 def tokenize(text: str) -> list[tuple[int, int]]:
     """(start, end) code-point offsets of the tokens of `text`, whitespace skipped."""
-    return [m.span() for m in _TOKEN.finditer(text) if not m.group().isspace()]
+    starts, ends, _ = _tokens(text)
+    return list(zip(starts, ends, strict=True))
+
+
+def _tokens(text: str) -> tuple[list[int], list[int], list[str]]:
+    """Starts, ends and texts of the tokens of `text` (whitespace skipped).
+
+    `_TOKEN` matches at every position (`\\X` takes any grapheme cluster), so its matches tile
+    the text and the offsets are running sums of their lengths: no match objects are made.
+    """
+    parts = _TOKEN.findall(text)
+    ends = list(itertools.accumulate(map(len, parts)))
+    starts = [0, *ends[:-1]]
+    keep = list(map(operator.not_, map(str.isspace, parts)))
+    return (
+        list(itertools.compress(starts, keep)),
+        list(itertools.compress(ends, keep)),
+        list(itertools.compress(parts, keep)),
+    )
 
 
 def bio_names(labels: Sequence[str]) -> list[str]:
@@ -73,12 +92,21 @@ def align(
         chosen.append(ent)
         last_end = ent.end
     cuts = sorted({b for e in chosen for b in (e.start, e.end)})
+    starts, ends, texts = _tokens(text)
+    # The tokens an entity boundary falls strictly inside, with those boundaries (each cut
+    # lies in at most one token; cuts are sorted, so each token's list is too).
+    inner: dict[int, list[int]] = {}
+    for cut in cuts:
+        k = bisect.bisect_right(starts, cut) - 1
+        if k >= 0 and starts[k] < cut < ends[k]:
+            inner.setdefault(k, []).append(cut)
     offsets: list[tuple[int, int]] = []
-    for start, end in tokenize(text):
-        inner = cuts[bisect.bisect_right(cuts, start) : bisect.bisect_left(cuts, end)]
-        if not inner:
-            offsets.append((start, end))
-            continue
+    tokens: list[str] = []
+    done = 0
+    for k in sorted(inner):
+        offsets += zip(starts[done:k], ends[done:k], strict=True)
+        tokens += texts[done:k]
+        start, end = starts[k], ends[k]
         for ent in chosen:
             if start < ent.start < end or start < ent.end < end:
                 findings.append(
@@ -95,22 +123,23 @@ def align(
                         hint="Check the span's ends in Label Studio; a split token is kept.",
                     )
                 )
-        bounds = [start, *inner, end]
-        for a, b in itertools.pairwise(bounds):
-            if not text[a:b].isspace():
+        for a, b in itertools.pairwise([start, *inner[k], end]):
+            piece = text[a:b]
+            if not piece.isspace():
                 offsets.append((a, b))
+                tokens.append(piece)
+        done = k + 1
+    offsets += zip(starts[done:], ends[done:], strict=True)
+    tokens += texts[done:]
+    if inner:
+        starts = [a for a, _ in offsets]
+        ends = [b for _, b in offsets]
     tags = ["O"] * len(offsets)
     i = 0
     for ent in chosen:
-        while i < len(offsets) and offsets[i][1] <= ent.start:
-            i += 1
-        j = i
-        first = True
-        while j < len(offsets) and offsets[j][0] < ent.end:
-            tags[j] = f"{'B' if first else 'I'}-{ent.label}"
-            first = False
-            j += 1
-        if first:
+        i = bisect.bisect_right(ends, ent.start, i)  # the first token ending after its start
+        j = bisect.bisect_left(starts, ent.end, i)  # the first from there starting at its end
+        if i == j:
             findings.append(
                 Finding(
                     slug="entity-without-tokens",
@@ -121,10 +150,13 @@ def align(
                     hint="A span of only whitespace has no tokens; fix or remove it.",
                 )
             )
+            continue
+        tags[i] = f"B-{ent.label}"
+        tags[i + 1 : j] = [f"I-{ent.label}"] * (j - i - 1)
         i = j
     return (
         Tokenized(
-            tokens=tuple(text[a:b] for a, b in offsets),
+            tokens=tuple(tokens),
             offsets=tuple(offsets),
             tags=tuple(tags),
         ),
