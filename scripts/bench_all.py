@@ -187,18 +187,21 @@ HEADERS = [
 
 
 def notes(rows: list[Row]) -> list[str]:
-    """What each floor and naive baseline did, and each row's note."""
+    """What each floor and naive baseline did, and each row's note (each text once)."""
     out = []
+    said: set[tuple[str, str]] = set()
     for r in rows:
         if "status" in r:
             continue
         parts = []
-        if r.get("floor") and r["floor"].get("what"):
-            parts.append(f"floor: {r['floor']['what']}")
-        if r.get("naive") and r["naive"].get("what"):
-            parts.append(f"naive: {r['naive']['what']}")
-        if r.get("note"):
-            parts.append(str(r["note"]))
+        for label, text in (
+            ("floor: ", (r.get("floor") or {}).get("what")),
+            ("naive: ", (r.get("naive") or {}).get("what")),
+            ("", r.get("note")),
+        ):
+            if text and (r["bench"], str(text)) not in said:
+                said.add((r["bench"], str(text)))
+                parts.append(f"{label}{text}")
         if parts:
             out.append(f"{r['bench']} ({r['work']}): " + "; ".join(parts))
     return out

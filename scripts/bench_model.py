@@ -21,9 +21,14 @@ the models trained at the largest size: the gazetteer+dates baseline
 whole suggestion (`Suggester.predict_many`: NER + learned gazetteer merged, stance, claims,
 uncertainty; no story siblings, so no projection), in articles/s.
 
+Each training is also done the plain way, with spaCy and scikit-learn calls written here and
+no corpus_tools code (the same steps on the same gold: the floor), interleaved with ours.
+
     .venv/bin/python scripts/bench_model.py                       # 1k and 10k
-    .venv/bin/python scripts/bench_model.py --quick               # a smoke run (seconds)
-    .venv/bin/python scripts/bench_model.py --sizes 1000,10000 --ner-sizes 1000 --json
+    .venv/bin/python scripts/bench_model.py --quick               # 1k gold, 1 spaCy epoch
+    .venv/bin/python scripts/bench_model.py --smoke               # tiny sizes (seconds)
+    .venv/bin/python scripts/bench_model.py --sizes 1000,10000 --ner-sizes 1000 --json rows.json
+    .venv/bin/python scripts/bench_model.py --report full.json; ... --render full.json
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import _bench
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -355,6 +362,264 @@ def worker_train(what: str, size: int, out: Path, seed: int, epochs: int) -> dic
     }
 
 
+def worker_floor(what: str, size: int, seed: int, epochs: int) -> dict[str, Any]:
+    """The same training written directly with spaCy / scikit-learn (no corpus_tools code;
+    only the NER's model settings are read from it, so both train the same network)."""
+    gold = make_gold(size, seed)
+    plain = [
+        {
+            "text": g.article.text,
+            "sentences": [(s.start, s.end) for s in g.article.sentences],
+            "story": g.article.story_id,
+            "entities": [(e.start, e.end, e.label) for e in g.entities],
+            "stances": {s.target: s.label for s in g.stances},
+            "claims": [(c.start, c.end, c.checkworthy) for c in g.claims],
+            "missing_claims": list(g.missing_claims),
+        }
+        for g in gold
+    ]
+    del gold
+    warm_imports(what)
+    before = rss_mb()
+    cpu0, wall0 = cpu_seconds(), time.perf_counter()
+    info = FLOORS[what](plain, seed, epochs)
+    cpu, wall = cpu_seconds() - cpu0, time.perf_counter() - wall0
+    return {
+        "model": what,
+        "size": size,
+        "cpu_s": round(cpu, 2),
+        "wall_s": round(wall, 2),
+        "rss_before_mb": round(before, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "info": info,
+    }
+
+
+def floor_gazetteer(items: list[dict[str, Any]], seed: int, epochs: int) -> dict[str, Any]:
+    """Labels per lowercased surface form, then every form's occurrences found by one regex."""
+    import re
+    from collections import Counter
+
+    counts: dict[str, Counter[str]] = {}
+    for it in items:
+        for s, e, lab in it["entities"]:
+            form = " ".join(it["text"][s:e].lower().split())
+            counts.setdefault(form, Counter())[lab] += 1
+    forms = sorted(counts, key=len, reverse=True)
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, forms)) + r")(?!\w)", re.I)
+    seen: Counter[str] = Counter()
+    for it in items:
+        gold = {(s, e) for s, e, _ in it["entities"]}
+        for m in pattern.finditer(it["text"]):
+            if m.span() not in gold:
+                seen[" ".join(m.group().lower().split())] += 1
+    return {"forms": len(counts), "unlabelled": sum(seen.values())}
+
+
+def floor_ner(items: list[dict[str, Any]], seed: int, epochs: int) -> dict[str, Any]:
+    """spaCy's own loop: blank("en"), the same beam_ner, one Example per sentence."""
+    import random as rnd
+
+    import spacy
+    from spacy.training import Example, offsets_to_biluo_tags
+    from spacy.util import fix_random_seed, minibatch
+
+    from corpus_tools.models import ner as settings  # the network's settings only
+
+    fix_random_seed(seed)
+    nlp = spacy.blank("en")
+    pipe: Any = nlp.add_pipe(
+        "beam_ner",
+        config={
+            "model": settings.MODEL_CONFIG,
+            "beam_width": settings.BEAM_WIDTH,
+            "beam_density": settings.BEAM_DENSITY,
+            "beam_update_prob": settings.BEAM_UPDATE_PROB,
+        },
+    )
+    labels = sorted({lab for it in items for _, _, lab in it["entities"]})
+    for label in labels:
+        pipe.add_label(label)
+    examples = []
+    for it in items:
+        text, ents = it["text"], it["entities"]
+        for a, b in it["sentences"]:
+            doc = nlp.make_doc(text[a:b])
+            inside = [(s - a, e - a, lab) for s, e, lab in ents if a <= s and e <= b]
+            tags = offsets_to_biluo_tags(doc, inside)
+            examples.append(Example.from_dict(doc, {"entities": tags}))
+    optimizer = nlp.initialize(lambda: examples)
+    batch = min(32, max(8, len(examples) // 128))
+    order_rng = rnd.Random(seed)
+    for _ in range(epochs):
+        order = list(examples)
+        order_rng.shuffle(order)
+        losses: dict[str, float] = {}
+        for part in minibatch(order, size=batch):
+            nlp.update(part, sgd=optimizer, drop=0.1, losses=losses)
+    return {"examples": len(examples), "epochs": epochs}
+
+
+def _plain_vectorizer() -> Any:
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        ngram_range=(1, 2), sublinear_tf=True, max_features=50_000, dtype=np.float32
+    )
+
+
+def _plain_calibrated(x: Any, y: list[str], groups: list[str], seed: int) -> Any:
+    """Logistic regression, sigmoid-calibrated on 3 story-grouped folds, one final fit."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    folds = StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=seed)
+    base = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
+    splits = list(folds.split(y, y, groups))
+    model = CalibratedClassifierCV(base, method="sigmoid", cv=splits, ensemble=False)
+    return model.fit(x, y)
+
+
+def floor_stance(items: list[dict[str, Any]], seed: int, epochs: int) -> dict[str, Any]:
+    """Per target: whole-text TF-IDF, TF-IDF of the sentences naming it, two mention cues,
+    a calibrated logistic regression (one BLAS thread, as ours)."""
+    import math
+    import re
+
+    import scipy.sparse as sp
+    import sklearn
+    from threadpoolctl import threadpool_limits
+
+    names = dict(TARGETS)
+    with (
+        threadpool_limits(1),
+        sklearn.config_context(assume_finite=True, skip_parameter_validation=True),
+    ):
+        full = _plain_vectorizer().fit_transform([it["text"] for it in items])
+        focus: dict[str, list[tuple[str, int, float]]] = {}
+        for t, name in names.items():
+            pat = re.compile(r"(?<!\w)" + re.escape(name) + r"\w*", re.I)
+            rows = []
+            for it in items:
+                text, sents = it["text"], it["sentences"]
+                hits = [text[a:b] for a, b in sents if pat.search(text, a, b)]
+                rows.append((" ".join(hits), len(pat.findall(text)), len(hits) / len(sents)))
+            focus[t] = rows
+        fvec = _plain_vectorizer().fit([f[0] for rows in focus.values() for f in rows if f[0]])
+        fitted = 0
+        for t in names:
+            idx = [i for i, it in enumerate(items) if t in it["stances"]]
+            y = [items[i]["stances"][t] for i in idx]
+            f = [focus[t][i] for i in idx]
+            cues = sp.csr_matrix([[math.log1p(m), share] for _, m, share in f], dtype="float32")
+            x = sp.hstack([full[idx], fvec.transform([h for h, _, _ in f]), cues], format="csr")
+            _plain_calibrated(x, y, [items[i]["story"] for i in idx], seed)
+            fitted += 1
+    return {"targets": fitted}
+
+
+REPORTING = ("said", "says", "told", "according", "added", "stated", "claimed", "reported")
+
+
+def _claim_x(vec: Any, texts: list[str], positions: list[float] | None, fit: bool) -> Any:
+    import math
+    import re
+
+    import scipy.sparse as sp
+
+    verbs = re.compile(r"\b(?:" + "|".join(REPORTING) + r")\b", re.I)
+    x = vec.fit_transform(texts) if fit else vec.transform(texts)
+    cues = [
+        [
+            float(any(ch.isdigit() for ch in t)),
+            float('"' in t),
+            float(verbs.search(t) is not None),
+            math.log1p(len(t.split())) / 4.0,
+        ]
+        for t in texts
+    ]
+    if positions is not None:
+        cues = [[*c, p] for c, p in zip(cues, positions, strict=True)]
+    return sp.hstack([x, sp.csr_matrix(cues, dtype="float32")], format="csr")
+
+
+def _solid(text: str, start: int, end: int) -> int:
+    """Non-whitespace characters of text[start:end]."""
+    return len("".join(text[start:end].split()))
+
+
+def floor_claims(items: list[dict[str, Any]], seed: int, epochs: int) -> dict[str, Any]:
+    """Sentences labelled by claim overlap, TF-IDF + cues, a calibrated logistic regression;
+    out-of-fold probabilities (the same detector per story-grouped fold) for the F1.5
+    threshold (sklearn's precision_recall_curve); a calibrated check-worthiness classifier."""
+    import numpy as np
+    import sklearn
+    from sklearn.metrics import precision_recall_curve
+    from sklearn.model_selection import StratifiedGroupKFold
+    from threadpoolctl import threadpool_limits
+
+    texts: list[str] = []
+    pos: list[float] = []
+    y: list[str] = []
+    groups: list[str] = []
+    cw_texts: list[str] = []
+    cw_y: list[str] = []
+    cw_groups: list[str] = []
+    for it in items:
+        text, sents = it["text"], it["sentences"]
+        for k, (a, b) in enumerate(sents):
+            if any(a < me and ms < b for ms, me in it["missing_claims"]):
+                continue
+            positive = any(
+                _solid(text, max(a, s), min(b, e)) >= 0.5 * _solid(text, s, e)
+                for s, e, _ in it["claims"]
+                if s < b and a < e
+            )
+            texts.append(text[a:b])
+            pos.append(k / len(sents))
+            y.append("1" if positive else "0")
+            groups.append(it["story"])
+        for s, e, cw in it["claims"]:
+            cw_texts.append(text[s:e])
+            cw_y.append(cw)
+            cw_groups.append(it["story"])
+    with (
+        threadpool_limits(1),
+        sklearn.config_context(assume_finite=True, skip_parameter_validation=True),
+    ):
+        _plain_calibrated(_claim_x(_plain_vectorizer(), texts, pos, True), y, groups, seed)
+        oof = np.zeros(len(y))
+        folds = StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=seed)
+        for train, held in folds.split(y, y, groups):
+            vec = _plain_vectorizer()
+            tr = [texts[i] for i in train]
+            clf = _plain_calibrated(
+                _claim_x(vec, tr, [pos[i] for i in train], True),
+                [y[i] for i in train],
+                [groups[i] for i in train],
+                seed,
+            )
+            held_x = _claim_x(vec, [texts[i] for i in held], [pos[i] for i in held], False)
+            oof[held] = clf.predict_proba(held_x)[:, list(clf.classes_).index("1")]
+        precision, recall, cuts = precision_recall_curve([int(v) for v in y], oof)
+        b2 = 1.5**2
+        f = (1 + b2) * precision * recall / np.maximum(b2 * precision + recall, 1e-12)
+        cut = float(cuts[int(np.argmax(f[:-1]))])
+        cw_x = _claim_x(_plain_vectorizer(), cw_texts, None, True)
+        _plain_calibrated(cw_x, cw_y, cw_groups, seed)
+    return {"sentences": len(texts), "threshold": round(cut, 4), "claims": len(cw_texts)}
+
+
+FLOORS = {
+    "gazetteer": floor_gazetteer,
+    "ner": floor_ner,
+    "stance": floor_stance,
+    "claims": floor_claims,
+}
+
+
 def worker_predict(what: str, n: int, models: Path, seed: int) -> dict[str, Any]:
     cfg = config()
     articles = make_articles(n, seed)
@@ -485,9 +750,13 @@ def main() -> None:
     )
     parser.add_argument("--epochs", type=int, default=3, help="spaCy NER epochs")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    parser.add_argument("--render", type=Path, help="print the tables of a saved --json report")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument(
+        "--no-floor", action="store_true", help="skip the plain spaCy / scikit-learn training"
+    )
+    parser.add_argument("--report", type=Path, help="also save the full report as JSON here")
+    parser.add_argument("--render", type=Path, help="print the tables of a saved --report")
+    _bench.add_args(parser)
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -499,21 +768,28 @@ def main() -> None:
         kind, what, n, folder = args.worker
         if kind == "train":
             out = worker_train(what, int(n), Path(folder), args.seed, args.epochs)
+        elif kind == "floor":
+            out = worker_floor(what, int(n), args.seed, args.epochs)
         else:
             out = worker_predict(what, int(n), Path(folder), args.seed)
         print(json.dumps(out))
         return
 
-    if args.quick:
+    _bench.human_to_stderr(args.json)
+    if args.smoke:
         sizes, ner_sizes, n_predict, epochs, one = [60, 120], [60], 200, 1, 100
+    elif args.quick:  # bench_all's size: 1k gold articles, one spaCy epoch
+        sizes, ner_sizes, n_predict, epochs, one = [1000], [1000], 1000, 1, 200
     else:
         sizes = [int(s) for s in args.sizes.split(",")]
         ner_arg = args.sizes if args.ner_sizes is None else args.ner_sizes
         ner_sizes = [int(s) for s in ner_arg.split(",") if s.strip()]  # "": no spaCy at all
         n_predict, epochs, one = args.predict, args.epochs, args.one_by_one
     seed = args.seed
+    repeat = max(1, args.repeat)
     common = ["--seed", str(seed), "--epochs", str(epochs)]
     training: list[dict[str, Any]] = []
+    floors: list[dict[str, Any]] = []
     prediction: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-model-") as tmp:
         for size in sizes:
@@ -521,8 +797,16 @@ def main() -> None:
             for what in ("gazetteer", "ner", "stance", "claims"):
                 if what == "ner" and size not in ner_sizes:
                     continue
-                print(f"training {what} on {size:,} gold articles ...", file=sys.stderr)
-                training.append(run_worker("train", what, str(size), str(folder), *common))
+                ours_runs, floor_runs = [], []
+                for _ in range(repeat):  # interleaved: ours, then the floor, K times
+                    print(f"training {what} on {size:,} gold articles ...", file=sys.stderr)
+                    ours_runs.append(run_worker("train", what, str(size), str(folder), *common))
+                    if not args.no_floor:
+                        print(f"  the same with plain {what} calls ...", file=sys.stderr)
+                        floor_runs.append(run_worker("floor", what, str(size), "-", *common))
+                training.append(_bench.median(ours_runs))
+                if floor_runs:
+                    floors.append(_bench.median(floor_runs))
         # the models of the largest size; spaCy's from the largest size it trained at
         trained_on = max(sizes)
         folder = Path(tmp) / str(trained_on)
@@ -535,7 +819,10 @@ def main() -> None:
                 continue
             n = min(one, n_predict) if what.endswith("-1by1") else n_predict
             print(f"predicting {n:,} articles with {what} ...", file=sys.stderr)
-            prediction.append(run_worker("predict", what, str(n), str(folder), *common))
+            runs = [
+                run_worker("predict", what, str(n), str(folder), *common) for _ in range(repeat)
+            ]
+            prediction.append(_bench.median(runs))
     report = {
         "sizes": sizes,
         "ner_sizes": [s for s in ner_sizes if s in sizes],
@@ -545,11 +832,89 @@ def main() -> None:
         "ner_trained_on": ner_trained_on,
         "seed": seed,
         "training": training,
+        "floors": floors,
         "prediction": prediction,
         "memory": "peak RSS = the worker process's VmHWM (/proc/self/status), MB",
         "cpu": "user + system seconds of the worker process (all threads)",
     }
-    print(json.dumps(report, indent=2) if args.json else render(report))
+    if args.report:
+        args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(render(report))
+    _bench.write_json(json_rows(report), args.json)
+
+
+FLOOR_WHAT = {
+    "gazetteer": "a Counter of lowercased surface forms' labels, one regex over the texts "
+    "for their unlabelled occurrences",
+    "ner": "spaCy's own loop: blank('en'), the same beam_ner network, one Example per "
+    "sentence (offsets_to_biluo_tags), the same epochs, batches and dropout",
+    "stance": "per target: TF-IDF of the text and of the sentences naming it, two cues, "
+    "LogisticRegression in CalibratedClassifierCV (3 story-grouped folds)",
+    "claims": "sentence TF-IDF + cues, calibrated LogisticRegression, the same detector per "
+    "fold for out-of-fold P(claim), F1.5 threshold from precision_recall_curve, "
+    "check-worthiness classifier",
+}
+
+
+def json_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """bench_all rows: each training beside its plain floor; suggestions and batched
+    prediction beside one call per article."""
+    rows = []
+    floors = {(f["model"], f["size"]): f for f in report.get("floors", [])}
+    for t in report["training"]:
+        floor = floors.get((t["model"], t["size"]))
+        epochs = f" ({report['ner_epochs']} epoch(s))" if t["model"] == "ner" else ""
+        rows.append(
+            _bench.row(
+                bench="model",
+                work=f"train {t['model']}{epochs} on {t['size']:,} gold articles",
+                n=t["size"],
+                unit="articles",
+                ours=t,
+                floor=None if floor is None else {**floor, "what": FLOOR_WHAT[t["model"]]},
+                note="imports before the clock; peak RSS includes the gold articles",
+            )
+        )
+    pred = {p["predictor"]: p for p in report["prediction"]}
+    n = report["predict_articles"]
+    for what in ("stance", "claims"):
+        batch, single = pred.get(what), pred.get(f"{what}-1by1")
+        if batch is None or single is None:
+            continue
+        scale = n / single["articles"]
+        rows.append(
+            _bench.row(
+                bench="model",
+                work=f"{what} predictions for {n:,} new articles (predict_many)",
+                n=n,
+                unit="articles",
+                ours=batch,
+                floor=None,
+                naive={
+                    **single,
+                    "wall_s": round(single["wall_s"] * scale, 2),
+                    "cpu_s": round(single["cpu_s"] * scale, 2),
+                    "what": f"one predict() call per article (timed on {single['articles']:,}, "
+                    f"scaled ×{scale:g})",
+                },
+            )
+        )
+    if "suggester" in pred:
+        s, rules = pred["suggester"], pred.get("rules")
+        rate = f"{rules['articles'] / rules['cpu_s']:,.0f}" if rules and rules["cpu_s"] else "-"
+        rows.append(
+            _bench.row(
+                bench="model",
+                work=f"suggestions (NER + gazetteer, stance, claims) for {n:,} new articles",
+                n=n,
+                unit="articles",
+                ours=s,
+                floor=None,
+                note=f"the rule pre-annotator (gazetteer + dates) does {rate} articles per "
+                "CPU-second; peak RSS includes the models and articles",
+            )
+        )
+    return rows
 
 
 def render(report: dict[str, Any]) -> str:
@@ -558,12 +923,19 @@ def render(report: dict[str, Any]) -> str:
         f"Training on synthetic gold (spaCy NER: {report['ner_epochs']} epochs; CPU = user+sys"
         " of the worker, all threads; imports excluded)",
         f"{'model':<10} {'gold':>7} {'CPU s':>8} {'wall s':>8} {'wall s/1k':>10}"
-        f" {'peak RSS MB':>12}",
+        f" {'peak RSS MB':>12} {'floor CPU s':>12} {'floor MB':>9} {'CPU vs floor':>13}",
     ]
+    floors = {(f["model"], f["size"]): f for f in report.get("floors", [])}
     for t in report["training"]:
+        f = floors.get((t["model"], t["size"]))
+        vs = (
+            f" {f['cpu_s']:>12.2f} {f['peak_rss_mb']:>9.0f} {t['cpu_s'] / f['cpu_s']:>12.2f}x"
+            if f and f["cpu_s"]
+            else ""
+        )
         lines.append(
             f"{t['model']:<10} {t['size']:>7,} {t['cpu_s']:>8.2f} {t['wall_s']:>8.2f}"
-            f" {t['wall_s'] * 1000 / t['size']:>10.2f} {t['peak_rss_mb']:>12.0f}"
+            f" {t['wall_s'] * 1000 / t['size']:>10.2f} {t['peak_rss_mb']:>12.0f}{vs}"
         )
     prediction = report["prediction"]
     lines += [
