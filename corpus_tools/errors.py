@@ -6,8 +6,11 @@ from __future__ import annotations
 import errno
 import os
 import re
-import shutil
-import sqlite3
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import shutil
+    import sqlite3
 
 EXIT_OK = 0
 EXIT_DATA = 1

@@ -16,33 +16,50 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from corpus_tools.errors import FILE_SYSTEM_ERRNOS, DataError, FileSystemError, UsageError
 from corpus_tools.model import Article, Sentence
 
-ARTICLES_SCHEMA = pa.schema(
-    [
-        pa.field("article_id", pa.string(), nullable=False),
-        pa.field("source", pa.string(), nullable=False),
-        pa.field("outlet", pa.string()),
-        pa.field("url", pa.string()),
-        pa.field("title", pa.string()),
-        pa.field("published", pa.string()),
-        pa.field("language", pa.string(), nullable=False),
-        pa.field("text", pa.string(), nullable=False),
-        pa.field("text_sha256", pa.string(), nullable=False),
-        pa.field(
-            "sentences",
-            pa.list_(pa.struct([pa.field("start", pa.int32()), pa.field("end", pa.int32())])),
-        ),
-        pa.field("story_id", pa.string()),
-    ]
-)
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    ARTICLES_SCHEMA: pa.Schema
+
+
+def __getattr__(name: str) -> Any:
+    # pyarrow is imported by the first use of the articles table (`ARTICLES_SCHEMA`), not by
+    # `import corpus_tools.store`: the atomic writers need none of it, nor does the CLI's start.
+    if name == "ARTICLES_SCHEMA":
+        return _articles_schema()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _articles_schema() -> pa.Schema:
+    """The articles table's schema (one object, as a module constant would be)."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field("article_id", pa.string(), nullable=False),
+            pa.field("source", pa.string(), nullable=False),
+            pa.field("outlet", pa.string()),
+            pa.field("url", pa.string()),
+            pa.field("title", pa.string()),
+            pa.field("published", pa.string()),
+            pa.field("language", pa.string(), nullable=False),
+            pa.field("text", pa.string(), nullable=False),
+            pa.field("text_sha256", pa.string(), nullable=False),
+            pa.field(
+                "sentences",
+                pa.list_(pa.struct([pa.field("start", pa.int32()), pa.field("end", pa.int32())])),
+            ),
+            pa.field("story_id", pa.string()),
+        ]
+    )
 
 
 def display_path(path: Path) -> str:
@@ -239,18 +256,22 @@ def iter_articles(path: Path, batch_size: int = 1024) -> Iterator[Article]:
             hint="Run `corpus ingest` first.",
             path=str(path),
         )
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = _articles_schema()
     try:
         pf = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataError(f"{path}: not a readable Parquet file ({exc})", path=str(path)) from None
-    missing = set(ARTICLES_SCHEMA.names) - set(pf.schema_arrow.names)
+    missing = set(schema.names) - set(pf.schema_arrow.names)
     if missing:
         raise DataError(
             f"{path}: not an articles table (missing columns: {', '.join(sorted(missing))})",
             hint="Rebuild it with `corpus ingest`.",
             path=str(path),
         )
-    for batch in pf.iter_batches(batch_size=batch_size, columns=ARTICLES_SCHEMA.names):
+    for batch in pf.iter_batches(batch_size=batch_size, columns=schema.names):
         for row in batch.to_pylist():
             yield row_to_article(row)
 

@@ -9,21 +9,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
-from rich.text import Text
 from typer._click.core import Context  # typer vendors its own click
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
-from corpus_tools.config import CorpusConfig, load_config
 from corpus_tools.errors import (
     FILE_SYSTEM_ERRNOS,
     CorpusError,
@@ -31,6 +26,11 @@ from corpus_tools.errors import (
     UsageError,
     printable,
 )
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from corpus_tools.config import CorpusConfig
 
 DEBUG_ENV = "CORPUS_DEBUG"
 
@@ -68,11 +68,13 @@ def known_error(exc: Exception) -> CorpusError | None:
     """The CorpusError that `exc` is or stands for; None for anything else (a bug)."""
     if isinstance(exc, CorpusError):
         return exc
-    if isinstance(exc, shutil.Error):  # copytree's list of failed files (an OSError, no errno)
+    # shutil and sqlite3 are looked up, not imported: an error of theirs means they were.
+    shutil, sqlite3 = sys.modules.get("shutil"), sys.modules.get("sqlite3")
+    if shutil is not None and isinstance(exc, shutil.Error):  # copytree's failed files (no errno)
         return FileSystemError.from_copy_error(exc)
     if isinstance(exc, OSError):
         return FileSystemError.from_os_error(exc) if exc.errno in FILE_SYSTEM_ERRNOS else None
-    if isinstance(exc, sqlite3.Error):  # release staging keeps a scratch database
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error):  # release's scratch database
         return FileSystemError.from_sqlite_error(exc)
     return None
 
@@ -116,8 +118,29 @@ model_app = typer.Typer(
 )
 app.add_typer(model_app, name="model")
 
-console = Console()
-err_console = Console(stderr=True)
+
+class _LazyConsole:
+    """A rich Console made on first use: rich is imported by the first thing printed, not by
+    every start-up (`--help` needs none of it)."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def get(self) -> Console:
+        """The Console itself (for rich APIs that take one)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+console = cast("Console", _LazyConsole())
+err_console = cast("Console", _LazyConsole(stderr=True))
 
 ConfigOpt = Annotated[
     Path | None,
@@ -133,8 +156,15 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 
 
+def real_console(c: Console) -> Console:
+    """The rich Console behind `console` or `err_console` (made now if it was not yet)."""
+    return c.get() if isinstance(c, _LazyConsole) else c
+
+
 def get_config(path: Path | None) -> CorpusConfig:
     """Load the corpus definition for a command."""
+    from corpus_tools.config import load_config
+
     return load_config(path)
 
 
@@ -174,7 +204,7 @@ def progress_bar(
         return
     from rich.progress import Progress
 
-    with Progress(console=err_console, transient=True) as bar:
+    with Progress(console=real_console(err_console), transient=True) as bar:
         task = bar.add_task(what, total=total)
 
         def update(done: int, total: int) -> None:
@@ -191,6 +221,8 @@ def report_error(exc: CorpusError, *, as_json: bool = False) -> int:
     if as_json:
         print_json({"error": exc.to_dict(), "exit_code": exc.exit_code})
         return exc.exit_code
+    from rich.text import Text
+
     where = printable(exc.location())
     message = printable(exc.message)
     lines = [Text.assemble(("error: ", "bold red"), message)]

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from corpus_tools.cli._common import ConfigOpt, JsonOpt, app, console, get_config, print_json
 
@@ -34,6 +33,8 @@ def adjudicate_cmd(
 
     Example: corpus adjudicate
     """
+    from rich.table import Table
+
     from corpus_tools.adjudicate import run
 
     result = run(config=get_config(config), annotations_path=annotations, decisions_path=decisions)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from rich.table import Table
 
 from corpus_tools.cli._common import (
     ConfigOpt,
@@ -18,6 +17,9 @@ from corpus_tools.cli._common import (
     print_json,
     progress_bar,
 )
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 AgreeFormat = Literal["table", "json", "markdown"]
 
@@ -35,6 +37,8 @@ def _opt(x: float | None) -> str:
 
 
 def _tables(d: dict[str, Any]) -> list[Table]:
+    from rich.table import Table
+
     st = Table(title="Stance (95% bootstrap CI)", title_justify="left")
     for col in ("target", "items", "Krippendorff α", "Fleiss κ", "% agreement", "Gwet AC1"):
         st.add_column(col, justify="right" if col == "items" else "left")

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from corpus_tools.cli._common import (
     ConfigOpt,
@@ -21,9 +19,13 @@ from corpus_tools.cli._common import (
     show_progress,
 )
 from corpus_tools.errors import EXIT_DATA
-from corpus_tools.ingest import FORMATS, ingest
-from corpus_tools.model import Finding
 
+if TYPE_CHECKING:
+    from corpus_tools.model import Finding
+
+# `corpus_tools.ingest.FORMATS`, spelled out so that --help need not import the ingest stack
+# (tests/test_startup.py checks that the two lists are the same).
+FORMATS = ("txt", "html", "jsonl", "csv", "labelstudio")
 FormatChoice = Enum("FormatChoice", {f: f for f in FORMATS}, type=str)  # type: ignore[misc]
 
 _STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
@@ -59,6 +61,11 @@ def ingest_cmd(
 
     Example: corpus ingest articles/ --workers 2
     """
+    from rich.table import Table
+    from rich.text import Text
+
+    from corpus_tools.ingest import ingest
+
     cfg = get_config(config)
     report = ingest(
         config=cfg,

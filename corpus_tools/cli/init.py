@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from corpus_tools import labelstudio, scaffold
 from corpus_tools.cli._common import JsonOpt, app, console, print_json
 from corpus_tools.cli.ls import KeyOpt, UrlOpt
 from corpus_tools.errors import UsageError
@@ -65,6 +64,8 @@ def init_cmd(
 
     Example: corpus init adopted --from-project 3 --url http://127.0.0.1:8080
     """
+    from corpus_tools import labelstudio, scaffold
+
     label_config: str | None = None
     task_list: list[dict[str, object]] | None = None
     project_title: str | None = None

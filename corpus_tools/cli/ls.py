@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from corpus_tools import labelstudio as lib
 from corpus_tools.cli._common import (
     ConfigOpt,
     JsonOpt,
@@ -19,13 +17,21 @@ from corpus_tools.cli._common import (
     print_json,
     progress_bar,
 )
-from corpus_tools.config import CorpusConfig
+
+if TYPE_CHECKING:
+    from corpus_tools.config import CorpusConfig
+
+# `corpus_tools.labelstudio`'s ENV_URL, ENV_API_KEY and ENV_PSEUDONYM_KEY, spelled out so that
+# --help need not import the client (tests/test_startup.py checks that they are the same).
+ENV_URL = "LABEL_STUDIO_URL"
+ENV_API_KEY = "LABEL_STUDIO_API_KEY"
+ENV_PSEUDONYM_KEY = "CORPUS_PSEUDONYM_KEY"
 
 UrlOpt = Annotated[
     str | None,
     typer.Option(
         "--url",
-        envvar=lib.ENV_URL,
+        envvar=ENV_URL,
         help="Label Studio address (default: [labelstudio] url in corpus.toml).",
     ),
 ]
@@ -33,7 +39,7 @@ KeyOpt = Annotated[
     str,
     typer.Option(
         "--api-key",
-        envvar=lib.ENV_API_KEY,
+        envvar=ENV_API_KEY,
         help="API token (legacy token or personal access token).",
         show_default=False,
     ),
@@ -53,7 +59,7 @@ PseudonymKeyOpt = Annotated[
     str | None,
     typer.Option(
         "--pseudonym-key",
-        envvar=lib.ENV_PSEUDONYM_KEY,
+        envvar=ENV_PSEUDONYM_KEY,
         help="Secret key for annotator pseudonyms (prefer the environment variable or "
         "--pseudonym-key-file: a command line is visible to other users).",
         show_default=False,
@@ -82,6 +88,8 @@ def _allow_deletions(source: str) -> typer.models.OptionInfo:
 def _show_written(result: dict[str, Any], done: str, source: str) -> None:
     """What a pull or an import wrote (`done`: "pulled"/"imported"; `source`: what lacks the
     dropped annotations)."""
+    from rich.table import Table
+
     files = result["files"]
     console.print(
         f"{done} {result['tasks']} tasks, {result['annotations']} annotations by "
@@ -135,6 +143,10 @@ def push_cmd(
     Example: corpus ls push --url http://127.0.0.1:8080
     Example: corpus tasks --suggest latest && corpus ls push --update-predictions
     """
+    from rich.table import Table
+
+    from corpus_tools import labelstudio as lib
+
     cfg = get_config(config)
     if adjudication:
         from corpus_tools.adjudicate import DISPUTES_FILE, adjudication_config
@@ -219,6 +231,8 @@ def pull_cmd(
 
     Example: CORPUS_PSEUDONYM_KEY=... corpus ls pull --json
     """
+    from corpus_tools import labelstudio as lib
+
     cfg = get_config(config)
     key = lib.pseudonym_key(cfg, secret=pseudonym_key, key_file=pseudonym_key_file)
     if adjudication:
@@ -281,6 +295,7 @@ def import_cmd(
 
     Example: corpus ls import export.json --project-title "News stance" --json
     """
+    from corpus_tools import labelstudio as lib
     from corpus_tools.imports import import_export
 
     cfg = get_config(config)

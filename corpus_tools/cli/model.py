@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from corpus_tools.cli._common import (
     ConfigOpt,
@@ -19,7 +18,9 @@ from corpus_tools.cli._common import (
     progress_bar,
 )
 from corpus_tools.errors import UsageError
-from corpus_tools.store import display_path
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 GoldOpt = Annotated[
     Path | None,
@@ -56,6 +57,8 @@ def train_cmd(
 
     Example: corpus model train --epochs 20
     """
+    from rich.table import Table
+
     from corpus_tools.models.bundle import train
 
     cfg = get_config(config)
@@ -126,6 +129,8 @@ def train_cmd(
     if gate is not None:
         console.print(f"claim gate: {gate.get('reason')}", highlight=False)
     what = "reused (same inputs)" if bundle.reused else "trained"
+    from corpus_tools.store import display_path
+
     console.print(
         f"{what}: {bundle.version} → {display_path(bundle.path)} (LATEST)\n"
         f"gold {card['gold']['source']} ({t['articles']} articles, {t['stories']} stories); "
@@ -206,6 +211,8 @@ def evaluate_cmd(
 
 
 def _eval_tables(r: dict[str, Any]) -> list[Table]:
+    from rich.table import Table
+
     s = Table(title="Cross-validated F1 per layer", title_justify="left")
     for col in ("layer", "metric", "model", "baseline", "baseline is"):
         s.add_column(col, justify="right" if col in ("model", "baseline") else "left")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from corpus_tools.cli._common import (
     ConfigOpt,
@@ -38,6 +37,8 @@ def pipeline_cmd(
 
     Example: corpus pipeline 0.1.0
     """
+    from rich.table import Table
+
     from corpus_tools.pipeline import STAGES, run_pipeline
 
     result = run_pipeline(

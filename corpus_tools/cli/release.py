@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.table import Table
 
 from corpus_tools.cli._common import (
     ConfigOpt,
@@ -18,7 +17,9 @@ from corpus_tools.cli._common import (
     print_json,
     show_progress,
 )
-from corpus_tools.model import PublishResult, ReleaseResult
+
+if TYPE_CHECKING:
+    from corpus_tools.model import PublishResult, ReleaseResult
 
 VersionArg = Annotated[str, typer.Argument(help="Semantic version X.Y.Z (tag vX.Y.Z).")]
 TargetOpt = Annotated[
@@ -48,6 +49,8 @@ EndpointOpt = Annotated[
 
 
 def _show_release(result: ReleaseResult) -> None:
+    from rich.table import Table
+
     table = Table("config", "train", "validation", "test", title=f"release {result.version}")
     for name, splits in result.counts.items():
         table.add_row(name, *(str(splits[s]) for s in ("train", "validation", "test")))
@@ -64,6 +67,8 @@ def _show_release(result: ReleaseResult) -> None:
 
 
 def _show_publish(result: PublishResult) -> None:
+    from rich.table import Table
+
     if result.already_published:
         console.print(result.message, highlight=False, markup=False, soft_wrap=True)
         console.print(

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from corpus_tools import schemas as lib
 from corpus_tools.cli._common import ConfigOpt, JsonOpt, app, console, get_config, print_json
 from corpus_tools.errors import EXIT_DATA
 
@@ -23,6 +22,8 @@ def schemas_cmd(
 
     Example: corpus schemas --check
     """
+    from corpus_tools import schemas as lib
+
     cfg = get_config(config)
     if check:
         drift = lib.check(cfg)

@@ -10,8 +10,12 @@ from typing import Annotated, Any
 
 import typer
 
-from corpus_tools import serve as lib
 from corpus_tools.cli._common import ConfigOpt, app, err_console, get_config
+
+# `corpus_tools.serve`'s DEFAULT_HOST and DEFAULT_PORT, spelled out so that --help need not
+# import the server (tests/test_startup.py checks that they are the same).
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 9090
 
 
 @app.command("serve")
@@ -27,10 +31,10 @@ def serve_cmd(
     ] = "latest",
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on (loopback unless --allow-remote).")
-    ] = lib.DEFAULT_HOST,
+    ] = DEFAULT_HOST,
     port: Annotated[
         int, typer.Option("--port", "-p", help="Port to listen on (0: any free port).", min=0)
-    ] = lib.DEFAULT_PORT,
+    ] = DEFAULT_PORT,
     gold: Annotated[
         Path | None,
         typer.Option(
@@ -66,6 +70,8 @@ def serve_cmd(
 
     Example: corpus serve --model latest --port 9090
     """
+    from corpus_tools import serve as lib
+
     cfg = get_config(config)
     running = lib.start(
         cfg,

@@ -6,9 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from corpus_tools import tasks as lib
 from corpus_tools.cli._common import (
     ConfigOpt,
     JsonOpt,
@@ -69,6 +67,10 @@ def tasks_cmd(
     Example: corpus tasks --no-preannotate
     Example: corpus tasks --suggest latest
     """
+    from rich.table import Table
+
+    from corpus_tools import tasks as lib
+
     cfg = get_config(config)
     with progress_bar(quiet or json_out, "suggesting") as progress:
         result = lib.make_tasks(
@@ -95,6 +97,8 @@ def tasks_cmd(
 
 
 def _print_suggest(result: dict[str, Any]) -> None:
+    from rich.table import Table
+
     console.print(
         f"model {result['model_version']}; tasks ordered by {result['order']}", highlight=False
     )

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from corpus_tools.cli._common import (
     ConfigOpt,
@@ -19,12 +18,17 @@ from corpus_tools.cli._common import (
     progress_bar,
 )
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
 
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
 def _table(title: str, key: str, rows: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+
     t = Table(title=title, title_justify="left")
     t.add_column(key, no_wrap=True)
     for col in ("suggested", "accepted", "edited", "b/l/both", "deleted", "added"):
@@ -44,6 +48,8 @@ def _table(title: str, key: str, rows: list[dict[str, Any]]) -> Table:
 
 
 def _anchoring(d: dict[str, Any]) -> Table:
+    from rich.table import Table
+
     t = Table(title="Anchoring: suggestions accepted unchanged, by gold", title_justify="left")
     for col in ("group", "wrong", "accepted when wrong", "right", "accepted when right"):
         t.add_column(col, justify="left" if col == "group" else "right", no_wrap=col == "group")
@@ -92,6 +98,8 @@ def uptake_cmd(
 
     Example: corpus model uptake annotations/ --json
     """
+    from rich.table import Table
+
     from corpus_tools.models.uptake import measure
 
     if gold is not None and no_gold:

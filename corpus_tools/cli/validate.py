@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.text import Text
 
-from corpus_tools.check import check as check_lib
 from corpus_tools.cli._common import (
     ConfigOpt,
     JsonOpt,
@@ -22,10 +20,10 @@ from corpus_tools.cli._common import (
     show_progress,
 )
 from corpus_tools.errors import EXIT_DATA, EXIT_OK
-from corpus_tools.model import Report
-from corpus_tools.store import atomic_write_text
-from corpus_tools.validate import validate as validate_lib
 from corpus_tools.validate.formats import Format, render, summary, text_lines
+
+if TYPE_CHECKING:
+    from corpus_tools.model import Report
 
 FormatOpt = Annotated[
     Format,
@@ -50,11 +48,15 @@ def _emit(report: Report, payload: object, fmt: Format, output: Path | None) -> 
             text = json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n"
         else:
             text = render(report, fmt)
+        from corpus_tools.store import atomic_write_text
+
         atomic_write_text(output, text)
         console.print(f"{summary(report)} (report: {output})", highlight=False, soft_wrap=True)
     elif fmt == "json":
         print_json(payload)
     elif fmt == "text":
+        from rich.text import Text
+
         for severity, line in text_lines(report.findings):
             style = (
                 _STYLE[severity] if severity else ("bold" if not line.startswith(" ") else "dim")
@@ -95,6 +97,8 @@ def validate_cmd(
 
     Example: corpus validate annotations/ --format github
     """
+    from corpus_tools.validate import validate as validate_lib
+
     cfg = get_config(config)
     report = validate_lib(
         config=cfg, paths=paths, repair_utf16=repair_utf16, progress=show_progress(quiet)
@@ -115,6 +119,8 @@ def check_cmd(
 
     Example: corpus check --format github
     """
+    from corpus_tools.check import check as check_lib
+
     cfg = get_config(config)
     result = check_lib(config=cfg, progress=show_progress(quiet))
     fmt = "json" if json_out else fmt

@@ -7,17 +7,17 @@ per-line severities so the CLI can colour them on a terminal).
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from itertools import groupby
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from corpus_tools.model import Finding, Report, Severity
+if TYPE_CHECKING:  # the CLI imports this module for --help: nothing more than it needs
+    from corpus_tools.model import Finding, Report, Severity
 
 Format = Literal["text", "json", "github", "junit"]
 FORMATS: tuple[Format, ...] = ("text", "json", "github", "junit")
 
-Line = tuple[Severity | None, str]
+Line = tuple["Severity | None", str]
 
 
 def location(f: Finding) -> str:
@@ -115,6 +115,8 @@ def render_github(report: Report) -> str:
 
 def render_junit(report: Report, *, suite: str = "corpus validate") -> str:
     """JUnit XML: one test case per file (failing with one failure per error finding)."""
+    import xml.etree.ElementTree as ET
+
     files: dict[str, list[Finding]] = {}
     for f in report.findings:
         files.setdefault(f.file or "(no file)", []).append(f)

@@ -10,16 +10,19 @@ the whole task, at a fraction of its cost (a plain reference run costs ~5 ms per
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
 
 from corpus_tools.config import CorpusConfig
 from corpus_tools.jsonschemas import task_schema
 from corpus_tools.model import Finding
 from corpus_tools.validate.slugs import Where, pointer
+
+if TYPE_CHECKING:
+    import jsonschema
 
 Path_ = list[str | int]
 
@@ -49,11 +52,15 @@ class StructureChecker:
             **defs["annotation"]["properties"],
             "result": {"type": "array"},
         }
-        ref = jsonschema.Draft202012Validator
-        self._ref_task = ref(task_level)
-        self._ref_data = ref(defs["data"])
-        self._ref_annotation = ref(annotation_level)
-        self._ref_result = ref(defs["result"])
+        self._levels = (task_level, defs["data"], annotation_level, defs["result"])
+
+    @functools.cached_property
+    def _refs(self) -> tuple[jsonschema.Draft202012Validator, ...]:
+        """The reference validators (task, data, annotation, result levels), made when the
+        first invalid task needs its messages: a valid export never imports jsonschema."""
+        import jsonschema
+
+        return tuple(jsonschema.Draft202012Validator(level) for level in self._levels)
 
     def is_valid(self, task: Any) -> bool:
         return bool(self._fast.is_valid(task))
@@ -76,23 +83,24 @@ class StructureChecker:
         def collect(validator: jsonschema.Draft202012Validator, node: Any, at: Path_) -> None:
             found.extend(([*at, *e.absolute_path], e) for e in validator.iter_errors(node))
 
-        collect(self._ref_task, task, [])
+        ref_task, ref_data, ref_annotation, ref_result = self._refs
+        collect(ref_task, task, [])
         if not isinstance(task, dict):
             return found
         data = task.get("data")
         if isinstance(data, dict) and not self._data.is_valid(data):
-            collect(self._ref_data, data, ["data"])
+            collect(ref_data, data, ["data"])
         annotations = task.get("annotations")
         if isinstance(annotations, list):
             for i, ann in enumerate(annotations):
                 if self._annotation.is_valid(ann):
                     continue
-                collect(self._ref_annotation, ann, ["annotations", i])
+                collect(ref_annotation, ann, ["annotations", i])
                 results = ann.get("result") if isinstance(ann, dict) else None
                 if isinstance(results, list):
                     for j, res in enumerate(results):
                         if not self._result.is_valid(res):
-                            collect(self._ref_result, res, ["annotations", i, "result", j])
+                            collect(ref_result, res, ["annotations", i, "result", j])
         return found
 
     def findings(self, task: Any, where: Where) -> list[Finding]:
