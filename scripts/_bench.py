@@ -80,6 +80,33 @@ def vm_hwm_mb(pid: int | str = "self") -> float | None:
     return None
 
 
+def tree_cpu(pid: int) -> float:
+    """User + system CPU seconds so far of a live process and all its live descendants (and
+    the children they waited for), from /proc: for a server measured around a request."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        parent[int(entry)] = int(fields[1])
+        ticks[int(entry)] = sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+    tree, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        if p in tree or p not in ticks:
+            continue
+        tree.add(p)
+        todo.extend(c for c, pp in parent.items() if pp == p)
+    return sum(ticks[p] for p in tree) / tick
+
+
 def peak_rss_mb(*, children: bool = False) -> float:
     """This process's peak RSS in MB; with `children`, the largest of it and its waited
     children (their ru_maxrss, which for a forked pool worker includes what it shared)."""

@@ -9,7 +9,12 @@ each), then measures, each in its own subprocess so peak RSS is per measurement:
   pull       corpus ls pull (paged task API, pseudonyms, one file per task, atomic swap)
   export     baseline: the server's sync JSON export of the same project, saved to a file
 
+CPU is the client process's plus the server's (its process tree, read from /proc around the
+step): the server does most of the work of both ways. With `--repeat K` each run starts a
+fresh server (a second push into the same project would import nothing) and medians are shown.
+
 Run from the repository root:  .venv/bin/python scripts/bench_labelstudio.py --tasks 10000
+(`--quick`: 1,000 tasks; `--json FILE`: the rows for scripts/bench_all.py)
 """
 
 from __future__ import annotations
@@ -17,14 +22,14 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+import _bench
 
 REPO = Path(__file__).resolve().parent.parent
 WORDS = [
@@ -120,20 +125,11 @@ def synthetic_tasks(n: int, seed: int = 7) -> list[dict[str, Any]]:
     return tasks
 
 
-def peak_rss_mb() -> float:
-    """This process's peak RSS (VmHWM). Unlike getrusage's ru_maxrss, which Linux carries over
-    from the parent through fork and exec, VmHWM starts afresh in each new program."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def step(name: str, corpus: Path, url: str, key: str, project: int | None) -> dict[str, Any]:
     """One measurement, run inside its own subprocess."""
     import httpx
 
-    t0 = time.perf_counter()
+    clock = _bench.Clock()
     info: dict[str, Any] = {}
     if name in ("push", "pull"):
         from corpus_tools import labelstudio
@@ -178,23 +174,60 @@ def step(name: str, corpus: Path, url: str, key: str, project: int | None) -> di
             for chunk in resp.iter_bytes(1 << 20):
                 fh.write(chunk)
         info = {"bytes": out.stat().st_size}
-    seconds = time.perf_counter() - t0
-    rss_mb = peak_rss_mb()
-    return {"step": name, "seconds": seconds, "peak_rss_mb": rss_mb, "info": info}
+    measured = clock.figures()
+    return {"step": name, **measured, "seconds": measured["wall_s"], "info": info}
 
 
-def run_step(name: str, corpus: Path, url: str, key: str, project: int | None) -> dict[str, Any]:
+def run_step(
+    name: str, corpus: Path, url: str, key: str, project: int | None, server_pid: int
+) -> dict[str, Any]:
+    """One step in its own process; its CPU is the client's plus the server's meanwhile."""
     cmd = [sys.executable, __file__, "--step", name, "--corpus", str(corpus), "--url", url]
     cmd += ["--key", key, "--project", str(project or 0)]
+    server0 = _bench.tree_cpu(server_pid)
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    server = _bench.tree_cpu(server_pid) - server0
     if proc.returncode != 0:
         raise SystemExit(f"step {name} failed:\n{proc.stderr[-3000:]}")
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    out = dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    out["client_cpu_s"] = out["cpu_s"]
+    out["server_cpu_s"] = round(server, 2)
+    out["cpu_s"] = round(out["cpu_s"] + server, 4)
+    return out
+
+
+def session(tasks_file: Path, work: Path) -> dict[str, dict[str, Any]]:
+    """A fresh private server: push, import, pull, export, each measured."""
+    from corpus_tools.labelstudio_server import LocalServer
+
+    corpus = work / "corpus"
+    (corpus / "build").mkdir(parents=True)
+    shutil.copy2(REPO / "corpus.toml", corpus / "corpus.toml")
+    shutil.copy2(tasks_file, corpus / "build" / "tasks.json")
+    server = LocalServer(
+        ls_bin=REPO / ".venv-ls/bin/label-studio",
+        cache_dir=REPO / ".cache",
+        data_dir=work / "ls-data",
+    )
+    with server:
+        assert server.proc is not None
+        pid = server.proc.pid
+        key, url = server.admin.token, server.url
+        push = run_step("push", corpus, url, key, None, pid)
+        project = push["info"]["project_id"]
+        base_import = run_step("import", corpus, url, key, None, pid)
+        pull = run_step("pull", corpus, url, key, project, pid)
+        base_export = run_step("export", corpus, url, key, project, pid)
+    return {"push": push, "import": base_import, "pull": pull, "export": base_export}
+
+
+QUICK_TASKS = 1000
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", type=int, default=10_000)
+    _bench.add_args(ap)
     ap.add_argument("--step")
     ap.add_argument("--corpus", type=Path)
     ap.add_argument("--url")
@@ -204,48 +237,72 @@ def main() -> None:
     if args.step:
         print(json.dumps(step(args.step, args.corpus, args.url, args.key, args.project)))
         return
+    _bench.human_to_stderr(args.json)
+    if args.quick and args.tasks == ap.get_default("tasks"):
+        args.tasks = QUICK_TASKS
 
     sys.path.insert(0, str(REPO))
-    from corpus_tools.labelstudio_server import LocalServer
-
     work = Path(tempfile.mkdtemp(prefix="bench-ls-"))
     try:
-        corpus = work / "corpus"
-        (corpus / "build").mkdir(parents=True)
-        shutil.copy2(REPO / "corpus.toml", corpus / "corpus.toml")
+        tasks_file = work / "tasks.json"
         tasks = synthetic_tasks(args.tasks)
-        (corpus / "build" / "tasks.json").write_text(json.dumps(tasks), encoding="utf-8")
+        tasks_file.write_text(json.dumps(tasks), encoding="utf-8")
         del tasks
-        size_mb = (corpus / "build" / "tasks.json").stat().st_size / 1e6
+        size_mb = tasks_file.stat().st_size / 1e6
         print(f"{args.tasks} synthetic tasks, tasks.json {size_mb:.1f} MB", flush=True)
-        server = LocalServer(
-            ls_bin=REPO / ".venv-ls/bin/label-studio",
-            cache_dir=REPO / ".cache",
-            data_dir=work / "ls-data",
-        )
-        with server:
-            key, url = server.admin.token, server.url
-            push = run_step("push", corpus, url, key, None)
-            pid = push["info"]["project_id"]
-            base_import = run_step("import", corpus, url, key, None)
-            pull = run_step("pull", corpus, url, key, pid)
-            base_export = run_step("export", corpus, url, key, pid)
+        # each repeat is a fresh server: a second push into the same project imports nothing
+        sessions = [session(tasks_file, work / f"run-{k}") for k in range(max(1, args.repeat))]
+        m = {name: _bench.median([s[name] for s in sessions]) for name in sessions[0]}
+        push, base_import, pull, base_export = m["push"], m["import"], m["pull"], m["export"]
         rows = [
             ("push (corpus ls push)", push, base_import),
             ("import baseline (one POST)", base_import, base_import),
             ("pull (corpus ls pull)", pull, base_export),
             ("export baseline (sync JSON)", base_export, base_export),
         ]
-        print(f"{'step':32} {'seconds':>9} {'ratio':>7} {'peak RSS MB':>12} {'ratio':>7}")
-        for label, m, base in rows:
+        print(
+            f"{'step':32} {'seconds':>9} {'ratio':>7} {'CPU s':>8} {'server':>8} {'ratio':>7} "
+            f"{'peak RSS MB':>12} {'ratio':>7}"
+        )
+        for label, r, base in rows:
             print(
-                f"{label:32} {m['seconds']:9.2f} {m['seconds'] / base['seconds']:7.2f} "
-                f"{m['peak_rss_mb']:12.0f} {m['peak_rss_mb'] / base['peak_rss_mb']:7.2f}"
+                f"{label:32} {r['wall_s']:9.2f} {r['wall_s'] / base['wall_s']:7.2f} "
+                f"{r['cpu_s']:8.2f} {r['server_cpu_s']:8.2f} {r['cpu_s'] / base['cpu_s']:7.2f} "
+                f"{r['peak_rss_mb']:12.0f} {r['peak_rss_mb'] / base['peak_rss_mb']:7.2f}"
             )
         export_mb = base_export["info"]["bytes"] / 1e6
         print(
             f"push imported {push['info']['imported']}, pull wrote {pull['info']['tasks']} tasks "
             f"({pull['info']['annotations']} annotations); export {export_mb:.0f} MB"
+        )
+        note = (
+            "CPU = the client process plus the Label Studio server's process tree during the "
+            "step; peak RSS = the client's"
+        )
+        _bench.write_json(
+            [
+                _bench.row(
+                    bench="labelstudio",
+                    work=f"corpus ls push {args.tasks:,} tasks (project, idempotence check, "
+                    "batched import)",
+                    n=args.tasks,
+                    unit="tasks",
+                    ours=push,
+                    floor={**base_import, "what": "the same file POSTed to the import endpoint"},
+                    note=note,
+                ),
+                _bench.row(
+                    bench="labelstudio",
+                    work=f"corpus ls pull {args.tasks:,} tasks (paged API, pseudonyms, one file "
+                    "per task)",
+                    n=args.tasks,
+                    unit="tasks",
+                    ours=pull,
+                    floor={**base_export, "what": "the server's sync JSON export, saved"},
+                    note=note,
+                ),
+            ],
+            args.json,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
