@@ -47,6 +47,8 @@ CORPORA = ("sample", "tricky", "synthetic")
 @cache
 def _bench() -> ModuleType:
     """scripts/bench_release.py as a module (its seeded synthetic-corpus generator)."""
+    if str(REPO / "scripts") not in sys.path:
+        sys.path.insert(0, str(REPO / "scripts"))  # where it imports `_bench` from
     spec = importlib.util.spec_from_file_location(
         "bench_release", REPO / "scripts/bench_release.py"
     )
