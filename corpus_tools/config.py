@@ -600,10 +600,11 @@ def _schema_problems(data: dict[str, Any]) -> list[str]:
     return problems
 
 
-# A str holding U+001C..U+001F (written by orjson as \u001c..\u001f): Python's `\S` refuses
-# them and jsonschema_rs's (Unicode White_Space) accepts them, the one way the two engines'
-# patterns in CONFIG_SCHEMA can differ with the fast one more lenient.
-_PATTERN_DOUBT = re.compile(rb"\\u001[c-fC-F]")
+# A str holding U+001C..U+001F (orjson writes them as \u001c..\u001f) or U+0085 (written as
+# is): Python's `\S` refuses them and jsonschema_rs's (ECMA-262) accepts them, the one way the
+# engines' patterns in CONFIG_SCHEMA differ with the fast one more lenient (every code point
+# was tried; ECMA's `.` and `\S` are otherwise the stricter).
+_PATTERN_DOUBT = re.compile(rb"\\u001[c-fC-F]|\xc2\x85")
 
 
 def _plainly_valid(data: dict[str, Any]) -> bool:

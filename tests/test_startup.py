@@ -13,7 +13,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 from conftest import copy_gold
 
@@ -125,3 +127,147 @@ def test_validate_one_task_imports_only_validation(sample_gold: Path, tmp_path: 
     assert not second[1] & HEAVY, sorted(second[1] & HEAVY)
     assert "jsonschema_rs" in second[1]  # the structure was checked
     assert (root / "build" / articles.CACHE_NAME).is_file()
+
+
+# The kept article hashes (corpus_tools.validate.articles), end to end.
+
+
+def _write_table(path: Path, pairs: list[tuple[str, str]]) -> None:
+    """A two-column articles table whose size depends only on the lengths of its strings."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"article_id": [a for a, _ in pairs], "text_sha256": [s for _, s in pairs]})
+    pq.write_table(table, path, compression="none", use_dictionary=False, write_statistics=False)
+
+
+def test_kept_hashes_follow_the_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(articles, "RACY_S", 0.0)
+    table = tmp_path / "build" / "articles.parquet"
+    table.parent.mkdir()
+    kept = articles.cache_path(table)
+    one = [("art-1", "a" * 64), ("art-2", "b" * 64)]
+    two = [("art-1", "a" * 64), ("art-2", "c" * 64)]  # one article's text changed
+    _write_table(table, one)
+    assert articles.article_hashes(table) == dict(one)
+    assert orjson.loads(kept.read_bytes())["hashes"] == dict(one)
+
+    # Replaced atomically by a table of the same size: noticed, and the pairs kept anew.
+    other = table.with_name("next.parquet")
+    _write_table(other, two)
+    assert other.stat().st_size == table.stat().st_size
+    os.replace(other, table)
+    assert articles.article_hashes(table) == dict(two)
+    assert orjson.loads(kept.read_bytes())["hashes"] == dict(two)
+
+    # While the table is the same, the kept pairs are what is read (not the table).
+    doc = orjson.loads(kept.read_bytes())
+    kept.write_bytes(orjson.dumps({**doc, "hashes": {"art-9": "d" * 64}}))
+    assert articles.article_hashes(table) == {"art-9": "d" * 64}
+
+    # A corrupt, foreign or stale file is ignored and rewritten.
+    for bad in (
+        b"{not json",
+        b"[]",
+        orjson.dumps({**doc, "format": 0}),
+        orjson.dumps({**doc, "hashes": {"art-1": 5}}),
+        orjson.dumps({**doc, "table": [doc["table"][0], 0, 0, 0]}),
+    ):
+        kept.write_bytes(bad)
+        assert articles.article_hashes(table) == dict(two), bad
+        assert orjson.loads(kept.read_bytes()) == doc, bad
+
+
+def test_a_table_changed_just_now_is_not_kept(tmp_path: Path) -> None:
+    table = tmp_path / "articles.parquet"
+    _write_table(table, [("art-1", "a" * 64)])
+    assert articles.article_hashes(table) == {"art-1": "a" * 64}
+    assert not articles.cache_path(table).exists()  # its ctime is younger than RACY_S
+
+
+def test_an_unwritable_folder_only_costs_the_shortcut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(articles, "RACY_S", 0.0)
+    table = tmp_path / "articles.parquet"
+    _write_table(table, [("art-1", "a" * 64)])
+    articles.cache_path(table).mkdir()  # a folder where the file belongs: it cannot be written
+    assert articles.article_hashes(table) == {"art-1": "a" * 64}
+
+
+def test_findings_are_the_same_with_and_without_kept_hashes(
+    sample_gold: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    from corpus_tools.config import load_config
+    from corpus_tools.validate import load_article_hashes, validate
+
+    monkeypatch.setattr(articles, "RACY_S", 0.0)
+    root = copy_gold(sample_gold, tmp_path / "corpus")
+    table = root / "build" / "articles.parquet"
+    data = pq.read_table(table)
+    shas = data.column("text_sha256").to_pylist()
+    shas[0] = "0" * 64  # the first article's text changed since it was annotated
+    data = data.set_column(data.schema.get_field_index("text_sha256"), "text_sha256", [shas])
+    pq.write_table(data, table)
+    cfg = load_config(root / "corpus.toml")
+    paths = [root / "annotations"]
+
+    given = validate(config=cfg, paths=paths, articles=load_article_hashes(table)).to_dict()
+    assert not articles.cache_path(table).exists()
+    read = validate(config=cfg, paths=paths).to_dict()  # reads the table, keeps the pairs
+    assert articles.cache_path(table).is_file()
+
+    def unread(*args: object) -> dict[str, str]:
+        raise AssertionError("the table was read although its pairs were kept")
+
+    monkeypatch.setattr(articles, "read_table", unread)
+    from_kept = validate(config=cfg, paths=paths).to_dict()
+    assert given == read == from_kept
+    findings = from_kept["findings"]
+    assert isinstance(findings, list)
+    assert "stale-annotation" in {f["slug"] for f in findings}
+
+
+# corpus.toml is checked by jsonschema_rs first; jsonschema decides whenever it has doubts.
+
+
+def _leaves(node: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _leaves(v, (*path, k))]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _leaves(v, (*path, i))]
+    return [path]
+
+
+def _with(data: object, path: tuple[object, ...], value: object) -> object:
+    import copy
+
+    new = copy.deepcopy(data)
+    node: Any = new
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return new
+
+
+def test_the_fast_config_check_never_passes_what_jsonschema_refuses(repo_root: Path) -> None:
+    import tomllib
+
+    from corpus_tools import config
+
+    data = tomllib.loads((repo_root / "corpus.toml").read_text(encoding="utf-8"))
+    assert config._plainly_valid(data) and not config._schema_problems(data)
+    variants: list[object] = ["", " x", "x ", "x\x1f", "\x1cx", "a\x85", "abc\n", "A-b.1", -1, 2.5]
+    refused = passed = 0
+    for path in _leaves(data):
+        for value in variants:
+            mutated = _with(data, path, value)
+            assert isinstance(mutated, dict)
+            if config._plainly_valid(mutated):
+                passed += 1
+                assert config._schema_problems(mutated) == [], (path, value)
+            elif config._schema_problems(mutated):
+                refused += 1
+    assert refused and passed  # both ways were taken
