@@ -79,13 +79,16 @@ def imported(args: list[str], cwd: Path, tmp_path: Path) -> tuple[int, set[str],
 
 
 COMMANDS = [name.split()[1:] for name, _ in _reference.iter_commands()]
+GROUPS = sorted({tuple(words[:-1]) for words in COMMANDS if len(words) > 1})
 
 
 def test_the_commands_are_all_probed() -> None:
     assert ["validate"] in COMMANDS and ["ls", "push"] in COMMANDS and len(COMMANDS) >= 15
 
 
-@pytest.mark.parametrize("words", [[], *COMMANDS], ids=lambda w: " ".join(["corpus", *w]))
+@pytest.mark.parametrize(
+    "words", [[], *map(list, GROUPS), *COMMANDS], ids=lambda w: " ".join(["corpus", *w])
+)
 def test_help_imports_no_heavy_library(words: list[str], tmp_path: Path) -> None:
     code, modules, out = imported([*words, "--help"], tmp_path, tmp_path)
     assert code == 0, out
