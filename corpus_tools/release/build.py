@@ -60,6 +60,9 @@ if TYPE_CHECKING:
     pass
 
 ARTICLE_BATCH = 1000
+# With the garbage collector paused (`gc_paused`), the young generations are collected once per
+# this many batches: what little cyclic garbage a build makes cannot pile up.
+COLLECT_EVERY = 10
 # Agreement for the card is measured on at most this many articles (a deterministic sample by
 # article id hash beyond it), so memory does not grow with the corpus.
 AGREEMENT_MAX_ARTICLES = 1000
@@ -150,7 +153,10 @@ class _Tally:
 
     def label(self, layer: str, label: str, split: str) -> None:
         self.labels[layer][label] += 1
-        self.by_split[layer].setdefault(label, Counter())[split] += 1
+        by = self.by_split[layer]
+        if label not in by:
+            by[label] = Counter()
+        by[label][split] += 1
 
 
 def _finding(slug: str, severity: str, message: str, ann: Annotation | None, **kw: Any) -> Finding:
@@ -527,6 +533,17 @@ def _progress(
             bar.advance(task)
 
 
+def _article_ids(path: Path) -> Iterator[tuple[str, str | None]]:
+    """(article_id, story_id) of every row of the articles table, in file order: only those
+    two columns are read. The table is opened by `store.iter_articles` first, so a missing or
+    unreadable table, or one without the articles columns, is refused the same way."""
+    import pyarrow.parquet as pq
+
+    next(store.iter_articles(path, batch_size=1), None)
+    for batch in pq.ParquetFile(path).iter_batches(columns=["article_id", "story_id"]):
+        yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True)
+
+
 def _batches(items: Iterator[Article], size: int) -> Iterator[list[Article]]:
     batch: list[Article] = []
     for item in items:
@@ -559,8 +576,8 @@ def gc_paused() -> Generator[None, None, None]:
     A build allocates millions of small objects that live briefly (rows, spans, tokens) or for
     the whole build; with the collector on, its full passes over the long-lived ones took about
     30% of the CPU. Reference counting still frees everything that is not in a cycle, and the
-    build calls `collect_young()` once per batch of articles, so cyclic garbage (there is
-    little) cannot pile up: memory stays flat.
+    build calls `collect_young()` every COLLECT_EVERY batches of articles, so cyclic garbage
+    (there is little) cannot pile up: memory stays flat.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -596,15 +613,15 @@ def _build(
     # Pass 1: ids and story ids only, for the splits.
     ids: list[tuple[str, str | None]] = []
     seen: set[str] = set()
-    for art in store.iter_articles(articles_path):
-        if art.article_id in seen:
+    for article_id, story_id in _article_ids(articles_path):
+        if article_id in seen:
             raise DataError(
-                f"{articles_path}: duplicate article_id {art.article_id}",
+                f"{articles_path}: duplicate article_id {article_id}",
                 path=str(articles_path),
                 hint="Rebuild the table with `corpus ingest`.",
             )
-        seen.add(art.article_id)
-        ids.append((art.article_id, art.story_id))
+        seen.add(article_id)
+        ids.append((article_id, story_id))
     prev_splits = {
         row[0]: row[1] for row in (previous.manifest.get("articles", []) if previous else [])
     }
@@ -649,8 +666,9 @@ def _build(
                 store.iter_articles(articles_path), len(splits), progress, "release"
             )
             per_target = stance_per_task(config)
-            for batch in _batches(articles_iter, ARTICLE_BATCH):
-                collect_young()
+            for n_batch, batch in enumerate(_batches(articles_iter, ARTICLE_BATCH)):
+                if n_batch % COLLECT_EVERY == 0:
+                    collect_young()
                 ids_ = [a.article_id for a in batch]
                 anns = staging.fetch(ids_)  # the latest annotation of each annotator:
                 latest, _ = latest_per_annotator(
