@@ -10,8 +10,9 @@ Two ways to measure, both one subprocess per measurement so each peak is its own
   the process and of the children it waited for; peak RSS is the process's own VmHWM, or its
   largest child's where a pool did the work);
 - from outside: `run(cmd)` times any command: CPU from `os.wait4` (the child and the
-  descendants it waited for), peak RSS the child's VmHWM sampled every 10 ms while it runs
-  (VmHWM only grows, so the last sample is the peak unless it came in the final 10 ms).
+  descendants it waited for), peak RSS the child's VmHWM sampled while it runs (every 1 ms
+  for 0.2 s, then every 10 ms; VmHWM only grows, so the last sample is the peak unless the
+  peak came after it).
 
 `ru_maxrss` alone is not used for a single process: Linux carries the parent's high-water mark
 over a fork and exec, so a child of a large parent would report the parent's peak.
@@ -148,11 +149,14 @@ def run(
     done = threading.Event()
 
     def sample() -> None:
+        # every millisecond for the first 0.2 s (a short process's peak comes near its end),
+        # then every 10 ms
+        start = time.perf_counter()
         while not done.is_set():
             hwm = vm_hwm_mb(proc.pid)
             if hwm is not None:
                 peak.append(hwm)
-            done.wait(0.01)
+            done.wait(0.001 if time.perf_counter() - start < 0.2 else 0.01)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
