@@ -1,6 +1,7 @@
 """Benchmark `corpus agree` on synthetic annotations beside independent implementations.
 
     .venv/bin/python scripts/bench_agree.py [--tasks 10000] [--annotators 3] [--bootstrap 1000]
+    .venv/bin/python scripts/bench_agree.py --quick --repeat 3 --json rows.json   # 2,000 tasks
 
 Every measurement runs in its own subprocess on the same seeded data (generated in the child,
 not timed), so each peak RSS is that measurement's own. Measurements:
@@ -15,7 +16,11 @@ not timed), so each peak RSS is that measurement's own. Measurements:
 - ours/agree-all      the whole `agree()` (stance, entities incl. token-level α, claims,
                       annotators, confusion) with `--bootstrap` resamples
 
-The figures from both sides are compared and printed; a mismatch exits 1.
+The figures from both sides are compared and printed; a mismatch exits 1. Each measurement
+reports wall and CPU time (user + system) and its peak RSS (VmHWM); with `--repeat K` all run
+interleaved K times and medians are shown. Rows for scripts/bench_all.py (`--json`): the point
+figures against the independent libraries (the floor), the bootstrap against the naive one,
+and the whole `agree()`.
 """
 
 from __future__ import annotations

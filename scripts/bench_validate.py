@@ -1,22 +1,27 @@
-"""Benchmark `corpus validate` against a plain `jsonschema` loop, side by side in one run.
+"""Benchmark `corpus validate` against a same-work floor and a plain `jsonschema` loop.
 
     python scripts/bench_validate.py                 # 10,000 tasks (~190 MB JSON array)
-    python scripts/bench_validate.py --tasks 2000    # quicker
+    python scripts/bench_validate.py --tasks 2000    # quicker (--quick: the same)
+    python scripts/bench_validate.py --repeat 3 --json rows.json   # medians, rows for bench_all
     python scripts/bench_validate.py --big 100000    # also: memory on a ~1.9 GB export
     python scripts/bench_validate.py --corpus-only --repeat 3   # before/after a change
 
 A synthetic export (scripts/make_synthetic_export.py) with 1% of its tasks broken on purpose
 (unknown label, negative offset, missing field, wrong type) is written to a temporary folder.
-Each measurement runs in its own subprocess, which reports its wall time and its own peak
-RSS:
+Each measurement runs in its own subprocess, which reports its wall time, CPU time and its own
+peak RSS (VmHWM); with `--repeat K` the four run interleaved K times and medians are reported:
 
-- `read`: reading the file's bytes (the floor);
-- `jsonschema`: the plain way: `json.load` the array, then
+- `read`: reading the file's bytes;
+- `jsonschema` (naive): `json.load` the array, then
   `jsonschema.Draft202012Validator(schema).iter_errors` over every task (structure only);
+- `floor`: the same checks written plainly (`_floor`): orjson over the whole file,
+  jsonschema_rs per task, text sha256 and the articles table, offsets and text[start:end],
+  ids read twice and duplicate keys; the GC off, as ours pauses it;
 - `corpus`: `corpus_tools.validate.validate` (structure + semantics, streaming).
 
-It prints throughput, peak RSS, the ratio to the `jsonschema` baseline, and whether every
-structural finding of the reference validator is among `corpus validate`'s findings.
+It prints throughput, peak RSS, the ratios, whether corpus validate and the floor found as
+many problems, and whether every structural finding of the reference validator is among
+`corpus validate`'s findings.
 """
 
 from __future__ import annotations
