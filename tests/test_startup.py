@@ -274,3 +274,16 @@ def test_the_fast_config_check_never_passes_what_jsonschema_refuses(repo_root: P
             elif config._schema_problems(mutated):
                 refused += 1
     assert refused and passed  # both ways were taken
+
+
+def test_an_unreadable_table_is_named_as_before(tmp_path: Path) -> None:
+    from corpus_tools.errors import DataError
+
+    table = tmp_path / "articles.parquet"
+    table.write_bytes(b"not parquet")
+    with pytest.raises(DataError) as err:
+        articles.article_hashes(table)
+    message = err.value.message
+    assert message.startswith(f"{table}: not a readable articles table (")
+    assert f"'{table}'" in message  # pyarrow names the file it could not open
+    assert not articles.cache_path(table).exists()

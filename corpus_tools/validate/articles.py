@@ -3,11 +3,11 @@
 Validation needs only those pairs from build/articles.parquet, but reading Parquet means
 importing pyarrow (~0.2 s of CPU), more than validating one task takes. So the pairs read
 from a table are kept in `build/.article-hashes.json`, keyed by the table's file identity:
-size, mtime_ns, inode and ctime_ns, taken with fstat from the open file the pairs are read
-from. The kept pairs are used only while the table's identity is the same; otherwise (or when
-the kept file is unreadable, corrupt or of another format) the table is read again and the
-pairs kept anew. The file is written atomically and never needed: when it cannot be written
-(a read-only checkout), validation reads the table each time, as before.
+size, mtime_ns, inode and ctime_ns, the same before and after the pairs were read. The kept
+pairs are used only while the table's identity is the same; otherwise (or when the kept file
+is unreadable, corrupt or of another format) the table is read again and the pairs kept anew.
+The file is written atomically and never needed: when it cannot be written (a read-only
+checkout), validation reads the table each time, as before.
 
 Why the identity is enough: a table replaced (as `corpus ingest` does, by rename) or rewritten
 in place gets a new ctime, which the kernel sets to the current time and no user can set back.
@@ -21,7 +21,6 @@ import contextlib
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import orjson
 
@@ -46,28 +45,32 @@ def article_hashes(table: Path) -> dict[str, str]:
     """article_id -> text_sha256 of the articles table at `table`: the kept pairs when they
     are the table's, else read from the table (and kept for the next run)."""
     try:
-        st = os.stat(table)
+        before = identity(os.stat(table))
     except OSError:
-        st = None
-    if st is not None:
-        kept = _read_kept(cache_path(table), identity(st))
+        before = None
+    if before is not None:
+        kept = _read_kept(cache_path(table), before)
         if kept is not None:
             return kept
-    with _open_table(table) as f:
-        st = os.fstat(f.fileno())  # the identity of exactly the bytes read below
-        hashes = read_table(f, table)
-    if time.time_ns() - st.st_ctime_ns >= RACY_S * 1e9:
-        _keep(cache_path(table), identity(st), hashes)
+    hashes = read_table(table)
+    try:
+        after = os.stat(table)
+    except OSError:
+        return hashes
+    # Kept only when the table was the same file, unchanged, all the while it was read.
+    settled = time.time_ns() - after.st_ctime_ns >= RACY_S * 1e9
+    if before is not None and identity(after) == before and settled:
+        _keep(cache_path(table), before, hashes)
     return hashes
 
 
-def read_table(source: Any, table: Path) -> dict[str, str]:
+def read_table(table: Path) -> dict[str, str]:
     """article_id -> text_sha256 from an articles table (only those two columns are read)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        data = pq.read_table(source, columns=["article_id", "text_sha256"])
+        data = pq.read_table(table, columns=["article_id", "text_sha256"])
     except (pa.ArrowInvalid, OSError, KeyError) as exc:
         raise DataError(
             f"{table}: not a readable articles table ({exc})",
@@ -77,17 +80,6 @@ def read_table(source: Any, table: Path) -> dict[str, str]:
     ids = data.column("article_id").to_pylist()
     shas = data.column("text_sha256").to_pylist()
     return dict(zip(ids, shas, strict=True))
-
-
-def _open_table(table: Path) -> Any:
-    try:
-        return open(table, "rb")
-    except OSError as exc:
-        raise DataError(
-            f"{table}: not a readable articles table ({exc})",
-            path=str(table),
-            hint="Rebuild it with `corpus ingest`.",
-        ) from None
 
 
 def _read_kept(path: Path, ident: list[int]) -> dict[str, str] | None:

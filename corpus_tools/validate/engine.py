@@ -47,7 +47,7 @@ TaskSink = Callable[[dict[str, Any], Where, bool], None]
 
 def load_article_hashes(path: Path) -> dict[str, str]:
     """article_id -> text_sha256 from an articles table (only those two columns are read)."""
-    return article_table.read_table(path, path)
+    return article_table.read_table(path)
 
 
 def validate(
