@@ -150,3 +150,34 @@ def test_scripts_without_json_or_failing_are_listed_not_fatal(tmp_path: Path) ->
     assert cells[8] == "50 / 40 / -"
     md = bench_all.markdown([good, {"bench": "old", "status": "not run (no --json)"}])
     assert "| old | not run (no --json) |" in md
+
+
+def test_unknown_bench_name_is_refused() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPTS / "bench_all.py"), "--only", "validate,nosuch"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "unknown bench: nosuch" in proc.stderr
+
+
+def test_median_of_repeats() -> None:
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        import _bench
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    runs = [
+        {"wall_s": 3.0, "cpu_s": 1.0, "peak_rss_mb": 50.0, "what": "x"},
+        {"wall_s": 1.0, "cpu_s": 9.0, "peak_rss_mb": 70.0},
+        {"wall_s": 2.0, "cpu_s": 2.0, "peak_rss_mb": 60.0},
+    ]
+    assert _bench.median(runs) == {
+        "wall_s": 2.0,
+        "cpu_s": 2.0,
+        "peak_rss_mb": 60.0,
+        "what": "x",
+        "runs": 3,
+    }
