@@ -55,12 +55,10 @@ import orjson
 
 from corpus_tools import labeling_config, store
 from corpus_tools.config import CorpusConfig, Scheme
+from corpus_tools.constants import ENV_API_KEY, ENV_PSEUDONYM_KEY, ENV_URL
 from corpus_tools.errors import DataError, LabelStudioError, UsageError
 from corpus_tools.exports import task_article_id
 
-ENV_URL = "LABEL_STUDIO_URL"
-ENV_API_KEY = "LABEL_STUDIO_API_KEY"
-ENV_PSEUDONYM_KEY = "CORPUS_PSEUDONYM_KEY"
 IMPORT_BATCH = 1000
 
 Progress = Callable[[int, int], None]

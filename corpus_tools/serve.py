@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from corpus_tools import exports, store
 from corpus_tools.config import CorpusConfig
+from corpus_tools.constants import SERVE_HOST, SERVE_PORT
 from corpus_tools.errors import CorpusError, UsageError
 from corpus_tools.model import Article
 
@@ -62,8 +63,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 9090
+DEFAULT_HOST = SERVE_HOST
+DEFAULT_PORT = SERVE_PORT
 MAX_BODY_BYTES = 64 * 1024 * 1024  # a predict batch of ~10k news articles fits
 REQUEST_TIMEOUT_S = 30.0  # a client that stops sending mid-request frees its thread after this
 

@@ -17,15 +17,11 @@ from corpus_tools.cli._common import (
     print_json,
     progress_bar,
 )
+from corpus_tools.constants import ENV_API_KEY, ENV_PSEUDONYM_KEY, ENV_URL
 
 if TYPE_CHECKING:
     from corpus_tools.config import CorpusConfig
 
-# `corpus_tools.labelstudio`'s ENV_URL, ENV_API_KEY and ENV_PSEUDONYM_KEY, spelled out so that
-# --help need not import the client (tests/test_startup.py checks that they are the same).
-ENV_URL = "LABEL_STUDIO_URL"
-ENV_API_KEY = "LABEL_STUDIO_API_KEY"
-ENV_PSEUDONYM_KEY = "CORPUS_PSEUDONYM_KEY"
 
 UrlOpt = Annotated[
     str | None,

@@ -11,11 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from corpus_tools.cli._common import ConfigOpt, app, err_console, get_config
-
-# `corpus_tools.serve`'s DEFAULT_HOST and DEFAULT_PORT, spelled out so that --help need not
-# import the server (tests/test_startup.py checks that they are the same).
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 9090
+from corpus_tools.constants import SERVE_HOST, SERVE_PORT
 
 
 @app.command("serve")
@@ -31,10 +27,10 @@ def serve_cmd(
     ] = "latest",
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on (loopback unless --allow-remote).")
-    ] = DEFAULT_HOST,
+    ] = SERVE_HOST,
     port: Annotated[
         int, typer.Option("--port", "-p", help="Port to listen on (0: any free port).", min=0)
-    ] = DEFAULT_PORT,
+    ] = SERVE_PORT,
     gold: Annotated[
         Path | None,
         typer.Option(

@@ -1,0 +1,12 @@
+"""Names and defaults that the library uses and the CLI's help shows, in a module that imports
+nothing: `corpus ls push --help` shows the environment variables without loading the Label
+Studio client, `corpus serve --help` the address without loading the server."""
+
+from __future__ import annotations
+
+ENV_URL = "LABEL_STUDIO_URL"
+ENV_API_KEY = "LABEL_STUDIO_API_KEY"
+ENV_PSEUDONYM_KEY = "CORPUS_PSEUDONYM_KEY"
+
+SERVE_HOST = "127.0.0.1"
+SERVE_PORT = 9090
