@@ -12,8 +12,10 @@ ours, the floor and the naive baseline are interleaved):
   pretty exceptions) printing its --help, written to a temporary file by this script;
 - naive/reference: `python -c "import typer, rich"`.
 
-CPU is user + system time of the child (os.wait4), peak memory its ru_maxrss. `--importtime`
-prints the 15 largest cumulative entries of `python -X importtime` for `corpus --help` instead.
+CPU is user + system time of the child (os.wait4), peak memory its ru_maxrss (Linux carries a
+parent's high-water mark into its children, but this script stays smaller than any of them).
+`--importtime` prints the 15 largest cumulative entries of `python -X importtime` for
+`corpus --help` instead.
 The script uses only the console entry point (`corpus_tools.cli.main`), so it runs against any
 version of corpus-tools on PYTHONPATH.
 
@@ -92,7 +94,8 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str]) -> Figures:
 
 
 def median(runs: list[Figures]) -> Figures:
-    return {k: round(statistics.median(r[k] for r in runs), 4) for k in runs[0]}
+    out = {k: round(statistics.median(r[k] for r in runs), 4) for k in runs[0]}
+    return out | {"peak_rss_mb": round(out["peak_rss_mb"], 1)}
 
 
 def scratch_corpus(work: Path, env: dict[str, str]) -> Path:
