@@ -233,12 +233,17 @@ def markdown(rows: list[Row]) -> str:
         "|" + "|".join(["---", "---", *["---:"] * (len(HEADERS) - 2)]) + "|",
     ]
     for r in rows:
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells(r)) + " |")
+        lines.append("| " + " | ".join(_md(c).replace("|", "\\|") for c in cells(r)) + " |")
     extra = notes(rows)
     if extra:
         lines.append("")
-        lines.extend(f"- {line}" for line in extra)
+        lines.extend(f"- {_md(line)}" for line in extra)
     return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    """Text that Markdown shows as written (`<one task>` is not an HTML tag)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def rewrite_readme(path: Path, rows: list[Row]) -> bool:

@@ -169,7 +169,7 @@ def test_median_of_repeats() -> None:
         import _bench
     finally:
         sys.path.remove(str(SCRIPTS))
-    runs = [
+    runs: list[dict[str, Any]] = [
         {"wall_s": 3.0, "cpu_s": 1.0, "peak_rss_mb": 50.0, "what": "x"},
         {"wall_s": 1.0, "cpu_s": 9.0, "peak_rss_mb": 70.0},
         {"wall_s": 2.0, "cpu_s": 2.0, "peak_rss_mb": 60.0},
@@ -181,3 +181,20 @@ def test_median_of_repeats() -> None:
         "what": "x",
         "runs": 3,
     }
+
+
+def test_markdown_escapes_what_would_read_as_html() -> None:
+    bench_all = _bench_all()
+    ours = {"wall_s": 1.0, "cpu_s": 1.0, "peak_rss_mb": 20.0}
+    row = {
+        "bench": "startup",
+        "work": "corpus validate <one task> | a & b",
+        "n": 1,
+        "unit": "runs",
+        "ours": ours,
+        "floor": None,
+        "naive": None,
+        "note": "",
+    }
+    md = bench_all.markdown([row])
+    assert "| corpus validate &lt;one task&gt; \\| a &amp; b |" in md
