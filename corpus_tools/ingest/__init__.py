@@ -43,9 +43,10 @@ import sys
 import time
 import unicodedata
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -380,14 +381,16 @@ class _Buckets:
         self.folder = folder
         self.files: dict[str, IO[bytes]] = {}
 
-    def add(self, article: Article, meta: dict[str, Any]) -> None:
-        # A prefix of the id's UTF-8 bytes (in hex): buckets in key order hold the ids in
-        # order, whatever the ids are (`art-` + 2 hex digits: 256 buckets for our own ids).
-        key = article.article_id.encode("utf-8", "surrogatepass")[:6].hex()
+    def add(self, key: str, row: bytes, meta: dict[str, Any]) -> None:
+        """Spill one row (`row`: the article's row as JSON, made in a worker) with `meta`.
+
+        `key` (`bucket_key`) is a prefix of the id's UTF-8 bytes (in hex): buckets in key order
+        hold the ids in order, whatever the ids are (`art-` + 2 hex digits: 256 buckets for
+        our own ids)."""
         fh = self.files.get(key)
         if fh is None:
             fh = self.files[key] = open(self.folder / f"rows-{key}.jsonl", "ab")  # noqa: SIM115
-        fh.write(orjson.dumps({"row": article_to_row(article), **meta}) + b"\n")
+        fh.write(orjson.dumps(meta)[:-1] + b',"row":' + row + b"}\n")
 
     def close(self) -> None:
         close_all(list(self.files.values()))
@@ -429,22 +432,71 @@ def _progress(enabled: bool, total: int) -> Iterator[Any]:
         yield bar, bar.add_task("ingest", total=total, articles=0)
 
 
-Built = tuple[Article | None, list[Finding], Sketch | None]
+def bucket_key(article_id: str) -> str:
+    """The scratch bucket of an article_id (see `_Buckets.add`)."""
+    return article_id.encode("utf-8", "surrogatepass")[:6].hex()
+
+
+class Payload(NamedTuple):
+    """What the main process needs of one built article: compact, made in a worker."""
+
+    row: bytes  # the article's row (ARTICLES_SCHEMA, no story yet) as JSON
+    bucket: str
+    sketch: Sketch
+    id_key: int
+    text_key: int  # of the normalised text
+    exact_key: int  # of the verbatim text (tasks only, else 0)
+    group_key: int
+    source_key: int  # tasks: 0 here, numbered in reading order by the main process
+    task: bool
+
+
+Built = tuple[list[Finding], Payload | None]
 _worker_state: dict[str, Any] = {}
 
 
 def _build_one(raw: RawArticle, rules: Rules, config: IngestConfig) -> Built:
     article, found = build_article(raw, rules=rules, config=config)
-    sk = sketch(article.text, config.near_duplicates) if article is not None else None
-    return article, found, sk
+    if article is None:
+        return found, None
+    verbatim = raw.fmt == "labelstudio"
+    norm = normalise(article.text)
+    text_key = _h64(norm)
+    if verbatim:
+        # tasks of other ids stay separate articles (their annotations name their own id);
+        # of one id, an article read from another format is kept (its metadata), else the
+        # first task read
+        exact_key, group_key, source_key = (
+            _h64(article.text),
+            _h64(f"{article.article_id}\0{norm}"),
+            0,
+        )
+    else:
+        # halved: below every task's key, in the same order as before
+        exact_key, group_key, source_key = 0, text_key, _h64(article.source) >> 1
+    return found, Payload(
+        row=orjson.dumps(article_to_row(article)),
+        bucket=bucket_key(article.article_id),
+        sketch=sketch(article.text, config.near_duplicates),
+        id_key=_id_key(article.article_id),
+        text_key=text_key,
+        exact_key=exact_key,
+        group_key=group_key,
+        source_key=source_key,
+        task=verbatim,
+    )
+
+
+def _build_chunk(raws: list[RawArticle], rules: Rules, config: IngestConfig) -> list[Built]:
+    return [_build_one(r, rules, config) for r in raws]
 
 
 def _worker_init(rules: Rules, config: IngestConfig) -> None:
     _worker_state["args"] = (rules, config)
 
 
-def _worker_build(raw: RawArticle) -> Built:
-    return _build_one(raw, *_worker_state["args"])
+def _worker_chunk(raws: list[RawArticle]) -> list[Built]:
+    return _build_chunk(raws, *_worker_state["args"])
 
 
 def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -461,14 +513,20 @@ def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
 @contextlib.contextmanager
 def _builder(
     rules: Rules, config: IngestConfig, workers: int
-) -> Iterator[Callable[[list[RawArticle]], list[Built]]]:
-    """Clean, segment and sketch a chunk of records, in order, in this process or a pool."""
+) -> Iterator[Callable[[list[RawArticle]], Callable[[], list[Built]]]]:
+    """Build chunks of records (clean, segment, sketch, serialise): `submit(raws)` starts one
+    and returns the function that waits for its results, in this process or in a pool."""
     if workers <= 1:
-        yield lambda raws: [_build_one(r, rules, config) for r in raws]
+
+        def now(raws: list[RawArticle]) -> Callable[[], list[Built]]:
+            built = _build_chunk(raws, rules, config)
+            return lambda: built
+
+        yield now
         return
     ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ctx.Pool(workers, initializer=_worker_init, initargs=(rules, config)) as pool:
-        yield lambda raws: pool.map(_worker_build, raws, chunksize=16)
+        yield lambda raws: pool.apply_async(_worker_chunk, (raws,)).get
 
 
 class _Findings:
@@ -597,7 +655,35 @@ def _ingest(
     try:
         total = sum(f.stat().st_size for f, _, _ in files)
         # The pool is forked before the progress bar starts its refresh thread.
-        with _builder(rules, config.ingest, workers) as run, _progress(progress, total) as bar:
+        with _builder(rules, config.ingest, workers) as submit, _progress(progress, total) as bar:
+            # Chunks in flight (a few per worker): the pool builds while this process reads
+            # the next records and spills the built ones, in reading order.
+            pending: deque[tuple[list[Finding], list[RawArticle], Callable[[], list[Built]]]]
+            pending = deque()
+
+            def spill_oldest() -> None:
+                nonlocal inputs
+                read_findings, raws, wait = pending.popleft()
+                for it in read_findings:
+                    findings.add(it)
+                for raw, (found, p) in zip(raws, wait(), strict=True):
+                    findings.extend(found)
+                    if p is None:
+                        continue
+                    idx = index.add_sketch(p.sketch)
+                    ids.append(p.id_key)
+                    text_keys.append(p.text_key)
+                    is_task.append(p.task)
+                    exact_keys.append(p.exact_key)
+                    group_keys.append(p.group_key)
+                    source_keys.append((1 << 63) + len(source_keys) if p.task else p.source_key)
+                    meta: dict[str, Any] = {"idx": idx, "file": raw.file, "line": raw.line}
+                    if p.task:
+                        meta["task"] = True
+                    buckets.add(p.bucket, p.row, meta)
+                if bar is not None:
+                    bar[0].update(bar[1], articles=index.n)
+
             for path, name, f_fmt in files:
                 if f_fmt is None:
                     findings.add(
@@ -616,41 +702,15 @@ def _ingest(
                 )
                 for chunk in _chunks(records, CHUNK):
                     raws = [it for it in chunk if isinstance(it, RawArticle)]
-                    for it in chunk:
-                        if isinstance(it, Finding):
-                            findings.add(it)
-                            inputs += it.severity == "error"
-                    inputs += len(raws)
-                    for raw, (article, found, sig) in zip(raws, run(raws), strict=True):
-                        findings.extend(found)
-                        if article is None or sig is None:
-                            continue
-                        idx = index.add_sketch(sig)
-                        ids.append(_id_key(article.article_id))
-                        verbatim = raw.fmt == "labelstudio"
-                        norm = normalise(article.text)
-                        text_keys.append(_h64(norm))
-                        is_task.append(verbatim)
-                        if verbatim:
-                            # tasks of other ids stay separate articles (their annotations
-                            # name their own id); of one id, an article read from another
-                            # format is kept (its metadata), else the first task read
-                            exact_keys.append(_h64(article.text))
-                            group_keys.append(_h64(f"{article.article_id}\0{norm}"))
-                            source_keys.append((1 << 63) + len(source_keys))
-                        else:
-                            exact_keys.append(0)
-                            group_keys.append(text_keys[-1])
-                            # halved: below every task's key, in the same order as before
-                            source_keys.append(_h64(article.source) >> 1)
-                        meta = {"idx": idx, "file": raw.file, "line": raw.line}
-                        if verbatim:
-                            meta["task"] = True
-                        buckets.add(article, meta)
-                    if bar is not None:
-                        bar[0].update(bar[1], articles=index.n)
+                    read_findings = [it for it in chunk if isinstance(it, Finding)]
+                    inputs += len(raws) + sum(it.severity == "error" for it in read_findings)
+                    pending.append((read_findings, raws, submit(raws)))
+                    while len(pending) > 2 * workers:
+                        spill_oldest()
                 if bar is not None:
                     bar[0].update(bar[1], advance=path.stat().st_size, articles=index.n)
+            while pending:
+                spill_oldest()
 
         n = index.n
         id_arr = np.frombuffer(ids, dtype=np.uint64) if n else np.zeros(0, np.uint64)

@@ -1,32 +1,43 @@
 """Story clusters: near-duplicate coverage of one event, grouped by MinHash LSH.
 
 Each article becomes a set of shingles over its content words (lower-cased, English stop words
-from scikit-learn dropped, words cut to their first 7 letters so that "drone"/"drones" and
-"sanction"/"sanctions" meet). Two articles are linked when the exact Jaccard similarity of
-those sets reaches `threshold`; a story is a connected component of links (single linkage).
-MinHash LSH (datasketch, bands and rows chosen by datasketch for the threshold) only proposes
-candidate pairs, so the result does not depend on MinHash estimation noise.
+dropped (scikit-learn's list, copied in `ingest.stopwords`), words cut to their first 7 letters
+so that "drone"/"drones" and "sanction"/"sanctions" meet). Two articles are linked when the
+exact Jaccard similarity of those sets reaches `threshold`; a story is a connected component of
+links (single linkage). MinHash LSH only proposes candidate pairs, so the result does not
+depend on MinHash estimation noise.
 
-Memory stays flat in the number of articles: shingle sets and band keys are spilled to files
-in a scratch folder; what stays in memory is a few bytes per article (numpy arrays).
+The MinHash is datasketch's (2.x, scheme "affine32", seed 1: the MurmurHash3 finalizer, then
+`a * h + b` modulo 2^32), computed here with numpy for a whole set at once; the bands and rows
+are the ones datasketch's MinHashLSH picks for the threshold (weights 0.5/0.5), computed here
+the same way. tests/test_ingest_minhash.py checks both against datasketch, which ingest does
+not import (with its scipy it cost half a second of every run).
+
+Shingles are hashed to 32 bits (blake2b, kept in a bounded per-process cache: most words
+repeat); a band's key is its `rows` MinHash values packed into 64 bits when they fit (they
+do for rows <= 2: no hash, no collision), else a blake2b of them. Only the partition of the
+articles by key matters, not the key values.
+
+Clustering checks every pair of articles that share a band key (in buckets of at most
+MAX_BUCKET articles), once, with exact Jaccard computed in batches with numpy over the sorted
+uint32 hash arrays (a merge of the two arrays, vectorised). Memory stays flat in the number of
+articles: shingle sets and band keys are spilled to files in a scratch folder, and the sets
+are read through a memory map.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import re
 from array import array
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO
 
 import numpy as np
 
 from corpus_tools.config import NearDuplicates
-
-if TYPE_CHECKING:
-    from datasketch import MinHash
+from corpus_tools.ingest.stopwords import ENGLISH_STOP_WORDS
 
 STEM_CHARS = 7
 # An LSH bucket shared by more articles than this holds min-hashes of common words, not a
@@ -34,48 +45,99 @@ STEM_CHARS = 7
 # True near-duplicates still meet in the other bands.
 MAX_BUCKET = 64
 _WORD = re.compile(r"[^\W\d_]+|\d[\d.,]*\d|\d")
+# Pairs checked per numpy batch (memory: ~2 x 8 bytes x shingles per article x this).
+PAIR_BATCH = 16384
+# Shingle hashes remembered per process (~30 MB at most; new words past it are not kept).
+HASH_CACHE = 1 << 18
 
-# datasketch and scikit-learn take ~2 s to import; they are loaded on first use, so that every
-# other command (which imports this module through the CLI) starts without them.
+_MAX32 = np.uint32(0xFFFFFFFF)
+
+
+def _false_positive(threshold: float, b: np.ndarray, r: np.ndarray) -> np.ndarray:
+    s = np.linspace(0.0, threshold, _STEPS + 1)[:, None]
+    return _simpson(1 - (1 - s ** r[None, :]) ** b[None, :], threshold)
+
+
+def _false_negative(threshold: float, b: np.ndarray, r: np.ndarray) -> np.ndarray:
+    s = np.linspace(threshold, 1.0, _STEPS + 1)[:, None]
+    return _simpson((1 - s ** r[None, :]) ** b[None, :], 1.0 - threshold)
+
+
+_STEPS = 2000  # Simpson intervals: the integrals agree with scipy's quad to ~1e-12
+
+
+def _simpson(y: np.ndarray, width: float) -> np.ndarray:
+    h = width / _STEPS
+    out: np.ndarray = (h / 3) * (y[0] + y[-1] + 4 * y[1:-1:2].sum(0) + 2 * y[2:-1:2].sum(0))
+    return out
 
 
 @functools.lru_cache(maxsize=8)
-def _lsh_params(threshold: float, num_perm: int, fp: float, fn: float) -> tuple[int, int]:
-    from datasketch.lsh import _optimal_param
-
-    bands, rows = _optimal_param(threshold, num_perm, fp, fn)
-    return int(bands), int(rows)
-
-
-@functools.cache
-def _stop_words() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS)
+def lsh_params(
+    threshold: float, num_perm: int, fp: float = 0.5, fn: float = 0.5
+) -> tuple[int, int]:
+    """(bands, rows) minimising fp * P(false positive) + fn * P(false negative), as datasketch's
+    MinHashLSH chooses them (same search order: the first minimum over b, then r, wins)."""
+    b = np.array([b for b in range(1, num_perm + 1) for _ in range(1, num_perm // b + 1)])
+    r = np.array([r for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)])
+    error = _false_positive(threshold, b, r) * fp + _false_negative(threshold, b, r) * fn
+    best = int(np.argmin(error))
+    return int(b[best]), int(r[best])
 
 
-@functools.cache
-def _minhash_class() -> Any:
-    from datasketch import MinHash
+@functools.lru_cache(maxsize=4)
+def permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's affine32 permutation parameters (a odd, b) for `seed`, as uint32."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
-    return MinHash
+
+def minhash(hashes: np.ndarray, num_perm: int, seed: int = 1) -> np.ndarray:
+    """The MinHash signature (uint32[num_perm]) of a set of uint32 hashes, equal to datasketch's
+    `MinHash(num_perm, seed, hashfunc=int).update_batch(hashes)` (scheme affine32)."""
+    a, b = permutations(num_perm, seed)
+    if not len(hashes):
+        return np.full(num_perm, _MAX32, dtype=np.uint32)
+    hv = hashes.astype(np.uint32)
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    hv = hv ^ (hv >> np.uint32(16))
+    sig: np.ndarray = (hv[:, None] * a[None, :] + b[None, :]).min(axis=0)
+    return sig
 
 
 def shingles(text: str, size: int) -> set[str]:
     """Shingles of `size` consecutive content words (see the module docstring)."""
-    stop = _stop_words()
-    words = [
-        w[:STEM_CHARS]
-        for w in (m.group(0) for m in _WORD.finditer(text.casefold()))
-        if len(w) >= 3 and w not in stop
-    ]
-    if size <= 1:
-        return set(words)
+    found = _WORD.findall(text.casefold())
+    if size <= 1:  # the same set, from each distinct word once
+        return {w[:STEM_CHARS] for w in set(found).difference(ENGLISH_STOP_WORDS) if len(w) >= 3}
+    stop = ENGLISH_STOP_WORDS
+    words = [w[:STEM_CHARS] for w in found if len(w) >= 3 and w not in stop]
     return {" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))}
 
 
-def _hash32(s: str) -> int:
-    return int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=4).digest(), "little")
+def _hash32(s: str) -> bytes:
+    return hashlib.blake2b(s.encode("utf-8"), digest_size=4).digest()
+
+
+_hash_cache: dict[str, bytes] = {}
+
+
+def shingle_hashes(items: set[str]) -> np.ndarray:
+    """The sorted, unique 32-bit hashes (blake2b, little-endian) of a set of shingles."""
+    cache = _hash_cache
+    missing = items.difference(cache)  # a dict: only `items` is walked
+    if len(cache) + len(missing) <= HASH_CACHE:
+        for s in missing:
+            cache[s] = _hash32(s)
+        digests = b"".join(map(cache.__getitem__, items))
+    else:  # full: hash what it does not hold (it keeps the words met first, the common ones)
+        digests = b"".join(d if (d := cache.get(s)) is not None else _hash32(s) for s in items)
+    return np.unique(np.frombuffer(digests, dtype="<u4")).astype(np.uint32)
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
@@ -85,57 +147,30 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b)
 
 
+# (sorted uint32 shingle hashes, 8-byte LSH band keys) of one text, as bytes.
 Sketch = tuple[bytes, bytes]
 
 
-@functools.lru_cache(maxsize=4)
-def _template(num_perm: int) -> MinHash:
-    """A MinHash for seed 1 whose permutations every sketch reuses (made once, not per text)."""
-    minhash: MinHash = _minhash_class()(num_perm=num_perm, seed=1)
-    return minhash
+def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One uint64 key per band: the band's `rows` values packed (rows <= 2), else hashed."""
+    sig64 = sig[: bands * rows].astype(np.uint64).reshape(bands, rows)
+    if rows == 1:
+        return sig64[:, 0].copy()
+    if rows == 2:
+        keys: np.ndarray = (sig64[:, 0] << np.uint64(32)) | sig64[:, 1]
+        return keys
+    return np.frombuffer(
+        b"".join(hashlib.blake2b(row.tobytes(), digest_size=8).digest() for row in sig64),
+        dtype=np.uint64,
+    ).copy()
 
 
 def sketch(text: str, settings: NearDuplicates) -> Sketch:
     """(sorted uint32 shingle hashes, 8-byte LSH band keys) of one text, as bytes."""
-    hashes = np.unique(
-        np.fromiter((_hash32(s) for s in shingles(text, settings.shingle_size)), dtype=np.uint32)
-    )
-    bands, rows = _lsh_params(settings.threshold, settings.num_perm, 0.5, 0.5)
-    template = _template(settings.num_perm)
-    mh = _minhash_class()(
-        num_perm=settings.num_perm,
-        seed=1,
-        hashfunc=int,
-        permutations=template.permutations,
-        scheme=template.scheme,
-    )
-    if len(hashes):
-        mh.update_batch(hashes.tolist())
-    sig = mh.hashvalues.astype(np.uint64)
-    keys = b"".join(
-        hashlib.blake2b(sig[b * rows : (b + 1) * rows].tobytes(), digest_size=8).digest()
-        for b in range(bands)
-    )
-    return hashes.tobytes(), keys
-
-
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = np.arange(n, dtype=np.int64)
-
-    def find(self, x: int) -> int:
-        p = self.parent
-        root = x
-        while p[root] != root:
-            root = int(p[root])
-        while p[x] != root:
-            p[x], x = root, int(p[x])
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+    hashes = shingle_hashes(shingles(text, settings.shingle_size))
+    bands, rows = lsh_params(settings.threshold, settings.num_perm)
+    keys = band_keys(minhash(hashes, settings.num_perm), bands, rows)
+    return hashes.tobytes(), keys.tobytes()
 
 
 def close_all(files: list[IO[bytes]]) -> None:
@@ -150,20 +185,35 @@ def close_all(files: list[IO[bytes]]) -> None:
         raise failed
 
 
+_TRIU: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def intersections(
+    sets: np.ndarray, starts: np.ndarray, lengths: np.ndarray, i: np.ndarray, j: np.ndarray
+) -> np.ndarray:
+    """|set_i & set_j| for each pair, from sorted unique uint32 sets (concatenated in `sets`),
+    by the compiled kernel in `ingest._jaccard` (numba: imported only when there are pairs)."""
+    from corpus_tools.ingest import _jaccard
+
+    return _jaccard.intersections(sets, starts, lengths, i, j)
+
+
 class StoryIndex:
     """Accumulates articles (by running index) and links near-duplicates into stories."""
 
+    FLUSH = 4096  # band keys kept in memory before they are spilled
+
     def __init__(self, settings: NearDuplicates, scratch: Path) -> None:
         self.settings = settings
-        self.bands, self.rows = _lsh_params(settings.threshold, settings.num_perm, 0.5, 0.5)
+        self.bands, self.rows = lsh_params(settings.threshold, settings.num_perm)
         self.scratch = scratch
         self._sets = open(scratch / "shingles.bin", "wb")  # noqa: SIM115 (closed in close())
         self._band_files = [
             open(scratch / f"band-{b:03d}.bin", "wb")  # noqa: SIM115
             for b in range(self.bands)
         ]
-        self._offsets = array("q")
-        self._pos = 0
+        self._keys: list[bytes] = []
+        self._lengths = array("q")
         self.n = 0
         self.candidates = 0
         self.links = 0
@@ -176,63 +226,114 @@ class StoryIndex:
     def add_sketch(self, sk: Sketch) -> int:
         """Index one article by its sketch (computed anywhere, e.g. in a worker process)."""
         hashes, keys = sk
-        for b, fh in enumerate(self._band_files):
-            # An article without content words gets a key of its own, so it links to nothing.
-            fh.write(keys[b * 8 : (b + 1) * 8] if hashes else (self.n + 1).to_bytes(8, "little"))
-        self._offsets.append(self._pos)
+        self._keys.append(keys)
+        if len(self._keys) >= self.FLUSH:
+            self._flush()
+        self._lengths.append(len(hashes) // 4)
         self._sets.write(hashes)
-        self._pos += len(hashes)
         self.n += 1
         return self.n - 1
 
+    def _flush(self) -> None:
+        if self._keys:
+            block = np.frombuffer(b"".join(self._keys), dtype=np.uint64).reshape(-1, self.bands)
+            for b, fh in enumerate(self._band_files):
+                fh.write(block[:, b].tobytes())
+            self._keys = []
+
     def close(self) -> None:
         """Close every scratch file, even when one fails (a full disk fails the flush)."""
-        close_all([self._sets, *self._band_files])
-
-    def _set(self, fd: int, i: int, ends: np.ndarray) -> np.ndarray:
-        start = int(ends[i - 1]) if i else 0
-        return np.frombuffer(os.pread(fd, int(ends[i]) - start, start), dtype=np.uint32)
+        try:
+            if not self._band_files[0].closed:
+                self._flush()
+        finally:
+            close_all([self._sets, *self._band_files])
 
     def components(self, keep: np.ndarray) -> np.ndarray:
         """The component root (smallest member index) of each article; `keep` masks dropped ones."""
         self.close()
-        uf = _UnionFind(self.n)
-        ends = np.empty(self.n, dtype=np.int64)
-        if self.n:
-            ends[:-1] = np.frombuffer(self._offsets, dtype=np.int64)[1:]
-            ends[-1] = self._pos
-        fd = os.open(self.scratch / "shingles.bin", os.O_RDONLY)
-        try:
-            for b in range(self.bands):
-                keys = np.fromfile(self.scratch / f"band-{b:03d}.bin", dtype=np.uint64)
-                idx = np.flatnonzero(keep)
-                keys = keys[idx]
-                order = np.argsort(keys, kind="stable")
-                sk = keys[order]
-                bounds = np.flatnonzero(np.diff(sk)) + 1
-                for group in np.split(idx[order], bounds):
-                    if len(group) < 2:
-                        continue
-                    if len(group) > MAX_BUCKET:
-                        self.skipped_buckets += 1
-                        continue
-                    members = group.tolist()
-                    sets: dict[int, frozenset[int]] = {}  # each member read once per bucket
-                    for x, i in enumerate(members):
-                        for j in members[x + 1 :]:
-                            if uf.find(i) == uf.find(j):
-                                continue
-                            self.candidates += 1
-                            if i not in sets:
-                                sets[i] = frozenset(self._set(fd, i, ends).tolist())
-                            if j not in sets:
-                                sets[j] = frozenset(self._set(fd, j, ends).tolist())
-                            a, c = sets[i], sets[j]
-                            inter = len(a & c)
-                            union = len(a) + len(c) - inter
-                            if union and inter / union >= self.settings.threshold:
-                                uf.union(i, j)
-                                self.links += 1
-        finally:
-            os.close(fd)
-        return np.array([uf.find(i) for i in range(self.n)], dtype=np.int64)
+        n = self.n
+        lengths = np.frombuffer(self._lengths, dtype=np.int64) if n else np.zeros(0, np.int64)
+        starts = np.cumsum(lengths) - lengths
+        # An article without content words links to nothing.
+        idx = np.flatnonzero(keep & (lengths > 0))
+        pairs = np.zeros(0, dtype=np.uint64)
+        found: list[np.ndarray] = []
+        for b in range(self.bands):
+            keys = np.fromfile(self.scratch / f"band-{b:03d}.bin", dtype=np.uint64)[idx]
+            order = np.argsort(keys, kind="stable")
+            sk = keys[order]
+            bounds = np.concatenate(([0], np.flatnonzero(np.diff(sk)) + 1, [len(sk)]))
+            sizes = np.diff(bounds)
+            self.skipped_buckets += int(np.count_nonzero(sizes > MAX_BUCKET))
+            small = (sizes >= 2) & (sizes <= MAX_BUCKET)
+            if not small.any():
+                continue
+            # the buckets to check, as (start, end) bounds into `order`
+            sel = np.flatnonzero(small)
+            members = idx[order]
+            i, j = _bucket_pairs_of(members, bounds[sel], bounds[sel + 1])
+            found.append(i.astype(np.uint64) * np.uint64(max(n, 1)) + j.astype(np.uint64))
+            if len(found) >= 8:  # a pair met in several bands is checked once
+                found = [np.unique(np.concatenate(found))]
+        if found:
+            pairs = np.unique(np.concatenate(found))
+        i = (pairs // np.uint64(max(n, 1))).astype(np.int64)
+        j = (pairs % np.uint64(max(n, 1))).astype(np.int64)
+        self.candidates = len(pairs)
+        parent = np.arange(n, dtype=np.int64)
+        if len(pairs):
+            sets = np.memmap(self.scratch / "shingles.bin", dtype=np.uint32, mode="r")
+            inter = intersections(sets, starts, lengths, i, j)
+            union = lengths[i] + lengths[j] - inter
+            linked = inter / union >= self.settings.threshold
+            self.links = _union_all(parent, i[linked], j[linked])
+        return _roots(parent)
+
+
+def _bucket_pairs_of(
+    members: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i, j), i < j, of the members of each bucket members[start:end]."""
+    sizes = ends - starts
+    firsts, seconds = [], []
+    for size in np.unique(sizes).tolist():
+        s = starts[sizes == size]
+        grid = members[s[:, None] + np.arange(size)[None, :]]  # (buckets, size)
+        iu = _TRIU.get(size)
+        if iu is None:
+            iu = _TRIU[size] = np.triu_indices(size, 1)
+        firsts.append(grid[:, iu[0]].ravel())
+        seconds.append(grid[:, iu[1]].ravel())
+    i, j = np.concatenate(firsts), np.concatenate(seconds)
+    return np.minimum(i, j), np.maximum(i, j)
+
+
+def _find(parent: np.ndarray, x: int) -> int:
+    root = x
+    while parent[root] != root:
+        root = int(parent[root])
+    while parent[x] != root:
+        parent[x], x = root, int(parent[x])
+    return root
+
+
+def _union_all(parent: np.ndarray, i: np.ndarray, j: np.ndarray) -> int:
+    """Union every pair (the smaller root becomes the parent); returns the merges made."""
+    merges = 0
+    for a, b in zip(i.tolist(), j.tolist(), strict=True):
+        ra, rb = _find(parent, a), _find(parent, b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+            merges += 1
+    return merges
+
+
+def _roots(parent: np.ndarray) -> np.ndarray:
+    """Each element's root, with the paths compressed: the smallest index of its component."""
+    roots = parent.copy()
+    while True:
+        nxt = roots[roots]
+        if np.array_equal(nxt, roots):
+            return roots
+        roots = nxt
