@@ -23,7 +23,9 @@ import sentencex
 
 from corpus_tools.model import Sentence
 
-_SPACES = re.compile(r"[ \t\f\v]+")
+# Runs of spaces and tabs become one space; a lone space (most matches) is left as it is,
+# which gives the same text as replacing every run, with far fewer replacements.
+_SPACES = re.compile(r"[ \t\f\v]{2,}|[\t\f\v]")
 _HEADLINE_END = re.compile(r"[.!?:;,\"”’)]$")
 _DATE_FORMATS = (
     "%B %d, %Y",

@@ -137,7 +137,10 @@ def shingle_hashes(items: set[str]) -> np.ndarray:
         digests = b"".join(map(cache.__getitem__, items))
     else:  # full: hash what it does not hold (it keeps the words met first, the common ones)
         digests = b"".join(d if (d := cache.get(s)) is not None else _hash32(s) for s in items)
-    return np.unique(np.frombuffer(digests, dtype="<u4")).astype(np.uint32)
+    values = np.sort(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
+    if len(values) > 1:  # two shingles may share a 32-bit hash: keep it once
+        values = values[np.concatenate(([True], values[1:] != values[:-1]))]
+    return values
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
