@@ -40,8 +40,9 @@ HEAVY = {
     "spacy",
     "lxml",
 }
-# Validating a valid task needs jsonschema_rs (the fast structural check), nothing above.
-HELP_FORBIDDEN = HEAVY | {"jsonschema_rs"}
+# Validating a valid task needs jsonschema_rs (the fast structural check), nothing above;
+# help prints through typer's own formatter, so not even rich (the commands' output) loads.
+HELP_FORBIDDEN = HEAVY | {"jsonschema_rs", "rich"}
 
 # Runs `corpus ARGS` as the console script does, then writes the imported modules as JSON to
 # the file named by the environment (stdout and stderr stay the command's own).
