@@ -322,7 +322,10 @@ def worker_train(what: str, size: int, out: Path, seed: int, epochs: int) -> dic
 
         gaz = LearnedGazetteer.fit(gold)
         model: Any = gaz
-        info = {"forms": len(gaz.forms)}
+        info = {
+            "forms": len(gaz.forms),
+            "unlabelled": sum(b - a for a, b in gaz.occurrences.values()),
+        }
     elif what == "ner":
         from corpus_tools.models.ner import SpacyNer
 
@@ -338,7 +341,11 @@ def worker_train(what: str, size: int, out: Path, seed: int, epochs: int) -> dic
             seed=seed,
             target_names={t.id: t.name for t in scheme.stance_targets},
         )
-        info = {t: i.get("calibration") for t, i in model.info["targets"].items() if i.get("model")}
+        learned = {t: i for t, i in model.info["targets"].items() if i.get("model") == "logistic"}
+        info = {
+            "targets": len(learned),
+            "calibration": {t: i.get("calibration") for t, i in learned.items()},
+        }
     elif what == "claims":
         from corpus_tools.models.classify import ClaimModel
 
@@ -396,23 +403,25 @@ def worker_floor(what: str, size: int, seed: int, epochs: int) -> dict[str, Any]
 
 
 def floor_gazetteer(items: list[dict[str, Any]], seed: int, epochs: int) -> dict[str, Any]:
-    """Labels per lowercased surface form, then every form's occurrences found by one regex."""
+    """Labels per surface form (whitespace runs as one space), then every form's whole-word
+    occurrences (any whitespace between its words) found by one regex, longest first."""
     import re
     from collections import Counter
 
     counts: dict[str, Counter[str]] = {}
     for it in items:
         for s, e, lab in it["entities"]:
-            form = " ".join(it["text"][s:e].lower().split())
+            form = " ".join(it["text"][s:e].split())
             counts.setdefault(form, Counter())[lab] += 1
     forms = sorted(counts, key=len, reverse=True)
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, forms)) + r")(?!\w)", re.I)
+    alternatives = "|".join(r"\s+".join(map(re.escape, f.split())) for f in forms)
+    pattern = re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)")
     seen: Counter[str] = Counter()
     for it in items:
         gold = {(s, e) for s, e, _ in it["entities"]}
         for m in pattern.finditer(it["text"]):
             if m.span() not in gold:
-                seen[" ".join(m.group().lower().split())] += 1
+                seen[" ".join(m.group().split())] += 1
     return {"forms": len(counts), "unlabelled": sum(seen.values())}
 
 
@@ -864,6 +873,12 @@ def json_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     for t in report["training"]:
         floor = floors.get((t["model"], t["size"]))
         epochs = f" ({report['ner_epochs']} epoch(s))" if t["model"] == "ner" else ""
+        mine, theirs = t.get("info") or {}, (floor or {}).get("info") or {}
+        counts = "; ".join(
+            f"{k}: ours {mine[k]}, floor {theirs[k]}"
+            for k in ("forms", "unlabelled", "examples", "sentences", "targets")
+            if k in mine and k in theirs
+        )
         rows.append(
             _bench.row(
                 bench="model",
@@ -872,7 +887,8 @@ def json_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
                 unit="articles",
                 ours=t,
                 floor=None if floor is None else {**floor, "what": FLOOR_WHAT[t["model"]]},
-                note="imports before the clock; peak RSS includes the gold articles",
+                note=f"{counts + '; ' if counts else ''}imports before the clock; peak RSS "
+                "includes the gold articles",
             )
         )
     pred = {p["predictor"]: p for p in report["prediction"]}
