@@ -175,6 +175,8 @@ def step(name: str, corpus: Path, url: str, key: str, project: int | None) -> di
                 fh.write(chunk)
         info = {"bytes": out.stat().st_size}
     measured = clock.figures()
+    if name == "export":  # counted after the clock: the tasks the floor brought back
+        info["tasks"] = len(json.loads((corpus / "export.json").read_bytes()))
     return {"step": name, **measured, "seconds": measured["wall_s"], "info": info}
 
 
@@ -289,7 +291,8 @@ def main() -> None:
                     unit="tasks",
                     ours=push,
                     floor={**base_import, "what": "the same file POSTed to the import endpoint"},
-                    note=note,
+                    note=f"tasks imported: ours {push['info']['imported']}, floor "
+                    f"{base_import['info']['imported']}; {note}",
                 ),
                 _bench.row(
                     bench="labelstudio",
@@ -299,7 +302,8 @@ def main() -> None:
                     unit="tasks",
                     ours=pull,
                     floor={**base_export, "what": "the server's sync JSON export, saved"},
-                    note=note,
+                    note=f"tasks: ours {pull['info']['tasks']}, floor "
+                    f"{base_export['info']['tasks']}; {note}",
                 ),
             ],
             args.json,
