@@ -212,6 +212,16 @@ def _gold_item_problem(text: str, start: int, end: int, item_text: str) -> str |
 def _check_gold(article: Article, gold: GoldRecord) -> tuple[GoldRecord, list[Finding]]:
     """Every gold span re-checked against the article text at release; a bad item is an
     error finding (the release is refused) and is left out of the rows."""
+    text = article.text
+    n = len(text)
+    if all(
+        0 <= g.span.start < g.span.end <= n and text[g.span.start : g.span.end] == g.span.text
+        for g in gold.entities
+    ) and all(
+        0 <= g.claim.start < g.claim.end <= n and text[g.claim.start : g.claim.end] == g.claim.text
+        for g in gold.claims
+    ):
+        return gold, []  # the common case; the loop below names each bad item
     findings: list[Finding] = []
     aid = article.article_id
 
@@ -383,12 +393,16 @@ class _Builder:
         w = self.writers
         tally = self.tally
         kept = []
+        entity_ids = self.ids["entities"]
+        provenance = tally.provenance["entities"]
         for g in gold.entities:
-            if self._label_id("entities", g.span.label, aid, g.span.region_id) is None:
+            label = g.span.label
+            if label not in entity_ids:
+                self._label_id("entities", label, aid, g.span.region_id)  # the finding
                 continue
             kept.append(g)
-            tally.label("entities", g.span.label, split)
-            tally.provenance["entities"][g.decision.provenance] += 1
+            tally.label("entities", label, split)
+            provenance[g.decision.provenance] += 1
         tok, findings = align(article.text, [g.span for g in kept], article_id=aid)
         tally.findings.extend(findings)
         n = len(article.text)
@@ -406,7 +420,7 @@ class _Builder:
                     {
                         "start": g.span.start,
                         "end": g.span.end,
-                        "label": self.ids["entities"][g.span.label],
+                        "label": entity_ids[g.span.label],
                         "text": g.span.text,
                         "provenance": g.decision.provenance,
                     }
@@ -472,9 +486,12 @@ class _Builder:
     def _annotation_row(self, ann: Annotation) -> dict[str, Any]:
         aid = ann.article_id
         ents = []
+        entity_ids = self.ids["entities"]
         for e in ann.entities:
-            lid = self._label_id("entities", e.label, aid, e.region_id)
-            if lid is not None:
+            lid = entity_ids.get(e.label)
+            if lid is None:
+                self._label_id("entities", e.label, aid, e.region_id)  # the finding
+            else:
                 ents.append({"start": e.start, "end": e.end, "label": lid, "text": e.text})
         stances = []
         for s in ann.stances:
