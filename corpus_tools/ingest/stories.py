@@ -45,8 +45,8 @@ STEM_CHARS = 7
 # True near-duplicates still meet in the other bands.
 MAX_BUCKET = 64
 _WORD = re.compile(r"[^\W\d_]+|\d[\d.,]*\d|\d")
-# Pairs checked per numpy batch (memory: ~2 x 8 bytes x shingles per article x this).
-PAIR_BATCH = 16384
+# Articles per block of candidate pairs (pairs are spilled, then checked block by block).
+BLOCK = 4096
 # Shingle hashes remembered per process (~30 MB at most; new words past it are not kept).
 HASH_CACHE = 1 << 18
 
@@ -260,37 +260,46 @@ class StoryIndex:
         starts = np.cumsum(lengths) - lengths
         # An article without content words links to nothing.
         idx = np.flatnonzero(keep & (lengths > 0))
-        pairs = np.zeros(0, dtype=np.uint64)
-        found: list[np.ndarray] = []
-        for b in range(self.bands):
-            keys = np.fromfile(self.scratch / f"band-{b:03d}.bin", dtype=np.uint64)[idx]
-            order = np.argsort(keys, kind="stable")
-            sk = keys[order]
-            bounds = np.concatenate(([0], np.flatnonzero(np.diff(sk)) + 1, [len(sk)]))
-            sizes = np.diff(bounds)
-            self.skipped_buckets += int(np.count_nonzero(sizes > MAX_BUCKET))
-            small = (sizes >= 2) & (sizes <= MAX_BUCKET)
-            if not small.any():
-                continue
-            # the buckets to check, as (start, end) bounds into `order`
-            sel = np.flatnonzero(small)
-            members = idx[order]
-            i, j = _bucket_pairs_of(members, bounds[sel], bounds[sel + 1])
-            found.append(i.astype(np.uint64) * np.uint64(max(n, 1)) + j.astype(np.uint64))
-            if len(found) >= 8:  # a pair met in several bands is checked once
-                found = [np.unique(np.concatenate(found))]
-        if found:
-            pairs = np.unique(np.concatenate(found))
-        i = (pairs // np.uint64(max(n, 1))).astype(np.int64)
-        j = (pairs % np.uint64(max(n, 1))).astype(np.int64)
-        self.candidates = len(pairs)
+        # Candidate pairs (i < j, as i * n + j) are spilled by blocks of i, so that each block
+        # is deduplicated and checked on its own: memory stays flat however many there are.
+        span = max(n, 1)
+        blocks = min(256, max(1, -(-n // BLOCK)))
+        edges = np.array([k * span // blocks * span for k in range(blocks + 1)], dtype=np.uint64)
+        edges[-1] = np.uint64(span * span)
+        names = [self.scratch / f"pairs-{k:03d}.bin" for k in range(blocks)]
+        files: list[IO[bytes]] = [open(name, "wb") for name in names]  # noqa: SIM115
+        try:
+            for b in range(self.bands):
+                keys = np.fromfile(self.scratch / f"band-{b:03d}.bin", dtype=np.uint64)[idx]
+                order = np.argsort(keys, kind="stable")
+                sk = keys[order]
+                bounds = np.concatenate(([0], np.flatnonzero(np.diff(sk)) + 1, [len(sk)]))
+                sizes = np.diff(bounds)
+                self.skipped_buckets += int(np.count_nonzero(sizes > MAX_BUCKET))
+                sel = np.flatnonzero((sizes >= 2) & (sizes <= MAX_BUCKET))
+                if not len(sel):
+                    continue
+                i, j = _bucket_pairs_of(idx[order], bounds[sel], bounds[sel + 1])
+                codes = np.sort(i.astype(np.uint64) * np.uint64(span) + j.astype(np.uint64))
+                cut = np.searchsorted(codes, edges)
+                for k, fh in enumerate(files):
+                    fh.write(codes[cut[k] : cut[k + 1]].tobytes())
+        finally:
+            close_all(files)
         parent = np.arange(n, dtype=np.int64)
-        if len(pairs):
-            sets = np.memmap(self.scratch / "shingles.bin", dtype=np.uint32, mode="r")
+        sets = np.memmap(self.scratch / "shingles.bin", dtype=np.uint32, mode="r") if n else None
+        for name in names:
+            pairs = np.unique(np.fromfile(name, dtype=np.uint64))  # met in several bands: once
+            name.unlink()
+            if not len(pairs) or sets is None:
+                continue
+            i = (pairs // np.uint64(span)).astype(np.int64)
+            j = (pairs % np.uint64(span)).astype(np.int64)
+            self.candidates += len(pairs)
             inter = intersections(sets, starts, lengths, i, j)
             union = lengths[i] + lengths[j] - inter
             linked = inter / union >= self.settings.threshold
-            self.links = _union_all(parent, i[linked], j[linked])
+            self.links += _union_all(parent, i[linked], j[linked])
         return _roots(parent)
 
 
