@@ -366,21 +366,30 @@ class _Builder:
             self.tally.gaps["claim_regions"] += len(disputes.claims)
         self.tally.gaps["stance_targets"] += len(disputes.stance)
         w = self.writers
-        w["articles", split].add(
-            {
-                **store.article_to_row(article),
-                "split": split,
-                "has_gold": gold is not None,
-                "claims_complete": gold is not None and not disputes.claims,
-                "open_entity_disputes": len(disputes.entities),
-                "open_stance_disputes": len(disputes.stance),
-                "open_claim_disputes": len(disputes.claims),
-            }
+        # Rows are tuples in the order of the config's features (`features_for`).
+        w["articles", split].add_row(
+            article.article_id,
+            article.title,
+            article.url,
+            article.outlet,
+            article.source,
+            article.published,
+            article.language,
+            article.text,
+            article.text_sha256,
+            [(x.start, x.end) for x in article.sentences],
+            article.story_id,
+            split,
+            gold is not None,
+            gold is not None and not disputes.claims,
+            len(disputes.entities),
+            len(disputes.stance),
+            len(disputes.claims),
         )
         for ann in sorted(
             used, key=lambda a: (a.annotator, a.source.annotation_id or 0, a.source.task_id or 0)
         ):
-            w["annotations", split].add(self._annotation_row(ann))
+            w["annotations", split].add_row(*self._annotation_row(ann))
         if gold is None:
             return used
         self._gold_rows(article, split, gold, disputes)
@@ -412,25 +421,23 @@ class _Builder:
             tally.gaps["entity_articles"] += 1
             tally.gaps["entity_regions"] += len(regions)
             tally.gaps["masked_tokens"] += mask.count(False)
-        w["entities", split].add(
-            {
-                "article_id": aid,
-                "text": article.text,
-                "entities": [
-                    {
-                        "start": g.span.start,
-                        "end": g.span.end,
-                        "label": entity_ids[g.span.label],
-                        "text": g.span.text,
-                        "provenance": g.decision.provenance,
-                    }
-                    for g in kept
-                ],
-                "tokens": list(tok.tokens),
-                "ner_tags": list(map(self.ids["ner_tags"].__getitem__, tok.tags)),
-                "ner_mask": mask,
-                "disputed_regions": [{"start": a, "end": b} for a, b in regions],
-            }
+        w["entities", split].add_row(
+            aid,
+            article.text,
+            [
+                (
+                    g.span.start,
+                    g.span.end,
+                    entity_ids[g.span.label],
+                    g.span.text,
+                    g.decision.provenance,
+                )
+                for g in kept
+            ],
+            tok.tokens,
+            list(map(self.ids["ner_tags"].__getitem__, tok.tags)),
+            mask,
+            regions,
         )
         for gs in gold.stances:
             st = gs.stance
@@ -452,15 +459,13 @@ class _Builder:
                 continue
             tally.label("stance", f"{st.target}: {st.label}", split)
             tally.provenance["stance"][gs.decision.provenance] += 1
-            w["stance", split].add(
-                {
-                    "article_id": aid,
-                    "target": st.target,
-                    "target_name": self.targets[st.target],
-                    "text": article.text,
-                    "label": lid,
-                    "provenance": gs.decision.provenance,
-                }
+            w["stance", split].add_row(
+                aid,
+                st.target,
+                self.targets[st.target],
+                article.text,
+                lid,
+                gs.decision.provenance,
             )
         for gold_claim in gold.claims:
             c = gold_claim.claim
@@ -469,21 +474,20 @@ class _Builder:
                 continue
             tally.label("checkworthy", c.checkworthy or "(none)", split)
             tally.provenance["claims"][gold_claim.decision.provenance] += 1
-            w["claims", split].add(
-                {
-                    "claim_id": f"{aid}:{c.start}-{c.end}",
-                    "article_id": aid,
-                    "text": c.text,
-                    "span": {"start": c.start, "end": c.end},
-                    "checkworthy": cw,
-                    "claimant": c.claimant,
-                    "provenance": gold_claim.decision.provenance,
-                    "claims_complete": not disputes.claims,
-                    "open_claim_disputes": len(disputes.claims),
-                }
+            w["claims", split].add_row(
+                f"{aid}:{c.start}-{c.end}",
+                aid,
+                c.text,
+                (c.start, c.end),
+                cw,
+                c.claimant,
+                gold_claim.decision.provenance,
+                not disputes.claims,
+                len(disputes.claims),
             )
 
-    def _annotation_row(self, ann: Annotation) -> dict[str, Any]:
+    def _annotation_row(self, ann: Annotation) -> tuple[Any, ...]:
+        """An `annotations` row, its values in the order of the config's features."""
         aid = ann.article_id
         ents = []
         entity_ids = self.ids["entities"]
@@ -492,36 +496,28 @@ class _Builder:
             if lid is None:
                 self._label_id("entities", e.label, aid, e.region_id)  # the finding
             else:
-                ents.append({"start": e.start, "end": e.end, "label": lid, "text": e.text})
+                ents.append((e.start, e.end, lid, e.text))
         stances = []
         for s in ann.stances:
             lid = self._label_id("stance", s.label, aid, None)
             if lid is not None:
-                stances.append({"target": s.target, "label": lid})
+                stances.append((s.target, lid))
         claims = []
         for c in ann.claims:
             cw = self._label_id("checkworthy", c.checkworthy, aid, c.region_id)
             if c.checkworthy is None or cw is not None:
-                claims.append(
-                    {
-                        "start": c.start,
-                        "end": c.end,
-                        "text": c.text,
-                        "checkworthy": cw,
-                        "claimant": c.claimant,
-                    }
-                )
-        return {
-            "article_id": aid,
-            "annotator": ann.annotator,
-            "task_id": ann.source.task_id,
-            "annotation_id": ann.source.annotation_id,
-            "entities": ents,
-            "stances": stances,
-            "claims": claims,
-            "lead_time": ann.lead_time,
-            "ground_truth": ann.ground_truth,
-        }
+                claims.append((c.start, c.end, c.text, cw, c.claimant))
+        return (
+            aid,
+            ann.annotator,
+            ann.source.task_id,
+            ann.source.annotation_id,
+            ents,
+            stances,
+            claims,
+            ann.lead_time,
+            ann.ground_truth,
+        )
 
     def close(self) -> None:
         for writer in self.writers.values():

@@ -7,7 +7,8 @@ writes no timestamps, so the same rows give byte-identical files. The schema car
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +53,13 @@ def check_label_ranges(table: pa.Table, features: Features) -> None:
 
 
 class SplitWriter:
-    """One (config, split) Parquet file written in row groups, with its running counts."""
+    """One (config, split) Parquet file written in row groups, with its running counts.
+
+    Rows are buffered column by column (`add_row`, values in schema order) and each row group
+    is built as Arrow arrays directly: a list column keeps its lengths and one flat list of
+    items, a struct is a tuple in field order (transposed at flush). No dict per row or per
+    span is made, and pyarrow converts flat lists instead of nested Python objects.
+    """
 
     def __init__(self, path: Path, features: Features) -> None:
         self.path = path
@@ -68,25 +75,69 @@ class SplitWriter:
             write_statistics=True,
             version="2.6",
         )
-        self.rows: list[dict[str, Any]] = []
+        self.buffered = 0
         self.num_examples = 0
         self.num_bytes = 0
+        self._columns: list[_Column] = [_Column(f.type) for f in self.schema]
+        self._adders = [c.add for c in self._columns]
 
-    def add(self, row: dict[str, Any]) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= ROWS_PER_GROUP:
+    def add_row(self, *values: Any) -> None:
+        """One row: a value per column in schema order (a list column's value is a sequence,
+        of tuples in field order when its items are structs; a struct's is a tuple)."""
+        for add, value in zip(self._adders, values, strict=True):
+            add(value)
+        self.buffered += 1
+        if self.buffered >= ROWS_PER_GROUP:
             self.flush()
 
     def flush(self) -> None:
-        if not self.rows:
+        if not self.buffered:
             return
-        table = pa.Table.from_pylist(self.rows, schema=self.schema)
+        table = pa.Table.from_arrays([c.array() for c in self._columns], schema=self.schema)
         check_label_ranges(table, self.features)
         self.writer.write_table(table, row_group_size=ROWS_PER_GROUP)
         self.num_examples += table.num_rows
         self.num_bytes += table.nbytes
-        self.rows = []
+        self.buffered = 0
+        for c in self._columns:
+            c.clear()
 
     def close(self) -> None:
         self.flush()
         self.writer.close()
+
+
+class _Column:
+    """The buffered values of one column (see `SplitWriter`)."""
+
+    def __init__(self, typ: pa.DataType) -> None:
+        self.type = typ
+        self.items: list[Any] = []  # values, or a list column's items, flat
+        self.lengths: list[int] = []  # a list column's lengths per row
+        self.is_list = pa.types.is_list(typ)
+        self.add = self._add_list if self.is_list else self.items.append
+
+    def _add_list(self, value: Sequence[Any]) -> None:
+        self.items.extend(value)
+        self.lengths.append(len(value))
+
+    def array(self) -> pa.Array:
+        if not self.is_list:
+            return _plain_array(self.items, self.type)
+        offsets = pa.array([0, *itertools.accumulate(self.lengths)], pa.int32())
+        items = _plain_array(self.items, self.type.value_type)
+        return pa.ListArray.from_arrays(offsets, items, type=self.type)
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.lengths.clear()
+
+
+def _plain_array(values: list[Any], typ: pa.DataType) -> pa.Array:
+    """An array of non-list values; a struct's values are tuples in field order."""
+    if not pa.types.is_struct(typ):
+        return pa.array(values, type=typ)
+    fields = [typ.field(i) for i in range(typ.num_fields)]
+    columns = list(zip(*values, strict=True)) if values else [() for _ in fields]
+    children = [_plain_array(list(c), f.type) for c, f in zip(columns, fields, strict=True)]
+    return pa.StructArray.from_arrays(children, fields=fields)
