@@ -280,22 +280,23 @@ class _Table:
 
 
 def _array(values: list[Any], typ: Any) -> Any:
-    """A column from plain values; a list column's values come as (offsets, children)."""
+    """A column from plain values; a list column's values come as (length, items) pairs."""
+    import itertools
+
     import pyarrow as pa
 
     if not pa.types.is_list(typ):
         return pa.array(values, type=typ)
-    offsets = [0]
-    for n in values[0::2]:
-        offsets.append(offsets[-1] + n)
+    offsets = pa.array([0, *itertools.accumulate(values[0::2])], pa.int32())
     inner = typ.value_type
-    flat = [x for chunk in values[1::2] for x in chunk]
+    flat = list(itertools.chain.from_iterable(values[1::2]))
     if pa.types.is_struct(inner):
-        children = [pa.array([x[i] for x in flat], type=f.type) for i, f in enumerate(inner)]
+        columns = list(zip(*flat, strict=True)) if flat else [() for _ in inner]
+        children = [pa.array(c, type=f.type) for c, f in zip(columns, inner, strict=True)]
         child = pa.StructArray.from_arrays(children, fields=list(inner))
     else:
         child = pa.array(flat, type=inner)
-    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), child, type=typ)
+    return pa.ListArray.from_arrays(offsets, child, type=typ)
 
 
 def _check_labels(table: Any) -> None:
