@@ -120,3 +120,14 @@ def test_spilled_band_keys_cover_every_article(
     roots = index.components(np.ones(len(texts), dtype=bool))
     assert roots.tolist() == [0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3]
     assert stories.MAX_BUCKET == 64
+
+
+def test_word_hashes_equal_the_hashes_of_the_shingles() -> None:
+    """The per-word path of `sketch` gives the hashes of `shingles(text, 1)`."""
+    rng = random.Random(4)
+    words = ["Drones", "drone", "the", "Sanctions", "sanction", "ab", "2023", "3", "Übergang"]
+    words += ["about", "x1y", "résumé", "naïveté", "éé"] + [f"w{k}" for k in range(50)]
+    for _ in range(200):
+        text = " ".join(rng.choice(words) for _ in range(rng.randrange(0, 60)))
+        want = shingle_hashes(shingles(text, 1)).tolist()
+        assert stories._word_hashes(text).tolist() == want, text

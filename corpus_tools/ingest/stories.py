@@ -137,10 +137,7 @@ def shingle_hashes(items: set[str]) -> np.ndarray:
         digests = b"".join(map(cache.__getitem__, items))
     else:  # full: hash what it does not hold (it keeps the words met first, the common ones)
         digests = b"".join(d if (d := cache.get(s)) is not None else _hash32(s) for s in items)
-    values = np.sort(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
-    if len(values) > 1:  # two shingles may share a 32-bit hash: keep it once
-        values = values[np.concatenate(([True], values[1:] != values[:-1]))]
-    return values
+    return _sorted_unique(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
@@ -170,10 +167,46 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
 
 def sketch(text: str, settings: NearDuplicates) -> Sketch:
     """(sorted uint32 shingle hashes, 8-byte LSH band keys) of one text, as bytes."""
-    hashes = shingle_hashes(shingles(text, settings.shingle_size))
+    if settings.shingle_size <= 1:
+        hashes = _word_hashes(text)
+    else:
+        hashes = shingle_hashes(shingles(text, settings.shingle_size))
     bands, rows = lsh_params(settings.threshold, settings.num_perm)
     keys = band_keys(minhash(hashes, settings.num_perm), bands, rows)
     return hashes.tobytes(), keys.tobytes()
+
+
+# Single-word shingles: each distinct word of a text (as found) -> the hash of its shingle, or
+# b"" for a stop word or a word under 3 letters; bounded like `_hash_cache`.
+_word_cache: dict[str, bytes] = {}
+
+
+def _word_digest(word: str) -> bytes:
+    if len(word) < 3 or word in ENGLISH_STOP_WORDS:
+        return b""
+    return _hash32(word[:STEM_CHARS])
+
+
+def _word_hashes(text: str) -> np.ndarray:
+    """`shingle_hashes(shingles(text, 1))`, computed per distinct word found (most are known:
+    one dictionary look-up each, no stemming or stop-word test again)."""
+    cache = _word_cache
+    found = set(_WORD.findall(text.casefold()))
+    missing = found.difference(cache)  # a dict: only `found` is walked
+    if len(cache) + len(missing) <= HASH_CACHE:
+        for w in missing:
+            cache[w] = _word_digest(w)
+        digests = b"".join(map(cache.__getitem__, found))
+    else:
+        digests = b"".join(d if (d := cache.get(w)) is not None else _word_digest(w) for w in found)
+    return _sorted_unique(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    values = np.sort(values)
+    if len(values) > 1:  # two shingles may share a 32-bit hash (and two words one stem)
+        values = values[np.concatenate(([True], values[1:] != values[:-1]))]
+    return values
 
 
 def close_all(files: list[IO[bytes]]) -> None:
