@@ -131,3 +131,15 @@ def test_word_hashes_equal_the_hashes_of_the_shingles() -> None:
         text = " ".join(rng.choice(words) for _ in range(rng.randrange(0, 60)))
         want = shingle_hashes(shingles(text, 1)).tolist()
         assert stories._word_hashes(text).tolist() == want, text
+
+
+def test_intersections_split_between_threads_are_the_same() -> None:
+    rng = random.Random(8)
+    sets = [sorted({rng.randrange(300) for _ in range(rng.randrange(0, 90))}) for _ in range(40)]
+    flat = np.array([v for s in sets for v in s], dtype=np.uint32)
+    lengths = np.array([len(s) for s in sets], dtype=np.int64)
+    starts = np.cumsum(lengths) - lengths
+    i = np.array([a for a in range(40) for b in range(a + 1, 40)])
+    j = np.array([b for a in range(40) for b in range(a + 1, 40)])
+    one = intersections(flat, starts, lengths, i, j)
+    assert intersections(flat, starts, lengths, i, j, threads=3).tolist() == one.tolist()

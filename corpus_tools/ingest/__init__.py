@@ -739,7 +739,7 @@ def _ingest(
                 dup_of[i] = dup_of[prev]
                 reason[i] = 1
         keep = reason == 0
-        roots = index.components(keep)
+        roots = index.components(keep, threads=workers)
         if index.skipped_buckets:
             findings.add(
                 Finding(

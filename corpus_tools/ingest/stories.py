@@ -225,13 +225,31 @@ _TRIU: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def intersections(
-    sets: np.ndarray, starts: np.ndarray, lengths: np.ndarray, i: np.ndarray, j: np.ndarray
+    sets: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    threads: int = 1,
 ) -> np.ndarray:
     """|set_i & set_j| for each pair, from sorted unique uint32 sets (concatenated in `sets`),
-    by the compiled kernel in `ingest._jaccard` (numba: imported only when there are pairs)."""
+    by the compiled kernel in `ingest._jaccard` (numba: imported only when there are pairs);
+    with `threads` > 1 the pairs are split between threads (the kernel releases the GIL)."""
     from corpus_tools.ingest import _jaccard
 
-    return _jaccard.intersections(sets, starts, lengths, i, j)
+    if threads <= 1 or len(i) < 2 * threads:
+        return _jaccard.intersections(sets, starts, lengths, i, j)
+    from concurrent.futures import ThreadPoolExecutor
+
+    cuts = np.linspace(0, len(i), threads + 1).astype(np.int64).tolist()
+    with ThreadPoolExecutor(threads) as pool:
+        parts = pool.map(
+            lambda k: _jaccard.intersections(
+                sets, starts, lengths, i[cuts[k] : cuts[k + 1]], j[cuts[k] : cuts[k + 1]]
+            ),
+            range(threads),
+        )
+        return np.concatenate(list(parts))
 
 
 class StoryIndex:
@@ -285,8 +303,9 @@ class StoryIndex:
         finally:
             close_all([self._sets, *self._band_files])
 
-    def components(self, keep: np.ndarray) -> np.ndarray:
-        """The component root (smallest member index) of each article; `keep` masks dropped ones."""
+    def components(self, keep: np.ndarray, threads: int = 1) -> np.ndarray:
+        """The component root (smallest member index) of each article; `keep` masks dropped ones.
+        `threads` share the exact checks."""
         self.close()
         n = self.n
         lengths = np.frombuffer(self._lengths, dtype=np.int64) if n else np.zeros(0, np.int64)
@@ -329,7 +348,7 @@ class StoryIndex:
             i = (pairs // np.uint64(span)).astype(np.int64)
             j = (pairs % np.uint64(span)).astype(np.int64)
             self.candidates += len(pairs)
-            inter = intersections(sets, starts, lengths, i, j)
+            inter = intersections(sets, starts, lengths, i, j, threads)
             union = lengths[i] + lengths[j] - inter
             linked = inter / union >= self.settings.threshold
             self.links += _union_all(parent, i[linked], j[linked])
