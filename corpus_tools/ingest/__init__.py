@@ -72,8 +72,6 @@ __all__ = ["FORMATS", "Format", "article_id_for", "build_article", "compile_rule
 
 ROW_GROUP = 2048
 CHUNK = 512
-# whitespace runs (a lone space is left alone: the same result as replacing every run)
-_WS = re.compile(r"\s{2,}|[^\S ]")
 
 
 def compile_rules(cfg: IngestConfig) -> Rules:
@@ -101,7 +99,8 @@ def compile_rules(cfg: IngestConfig) -> Rules:
 
 def normalise(text: str) -> str:
     """The identity form of a text: NFC, whitespace runs squeezed to one space, trimmed."""
-    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    # str.split() splits on the whitespace `\s` matches: as re.sub(r"\s+", " ", ...).strip()
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def article_id_for(*, id: str | None, url: str | None, text: str) -> str:
