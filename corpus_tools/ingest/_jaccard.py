@@ -10,10 +10,10 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
 def _intersections(
     sets: np.ndarray, starts: np.ndarray, lengths: np.ndarray, i: np.ndarray, j: np.ndarray
 ) -> np.ndarray:  # pragma: no cover (compiled)
+    """The kernel (compiled by numba below)."""
     out = np.empty(len(i), np.int64)
     for k in range(len(i)):
         a = starts[i[k]]
@@ -31,12 +31,18 @@ def _intersections(
     return out
 
 
+try:  # cached beside this module, or in numba's user cache folder
+    _kernel = njit(cache=True, nogil=True)(_intersections)
+except RuntimeError:  # no writable cache folder: compiled on first use in each process
+    _kernel = njit(nogil=True)(_intersections)
+
+
 def intersections(
     sets: np.ndarray, starts: np.ndarray, lengths: np.ndarray, i: np.ndarray, j: np.ndarray
 ) -> np.ndarray:
     """|set_i & set_j| for each pair (i, j), where set_k is sets[starts[k]:starts[k] +
     lengths[k]], sorted and unique."""
-    out: np.ndarray = _intersections(
+    out: np.ndarray = _kernel(
         sets,
         starts.astype(np.int64),
         lengths.astype(np.int64),
