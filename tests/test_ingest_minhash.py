@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
+from hypothesis import given
+from hypothesis import strategies as st
 
 from corpus_tools.config import NearDuplicates
 from corpus_tools.ingest import stories
@@ -143,3 +145,18 @@ def test_intersections_split_between_threads_are_the_same() -> None:
     j = np.array([b for a in range(40) for b in range(a + 1, 40)])
     one = intersections(flat, starts, lengths, i, j)
     assert intersections(flat, starts, lengths, i, j, threads=3).tolist() == one.tolist()
+
+
+WORDISH = ["Drones", "the", "2,000", "3.5.", "u.s.", ",", ".", "_x_", "ab", "²", "résumé", "à"]
+WORDISH += [" ", "\n", "-", "'", "(", "1", "a1b", "x.y", "Übergang", "..", "9,", ",9"]
+
+
+@given(
+    st.lists(
+        st.sampled_from(WORDISH),
+        max_size=40,
+    ).map("".join)
+    | st.text(max_size=60)
+)
+def test_word_hashes_by_chunk_equal_the_hashes_of_the_shingles(text: str) -> None:
+    assert stories._word_hashes(text).tolist() == shingle_hashes(shingles(text, 1)).tolist()

@@ -176,29 +176,36 @@ def sketch(text: str, settings: NearDuplicates) -> Sketch:
     return hashes.tobytes(), keys.tobytes()
 
 
-# Single-word shingles: each distinct word of a text (as found) -> the hash of its shingle, or
-# b"" for a stop word or a word under 3 letters; bounded like `_hash_cache`.
-_word_cache: dict[str, bytes] = {}
+# Single-word shingles. Words never span a character outside [\w.,], and finding them in a
+# run of such characters gives what finding them in the whole text gives there; so each
+# distinct run ("chunk": "drones", "2,000.", "u.s.") maps to the hashes of its words' shingles,
+# b"" for stop words and words under 3 letters. Cached per chunk, bounded like `_hash_cache`.
+_CHUNK = re.compile(r"[\w.,]+")
+_chunk_cache: dict[str, bytes] = {}
 
 
-def _word_digest(word: str) -> bytes:
-    if len(word) < 3 or word in ENGLISH_STOP_WORDS:
-        return b""
-    return _hash32(word[:STEM_CHARS])
+def _chunk_digests(chunk: str) -> bytes:
+    return b"".join(
+        _hash32(w[:STEM_CHARS])
+        for w in _WORD.findall(chunk)
+        if len(w) >= 3 and w not in ENGLISH_STOP_WORDS
+    )
 
 
 def _word_hashes(text: str) -> np.ndarray:
-    """`shingle_hashes(shingles(text, 1))`, computed per distinct word found (most are known:
-    one dictionary look-up each, no stemming or stop-word test again)."""
-    cache = _word_cache
-    found = set(_WORD.findall(text.casefold()))
+    """`shingle_hashes(shingles(text, 1))`, computed per distinct chunk of the text (most are
+    known: one dictionary look-up each; no word regex, stemming or stop-word test again)."""
+    cache = _chunk_cache
+    found = set(_CHUNK.findall(text.casefold()))
     missing = found.difference(cache)  # a dict: only `found` is walked
     if len(cache) + len(missing) <= HASH_CACHE:
-        for w in missing:
-            cache[w] = _word_digest(w)
+        for c in missing:
+            cache[c] = _chunk_digests(c)
         digests = b"".join(map(cache.__getitem__, found))
     else:
-        digests = b"".join(d if (d := cache.get(w)) is not None else _word_digest(w) for w in found)
+        digests = b"".join(
+            d if (d := cache.get(c)) is not None else _chunk_digests(c) for c in found
+        )
     return _sorted_unique(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
 
 
