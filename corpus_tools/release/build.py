@@ -184,6 +184,10 @@ def _check_annotation(article: Article, ann: Annotation) -> Finding | None:
             hint="Re-annotate the task on the current text (`corpus tasks`, `corpus ls push`).",
         )
     n = len(article.text)
+    if all(0 <= e.start < e.end <= n for e in ann.entities) and all(
+        0 <= c.start < c.end <= n for c in ann.claims
+    ):
+        return None  # the common case; the loop below names the first span outside
     spans = [(e.start, e.end, e.region_id) for e in ann.entities]
     spans += [(c.start, c.end, c.region_id) for c in ann.claims]
     for start, end, rid in spans:
@@ -404,13 +408,18 @@ class _Builder:
         kept = []
         entity_ids = self.ids["entities"]
         provenance = tally.provenance["entities"]
+        counts = tally.labels["entities"]
+        by_split = tally.by_split["entities"]
         for g in gold.entities:
             label = g.span.label
             if label not in entity_ids:
                 self._label_id("entities", label, aid, g.span.region_id)  # the finding
                 continue
             kept.append(g)
-            tally.label("entities", label, split)
+            counts[label] += 1  # as tally.label
+            if label not in by_split:
+                by_split[label] = Counter()
+            by_split[label][split] += 1
             provenance[g.decision.provenance] += 1
         tok, findings = align(article.text, [g.span for g in kept], article_id=aid)
         tally.findings.extend(findings)
