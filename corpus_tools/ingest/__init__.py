@@ -581,8 +581,10 @@ def ingest(
     """Read articles (the `[paths] articles` folder, or `paths`) into build/articles.parquet.
 
     `fmt` forces one input format for every file (else the extension decides). `workers` > 1
-    cleans and segments in that many processes (chunks of CHUNK records, so memory stays
-    bounded); the output does not depend on it. Returns the counts and the findings: all of
+    builds the articles (cleaning, sentences, sketches, rows) in that many processes, while
+    this one reads and spills (at most 2 chunks of CHUNK records per worker in flight, so
+    memory stays bounded), and shares the exact checks of story clustering between that many
+    threads; the output does not depend on it. Returns the counts and the findings: all of
     them up to `findings_per_slug` of one slug, then a summary (counts stay exact); rejected
     inputs are errors, and every good article is written.
 
