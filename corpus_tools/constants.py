@@ -1,8 +1,10 @@
 """Names and defaults that the library uses and the CLI's help shows, in a module that imports
-nothing: `corpus ls push --help` shows the environment variables without loading the Label
+nothing heavy: `corpus ls push --help` shows the environment variables without loading the Label
 Studio client, `corpus serve --help` the address without loading the server."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 ENV_URL = "LABEL_STUDIO_URL"
 ENV_API_KEY = "LABEL_STUDIO_API_KEY"
@@ -10,3 +12,7 @@ ENV_PSEUDONYM_KEY = "CORPUS_PSEUDONYM_KEY"
 
 SERVE_HOST = "127.0.0.1"
 SERVE_PORT = 9090
+
+# `corpus ingest` input formats (chosen by extension, or forced with --format).
+Format = Literal["txt", "html", "jsonl", "csv", "labelstudio"]
+FORMATS: tuple[Format, ...] = ("txt", "html", "jsonl", "csv", "labelstudio")

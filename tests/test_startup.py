@@ -97,8 +97,8 @@ def test_help_imports_no_heavy_library(words: list[str], tmp_path: Path) -> None
     assert not modules & HELP_FORBIDDEN, sorted(modules & HELP_FORBIDDEN)
 
 
-def test_ingest_formats_spelled_out_in_the_cli_are_the_readers() -> None:
-    """`corpus ingest --help` shows them without importing the ingest stack: the same list."""
+def test_ingest_formats_in_the_cli_are_the_readers() -> None:
+    """`corpus ingest --help` shows them from `constants` without importing the ingest stack."""
     from corpus_tools.cli import ingest as cli_ingest
     from corpus_tools.ingest import FORMATS
 

@@ -18,14 +18,12 @@ from corpus_tools.cli._common import (
     print_json,
     show_progress,
 )
+from corpus_tools.constants import FORMATS
 from corpus_tools.errors import EXIT_DATA
 
 if TYPE_CHECKING:
     from corpus_tools.model import Finding
 
-# `corpus_tools.ingest.FORMATS`, spelled out so that --help need not import the ingest stack
-# (tests/test_startup.py checks that the two lists are the same).
-FORMATS = ("txt", "html", "jsonl", "csv", "labelstudio")
 FormatChoice = Enum("FormatChoice", {f: f for f in FORMATS}, type=str)  # type: ignore[misc]
 
 _STYLE = {"error": "red", "warning": "yellow", "info": "dim"}

@@ -54,10 +54,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus_tools.config import CorpusConfig, IngestConfig
+from corpus_tools.constants import FORMATS, Format
 from corpus_tools.errors import ConfigError, UsageError, printable, printable_path
 from corpus_tools.ingest import scratch
 from corpus_tools.ingest.clean import Rules, clean, parse_date, sentences
-from corpus_tools.ingest.readers import FORMATS, Format, format_of, read_file
+from corpus_tools.ingest.readers import format_of, read_file
 from corpus_tools.ingest.stories import MAX_BUCKET, Sketch, StoryIndex, close_all, sketch
 from corpus_tools.model import Article, Finding, IngestReport, RawArticle
 from corpus_tools.store import (

@@ -26,17 +26,16 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import orjson
 
+from corpus_tools.constants import Format
 from corpus_tools.model import Finding, RawArticle
 
 if TYPE_CHECKING:
     from corpus_tools.config import Scheme
 
-Format = Literal["txt", "html", "jsonl", "csv", "labelstudio"]
-FORMATS: tuple[Format, ...] = ("txt", "html", "jsonl", "csv", "labelstudio")
 EXTENSIONS: dict[str, Format] = {
     ".txt": "txt",
     ".text": "txt",
