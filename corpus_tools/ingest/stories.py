@@ -178,36 +178,43 @@ def sketch(text: str, settings: NearDuplicates) -> Sketch:
     return hashes.tobytes(), keys.tobytes()
 
 
-# Single-word shingles. Words never span a character outside [\w.,], and finding them in a
-# run of such characters gives what finding them in the whole text gives there; so each
-# distinct run ("chunk": "drones", "2,000.", "u.s.") maps to the hashes of its words' shingles,
-# b"" for stop words and words under 3 letters. Cached per chunk, bounded like `_hash_cache`.
-_CHUNK = re.compile(r"[\w.,]+")
-_chunk_cache: dict[str, bytes] = {}
+class _WordDigests(dict[str, bytes]):
+    """word -> the 32-bit hash (4 bytes) of its single-word shingle, b"" for stop words and
+    words under 3 letters; a miss is computed by `__missing__` and kept while the cache has
+    room (HASH_CACHE words: the ones met first, the common ones)."""
+
+    def __missing__(self, word: str) -> bytes:
+        d = b"" if len(word) < 3 or word in ENGLISH_STOP_WORDS else _hash32(word[:STEM_CHARS])
+        if len(self) < HASH_CACHE:
+            self[word] = d
+        return d
 
 
-def _chunk_digests(chunk: str) -> bytes:
-    return b"".join(
-        _hash32(w[:STEM_CHARS])
-        for w in _WORD.findall(chunk)
-        if len(w) >= 3 and w not in ENGLISH_STOP_WORDS
-    )
+class _TokenDigests(dict[str, bytes]):
+    """A whitespace-free token ("drones,", "(u.s.", "2,000") -> the digests of the words
+    `_WORD` finds in it, joined; kept like `_WordDigests`."""
+
+    def __missing__(self, token: str) -> bytes:
+        if token.isalpha():  # one word (letters are word characters, never digits)
+            d = _word_digests[token]
+        else:
+            d = b"".join(map(_word_digests.__getitem__, _WORD.findall(token)))
+        if len(self) < HASH_CACHE:
+            self[token] = d
+        return d
+
+
+_word_digests = _WordDigests()
+_token_digests = _TokenDigests()
 
 
 def _word_hashes(text: str) -> np.ndarray:
-    """`shingle_hashes(shingles(text, 1))`, computed per distinct chunk of the text (most are
-    known: one dictionary look-up each; no word regex, stemming or stop-word test again)."""
-    cache = _chunk_cache
-    found = set(_CHUNK.findall(text.casefold()))
-    missing = found.difference(cache)  # a dict: only `found` is walked
-    if len(cache) + len(missing) <= HASH_CACHE:
-        for c in missing:
-            cache[c] = _chunk_digests(c)
-        digests = b"".join(map(cache.__getitem__, found))
-    else:
-        digests = b"".join(
-            d if (d := cache.get(c)) is not None else _chunk_digests(c) for c in found
-        )
+    """`shingle_hashes(shingles(text, 1))`, from each distinct whitespace-separated token of
+    the text once: a word never spans whitespace (`_WORD` matches letters, digits, "." and
+    ","), so the words found in the tokens are the words found in the text; a known token is
+    one dictionary look-up (no regex, stemming, stop-word test or hash again)."""
+    found = set(text.casefold().split())
+    digests = b"".join(map(_token_digests.__getitem__, found))
     return _sorted_unique(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
 
 
