@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -161,3 +163,20 @@ WORDISH += ["\x1c", "\xa0", "\u2003", "ǅ", "ﬁ"]  # whitespace str.split() spl
 )
 def test_word_hashes_by_token_equal_the_hashes_of_the_shingles(text: str) -> None:
     assert stories._word_hashes(text).tolist() == shingle_hashes(shingles(text, 1)).tolist()
+
+
+def test_loading_the_kernel_leaves_scipy_importable() -> None:
+    """`_jaccard` blocks numba's BLAS probe (scipy.linalg) while it loads: only then."""
+    code = (
+        "import sys\n"
+        "from corpus_tools.ingest import _jaccard\n"
+        "assert sys.modules.get('scipy.linalg', 0) is not None\n"
+        "import scipy.linalg\n"
+        "assert scipy.linalg.cython_blas is not None\n"
+        "import numpy as np\n"
+        "s = np.array([1, 2, 3, 2, 3, 4], np.uint32)\n"
+        "n = np.array([0, 3]); m = np.array([3, 3])\n"
+        "print(_jaccard.intersections(s, n, m, np.array([0]), np.array([1]))[0])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "2"

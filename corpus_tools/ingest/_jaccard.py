@@ -1,10 +1,13 @@
 """The compiled kernel of story clustering: intersection sizes of sorted uint32 sets (numba).
 
 Imported only when ingest has candidate pairs to check (numba takes ~0.2 s to import and the
-kernel is compiled once, then cached beside this module or in numba's user cache folder).
+kernel is compiled once, then cached beside this module or in numba's user cache folder); the
+kernel is loaded at import, without numba's scipy probe (see `_load`).
 """
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 from numba import njit
@@ -50,3 +53,30 @@ def intersections(
         j.astype(np.int64),
     )
     return out
+
+
+def _load() -> None:
+    """Load the kernel now, without scipy.
+
+    On its first call numba loads its numpy support, which probes for a BLAS by importing
+    `scipy.linalg` (~0.2 s of CPU, half of the first call; scipy is not otherwise imported by
+    ingest). The kernel needs no BLAS, so the probe is made to fail here, once, at import: the
+    name is blocked in `sys.modules` during the call and unblocked after, so scipy imports
+    normally later. (In this process numba-compiled code then uses its BLAS-free `np.dot`.)
+    """
+    name = None if "scipy.linalg" in sys.modules else "scipy.linalg"
+    if name is not None and "scipy" not in sys.modules:
+        name = "scipy"
+    if name is not None:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        sets = np.zeros(2, np.uint32)
+        sets.flags.writeable = False  # the sets are read through a read-only memory map
+        one = np.zeros(1, np.int64)
+        intersections(sets, one, one + 1, one, one)
+    finally:
+        if name is not None and sys.modules.get(name, 0) is None:
+            del sys.modules[name]
+
+
+_load()
