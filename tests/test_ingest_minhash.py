@@ -97,6 +97,24 @@ def test_intersections_equal_python_sets() -> None:
     assert got.tolist() == [len(set(sets[a]) & set(sets[b])) for a, b in zip(i, j, strict=True)]
 
 
+def test_intersections_of_32_bit_values_in_any_pair_order() -> None:
+    """Values sharing their low bits (they collide in the kernel's table), the largest uint32,
+    empty sets, pairs not sorted by i and pairs of a set with itself."""
+    rng = random.Random(11)
+    pool = [k << 20 for k in range(4000)] + [0xFFFFFFFF, 0, 1, (1 << 31) + 5]
+    pool += [rng.randrange(1 << 32) for _ in range(3000)]
+    sets = [sorted(set(rng.sample(pool, rng.randrange(0, 700)))) for _ in range(80)]
+    flat = np.array([v for s in sets for v in s], dtype=np.uint32)
+    lengths = np.array([len(s) for s in sets], dtype=np.int64)
+    starts = np.cumsum(lengths) - lengths
+    i = np.array([rng.randrange(80) for _ in range(3000)])
+    j = np.array([rng.randrange(80) for _ in range(3000)])
+    for a, b in ((i, j), (np.sort(i), j)):
+        got = intersections(flat, starts, lengths, a, b)
+        want = [len(set(sets[x]) & set(sets[y])) for x, y in zip(a, b, strict=True)]
+        assert got.tolist() == want
+
+
 def test_pairs_met_in_many_bands_are_checked_once(tmp_path: Path) -> None:
     settings = NearDuplicates(threshold=0.14, num_perm=128)
     index = StoryIndex(settings, tmp_path)

@@ -16,20 +16,54 @@ from numba import njit
 def _intersections(
     sets: np.ndarray, starts: np.ndarray, lengths: np.ndarray, i: np.ndarray, j: np.ndarray
 ) -> np.ndarray:  # pragma: no cover (compiled)
-    """The kernel (compiled by numba below)."""
+    """The kernel (compiled by numba below).
+
+    set_i is put in an open-addressing hash table (linear probing, at most 1/8 full, each
+    slot holding the value and the group that stored it, so it is never cleared), rebuilt only
+    when i changes (the pairs come sorted by i); then each value of set_j is looked up:
+    |set_j| probes per pair instead of a merge of |set_i| + |set_j| steps. The values are
+    hashes: their low bits index the table. The sets are unique, so each value of set_j
+    matches at most once.
+    """
     out = np.empty(len(i), np.int64)
+    largest = 0
     for k in range(len(i)):
-        a = starts[i[k]]
-        a_end = a + lengths[i[k]]
-        b = starts[j[k]]
-        b_end = b + lengths[j[k]]
+        largest = max(largest, lengths[i[k]])
+    size = 16
+    while size < 8 * largest:
+        size *= 2
+    table = np.zeros(size, np.int64)  # (group << 32) | value; group 0 marks nothing
+    group = 0
+    mask = 0
+    prev = -1
+    for k in range(len(i)):
+        a = i[k]
+        if a != prev:
+            prev = a
+            group += 1
+            size = 16
+            while size < 8 * lengths[a]:
+                size *= 2
+            mask = size - 1
+            for p in range(starts[a], starts[a] + lengths[a]):
+                x = np.int64(sets[p])
+                h = x & mask
+                while (table[h] >> 32) == group:
+                    h = (h + 1) & mask
+                table[h] = (group << 32) | x
+        tag = group << 32
         count = 0
-        while a < a_end and b < b_end:  # a merge without branches on the values
-            x = sets[a]
-            y = sets[b]
-            count += x == y
-            a += x <= y
-            b += y <= x
+        b = starts[j[k]]
+        for p in range(b, b + lengths[j[k]]):
+            x = np.int64(sets[p])
+            h = x & mask
+            e = table[h]
+            while (e >> 32) == group:
+                if e == tag | x:
+                    count += 1
+                    break
+                h = (h + 1) & mask
+                e = table[h]
         out[k] = count
     return out
 

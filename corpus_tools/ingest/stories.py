@@ -20,7 +20,7 @@ articles by key matters, not the key values.
 
 Clustering checks every pair of articles that share a band key (in buckets of at most
 MAX_BUCKET articles) once, with its exact Jaccard similarity from the sorted uint32 hash
-arrays, merged by a compiled kernel (`ingest._jaccard`, numba). Memory stays flat in the
+arrays, counted by a compiled kernel (`ingest._jaccard`, numba). Memory stays flat in the
 number of articles: shingle sets, band keys and candidate pairs (by blocks of articles) are
 spilled to files in a scratch folder, and the sets are read through a memory map. The
 stories depend only on which articles share a key, not on the order of the checks, so they
