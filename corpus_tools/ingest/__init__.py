@@ -36,10 +36,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import importlib
 import multiprocessing
 import os
 import re
 import sys
+import threading
 import time
 import unicodedata
 from array import array
@@ -527,7 +529,16 @@ def _builder(
         return
     ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ctx.Pool(workers, initializer=_worker_init, initargs=(rules, config)) as pool:
+        # This process mostly waits on the pool: it loads story clustering's compiled kernel
+        # meanwhile (numba, ~0.5 s of CPU), which would otherwise be serial after the pool.
+        threading.Thread(target=_load_kernel, daemon=True).start()
         yield lambda raws: pool.apply_async(_worker_chunk, (raws,)).get
+
+
+def _load_kernel() -> None:
+    # a failure here is raised again where the kernel is first used
+    with contextlib.suppress(Exception):
+        importlib.import_module("corpus_tools.ingest._jaccard")
 
 
 class _Findings:
