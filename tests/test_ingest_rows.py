@@ -1,0 +1,50 @@
+"""The articles table's row groups are built from buffers: the same table as from_pylist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+from hypothesis import given
+from hypothesis import strategies as st
+
+from corpus_tools.ingest import _rows_table
+from corpus_tools.store import ARTICLES_SCHEMA
+
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
+SPANS = st.lists(
+    st.fixed_dictionaries(
+        {"start": st.integers(0, 2**31 - 1), "end": st.integers(-(2**31), 2**31 - 1)}
+    ),
+    max_size=4,
+)
+ROW = st.fixed_dictionaries(
+    {
+        "article_id": TEXT,
+        "source": TEXT,
+        "outlet": st.none() | TEXT,
+        "url": st.none() | TEXT,
+        "title": st.none() | TEXT,
+        "published": st.none() | TEXT,
+        "language": TEXT,
+        "text": TEXT,
+        "text_sha256": TEXT,
+        "sentences": SPANS,
+        "story_id": st.none() | TEXT,
+    }
+)
+
+
+@given(st.lists(ROW, max_size=12))
+def test_rows_table_is_from_pylists(rows: list[dict[str, Any]]) -> None:
+    want = pa.Table.from_pylist(rows, schema=ARTICLES_SCHEMA)
+    got = _rows_table(rows)
+    assert got.schema.equals(ARTICLES_SCHEMA)
+    assert got.equals(want)
+    assert got.to_pylist() == rows
+
+
+def test_no_rows_and_all_nulls() -> None:
+    assert _rows_table([]).equals(pa.Table.from_pylist([], schema=ARTICLES_SCHEMA))
+    row = {f.name: None for f in ARTICLES_SCHEMA} | {"sentences": [], "text": "é"}
+    assert _rows_table([row, row]).equals(pa.Table.from_pylist([row, row], schema=ARTICLES_SCHEMA))
