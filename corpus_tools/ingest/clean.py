@@ -149,9 +149,16 @@ def clean(
                 i = top()
 
     kept: list[tuple[str, str]] = []
+    boilerplate = rules.boilerplate
     for content, end in lines:
         s = _squeeze(content).strip()
-        if s and any(p.search(s) for p in rules.boilerplate):
+        if s:
+            for p in boilerplate:  # a loop, not any() over a generator: one per line
+                if p.search(s):
+                    break
+            else:
+                kept.append((s, end))
+                continue
             dropped.append(s)
             continue
         kept.append((s, end))
