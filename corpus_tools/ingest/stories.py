@@ -102,14 +102,21 @@ def minhash(hashes: np.ndarray, num_perm: int, seed: int = 1) -> np.ndarray:
     a, b = permutations(num_perm, seed)
     if not len(hashes):
         return np.full(num_perm, _MAX32, dtype=np.uint32)
-    hv = hashes.astype(np.uint32)
-    hv = hv ^ (hv >> np.uint32(16))
-    hv = hv * np.uint32(0x85EBCA6B)
-    hv = hv ^ (hv >> np.uint32(13))
-    hv = hv * np.uint32(0xC2B2AE35)
-    hv = hv ^ (hv >> np.uint32(16))
-    sig: np.ndarray = (hv[:, None] * a[None, :] + b[None, :]).min(axis=0)
+    h = hashes.astype(np.uint32, copy=False)
+    hv = h >> _S16  # the MurmurHash3 finalizer, in place after this first array
+    hv ^= h
+    hv *= _M1
+    hv ^= hv >> _S13
+    hv *= _M2
+    hv ^= hv >> _S16
+    values = np.multiply.outer(hv, a)
+    values += b
+    sig: np.ndarray = values.min(axis=0)
     return sig
+
+
+_S13, _S16 = np.uint32(13), np.uint32(16)
+_M1, _M2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 
 
 def shingles(text: str, size: int) -> set[str]:
