@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -529,6 +530,43 @@ def test_splits_property(stories: list[int], previous: dict[int, str]) -> None:
         assert out[aid] == split or aid in moved
     again, _ = assign_splits(list(reversed(arts)), load_config_splits(), prev)
     assert again == out  # independent of input order
+
+
+@settings(max_examples=200)
+@given(
+    stories=st.lists(
+        st.sampled_from([None, "", "s0", "s1", "s2", "s3", "a1", "article:a1", "article:a2"]),
+        max_size=40,
+    ),
+    previous=st.dictionaries(
+        st.integers(min_value=0, max_value=45),
+        st.sampled_from(["train", "validation", "test", "dev"]),
+        max_size=30,
+    ),
+    seed=st.text(max_size=3),
+)
+def test_split_codes_equal_assign_splits(
+    stories: list[str | None], previous: dict[int, str], seed: str
+) -> None:
+    """The release assigns splits over Arrow columns (`assign_split_codes`, memory flat):
+    the same splits and findings, in the same order, as `assign_splits` over Python tuples,
+    with stories missing or empty, a story id that names an article's own cluster, and a
+    previous release with a split name outside the three."""
+    from corpus_tools.config import SplitConfig
+    from corpus_tools.release.splits import assign_split_codes
+
+    arts = [(f"a{i}", story) for i, story in enumerate(stories)]
+    prev = {f"a{i}": split for i, split in previous.items()} | {"gone": "test"}
+    ratios = SplitConfig(train=0.6, validation=0.25, test=0.15, seed=seed)
+    out, findings = assign_splits(arts, ratios, prev)
+    codes, names, code_findings = assign_split_codes(
+        pa.array([a for a, _ in arts], pa.string()),
+        pa.array([s for _, s in arts], pa.string()),
+        ratios,
+        prev,
+    )
+    assert {a: names[c] for (a, _), c in zip(arts, codes.tolist(), strict=True)} == out
+    assert code_findings == findings
 
 
 def test_gold_on_a_changed_text_refuses_the_release(corpus: Path, cli: Any) -> None:

@@ -14,7 +14,12 @@ import pytest
 from corpus_tools.config import load_config
 from corpus_tools.errors import DataError
 from corpus_tools.release.features import CONFIGS, features_for, label_lists
-from corpus_tools.release.parquet import ROWS_PER_GROUP, SplitWriter, check_label_ranges
+from corpus_tools.release.parquet import (
+    ROWS_PER_CHUNK,
+    ROWS_PER_GROUP,
+    SplitWriter,
+    check_label_ranges,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -94,3 +99,35 @@ def test_a_class_id_outside_the_names_is_refused(tmp_path: Path) -> None:
         writer.flush()
     table = pa.table({"label": pa.array([0], pa.int64())})
     check_label_ranges(table, {"label": features["label"]})
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_rows_converted_in_chunks_give_the_bytes_of_one_conversion(
+    config: str, tmp_path: Path
+) -> None:
+    """Buffered rows become Arrow arrays every ROWS_PER_CHUNK rows (memory) and are
+    concatenated at flush: the same bytes and sizes when a chunk has only empty lists and
+    no nulls, the next only nulls, and the row group ends inside a chunk."""
+    labels = label_lists(load_config(REPO / "corpus.toml").scheme)
+    features = features_for(config, labels)  # type: ignore[arg-type]
+    writer = SplitWriter(tmp_path / "ours.parquet", features)
+    schema = writer.schema
+
+    def value(typ: pa.DataType, i: int) -> Any:
+        if i < ROWS_PER_CHUNK:  # no nulls, empty lists
+            return [] if pa.types.is_list(typ) else sample_value(typ, 1, 2)
+        if i < 2 * ROWS_PER_CHUNK and not pa.types.is_list(typ):
+            return None if not pa.types.is_struct(typ) else sample_value(typ, 3, 2)
+        return sample_value(typ, i, 2)
+
+    rows = [tuple(value(f.type, i) for f in schema) for i in range(ROWS_PER_GROUP + 150)]
+    for row in rows:
+        writer.add_row(*row)
+    writer.close()
+    dicts = [{f.name: as_dict(v, f.type) for f, v in zip(schema, row, strict=True)} for row in rows]
+    reference_file(tmp_path / "reference.parquet", schema, dicts)
+    assert (tmp_path / "ours.parquet").read_bytes() == (tmp_path / "reference.parquet").read_bytes()
+    assert writer.num_bytes == sum(
+        pa.Table.from_pylist(dicts[i : i + ROWS_PER_GROUP], schema=schema).nbytes
+        for i in range(0, len(dicts), ROWS_PER_GROUP)
+    )

@@ -1,9 +1,11 @@
 """Build one release: Parquet per config and split, the dataset card and the manifest.
 
 Memory stays flat as the corpus grows: articles are streamed from `build/articles.parquet` in
-batches, annotations and gold records are staged in a temporary SQLite file and fetched per
-batch (`staging`), and every (config, split) file is written in row groups (`parquet`). Only
-ids, story ids and splits are held for the whole corpus.
+batches (one row group of the table at a time), annotations and gold records are staged in a
+temporary SQLite file and fetched per batch (`staging`, which also holds the article ids for
+the unknown-article check), and every (config, split) file is written in row groups of
+compact Arrow arrays (`parquet`). For the whole corpus only the id column (Arrow) and a split
+code per article (numpy) are held; the manifest's article rows go to a scratch file.
 
 Reproducible: no timestamps or absolute paths anywhere; Parquet written with fixed settings;
 rows in articles-table order; the same inputs and version give byte-identical files.
@@ -21,7 +23,7 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Collection, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,7 +48,7 @@ from corpus_tools.release.features import (
     label_lists,
 )
 from corpus_tools.release.parquet import SplitWriter
-from corpus_tools.release.splits import assign_splits
+from corpus_tools.release.splits import assign_split_codes
 from corpus_tools.release.staging import (
     NO_DISPUTES,
     ArticleDisputes,
@@ -57,7 +59,9 @@ from corpus_tools.release.staging import (
 from corpus_tools.release.tokens import align, mask_regions
 
 if TYPE_CHECKING:
-    pass
+    import numpy as np
+    import numpy.typing as npt
+    import pyarrow as pa
 
 ARTICLE_BATCH = 1000
 # With the garbage collector paused (`gc_paused`), the young generations are collected once per
@@ -555,15 +559,91 @@ def _progress(
             bar.advance(task)
 
 
-def _article_ids(path: Path) -> Iterator[tuple[str, str | None]]:
-    """(article_id, story_id) of every row of the articles table, in file order: only those
+def _article_ids(path: Path) -> tuple[pa.Array, pa.Array]:
+    """The article_id and story_id columns of the articles table, in file order: only those
     two columns are read. The table is opened by `store.iter_articles` first, so a missing or
-    unreadable table, or one without the articles columns, is refused the same way."""
+    unreadable table, or one without the articles columns, is refused the same way; so is a
+    duplicate article_id (the first one in file order is named)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     next(store.iter_articles(path, batch_size=1), None)
-    for batch in pq.ParquetFile(path).iter_batches(columns=["article_id", "story_id"]):
-        yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True)
+    table = pq.read_table(path, columns=["article_id", "story_id"])
+    ids = table.column(0).combine_chunks()
+    stories = table.column(1).combine_chunks()
+    if len(pc.unique(ids)) != len(ids):
+        seen: set[str] = set()
+        for start in range(0, len(ids), 65536):
+            for article_id in ids.slice(start, 65536).to_pylist():
+                if article_id in seen:
+                    raise DataError(
+                        f"{path}: duplicate article_id {article_id}",
+                        path=str(path),
+                        hint="Rebuild the table with `corpus ingest`.",
+                    )
+                seen.add(article_id)
+    return ids.cast(pa.string()), stories.cast(pa.string())
+
+
+def _iter_articles(path: Path) -> Iterator[Article]:
+    """The articles of a table `_article_ids` has read, as `store.iter_articles` gives them,
+    read one row group at a time: pyarrow's batch reader over a whole file holds about 1 MB
+    per row group of the file (23 MB for a 100k-article table of 20 row groups), one row
+    group's reader holds only that row group."""
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    names = store.ARTICLES_SCHEMA.names
+    for group in range(pf.num_row_groups):
+        for batch in pf.iter_batches(batch_size=1024, row_groups=[group], columns=names):
+            for row in batch.to_pylist():
+                yield store.row_to_article(row)
+
+
+def _stories_per_split(
+    ids: pa.Array, story_ids: pa.Array, codes: npt.NDArray[np.int8], names: Sequence[str]
+) -> dict[str, int]:
+    """How many distinct stories (`story_id or article_id`) each split holds."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    has_story = pc.fill_null(pc.not_equal(story_ids, ""), False)
+    keys = pc.dictionary_encode(pc.if_else(has_story, story_ids, ids)).indices
+    pairs = np.unique(keys.to_numpy(zero_copy_only=False).astype(np.int64) * len(names) + codes)
+    per_code = np.bincount(pairs % len(names), minlength=len(names)).tolist()
+    return {s: per_code[names.index(s)] for s in SPLITS}
+
+
+class _Column(Collection[str]):
+    """A string column as a collection, read in slices (no list of the whole column)."""
+
+    STEP = 65536
+
+    def __init__(self, column: pa.Array) -> None:
+        self.column = column
+
+    def __len__(self) -> int:
+        return len(self.column)
+
+    def __iter__(self) -> Iterator[str]:
+        for start in range(0, len(self.column), self.STEP):
+            yield from self.column.slice(start, self.STEP).to_pylist()
+
+    def __contains__(self, item: object) -> bool:
+        return any(item == x for x in self)
+
+
+class _Lines(Iterable[str]):
+    """The lines of a scratch file (written elsewhere), read again on each iteration."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __iter__(self) -> Iterator[str]:
+        with open(self.path, encoding="utf-8") as fh:
+            for line in fh:
+                yield line.rstrip("\n")
 
 
 def _batches(items: Iterator[Article], size: int) -> Iterator[list[Article]]:
@@ -632,26 +712,18 @@ def _build(
             previous.manifest.get("labels", {}), labels, config.scheme, since=previous.version
         )
     articles_path = config.paths.articles_parquet
-    # Pass 1: ids and story ids only, for the splits.
-    ids: list[tuple[str, str | None]] = []
-    seen: set[str] = set()
-    for article_id, story_id in _article_ids(articles_path):
-        if article_id in seen:
-            raise DataError(
-                f"{articles_path}: duplicate article_id {article_id}",
-                path=str(articles_path),
-                hint="Rebuild the table with `corpus ingest`.",
-            )
-        seen.add(article_id)
-        ids.append((article_id, story_id))
+    # Pass 1: ids and story ids only, for the splits. Per-article state is held in Arrow and
+    # numpy arrays (ids, a split code per article), not Python objects: memory stays flat.
+    ids, story_ids = _article_ids(articles_path)
     prev_splits = {
         row[0]: row[1] for row in (previous.manifest.get("articles", []) if previous else [])
     }
-    splits, split_findings = assign_splits(ids, config.splits, prev_splits)
-    stories: dict[str, int] = {
-        s: len({story or aid for aid, story in ids if splits[aid] == s}) for s in SPLITS
-    }
-    del ids, seen
+    split_codes, split_names, split_findings = assign_split_codes(
+        ids, story_ids, config.splits, prev_splits
+    )
+    stories = _stories_per_split(ids, story_ids, split_codes, split_names)
+    del story_ids
+    n_articles = len(ids)
 
     ann_files = exports.export_files([config.paths.annotations])
     if not config.paths.annotations.is_dir() or not ann_files:
@@ -669,39 +741,53 @@ def _build(
         )
     disputes_path = config.paths.build / adjudicate.DISPUTES_FILE
     disputes = open_disputes(disputes_path, config.scheme.names.article_id_field)
-    sample = _agreement_sample(splits)
+    sample = _agreement_sample(_Column(ids))
     config.paths.dist.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".tmp", dir=config.paths.dist))
     try:
         staging = Staging(tmp / "staging.sqlite")
         try:
+            staging.load_article_ids(_Column(ids))
             staging.load(exports.iter_annotations(ann_files, config.scheme))
             staging.load_gold(gold_path)
             out = tmp / "release"
             builder = _Builder(config, labels, out)
-            # One compact JSON row per article (id, split, text sha256, labels sha256): the
-            # only per-article state kept for the whole corpus besides the splits.
-            manifest_articles: list[str] = []
+            # One compact JSON row per article (id, split, text sha256, labels sha256), written
+            # to a scratch file as they come (the card's changelog and the manifest read it).
+            manifest_articles = _Lines(tmp / "manifest-articles.jsonl")
+            rows_out = open(manifest_articles.path, "wb")  # noqa: SIM115  (closed below)
+            released_disputes: set[str] = set()  # articles with open disputes, released
             sample_articles: dict[str, Article] = {}
             sample_anns: list[Annotation] = []
             articles_iter = _progress(
-                store.iter_articles(articles_path), len(splits), progress, "release"
+                _iter_articles(articles_path), n_articles, progress, "release"
             )
+            position = 0
             per_target = stance_per_task(config)
             for n_batch, batch in enumerate(_batches(articles_iter, ARTICLE_BATCH)):
                 if n_batch % COLLECT_EVERY == 0:
                     collect_young()
                 ids_ = [a.article_id for a in batch]
+                if ids_ != ids.slice(position, len(ids_)).to_pylist():
+                    raise DataError(
+                        f"{articles_path}: the table changed while the release was built",
+                        path=str(articles_path),
+                        hint="Run `corpus release` again once `corpus ingest` has finished.",
+                    )
+                codes = split_codes[position : position + len(ids_)].tolist()
+                position += len(ids_)
                 anns = staging.fetch(ids_)  # the latest annotation of each annotator:
                 latest, _ = latest_per_annotator(
                     [a for v in anns.values() for a in v], per_target=per_target
                 )
                 golds = staging.fetch_gold(ids_)
-                for art in batch:
-                    split = splits[art.article_id]
+                for art, code in zip(batch, codes, strict=True):
+                    split = split_names[code]
                     gold = golds.get(art.article_id)
                     mine = list(latest.get(art.article_id, {}).values())
                     found = disputes.get(art.article_id)
+                    if art.article_id in disputes:
+                        released_disputes.add(art.article_id)
                     if gold is not None and gold.dropped:  # ties a `drop` rule left out
                         found = [*(found or ()), *gold.dropped]
                     used = builder.article(
@@ -711,37 +797,41 @@ def _build(
                         gold,
                         article_disputes(found, source=disputes_path) if found else NO_DISPUTES,
                     )
-                    manifest_articles.append(
-                        # decoded: each orjson bytes keeps a 4 KiB buffer, a str is exact
-                        orjson.dumps(
-                            [art.article_id, split, art.text_sha256, _labels_digest(gold)]
-                        ).decode("utf-8")
+                    rows_out.write(
+                        orjson.dumps([art.article_id, split, art.text_sha256, _labels_digest(gold)])
+                        + b"\n"
                     )
                     if art.article_id in sample and used:
                         sample_articles[art.article_id] = art
                         sample_anns.extend(used)
+            rows_out.close()
+            if position != n_articles:
+                raise DataError(
+                    f"{articles_path}: the table changed while the release was built",
+                    path=str(articles_path),
+                    hint="Run `corpus release` again once `corpus ingest` has finished.",
+                )
             builder.close()
             for w in builder.writers.values():
                 if w.num_examples == 0:  # see card.card_metadata: no file for an empty split
                     w.path.unlink()
             for what, ids_iter in (
-                ("annotations", staging.article_ids()),
-                ("a gold record", staging.gold_article_ids()),
+                ("annotations", staging.unknown_article_ids()),
+                ("a gold record", staging.unknown_gold_article_ids()),
             ):
-                for aid in ids_iter:
-                    if aid not in splits:
-                        builder.tally.findings.append(
-                            _finding(
-                                "unknown-article",
-                                "warning",
-                                f"{what} for article {aid}, which is not in the articles "
-                                "table; not released",
-                                None,
-                                task_id=aid,
-                                hint="Re-run `corpus ingest`, `corpus adjudicate`, or remove "
-                                "the stale export.",
-                            )
+                for aid in ids_iter:  # not in the articles table
+                    builder.tally.findings.append(
+                        _finding(
+                            "unknown-article",
+                            "warning",
+                            f"{what} for article {aid}, which is not in the articles "
+                            "table; not released",
+                            None,
+                            task_id=aid,
+                            hint="Re-run `corpus ingest`, `corpus adjudicate`, or remove "
+                            "the stale export.",
                         )
+                    )
         finally:
             staging.close()
         dispute_findings = [
@@ -755,7 +845,7 @@ def _build(
                 hint="Settle them in the adjudication project and run `corpus adjudicate` again.",
             )
             for aid, items in sorted(disputes.items())
-            if aid in splits
+            if aid in released_disputes
         ]
         findings = split_findings + builder.tally.findings + dispute_findings + guard.findings
         errors = [f for f in findings if f.severity == "error"]
@@ -785,7 +875,7 @@ def _build(
                 else None
             ),
         }
-        agreement_md = _agreement_markdown(config, sample_anns, sample_articles, total=len(splits))
+        agreement_md = _agreement_markdown(config, sample_anns, sample_articles, total=n_articles)
         del sample_anns, sample_articles
         label_counts = {k: dict(sorted(v.items())) for k, v in builder.tally.labels.items()}
         label_counts_by_split = {
@@ -815,7 +905,7 @@ def _build(
                 gold_source=gold_source,
                 annotators=len(builder.tally.annotators),
                 disputed_articles=len(dispute_findings),
-                disputed_items=sum(len(v) for k, v in disputes.items() if k in splits),
+                disputed_items=sum(len(v) for k, v in disputes.items() if k in released_disputes),
                 agreement_markdown=agreement_md,
                 label_counts_by_split=label_counts_by_split,
                 provenance_counts=provenance_counts,
@@ -868,16 +958,18 @@ def _build(
     )
 
 
-def write_manifest(path: Path, manifest: dict[str, Any], articles: Sequence[str]) -> None:
+def write_manifest(path: Path, manifest: dict[str, Any], articles: Iterable[str]) -> None:
     """`manifest` as `store.dump_json` writes it, plus its `articles` key (sorted first), one
     compact row per line, streamed so the rows are never assembled into one big object."""
     rest = store.dump_json(manifest)  # "{\n" + the other keys, all sorting after "articles"
     with open(path, "wb") as fh:
         fh.write(b'{\n  "articles": [')
-        for i, row in enumerate(articles):
-            fh.write(b"\n    " if i == 0 else b",\n    ")
+        empty = True
+        for row in articles:
+            fh.write(b"\n    " if empty else b",\n    ")
             fh.write(row.encode("utf-8"))
-        fh.write(b"\n  ],\n" if articles else b"],\n")
+            empty = False
+        fh.write(b"],\n" if empty else b"\n  ],\n")
         fh.write(rest[2:])
 
 
@@ -885,11 +977,11 @@ def _sample_key(article_id: str) -> str:
     return store.sha256_text(f"agreement-sample\0{article_id}")
 
 
-def _agreement_sample(splits: Mapping[str, str]) -> set[str]:
+def _agreement_sample(ids: Collection[str]) -> set[str]:
     """The articles agreement is measured on: all, or a deterministic sample by id hash."""
-    if len(splits) <= AGREEMENT_MAX_ARTICLES:
-        return set(splits)
-    return set(heapq.nsmallest(AGREEMENT_MAX_ARTICLES, splits, key=_sample_key))
+    if len(ids) <= AGREEMENT_MAX_ARTICLES:
+        return set(ids)
+    return set(heapq.nsmallest(AGREEMENT_MAX_ARTICLES, ids, key=_sample_key))
 
 
 def _agreement_markdown(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +45,7 @@ class CardInfo:
     labels: LabelLists
     findings: Sequence[Finding]
     previous: PreviousRelease | None
-    articles: Sequence[str]  # compact JSON rows: id, split, text sha256, labels sha256
+    articles: Iterable[str]  # compact JSON rows: id, split, text sha256, labels sha256
     gold_source: str
     annotators: int = 0
     disputed_articles: int = 0

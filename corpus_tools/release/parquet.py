@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from datasets import Features
 
 ROWS_PER_GROUP = 2000
+# Buffered rows are turned into Arrow arrays every this many rows (concatenated at flush): a
+# row group waiting for its rows holds compact Arrow buffers, not Python objects, so a
+# release's memory does not depend on how full the 15 writers' row groups are.
+ROWS_PER_CHUNK = 100
 
 
 def _class_arrays(arr: Any, feature: Any, path: str) -> Iterator[tuple[str, Any, int]]:
@@ -58,7 +62,9 @@ class SplitWriter:
     Rows are buffered column by column (`add_row`, values in schema order) and each row group
     is built as Arrow arrays directly: a list column keeps its lengths and one flat list of
     items, a struct is a tuple in field order (transposed at flush). No dict per row or per
-    span is made, and pyarrow converts flat lists instead of nested Python objects.
+    span is made, and pyarrow converts flat lists instead of nested Python objects. Every
+    ROWS_PER_CHUNK rows the buffered values become Arrow arrays, concatenated into one array
+    per column at flush (the same row group as building it at once).
     """
 
     def __init__(self, path: Path, features: Features) -> None:
@@ -89,6 +95,9 @@ class SplitWriter:
         self.buffered += 1
         if self.buffered >= ROWS_PER_GROUP:
             self.flush()
+        elif self.buffered % ROWS_PER_CHUNK == 0:
+            for c in self._columns:
+                c.spill()
 
     def flush(self) -> None:
         if not self.buffered:
@@ -112,6 +121,7 @@ class _Column:
 
     def __init__(self, typ: pa.DataType) -> None:
         self.type = typ
+        self.chunks: list[pa.Array] = []  # values already converted (`spill`)
         self.items: list[Any] = []  # values, or a list column's items, flat
         self.lengths: list[int] = []  # a list column's lengths per row
         self.is_list = pa.types.is_list(typ)
@@ -121,7 +131,21 @@ class _Column:
         self.items.extend(value)
         self.lengths.append(len(value))
 
+    def spill(self) -> None:
+        """Convert the buffered values to an Arrow array, kept until `array`."""
+        self.chunks.append(self._convert())
+        self.items.clear()
+        self.lengths.clear()
+
     def array(self) -> pa.Array:
+        """Every value since `clear`, as one array."""
+        if not self.chunks:
+            return self._convert()
+        if self.items or self.lengths:
+            self.spill()
+        return pa.concat_arrays(self.chunks)
+
+    def _convert(self) -> pa.Array:
         if not self.is_list:
             return _plain_array(self.items, self.type)
         offsets = pa.array([0, *itertools.accumulate(self.lengths)], pa.int32())
@@ -129,6 +153,7 @@ class _Column:
         return pa.ListArray.from_arrays(offsets, items, type=self.type)
 
     def clear(self) -> None:
+        self.chunks.clear()
         self.items.clear()
         self.lengths.clear()
 

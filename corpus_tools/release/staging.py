@@ -6,9 +6,10 @@ gold record without holding the corpus's labels in memory (records are stored as
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +32,16 @@ class Staging:
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("CREATE TABLE ann (article_id TEXT, seq INTEGER, blob BLOB)")
         self.db.execute("CREATE TABLE gold (article_id TEXT PRIMARY KEY, blob BLOB)")
+        self.db.execute("CREATE TABLE art (article_id TEXT PRIMARY KEY) WITHOUT ROWID")
         self._enc = msgspec.msgpack.Encoder()
         self._dec = msgspec.msgpack.Decoder(Annotation)
         self._gold_dec = msgspec.msgpack.Decoder(GoldRecord)
+
+    def load_article_ids(self, ids: Iterable[str]) -> None:
+        """The ids of the articles being released (for `unknown_article_ids`)."""
+        it = iter(ids)
+        while chunk := [(a,) for a in itertools.islice(it, 5000)]:
+            self.db.executemany("INSERT INTO art VALUES (?)", chunk)
 
     def load(self, annotations: Iterator[Annotation]) -> int:
         n = 0
@@ -78,9 +86,13 @@ class Staging:
         )
         return {aid: self._gold_dec.decode(blob) for aid, blob in rows}
 
-    def gold_article_ids(self) -> Iterator[str]:
-        for (article_id,) in self.db.execute("SELECT article_id FROM gold ORDER BY 1"):
-            yield article_id
+    def unknown_gold_article_ids(self) -> Iterator[str]:
+        """Article ids of gold records that are not in the articles (`load_article_ids`),
+        sorted."""
+        yield from self._ids(
+            "SELECT article_id FROM gold WHERE article_id NOT IN (SELECT article_id FROM art)"
+            " ORDER BY 1"
+        )
 
     def fetch(self, ids: Sequence[str]) -> dict[str, list[Annotation]]:
         out: dict[str, list[Annotation]] = {}
@@ -93,8 +105,16 @@ class Staging:
             out.setdefault(article_id, []).append(self._dec.decode(blob))
         return out
 
-    def article_ids(self) -> Iterator[str]:
-        for (article_id,) in self.db.execute("SELECT DISTINCT article_id FROM ann ORDER BY 1"):
+    def unknown_article_ids(self) -> Iterator[str]:
+        """Article ids with annotations that are not in the articles (`load_article_ids`),
+        sorted."""
+        yield from self._ids(
+            "SELECT DISTINCT article_id FROM ann"
+            " WHERE article_id NOT IN (SELECT article_id FROM art) ORDER BY 1"
+        )
+
+    def _ids(self, query: str) -> Iterator[str]:
+        for (article_id,) in self.db.execute(query):
             yield article_id
 
     def close(self) -> None:

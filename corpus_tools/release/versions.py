@@ -380,7 +380,8 @@ class BuildGuard:
         """Compare the finished build `new` with what is published; PublishError if it would
         change a published version. Sets the status and its message; True if `new` should be
         swapped in (False: `final` already holds exactly these files, intact)."""
-        digest = manifest_sha256(new, what=f"the new build of {self.version}")
+        # The new build's manifest was just written by the build (streamed, not parsed again).
+        digest = store.sha256_file(new / MANIFEST)
         same = check_content(self.version, digest, self.published)
         shown = store.display_path(final)
         if same:
@@ -411,7 +412,7 @@ def _intact(folder: Path) -> bool:
 
 def _digest_or_none(folder: Path) -> str | None:
     try:
-        return hashlib.sha256((folder / MANIFEST).read_bytes()).hexdigest()
+        return store.sha256_file(folder / MANIFEST)
     except OSError:
         return None
 
