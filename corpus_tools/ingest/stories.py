@@ -226,8 +226,9 @@ def _word_hashes(text: str) -> np.ndarray:
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique(values), by a sort and a mask (np.unique hashes first: several times slower)."""
     values = np.sort(values)
-    if len(values) > 1:  # two shingles may share a 32-bit hash (and two words one stem)
+    if len(values) > 1:  # two shingles may share a 32-bit hash, two words a stem, ...
         values = values[np.concatenate(([True], values[1:] != values[:-1]))]
     return values
 
@@ -364,7 +365,7 @@ class StoryIndex:
         parent = np.arange(n, dtype=np.int64)
         sets = np.memmap(self.scratch / "shingles.bin", dtype=np.uint32, mode="r") if n else None
         for name in names:
-            pairs = np.unique(np.fromfile(name, dtype=np.uint64))  # met in several bands: once
+            pairs = _sorted_unique(np.fromfile(name, dtype=np.uint64))  # met in several bands
             name.unlink()
             if not len(pairs) or sets is None:
                 continue
@@ -384,7 +385,7 @@ def _bucket_pairs_of(
     """Every pair (i, j), i < j, of the members of each bucket members[start:end]."""
     sizes = ends - starts
     firsts, seconds = [], []
-    for size in np.unique(sizes).tolist():
+    for size in _sorted_unique(sizes).tolist():
         s = starts[sizes == size]
         grid = members[s[:, None] + np.arange(size)[None, :]]  # (buckets, size)
         iu = _TRIU.get(size)
