@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from corpus_tools.ingest import _rows_table
+from corpus_tools.ingest import _rows_table, _Writer
 from corpus_tools.store import ARTICLES_SCHEMA
 
 TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
@@ -48,3 +49,28 @@ def test_no_rows_and_all_nulls() -> None:
     assert _rows_table([]).equals(pa.Table.from_pylist([], schema=ARTICLES_SCHEMA))
     row = {f.name: None for f in ARTICLES_SCHEMA} | {"sentences": [], "text": "é"}
     assert _rows_table([row, row]).equals(pa.Table.from_pylist([row, row], schema=ARTICLES_SCHEMA))
+
+
+class _Failing:
+    def __init__(self) -> None:
+        self.tables: list[pa.Table] = []
+        self.closed = False
+
+    def write_table(self, table: pa.Table) -> None:
+        if self.tables:
+            raise OSError(28, "No space left on device")
+        self.tables.append(table)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_writer_thread_keeps_order_and_raises_a_writes_error() -> None:
+    inner = _Failing()
+    writer = _Writer(inner)
+    first = _rows_table([])
+    writer.write_table(first)
+    writer.write_table(first)  # fails in the thread
+    with pytest.raises(OSError, match="No space"):
+        writer.close()
+    assert inner.closed and inner.tables == [first]

@@ -47,6 +47,7 @@ import unicodedata
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -405,6 +406,33 @@ class _Buckets:
                 items = [orjson.loads(line) for line in fh]
             items.sort(key=lambda it: (it["row"]["article_id"], it["row"]["source"]))
             yield items
+
+
+class _Writer:
+    """A ParquetWriter whose row groups are encoded and compressed in a thread (pyarrow
+    releases the GIL there) while this one prepares the next: in order, one at a time, so
+    the file is the same; an error of a write is raised by the next call."""
+
+    def __init__(self, writer: pq.ParquetWriter) -> None:
+        self.writer = writer
+        self.pool = ThreadPoolExecutor(1)
+        self.pending: Future[None] | None = None
+
+    def write_table(self, table: pa.Table) -> None:
+        self.wait()
+        self.pending = self.pool.submit(self.writer.write_table, table)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self.pool.shutdown()
+            self.writer.close()
 
 
 def _rows_table(rows: list[dict[str, Any]]) -> pa.Table:
@@ -814,8 +842,10 @@ def _ingest(
         written = 0
         stories: set[int] = set()
         with atomic_path(out, scratch=folder) as tmp_out:
-            writer = pq.ParquetWriter(
-                tmp_out, ARTICLES_SCHEMA, compression="zstd", write_statistics=True
+            writer = _Writer(
+                pq.ParquetWriter(
+                    tmp_out, ARTICLES_SCHEMA, compression="zstd", write_statistics=True
+                )
             )
             batch: list[dict[str, Any]] = []
             try:
