@@ -13,7 +13,8 @@ peak RSS is per measurement, interleaved and `--repeat` times (the median is rep
          tables built column by column, the same Parquet files written with the same
          settings and row groups, file hashes and the manifest's article rows
 
-The floor writes no card: the card's agreement section (`corpus_tools.agreement`, at most
+With several sizes it also prints ours' peak RSS against the smallest size's (the release's
+memory should stay flat as the corpus grows). The floor writes no card: the card's agreement section (`corpus_tools.agreement`, at most
 1000 articles, a fixed cost past 1000) is benchmarked against its own floor by
 `bench_agree.py`. Imports (pyarrow, datasets) are done before the clock starts in both
 children; start-up is `bench_startup.py`'s. The floor's Parquet files must be
@@ -614,8 +615,14 @@ def main() -> None:
         f" {'peak RSS MB':>12} {'CPU / floor':>12}  files"
     )
     rows = []
-    for n in (int(x) for x in sizes.split(",")):
+    first: dict[str, Any] | None = None  # the smallest size's figures, for the memory line
+    for n in sorted(int(x) for x in sizes.split(",")):
         got = bench_size(n, args.repeat)
+        first = first or got
+        growth = ""
+        if got is not first:  # memory flat: ours' peak RSS against the smallest size's
+            ratio = got["ours"]["peak_rss_mb"] / first["ours"]["peak_rss_mb"] - 1
+            growth = f"; ours' peak RSS {ratio:+.0%} against {first['n']:,} articles"
         for name in ("floor", "ours"):
             m = got[name]
             print(
@@ -625,6 +632,8 @@ def main() -> None:
                 f"  {'byte-identical' if got['same_files'] else 'DIFFER'}"
             )
         print(f"{'':>9} (ours includes {got['agreement_cpu_s']:.2f} s CPU of card agreement)")
+        if growth:
+            print(f"{'':>9} ({growth[2:]})")
         rows.append(
             _bench.row(
                 bench="release",
@@ -645,7 +654,8 @@ def main() -> None:
                 )
                 + f"; ours includes {got['agreement_cpu_s']:.2f} s CPU for the card's agreement "
                 "section (1000-article sample; no floor step, see bench_agree)"
-                + "; imports excluded from both",
+                + "; imports excluded from both"
+                + growth,
             )
         )
     _bench.write_json(rows, args.json)
