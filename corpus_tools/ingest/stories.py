@@ -49,7 +49,7 @@ MAX_BUCKET = 64
 _WORD = re.compile(r"[^\W\d_]+|\d[\d.,]*\d|\d")
 # Articles per block of candidate pairs (pairs are spilled, then checked block by block).
 BLOCK = 4096
-# Shingle hashes remembered per process (~30 MB at most; new words past it are not kept).
+# Entries of each hash cache (per process, ~30 MB at most each; past it, new ones are not kept).
 HASH_CACHE = 1 << 18
 
 _MAX32 = np.uint32(0xFFFFFFFF)
