@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpus_tools.config import NearDuplicates
@@ -172,6 +172,7 @@ WORDISH += [" ", "\n", "-", "'", "(", "1", "a1b", "x.y", "Übergang", "..", "9,"
 WORDISH += ["\x1c", "\xa0", "\u2003", "ǅ", "ﬁ"]  # whitespace str.split() splits on; casefold
 
 
+@settings(deadline=None)
 @given(
     st.lists(
         st.sampled_from(WORDISH),
