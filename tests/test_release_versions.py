@@ -309,3 +309,28 @@ def test_a_build_with_other_library_versions_says_so(
     assert f"pyarrow {metadata.version('pyarrow')} is installed" in found[0]["message"]
     assert "pyarrow==1.0.0" in found[0]["message"]
     assert "unpinned-library" in (corpus / "dist/0.1.0/README.md").read_text()
+
+
+def test_manifest_files_are_read_without_the_article_rows(corpus: Path, tmp_path: Path) -> None:
+    """`_intact` reads a manifest's `files` past its article rows (memory flat); the same
+    dict as parsing it whole, for a built release, a manifest with no article rows, and a
+    manifest of another layout (parsed whole); a torn manifest is still not intact."""
+    import orjson
+
+    from corpus_tools.config import load_config
+    from corpus_tools.release import build
+
+    cfg = load_config(corpus / "corpus.toml")
+    folder = Path(build.build_release(config=cfg, version="0.1.0").path)
+    path = folder / versions.MANIFEST
+    whole = orjson.loads(path.read_bytes())
+    assert len(whole["articles"]) > 1 and whole["files"]
+    assert versions._manifest_files(path) == whole["files"]
+    rest = {k: v for k, v in whole.items() if k != "articles"}
+    build.write_manifest(tmp_path / "empty.json", rest, [])
+    assert versions._manifest_files(tmp_path / "empty.json") == whole["files"]
+    (tmp_path / "compact.json").write_bytes(orjson.dumps(whole))
+    assert versions._manifest_files(tmp_path / "compact.json") == whole["files"]
+    assert versions._intact(folder)
+    path.write_bytes(path.read_bytes()[:-40])
+    assert not versions._intact(folder)

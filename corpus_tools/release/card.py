@@ -146,14 +146,30 @@ def changelog(info: CardInfo) -> str:
     prev = info.previous
     if prev is None:
         return "First release."
-    old = {row[0]: row for row in prev.manifest.get("articles", [])}
-    new = {row[0]: row for row in map(orjson.loads, info.articles)}
-    added = sorted(new.keys() - old.keys())
-    removed = sorted(old.keys() - new.keys())
-    both = sorted(new.keys() & old.keys())
-    text_changed = [a for a in both if old[a][2] != new[a][2]]
-    labels_changed = [a for a in both if old[a][3] != new[a][3] and old[a][2] == new[a][2]]
-    moved = [a for a in both if old[a][1] != new[a][1]]
+    # The new rows are compared one at a time as they are read (never all parsed at once);
+    # `unseen` ends as the previous release's articles that are gone.
+    unseen = {row[0]: row for row in prev.manifest.get("articles", [])}
+    added: list[str] = []
+    text_changed: list[str] = []
+    labels_changed: list[str] = []
+    moved: list[str] = []
+    for line in info.articles:
+        new = orjson.loads(line)
+        a = new[0]
+        before = unseen.pop(a, None)
+        if before is None:
+            added.append(a)
+            continue
+        if before[2] != new[2]:
+            text_changed.append(a)
+        elif before[3] != new[3]:
+            labels_changed.append(a)
+        if before[1] != new[1]:
+            moved.append(a)
+    removed = sorted(unseen)
+    del unseen
+    for found in (added, text_changed, labels_changed, moved):
+        found.sort()
 
     def few(ids: Sequence[str]) -> str:
         shown = ", ".join(f"`{a}`" for a in ids[:20])
