@@ -245,7 +245,8 @@ def test_story_clusters_match_the_labelled_pairs(ingested: Path) -> None:
     arts = _articles(ingested)
     pairs = _pairs()
     assert (
-        sum(p["same_story"] for p in pairs) >= 10 and sum(not p["same_story"] for p in pairs) >= 50
+        sum(bool(p["same_story"]) for p in pairs) >= 10
+        and sum(not p["same_story"] for p in pairs) >= 50
     )
     wrong = [
         (p["a"], p["b"])
