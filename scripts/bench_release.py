@@ -14,11 +14,12 @@ peak RSS is per measurement, interleaved and `--repeat` times (the median is rep
          settings and row groups, file hashes and the manifest's article rows
 
 With several sizes it also prints ours' peak RSS against the smallest size's (the release's
-memory should stay flat as the corpus grows). The floor writes no card: the card's agreement section (`corpus_tools.agreement`, at most
-1000 articles, a fixed cost past 1000) is benchmarked against its own floor by
-`bench_agree.py`. Imports (pyarrow, datasets) are done before the clock starts in both
-children; start-up is `bench_startup.py`'s. The floor's Parquet files must be
-byte-identical to ours (checked and printed), so it does the same work, not less.
+memory should stay flat as the corpus grows). The floor writes no card: the card's agreement
+section (`corpus_tools.agreement`, at most 1000 articles, a fixed cost past 1000) is
+benchmarked against its own floor by `bench_agree.py`. Imports (pyarrow, datasets) are done
+before the clock starts in both children; start-up is `bench_startup.py`'s. The floor's
+Parquet files must be byte-identical to ours (checked and printed), so it does the same work,
+not less.
 
     .venv/bin/python scripts/bench_release.py                  # 10k and 100k
     .venv/bin/python scripts/bench_release.py --quick --repeat 3 --json -
