@@ -41,54 +41,18 @@ def assign_splits(
     ratios: SplitConfig,
     previous: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, str], list[Finding]]:
-    """Map every (article_id, story_id) to a split; findings for articles that had to move."""
-    previous = previous or {}
-    clusters: dict[str, list[str]] = defaultdict(list)
-    for article_id, story_id in articles:
-        clusters[cluster_of(article_id, story_id)].append(article_id)
-    out: dict[str, str] = {}
-    findings: list[Finding] = []
-    counts: Counter[str] = Counter()
-    new_clusters: list[str] = []
-    for cluster, members in clusters.items():
-        before = Counter(previous[a] for a in members if a in previous)
-        if not before:
-            new_clusters.append(cluster)
-            continue
-        split = min(before, key=lambda s: (-before[s], _TIE_ORDER.get(s, 3)))
-        for a in members:
-            out[a] = split
-            if a in previous and previous[a] != split:
-                findings.append(
-                    Finding(
-                        slug="split-moved",
-                        severity="warning",
-                        message=(
-                            f"article {a} moves from {previous[a]} to {split}: its story "
-                            f"cluster {cluster} now also holds articles released in {split}"
-                        ),
-                        task_id=a,
-                        hint="The story clustering changed; the changelog lists the move.",
-                    )
-                )
-        counts[split] += len(members)
-    share = {"train": ratios.train, "validation": ratios.validation, "test": ratios.test}
-    total = sum(len(m) for m in clusters.values())
-    seed = ratios.seed.encode("utf-8")
+    """Map every (article_id, story_id) to a split; findings for articles that had to move.
 
-    def order(cluster: str) -> str:
-        return hashlib.sha256(seed + b"\0" + cluster.encode("utf-8")).hexdigest()
+    The same rules as the release's `assign_split_codes`, over Python tuples.
+    """
+    import pyarrow as pa
 
-    for cluster in sorted(new_clusters, key=order):
-        members = clusters[cluster]
-        # The split with the largest deficit against its share of the whole corpus.
-        split = max(
-            SPLITS, key=lambda s: (share[s] * total - counts[s], share[s], -SPLITS.index(s))
-        )
-        for a in members:
-            out[a] = split
-        counts[split] += len(members)
-    return out, findings
+    pairs = list(articles)
+    ids = [a for a, _ in pairs]
+    codes, names, findings = assign_split_codes(
+        pa.array(ids, pa.string()), pa.array([s for _, s in pairs], pa.string()), ratios, previous
+    )
+    return {a: names[c] for a, c in zip(ids, codes.tolist(), strict=True)}, findings
 
 
 def assign_split_codes(
@@ -97,12 +61,12 @@ def assign_split_codes(
     ratios: SplitConfig,
     previous: Mapping[str, str] | None = None,
 ) -> tuple[npt.NDArray[np.int8], list[str], list[Finding]]:
-    """`assign_splits` over two string columns, with per-article state in arrays: each
-    article's split as a code into the returned split names (SPLITS first, then any other
-    split name a previous release used), in column order; the same splits and findings.
+    """Each article's split, over two string columns with per-article state in arrays: a
+    code into the returned split names (SPLITS first, then any other split name a previous
+    release used), in column order, and findings for the articles that had to move.
 
     Clusters are numbered in order of first appearance (Arrow's dictionary encoding), so
-    findings come in the same order as `assign_splits`'s.
+    findings come in the order of the articles' clusters' first appearance.
     """
     import numpy as np
     import pyarrow as pa
@@ -161,7 +125,7 @@ def assign_split_codes(
     seed = ratios.seed.encode("utf-8")
     new = np.flatnonzero(split_of < 0)
     # sha256(seed + cluster) of each new cluster as four big-endian words: sorting them sorts
-    # by the hex digest, as `assign_splits` does.
+    # by the hex digest (rule 3).
     digests = bytearray()
     step = 65536
     for start in range(0, len(new), step):
