@@ -135,6 +135,7 @@ def assign_split_codes(
     words = np.frombuffer(bytes(digests), dtype=">u8").reshape(-1, 4)
     order = new[np.lexsort((words[:, 3], words[:, 2], words[:, 1], words[:, 0]))]
     for c in order.tolist():
+        # The split with the largest deficit against its share of the whole corpus.
         split = max(
             SPLITS, key=lambda s: (share[s] * total - counts[s], share[s], -SPLITS.index(s))
         )
