@@ -31,11 +31,6 @@ if TYPE_CHECKING:
 _TIE_ORDER = {"test": 0, "validation": 1, "train": 2}
 
 
-def cluster_of(article_id: str, story_id: str | None) -> str:
-    """The story cluster an article belongs to (itself when it has no story id)."""
-    return story_id or f"article:{article_id}"
-
-
 def assign_splits(
     articles: Iterable[tuple[str, str | None]],
     ratios: SplitConfig,
