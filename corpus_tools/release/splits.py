@@ -86,12 +86,14 @@ def assign_split_codes(
     if previous:
         before: dict[int, Counter[str]] = {}
         members: dict[int, list[str]] = defaultdict(list)
-        for a, c in zip(article_ids.to_pylist(), cluster.tolist(), strict=True):
+        ids, clusters = article_ids.to_pylist(), cluster.tolist()
+        for a, c in zip(ids, clusters, strict=True):
             if a in previous:
                 before.setdefault(c, Counter())[previous[a]] += 1
-        for a, c in zip(article_ids.to_pylist(), cluster.tolist(), strict=True):
+        for a, c in zip(ids, clusters, strict=True):
             if c in before:
                 members[c].append(a)
+        del ids, clusters
         for c in sorted(before):
             counted = before[c]
             split = min(counted, key=lambda s: (-counted[s], _TIE_ORDER.get(s, 3)))
