@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ls_server import _label_studio_server, label_studio  # noqa: F401  (real server)
@@ -103,3 +104,28 @@ def make_article(
     return Article(
         aid, "test", None, None, None, None, "en", text, sha256_text(text), sentences, story
     )
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A local Ray instance of 2 CPUs for the whole test session (Ray starts in ~2.5 s).
+
+    `corpus_tools.engine.ray_session` uses a session already open in the process as it is, so
+    the library's own code runs on this one. Usage statistics off, a short temp folder (Ray's
+    socket paths have a length limit), and shut down at the end, leaving no process behind.
+    """
+    import tempfile
+
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    import ray  # the `ray` extra, which the tests install
+
+    if ray.is_initialized():
+        yield ray
+        return
+    temp = tempfile.mkdtemp(prefix="ray-t-", dir="/tmp")
+    ray.init(num_cpus=2, include_dashboard=False, _temp_dir=temp, log_to_driver=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
