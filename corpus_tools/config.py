@@ -51,6 +51,9 @@ _RATIO = {"type": "number", "minimum": 0, "maximum": 1}
 _ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
 # A label as Label Studio shows it: any text without spaces at either end.
 _LABEL = {"type": "string", "pattern": r"^\S(.*\S)?$"}
+# `corpus sample`: what an article's stratum may be made of, and how N is shared among strata.
+SAMPLE_STRATA = ("outlet", "language", "year", "month", "week", "day")
+SAMPLE_ALLOCATIONS = ("proportional", "equal")
 _NAME_KEYS = (
     "text",
     "text_field",
@@ -226,6 +229,18 @@ CONFIG_SCHEMA: dict[str, Any] = _obj(
                 "curators": _STR,
                 "citation": _STR,
                 "text_rights": _STR,
+            }
+        ),
+        "sample": _obj(
+            {
+                "per_story": {"type": "integer", "minimum": 1},
+                "strata": {
+                    "type": "array",
+                    "items": {"enum": [*SAMPLE_STRATA, "none"]},
+                    "uniqueItems": True,
+                },
+                "allocation": {"enum": list(SAMPLE_ALLOCATIONS)},
+                "seed": _STR,
             }
         ),
         "publish": _obj(
@@ -531,6 +546,17 @@ class ReleaseConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SampleConfig:
+    """`corpus sample` settings: at most `per_story` articles per story, drawn across the
+    `strata` (() for one stratum) with `allocation`; `seed` None means the corpus name."""
+
+    per_story: int = 1
+    strata: tuple[str, ...] = ("outlet", "month")
+    allocation: str = "proportional"
+    seed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PublishConfig:
     """Where releases go: a local hub folder (default) or a Hugging Face Hub dataset repo."""
 
@@ -561,6 +587,7 @@ class CorpusConfig:
     adjudication: AdjudicationConfig
     release: ReleaseConfig
     publish: PublishConfig
+    sample: SampleConfig = field(default_factory=SampleConfig)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -671,6 +698,12 @@ def _semantic_problems(data: dict[str, Any]) -> list[str]:
             problems.append(
                 f"{format_path(['splits'])} train + validation + test = {total:g}, not 1"
             )
+    strata = data.get("sample", {}).get("strata", [])
+    if "none" in strata and len(strata) > 1:
+        problems.append(
+            f'{format_path(["sample", "strata"])} "none" (one stratum) cannot be combined '
+            "with other strata"
+        )
     gaz = data.get("preannotate", {}).get("gazetteer", {})
     for label in gaz:
         if label not in seen:
@@ -886,6 +919,7 @@ def _build(cfg_path: Path, data: dict[str, Any]) -> CorpusConfig:
     adj = data.get("adjudication", {})
     rel_cfg = data.get("release", {})
     pub = data.get("publish", {})
+    smp = data.get("sample", {})
     return CorpusConfig(
         path=cfg_path.resolve(),
         name=corpus["name"],
@@ -921,6 +955,12 @@ def _build(cfg_path: Path, data: dict[str, Any]) -> CorpusConfig:
             target=pub.get("target", "local"),
             repo_id=pub.get("repo_id"),
             private=pub.get("private", False),
+        ),
+        sample=SampleConfig(
+            per_story=smp.get("per_story", 1),
+            strata=tuple(x for x in smp.get("strata", ["outlet", "month"]) if x != "none"),
+            allocation=smp.get("allocation", "proportional"),
+            seed=smp.get("seed"),
         ),
         raw=data,
     )

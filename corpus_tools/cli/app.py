@@ -11,6 +11,7 @@ from corpus_tools.cli import (  # noqa: F401  (each module registers its command
     model,
     pipeline,
     release,
+    sample,
     schemas,
     serve,
     tasks,
