@@ -347,15 +347,10 @@ class StoryIndex:
         try:
             for b in range(self.bands):
                 keys = np.fromfile(self.scratch / f"band-{b:03d}.bin", dtype=np.uint64)[idx]
-                order = np.argsort(keys, kind="stable")
-                sk = keys[order]
-                bounds = np.concatenate(([0], np.flatnonzero(np.diff(sk)) + 1, [len(sk)]))
-                sizes = np.diff(bounds)
-                self.skipped_buckets += int(np.count_nonzero(sizes > MAX_BUCKET))
-                sel = np.flatnonzero((sizes >= 2) & (sizes <= MAX_BUCKET))
-                if not len(sel):
+                i, j, skipped = bucket_pairs(idx, (keys,), MAX_BUCKET)
+                self.skipped_buckets += skipped
+                if not len(i):
                     continue
-                i, j = _bucket_pairs_of(idx[order], bounds[sel], bounds[sel + 1])
                 codes = np.sort(i.astype(np.uint64) * np.uint64(span) + j.astype(np.uint64))
                 cut = np.searchsorted(codes, edges)
                 for k, fh in enumerate(files):
@@ -373,10 +368,45 @@ class StoryIndex:
             j = (pairs % np.uint64(span)).astype(np.int64)
             self.candidates += len(pairs)
             inter = intersections(sets, starts, lengths, i, j, threads)
-            union = lengths[i] + lengths[j] - inter
-            linked = inter / union >= self.settings.threshold
+            linked = is_link(inter, lengths[i], lengths[j], self.settings.threshold)
             self.links += _union_all(parent, i[linked], j[linked])
         return _roots(parent)
+
+
+def bucket_pairs(
+    members: np.ndarray, keys: tuple[np.ndarray, ...], max_bucket: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The candidate pairs (i, j), i < j, of `members` (one key tuple each: members with equal
+    keys share a bucket), and the number of buckets over `max_bucket` members, skipped. Pairs
+    met in two buckets are not deduplicated here. One implementation for StoryIndex (one band
+    key per call) and `ingest.stories_ray` (a partition of (band, key) rows)."""
+    # (lexsort: the last key sorts first; only the grouping matters)
+    order = np.argsort(keys[0], kind="stable") if len(keys) == 1 else np.lexsort(keys)
+    changed = np.zeros(max(len(order) - 1, 0), dtype=bool)
+    for key in keys:
+        sk = key[order]
+        changed |= sk[1:] != sk[:-1]
+    bounds = np.concatenate(([0], np.flatnonzero(changed) + 1, [len(order)]))
+    sizes = np.diff(bounds)
+    skipped = int(np.count_nonzero(sizes > max_bucket))
+    sel = np.flatnonzero((sizes >= 2) & (sizes <= max_bucket))
+    if not len(sel):
+        none = np.zeros(0, dtype=members.dtype)
+        return none, none.copy(), skipped
+    i, j = _bucket_pairs_of(members[order], bounds[sel], bounds[sel + 1])
+    return i, j, skipped
+
+
+def is_link(
+    inter: np.ndarray, len_i: np.ndarray, len_j: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Which candidate pairs are links: exact Jaccard `inter / union >= threshold`, with
+    `union = len_i + len_j - inter` in int64, divided in float64 (one rule for StoryIndex and
+    `ingest.stories_ray`, so both draw the line at the same pairs)."""
+    inter = inter.astype(np.int64, copy=False)
+    union = len_i.astype(np.int64, copy=False) + len_j.astype(np.int64, copy=False) - inter
+    linked: np.ndarray = inter / union >= threshold
+    return linked
 
 
 def _bucket_pairs_of(
