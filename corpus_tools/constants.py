@@ -14,5 +14,5 @@ SERVE_HOST = "127.0.0.1"
 SERVE_PORT = 9090
 
 # `corpus ingest` input formats (chosen by extension, or forced with --format).
-Format = Literal["txt", "html", "jsonl", "csv", "labelstudio"]
-FORMATS: tuple[Format, ...] = ("txt", "html", "jsonl", "csv", "labelstudio")
+Format = Literal["txt", "html", "jsonl", "csv", "labelstudio", "warc", "articles"]
+FORMATS: tuple[Format, ...] = ("txt", "html", "jsonl", "csv", "labelstudio", "warc", "articles")

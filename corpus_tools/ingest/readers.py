@@ -24,14 +24,18 @@ starts cannot be known without reading it), and the finding says so.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import dataclasses
+import re
+import zlib
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 import orjson
 
 from corpus_tools.constants import Format
-from corpus_tools.model import Finding, RawArticle
+from corpus_tools.model import Finding, RawArticle, Severity
 
 if TYPE_CHECKING:
     from corpus_tools.config import Scheme
@@ -45,6 +49,7 @@ EXTENSIONS: dict[str, Format] = {
     ".ndjson": "jsonl",
     ".csv": "csv",
     ".json": "labelstudio",
+    ".parquet": "articles",
 }
 FIELDS = ("id", "url", "outlet", "title", "published", "language")
 BOM = "\ufeff"
@@ -54,6 +59,8 @@ Item = RawArticle | Finding
 
 def format_of(path: Path) -> Format | None:
     """The format a file's extension stands for (None when unknown)."""
+    if path.name.lower().endswith((".warc", ".warc.gz")):
+        return "warc"
     return EXTENSIONS.get(path.suffix.lower())
 
 
@@ -87,6 +94,12 @@ def read_file(
     """
     if fmt == "labelstudio":
         yield from read_labelstudio(path, name=name, scheme=scheme, max_bytes=max_bytes)
+        return
+    if fmt == "warc":
+        yield from read_warc(path, name=name, max_bytes=max_bytes)
+        return
+    if fmt == "articles":
+        yield from read_articles_table(path, name=name, max_bytes=max_bytes)
         return
     try:
         with open(path, "rb") as fh:
@@ -509,3 +522,461 @@ def read_labelstudio(
             hint="Give a Label Studio JSON export (an array of tasks) or JSONL of tasks.",
         )
     yield from found
+
+
+# --- WARC files (crawls: CC-NEWS and the like) ------------------------------------------------
+
+WARC_SUFFIXES = (".warc", ".warc.gz")
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# The HTTP header block of a response: larger than this, the record is malformed.
+_HTTP_HEAD_MAX = 64 * 1024
+_STATUS = re.compile(rb"HTTP/\d(?:\.\d)? (\d{3})(?: [^\r\n]*)?")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_SCAN = 1 << 16
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_DAY = re.compile(r"\d{4}-\d\d-\d\d")
+_WARC_MAGIC = re.compile(rb"(?:^|\n)WARC/1\.[01]\r?\n")
+
+
+def _warc_finding(
+    slug: str, severity: Severity, message: str, name: str, offset: int, hint: str
+) -> Finding:
+    """A finding at a record's byte offset (of its gzip member, in a `.warc.gz`)."""
+    return Finding(
+        slug,
+        severity,
+        f"record at offset {offset:,}: {message}",
+        file=name,
+        pointer=f"offset {offset}",
+        hint=hint,
+    )
+
+
+def read_warc(path: Path, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
+    """The HTML pages of a WARC file (`.warc`, or `.warc.gz` of gzip members) as RawArticles.
+
+    Records are streamed with FastWARC (Resiliparse). Only `response` records of an HTTP 200
+    with a Content-Type of text/html or application/xhtml+xml are articles; the other
+    responses (PDFs, images, redirects, errors) are counted in one `warc-records-skipped` info
+    per file, and request, warcinfo and metadata records are passed over silently.
+
+    A page goes through the same extraction as an `.html` file (`html.extract`); then `url` is
+    the record's WARC-Target-URI (the source identity of its article_id), `published` the
+    page's own date when trafilatura finds one, else the day of the record's WARC-Date,
+    `outlet` the page's site name, else the URI's host name, `source` `<file>#<offset>` and
+    `file` the file's name. The page is decoded with the charset of the HTTP Content-Type, else
+    of its `<meta charset>`, else as UTF-8; when the declared one fails (or none is declared
+    and the bytes are not UTF-8) charset_normalizer guesses.
+
+    A record that cannot be read (a cut gzip member, a bad WARC header, a Content-Length past
+    the end of the file, a bad HTTP header block) is an error naming the file and the record's
+    byte offset (the offset of its gzip member in a `.warc.gz`); the records before it are
+    kept, and reading goes on at the next record start found after it (the next gzip member,
+    or the next `WARC/1.x` line). A record whose block is larger than `max_bytes` is a
+    `record-too-large` error and is skipped, never read whole.
+    """
+    skipped: dict[str, int] = {}
+    gz = name.lower().endswith(".gz") or _is_gzip(path)
+    try:
+        with open(path, "rb") as fh:
+            pos: int | None = 0
+            while pos is not None:
+                pos = yield from _warc_run(fh, pos, name, gz, max_bytes, skipped)
+    except OSError as exc:
+        yield Finding(
+            "unreadable-file",
+            "error",
+            f"cannot read the file ({exc.strerror or exc})",
+            file=name,
+            hint="Check that the file exists and is readable.",
+        )
+    if skipped:
+        what = ", ".join(f"{n:,} {k}" for k, n in sorted(skipped.items()))
+        yield Finding(
+            "warc-records-skipped",
+            "info",
+            f"{sum(skipped.values()):,} responses are not HTML pages of status 200 and were "
+            f"not read ({what})",
+            file=name,
+        )
+
+
+def _warc_run(
+    fh: IO[bytes], pos: int, name: str, gz: bool, max_bytes: int, skipped: dict[str, int]
+) -> Generator[Item, None, int | None]:
+    """Read records from `pos` on until the end of the file (None) or a bad record: its
+    finding, then the offset of the next record start after it (None when there is none)."""
+    from fastwarc.warc import ArchiveIterator
+
+    fh.seek(pos)
+    records = iter(ArchiveIterator(fh, parse_http=False))
+    last: tuple[int, int] | None = None  # (offset, Content-Length) of the last record read
+    while True:
+        try:
+            rec = next(records)
+        except StopIteration:
+            # the library stops quietly at a record cut in its header: bytes past the end
+            # of the last record read are one
+            at = pos if last is None else _record_end(fh, last, gz)
+            fh.seek(at)
+            if not fh.read(_SCAN).strip(b"\r\n\x00 "):
+                return None
+            why = "the file ends inside it (a cut download?)"
+            break
+        except (OSError, ValueError) as exc:
+            # the bad record starts where the last good one ends
+            at = pos if last is None else _record_end(fh, last, gz)
+            why = f"not a readable WARC record ({exc})"
+            break
+        offset = rec.stream_pos
+        last = (offset, rec.content_length)
+        try:
+            truncated = yield from _warc_record(rec, name, offset, max_bytes, skipped)
+        except (OSError, ValueError) as exc:
+            at, why = offset, f"its block cannot be read ({exc})"
+            break
+        if truncated:  # the library read on past where the next record starts
+            return _next_start(fh, offset + 1, gz)
+    yield _warc_finding(
+        "malformed-warc-record",
+        "error",
+        f"{why}; the records before it are kept",
+        name,
+        at,
+        "Fetch the file again; a cut download ends in a broken record.",
+    )
+    return _next_start(fh, at + 1, gz)
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(3) == _GZIP_MAGIC
+
+
+def _record_end(fh: IO[bytes], last: tuple[int, int], gz: bool) -> int:
+    """Where the record after the one at `last` starts: the end of its gzip member, or of
+    its header block plus its Content-Length and the two closing CRLFs."""
+    offset, length = last
+    fh.seek(offset)
+    if gz:
+        d = zlib.decompressobj(31)
+        pos = offset
+        while not d.eof:
+            chunk = fh.read(_SCAN)
+            if not chunk:
+                return pos
+            d.decompress(chunk)
+            pos += len(chunk)
+        return pos - len(d.unused_data)
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = fh.read(_SCAN)
+        if not chunk:
+            return offset + len(head)
+        head += chunk
+    return offset + head.index(b"\r\n\r\n") + 4 + length + 4
+
+
+def _next_start(fh: IO[bytes], pos: int, gz: bool) -> int | None:
+    """The offset of the first record start at or after `pos` (a gzip member that holds a
+    WARC record, or a `WARC/1.x` line), None at the end of the file."""
+    fh.seek(pos)
+    buf = fh.read(_SCAN)
+    base = pos
+    while buf:
+        if gz:
+            at = buf.find(_GZIP_MAGIC)
+            while at >= 0:
+                if _opens_warc(fh, base + at):
+                    return base + at
+                at = buf.find(_GZIP_MAGIC, at + 1)
+        else:
+            m = _WARC_MAGIC.search(buf)
+            if m is not None:
+                return base + m.start() + (buf[m.start() : m.start() + 1] == b"\n")
+        keep = 12  # a magic cut by the block boundary is found in the next block
+        fh.seek(base + len(buf))
+        more = fh.read(_SCAN)
+        if not more:
+            return None
+        base, buf = base + len(buf) - keep, buf[-keep:] + more
+    return None
+
+
+def _opens_warc(fh: IO[bytes], at: int) -> bool:
+    """Whether the gzip member at `at` decompresses to the start of a WARC record."""
+    fh.seek(at)
+    try:
+        head = zlib.decompressobj(31).decompress(fh.read(4096), 16)
+    except zlib.error:
+        return False
+    return head.startswith(b"WARC/1.")
+
+
+def _warc_record(
+    rec: Any, name: str, offset: int, max_bytes: int, skipped: dict[str, int]
+) -> Generator[Item, None, bool]:
+    """The article of one record (or its finding, or nothing); returns True when the record
+    was truncated (its block ends before its Content-Length)."""
+    from fastwarc.warc import WarcRecordType
+
+    if rec.headers.get("Content-Length") is None:  # a header cut short, or not a record's
+        yield _warc_finding(
+            "malformed-warc-record",
+            "error",
+            "its WARC header is incomplete (no Content-Length); not read",
+            name,
+            offset,
+            "Fetch the file again; a cut download ends in a broken record.",
+        )
+        return True
+    length = rec.content_length
+    if rec.record_type != WarcRecordType.response or length > max_bytes:
+        # not read, only passed over (in blocks): a Content-Length past the end still shows
+        read = rec.reader.consume()
+        if read < length:
+            yield _truncated(name, offset, read, length)
+            return True
+    if rec.record_type != WarcRecordType.response:
+        return False
+    if length > max_bytes:
+        yield Finding(
+            "record-too-large",
+            "error",
+            f"record at offset {offset:,}: its {length:,} bytes are more than the "
+            f"{max_bytes:,}-byte limit; not read",
+            file=name,
+            pointer=f"offset {offset}",
+            hint="Raise `[ingest] max_record_bytes` in corpus.toml to read such pages.",
+        )
+        return False
+    block = rec.reader.read(length + 1)
+    if len(block) < length:
+        yield _truncated(name, offset, len(block), length)
+        return True
+    end = block.find(b"\r\n\r\n", 0, _HTTP_HEAD_MAX)
+    status = _STATUS.match(block)
+    if end < 0 or status is None:
+        yield _warc_finding(
+            "malformed-http-record",
+            "error",
+            "its HTTP header block is malformed (no status line, or no blank line after "
+            "the headers); not read",
+            name,
+            offset,
+            "The crawler wrote a broken response; nothing can be read from it.",
+        )
+        return False
+    headers: dict[str, str] = {}
+    for line in block[: end + 2].split(b"\r\n")[1:-1]:
+        key, sep, value = line.partition(b":")
+        if not sep:
+            yield _warc_finding(
+                "malformed-http-record",
+                "error",
+                f"an HTTP header line without a colon ({line[:60]!r}); not read",
+                name,
+                offset,
+                "The crawler wrote a broken response; nothing can be read from it.",
+            )
+            return False
+        headers[key.strip().decode("latin-1").lower()] = value.strip().decode("latin-1")
+    ctype, _, params = headers.get("content-type", "").partition(";")
+    ctype = ctype.strip().lower()
+    code = int(status.group(1))
+    if code != 200:
+        skipped[f"status {code}"] = skipped.get(f"status {code}", 0) + 1
+        return False
+    if ctype not in HTML_TYPES:
+        key = ctype or "no content type"
+        skipped[key] = skipped.get(key, 0) + 1
+        return False
+    body = block[end + 4 :]
+    text = _decode_page(body, _charset(params))
+    if text is None:
+        yield _warc_finding(
+            "undecodable-bytes",
+            "error",
+            "the page's bytes are in no charset that could be found; not read",
+            name,
+            offset,
+            "Check the page; its Content-Type or <meta charset> may be wrong.",
+        )
+        return False
+    yield _warc_article(rec, text, name, offset)
+    return False
+
+
+def _truncated(name: str, offset: int, read: int, length: int) -> Finding:
+    return _warc_finding(
+        "truncated-warc-record",
+        "error",
+        f"its block ends after {read:,} of its {length:,} bytes (Content-Length); not read",
+        name,
+        offset,
+        "Fetch the file again; a cut download ends in a truncated record.",
+    )
+
+
+def _charset(params: str) -> str | None:
+    for part in params.split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset" and value.strip(" \"'"):
+            return value.strip(" \"'")
+    return None
+
+
+def _decode_page(body: bytes, declared: str | None) -> str | None:
+    """The page as text: its declared charset (HTTP, else `<meta charset>`), else UTF-8,
+    else charset_normalizer's guess; None when nothing decodes it."""
+    if declared is None:
+        m = _META_CHARSET.search(body, 0, 4096)
+        declared = m.group(1).decode("ascii") if m else None
+    for charset in (declared, "utf-8"):
+        if charset is None:
+            continue
+        try:
+            return body.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body).best()
+    return str(best) if best is not None else None
+
+
+def _warc_article(rec: Any, text: str, name: str, offset: int) -> Item:
+    from corpus_tools.ingest.html import extract
+
+    source = f"{name}#{offset}"
+    if text.startswith(BOM):
+        text = text[1:]
+    raw = extract(text, source=source)
+    if isinstance(raw, Finding):
+        return dataclasses.replace(
+            raw,
+            message=f"record at offset {offset:,}: {raw.message}",
+            file=name,
+            pointer=f"offset {offset}",
+        )
+    target = (rec.headers.get("WARC-Target-URI") or "").strip("<> ") or None
+    url = target or raw.url
+    published = raw.published
+    if published is None:
+        date = (rec.headers.get("WARC-Date") or "")[:10]
+        published = date if _DAY.fullmatch(date) else None
+    outlet = raw.outlet or (urlsplit(url).hostname if url else None)
+    return dataclasses.replace(
+        raw, file=name, fmt="warc", url=url, published=published, outlet=outlet
+    )
+
+
+# --- articles tables (`corpus sample` writes its chosen articles as one) ----------------------
+
+ARTICLE_COLUMNS = (
+    "article_id",
+    "source",
+    "outlet",
+    "url",
+    "title",
+    "published",
+    "language",
+    "text",
+)
+
+
+def read_articles_table(
+    path: Path, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[Item]:
+    """The rows of an articles table (`.parquet` with the columns of `store.ARTICLES_SCHEMA`;
+    `story_id`, `sentences` and `text_sha256` are not read) as RawArticles of format
+    `articles`, one row group at a time: `id` is the row's article_id, the text and metadata
+    are taken as they are, `line` is the 1-based row number. A file of another schema is one
+    `not-an-articles-table` error; a row whose text is over `max_bytes` a `record-too-large`.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from corpus_tools.store import ARTICLES_SCHEMA
+
+    try:
+        pf = pq.ParquetFile(path)
+    except OSError as exc:
+        yield Finding(
+            "unreadable-file",
+            "error",
+            f"cannot read the file ({getattr(exc, 'strerror', None) or exc})",
+            file=name,
+            hint="Check that the file exists and is a Parquet file.",
+        )
+        return
+    schema = pf.schema_arrow
+    wrong = [
+        c
+        for c in ARTICLE_COLUMNS
+        if schema.get_field_index(c) < 0
+        or (
+            not pa.types.is_string(schema.field(c).type)
+            and not pa.types.is_large_string(schema.field(c).type)
+        )
+    ]
+    if wrong:
+        want = ", ".join(f.name for f in ARTICLES_SCHEMA if f.name in ARTICLE_COLUMNS)
+        yield Finding(
+            "not-an-articles-table",
+            "error",
+            f"a Parquet file without the articles table's string column(s) "
+            f"{', '.join(wrong)}; not read",
+            file=name,
+            hint=f"Give an articles table (columns {want}), as `corpus ingest` or "
+            "`corpus sample` write it.",
+        )
+        return
+    row = 0
+    try:
+        for group in range(pf.num_row_groups):
+            for rec in pf.read_row_group(group, columns=list(ARTICLE_COLUMNS)).to_pylist():
+                row += 1
+                text = rec["text"]
+                if text is None or not rec["article_id"] or not rec["source"]:
+                    missing = (
+                        "text"
+                        if text is None
+                        else "article_id"
+                        if not rec["article_id"]
+                        else "source"
+                    )
+                    yield Finding(
+                        "missing-field",
+                        "error",
+                        f"row {row:,} has no `{missing}`; not read",
+                        file=name,
+                        line=row,
+                        hint="Each row of an articles table needs its article_id, source and text.",
+                    )
+                    continue
+                if len(text) > max_bytes:  # code points; a byte count needs an encode first
+                    yield _too_large(name, row, "the row's text", max_bytes)
+                    continue
+                yield RawArticle(
+                    source=rec["source"],
+                    file=name,
+                    line=row,
+                    text=text,
+                    fmt="articles",
+                    id=rec["article_id"],
+                    url=rec["url"],
+                    outlet=rec["outlet"],
+                    title=rec["title"],
+                    published=rec["published"],
+                    language=rec["language"],
+                )
+    except (OSError, pa.ArrowException) as exc:
+        yield Finding(
+            "unreadable-file",
+            "error",
+            f"cannot read the table past row {row:,} ({exc})",
+            file=name,
+            line=row + 1,
+            hint="The file is damaged; write it again.",
+        )
