@@ -9,7 +9,8 @@ all of the machine's; no dashboard; usage statistics off; its temp folder a shor
 own, because Ray's socket paths have a length limit) and shuts it down afterwards, leaving no
 process behind. With `address` ("ray://host:10001", "host:6379" or "auto") it connects to an
 existing cluster and only disconnects. A session already open in this process (a test's, a
-notebook's) is used as it is and left open.
+notebook's) is used as it is and left open. Ray's own INFO and WARNING log lines are silenced
+(`_quiet`): a CLI user sees Ray's messages only when something fails.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def ray_session(
     """A Ray session for one run (see the module docstring); yields the `ray` module."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     ray = import_ray()
+    _quiet()
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = progress
     ctx.print_on_execution_start = False
@@ -59,7 +61,7 @@ def ray_session(
     temp: str | None = None
     kwargs: dict[str, Any] = {
         "log_to_driver": False,
-        "logging_level": logging.WARNING,
+        "logging_level": logging.ERROR,
         "configure_logging": True,
     }
     if address is None:
@@ -82,6 +84,14 @@ def ray_session(
     finally:
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
+
+
+def _quiet() -> None:
+    """Keep Ray's INFO and WARNING lines (token auth, tips, "execution finished", progress
+    bars disabled) off a CLI user's terminal: errors still show, and a failed task is raised
+    as an exception with its traceback text."""
+    for name in ("ray", "ray.data", "ray.serve", "ray.train", "ray.tune"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def scratch_path(path: Path) -> str:

@@ -19,12 +19,15 @@ from corpus_tools.cli._common import (
     show_progress,
 )
 from corpus_tools.constants import FORMATS
+from corpus_tools.engine import ENGINES
 from corpus_tools.errors import EXIT_DATA
 
 if TYPE_CHECKING:
     from corpus_tools.model import Finding
 
 FormatChoice = Enum("FormatChoice", {f: f for f in FORMATS}, type=str)  # type: ignore[misc]
+
+EngineChoice = Enum("EngineChoice", {e: e for e in ENGINES}, type=str)  # type: ignore[misc]
 
 _STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
 
@@ -47,8 +50,46 @@ def ingest_cmd(
     ] = None,
     workers: Annotated[
         int,
-        typer.Option("--workers", "-w", min=1, help="Processes for cleaning and segmenting."),
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            help="Processes for cleaning and segmenting (ray: the local Ray's CPUs).",
+        ),
     ] = 1,
+    engine: Annotated[
+        EngineChoice,
+        typer.Option(
+            "--engine",
+            help="local: this machine (default); ray: Ray Data (the `ray` extra), writing "
+            "sorted Parquet shards with the same rows.",
+        ),
+    ] = EngineChoice("local"),
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="--engine ray: an existing Ray cluster (ray://head:10001, head:6379 or auto); "
+            "default: a local Ray of --workers CPUs.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output: a file for local (default build/articles.parquet), a folder of "
+            "shards for ray (default build/pool).",
+        ),
+    ] = None,
+    shards: Annotated[
+        int | None,
+        typer.Option(
+            "--shards",
+            min=1,
+            help="--engine ray: Parquet shards to write (default: one per 50,000 articles).",
+        ),
+    ] = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -58,6 +99,8 @@ def ingest_cmd(
     Exit 1 when any input was rejected (the good articles are still written).
 
     Example: corpus ingest articles/ --workers 2
+
+    Example: corpus ingest crawl/ --engine ray --workers 8 --out build/pool
     """
     from rich.table import Table
     from rich.text import Text
@@ -71,6 +114,10 @@ def ingest_cmd(
         fmt=fmt.value if fmt is not None else None,
         progress=show_progress(quiet or json_out),
         workers=workers,
+        engine=engine.value,
+        out=out,
+        address=address,
+        shards=shards,
     )
     if json_out:
         print_json(report.to_dict())

@@ -58,6 +58,7 @@ import pyarrow.parquet as pq
 
 from corpus_tools.config import CorpusConfig, IngestConfig
 from corpus_tools.constants import FORMATS, Format
+from corpus_tools.engine import ENGINES, Engine
 from corpus_tools.errors import ConfigError, UsageError, printable, printable_path
 from corpus_tools.ingest import scratch
 from corpus_tools.ingest.clean import Rules, clean, parse_date, sentences
@@ -76,6 +77,9 @@ __all__ = ["FORMATS", "Format", "article_id_for", "build_article", "compile_rule
 
 ROW_GROUP = 2048
 CHUNK = 512
+# Formats whose text is kept verbatim under the record's own article_id: Label Studio tasks,
+# and articles tables (`articles`: rows an earlier ingest or `corpus sample` wrote).
+VERBATIM: frozenset[str] = frozenset({"labelstudio", "articles"})
 
 
 def compile_rules(cfg: IngestConfig) -> Rules:
@@ -123,7 +127,8 @@ def build_article(
 ) -> tuple[Article | None, list[Finding]]:
     """Clean one raw record into an Article (None when it is rejected) and its findings.
 
-    A Label Studio task (`raw.fmt == "labelstudio"`) is not cleaned: see `_verbatim_body`.
+    A Label Studio task (`raw.fmt == "labelstudio"`) or a row of an articles table
+    (`"articles"`) is not cleaned: see `_verbatim_body`.
     Either way a date that does not parse is left empty (an `unparsed-date` warning).
     """
     findings: list[Finding] = []
@@ -142,7 +147,7 @@ def build_article(
                 )
             )
         published = iso
-    if raw.fmt == "labelstudio":
+    if raw.fmt in VERBATIM:
         body = _verbatim_body(raw, published, findings)
     else:
         body = _cleaned_body(raw, published, rules, config, findings)
@@ -209,11 +214,13 @@ def _cleaned_body(
 
 
 def _verbatim_body(raw: RawArticle, published: str | None, findings: list[Finding]) -> Body | None:
-    """A Label Studio task's text as it is, under the task's own article_id; None, with an
-    error in `findings`, for a task without text or id.
+    """A Label Studio task's text as it is, under the task's own article_id (an articles
+    table's row: under its article_id); None, with an error in `findings`, for a record
+    without text or id.
 
     Nothing is cleaned or dropped: the annotations made on the task index this exact string,
-    and one changed character would make every offset after it wrong.
+    and one changed character would make every offset after it wrong; an articles table's
+    text was cleaned when it was first ingested, and its id must not change.
     """
     if not raw.text.strip() or not raw.id:
         findings.append(
@@ -480,6 +487,106 @@ def _sentences_array(kind: pa.DataType, values: list[list[dict[str, int]]]) -> p
     return pa.Array.from_buffers(kind, n, [None, pa.py_buffer(offsets)], children=[struct])
 
 
+def unknown_format(path: Path, name: str) -> Finding:
+    """The finding of a file that is not read: its extension names no article format."""
+    return Finding(
+        "unknown-format",
+        "info",
+        f"skipped: {path.suffix or 'no extension'} is not an article format",
+        file=name,
+        hint="Use .txt, .html, .jsonl, .csv or .json (a Label Studio export), or force one "
+        "with --format.",
+    )
+
+
+def exact_duplicates(
+    id_arr: np.ndarray, sk: np.ndarray, tk: np.ndarray, ek: np.ndarray, task: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first duplicate pass, over records in reading order: records of one id (`id_arr`)
+    keep the one with the smallest source key `sk` (then the first read); each other is an
+    exact duplicate of it (reason 1: same text key `tk`, and for two tasks the same exact
+    key `ek`) or an id clash (reason 2). Returns (reason int8: 0 kept; dup_of: the index of
+    the kept record, own index when kept). Both engines run this (Ray: per partition of ids)."""
+    n = len(id_arr)
+    reason = np.zeros(n, dtype=np.int8)
+    dup_of = np.arange(n, dtype=np.int64)
+    order = np.lexsort((sk, id_arr))
+    for pos in range(1, n):
+        i, prev = int(order[pos]), int(order[pos - 1])
+        if id_arr[i] == id_arr[prev]:
+            head = int(dup_of[prev])
+            dup_of[i] = head
+            same = tk[i] == tk[head] and (not (task[i] and task[head]) or ek[i] == ek[head])
+            reason[i] = 1 if same else 2
+    return reason, dup_of
+
+
+def text_duplicates(
+    gk: np.ndarray, id_arr: np.ndarray, reason: np.ndarray, dup_of: np.ndarray
+) -> None:
+    """The second pass, in place: among the records still kept (reason 0), those of one text
+    group key `gk` keep the smallest id (then the first read); the others become exact
+    duplicates of it (reason 1)."""
+    live = np.flatnonzero(reason == 0)
+    order = live[np.lexsort((id_arr[live], gk[live]))]
+    for pos in range(1, len(order)):
+        i, prev = int(order[pos]), int(order[pos - 1])
+        if gk[i] == gk[prev]:
+            dup_of[i] = dup_of[prev]
+            reason[i] = 1
+
+
+# The kept record of a duplicate, when it is in the same scratch bucket (`bucket_key`) as
+# the copy: its article_id, whether it is a task, its file and line.
+KeptRecord = tuple[str, bool, str, int | None]
+
+
+def duplicate_finding(
+    *,
+    clash: bool,
+    kept_key: int,
+    first: KeptRecord | None,
+    article_id: str,
+    task: bool,
+    file: str,
+    line: int | None,
+) -> Finding:
+    """The finding of a dropped copy (`exact-duplicate`), a rejected id clash (`duplicate-id`)
+    or a second task of one article (`same-article-task`); both engines make them here."""
+    # a copy of a task is in the bucket of its id; any other copy is of one of our own
+    # `art-` ids, whose key is its hex
+    kept = first[0] if first is not None else f"art-{kept_key:016x}"
+    if clash and first is not None and first[1]:
+        where = first[2] + (f":{first[3]}" if first[3] is not None else "")
+        message = f"a second task of {kept} with a different text than the one at {where}; rejected"
+    elif clash:
+        message = f"id of {kept} again, with a different text; rejected"
+    else:
+        message = f"same text as {kept}; dropped"
+    if not clash and task and first is not None and first[1] and first[0] == article_id:
+        return Finding(
+            "same-article-task",
+            "info",
+            f"another task of {kept} with the same text; one article kept",
+            file=file,
+            line=line,
+        )
+    return Finding(
+        "duplicate-id" if clash else "exact-duplicate",
+        "error" if clash else "warning",
+        message,
+        file=file,
+        line=line,
+        hint=(
+            "Give each article its own `id`."
+            if clash and not task
+            else "Tasks of one article must show one text: fix the task's data (or its article_id)."
+            if clash
+            else "Remove the copy from the input to silence this."
+        ),
+    )
+
+
 def _h64(s: str) -> int:
     return int.from_bytes(hashlib.sha256(s.encode("utf-8")).digest()[:8], "big")
 
@@ -662,8 +769,18 @@ def ingest(
     progress: bool = False,
     workers: int = 1,
     findings_per_slug: int = 200,
+    engine: Engine = "local",
+    out: Path | None = None,
+    address: str | None = None,
+    shards: int | None = None,
 ) -> IngestReport:
-    """Read articles (the `[paths] articles` folder, or `paths`) into build/articles.parquet.
+    """Read articles (the `[paths] articles` folder, or `paths`) into build/articles.parquet
+    (or `out`).
+
+    `engine="ray"` runs the same per-record code and duplicate passes on Ray Data (a local
+    instance of `workers` CPUs, or the cluster at `address`) and writes `out` (default
+    build/pool) as a folder of `shards` sorted Parquet shards with the same rows: see
+    `ingest.on_ray`, which imports Ray (the local engine never does).
 
     `fmt` forces one input format for every file (else the extension decides). `workers` > 1
     builds the articles (cleaning, sentences, sketches, rows) in that many processes, while
@@ -681,8 +798,22 @@ def ingest(
         raise UsageError(f"workers must be at least 1, not {workers}")
     if fmt is not None and fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}", hint=f"Use one of: {', '.join(FORMATS)}.")
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}", hint=f"Use one of: {', '.join(ENGINES)}.")
+    if engine != "ray" and (address is not None or shards is not None):
+        raise UsageError(
+            "--address and --shards are options of --engine ray",
+            hint="Add --engine ray, or drop them.",
+        )
+    if shards is not None and shards < 1:
+        raise UsageError(f"shards must be at least 1, not {shards}")
     rules = compile_rules(config.ingest)
-    out = config.paths.articles_parquet
+    if engine == "ray":
+        from corpus_tools.ingest.on_ray import ingest_on_ray
+
+        out = Path(out) if out is not None else config.paths.articles_parquet.parent / "pool"
+    else:
+        out = Path(out) if out is not None else config.paths.articles_parquet
     with fs_errors(out.parent):
         out.parent.mkdir(parents=True, exist_ok=True)
         swept = scratch.sweep(out.parent)
@@ -691,9 +822,24 @@ def ingest(
                 if time.time() - old.stat().st_mtime > scratch.GRACE:
                     old.unlink()
         with scratch.scratch_folder(out.parent) as folder:
-            report = _ingest(
-                config, paths, fmt, progress, workers, rules, folder, findings_per_slug
-            )
+            if engine == "ray":
+                report = ingest_on_ray(
+                    config=config,
+                    paths=paths,
+                    fmt=fmt,
+                    progress=progress,
+                    workers=workers,
+                    rules=rules,
+                    folder=folder,
+                    findings_per_slug=findings_per_slug,
+                    out=out,
+                    address=address,
+                    shards=shards,
+                )
+            else:
+                report = _ingest(
+                    config, paths, fmt, progress, workers, rules, folder, findings_per_slug, out
+                )
     if swept.folders:
         report = dataclasses.replace(
             report,
@@ -720,6 +866,7 @@ def _ingest(
     rules: Rules,
     folder: Path,
     findings_per_slug: int,
+    out: Path,
 ) -> IngestReport:
     findings = _Findings(findings_per_slug)
     files: list[tuple[Path, str, Format | None]] = []
@@ -728,7 +875,6 @@ def _ingest(
             findings.add(item)
         else:
             files.append(item)
-    out = config.paths.articles_parquet
     max_bytes = config.ingest.max_record_bytes
     inputs = 0  # records read, plus files and lines rejected before they became records
     inputs += findings.errors
@@ -773,16 +919,7 @@ def _ingest(
 
             for path, name, f_fmt in files:
                 if f_fmt is None:
-                    findings.add(
-                        Finding(
-                            "unknown-format",
-                            "info",
-                            f"skipped: {path.suffix or 'no extension'} is not an article format",
-                            file=name,
-                            hint="Use .txt, .html, .jsonl, .csv or .json (a Label Studio "
-                            "export), or force one with --format.",
-                        )
-                    )
+                    findings.add(unknown_format(path, name))
                     continue
                 records = read_file(
                     path, name=name, fmt=f_fmt, max_bytes=max_bytes, scheme=config.scheme
@@ -806,24 +943,8 @@ def _ingest(
         ek = np.frombuffer(exact_keys, dtype=np.uint64) if n else np.zeros(0, np.uint64)
         gk = np.frombuffer(group_keys, dtype=np.uint64) if n else np.zeros(0, np.uint64)
         task = np.frombuffer(is_task, dtype=np.uint8) if n else np.zeros(0, np.uint8)
-        # reason: 0 kept, 1 exact duplicate, 2 id clash (same id, other text); of: kept index
-        reason = np.zeros(n, dtype=np.int8)
-        dup_of = np.arange(n, dtype=np.int64)
-        order = np.lexsort((sk, id_arr))
-        for pos in range(1, n):
-            i, prev = int(order[pos]), int(order[pos - 1])
-            if id_arr[i] == id_arr[prev]:
-                head = int(dup_of[prev])
-                dup_of[i] = head
-                same = tk[i] == tk[head] and (not (task[i] and task[head]) or ek[i] == ek[head])
-                reason[i] = 1 if same else 2
-        live = np.flatnonzero(reason == 0)
-        order = live[np.lexsort((id_arr[live], gk[live]))]
-        for pos in range(1, len(order)):
-            i, prev = int(order[pos]), int(order[pos - 1])
-            if gk[i] == gk[prev]:
-                dup_of[i] = dup_of[prev]
-                reason[i] = 1
+        reason, dup_of = exact_duplicates(id_arr, sk, tk, ek, task)
+        text_duplicates(gk, id_arr, reason, dup_of)
         keep = reason == 0
         roots = index.components(keep, threads=workers)
         if index.skipped_buckets:
@@ -855,60 +976,22 @@ def _ingest(
                         idx = it["idx"]
                         if reason[idx]:
                             first = here.get(int(dup_of[idx]))
-                            # a copy of a task is in the bucket of its id; any other copy
-                            # is of one of our own `art-` ids, whose key is its hex
-                            kept = (
-                                first["row"]["article_id"]
-                                if first is not None
-                                else f"art-{int(id_arr[dup_of[idx]]):016x}"
-                            )
-                            clash = reason[idx] == 2
-                            if clash and first is not None and first.get("task"):
-                                where = first["file"] + (
-                                    f":{first['line']}" if first["line"] is not None else ""
-                                )
-                                message = (
-                                    f"a second task of {kept} with a different text than "
-                                    f"the one at {where}; rejected"
-                                )
-                            elif clash:
-                                message = f"id of {kept} again, with a different text; rejected"
-                            else:
-                                message = f"same text as {kept}; dropped"
-                            same_task = (
-                                not clash
-                                and it.get("task")
-                                and first is not None
-                                and first.get("task")
-                                and first["row"]["article_id"] == it["row"]["article_id"]
-                            )
-                            if same_task:
-                                findings.add(
-                                    Finding(
-                                        "same-article-task",
-                                        "info",
-                                        f"another task of {kept} with the same text; "
-                                        "one article kept",
-                                        file=it["file"],
-                                        line=it["line"],
-                                    )
-                                )
-                                continue
                             findings.add(
-                                Finding(
-                                    "duplicate-id" if clash else "exact-duplicate",
-                                    "error" if clash else "warning",
-                                    message,
+                                duplicate_finding(
+                                    clash=reason[idx] == 2,
+                                    kept_key=int(id_arr[dup_of[idx]]),
+                                    first=None
+                                    if first is None
+                                    else (
+                                        first["row"]["article_id"],
+                                        bool(first.get("task")),
+                                        first["file"],
+                                        first["line"],
+                                    ),
+                                    article_id=it["row"]["article_id"],
+                                    task=bool(it.get("task")),
                                     file=it["file"],
                                     line=it["line"],
-                                    hint=(
-                                        "Give each article its own `id`."
-                                        if clash and not it.get("task")
-                                        else "Tasks of one article must show one text: "
-                                        "fix the task's data (or its article_id)."
-                                        if clash
-                                        else "Remove the copy from the input to silence this."
-                                    ),
                                 )
                             )
                             continue
