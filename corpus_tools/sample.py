@@ -275,22 +275,15 @@ def cap_per_story(
     return out
 
 
-def smallest_per_stratum(
-    stratum: Sequence[str] | np.ndarray, key: np.ndarray, fetch: Mapping[str, int]
-) -> np.ndarray:
-    """Indices of the rows with the `fetch[stratum]` smallest keys of each stratum, ordered
-    by (stratum, key)."""
+def smallest_per_stratum(code: np.ndarray, key: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """Indices of the rows with the `limit[code]` smallest keys of each stratum (`code`: the
+    row's stratum as an index into `limit`), ordered by (stratum, key)."""
     import numpy as np
 
-    labels = np.asarray(stratum, dtype=object)
-    if len(labels) == 0:
+    if len(code) == 0:
         return np.zeros(0, dtype=np.int64)
-    names = sorted(set(labels.tolist()))
-    code_of = {name: i for i, name in enumerate(names)}
-    codes = np.fromiter((code_of[x] for x in labels), np.int64, len(labels))
-    limit = np.array([fetch.get(name, 0) for name in names], dtype=np.int64)
-    order = np.lexsort((key, codes))
-    c = codes[order]
+    order = np.lexsort((key, code))
+    c = code[order]
     start = np.ones(len(c), dtype=bool)
     start[1:] = c[1:] != c[:-1]
     starts = np.flatnonzero(start)
@@ -614,8 +607,9 @@ def _draw_local(a: _Args) -> _Drawn:
     counts = {names[c]: int(elig_n[c]) for c in range(len(names)) if elig_n[c]}
     p = plan(counts, a.n, a.allocation)
     idx = np.flatnonzero(ok)
-    label_of = np.array(names, dtype=object)
-    pick = idx[smallest_per_stratum(label_of[code[idx]], key[idx], p.fetch())]
+    fetch = p.fetch()
+    limit = np.array([fetch.get(name, 0) for name in names], dtype=np.int64)
+    pick = idx[smallest_per_stratum(code[idx], key[idx], limit)]
     final, chosen = _choose(p, ((names[code[j]], int(key[j]), int(j)) for j in pick))
     table = _read_rows(a.files, [j for _, j in chosen])
     by = {
@@ -740,13 +734,14 @@ def _cap_block(block: pa.Table, *, per_story: int) -> pa.Table:
 
 def _top_block(block: pa.Table, *, fetch: dict[str, int]) -> pa.Table:
     """A block's eligible rows with the `fetch[stratum]` smallest keys per stratum."""
+    import numpy as np
     import pyarrow.compute as pc
 
     block = block.filter(pc.fill_null(block.column("eligible"), False))
+    enc = block.column("stratum").combine_chunks().dictionary_encode()
+    limit = np.array([fetch.get(x, 0) for x in enc.dictionary.to_pylist()], dtype=np.int64)
     keep = smallest_per_stratum(
-        block.column("stratum").to_numpy(zero_copy_only=False),
-        block.column("key").to_numpy(),
-        fetch,
+        enc.indices.to_numpy(zero_copy_only=False), block.column("key").to_numpy(), limit
     )
     return block.select(["stratum", "key", "row"]).take(keep)
 
@@ -775,6 +770,8 @@ def _draw_ray(a: _Args, *, address: str | None, num_cpus: int | None, progress: 
 
     groups = _row_groups([Path(scratch_path(f)) for f in a.files])
     units = [{"path": g.path, "group": g.group, "first": g.first} for g in groups]
+    if not any(g.rows for g in groups):
+        return _Drawn(_in_order([]), {})
     read_kwargs = {"columns": a.columns(), "kwargs": a.prepare_kwargs()}
     with ray_session(address, num_cpus=num_cpus, progress=progress) as ray:
         cpus = int(ray.cluster_resources().get("CPU", 1))

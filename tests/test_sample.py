@@ -341,6 +341,13 @@ def test_more_than_the_pool_draws_all_eligible_with_a_warning(
     assert report.warnings and f"only {len(every)} eligible" in report.warnings[0]
 
 
+def test_an_empty_pool_draws_nothing(corpus: Any, tmp_path: Path) -> None:
+    pool = write_table([], tmp_path / "pool.parquet")
+    report = sample(config=corpus, n=5, pool=pool, seed="e", out=tmp_path / "o.parquet")
+    assert report.drawn == 0 and "only 0 eligible" in report.warnings[0]
+    assert pq.read_table(tmp_path / "o.parquet").schema == ARTICLES_SCHEMA
+
+
 def test_the_sample_section_of_corpus_toml(sample_corpus: Path, tmp_path: Path) -> None:
     toml = sample_corpus / "corpus.toml"
     base = toml.read_text(encoding="utf-8")
