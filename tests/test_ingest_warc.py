@@ -21,7 +21,7 @@ from conftest import CliRun
 from corpus_tools.config import load_config
 from corpus_tools.ingest import ingest
 from corpus_tools.ingest.readers import format_of
-from corpus_tools.model import Article, IngestReport
+from corpus_tools.model import Article, IngestReport, RawArticle
 from corpus_tools.store import iter_articles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -382,3 +382,63 @@ def test_record_over_max_record_bytes(small: Any, cli: CliRun, tmp_path: Path) -
     )
     small_ones = [(off, rec) for off, rec in records if lengths.get(off, 0) <= limit]
     assert _kept_urls(root) == _expected_kept(_html_urls(small_ones, truth), truth)
+
+
+# --- charsets -----------------------------------------------------------------------------------
+
+
+def _response(url: str, content_type: str, body: bytes) -> bytes:
+    http = f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n\r\n".encode() + body
+    head = (
+        "WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:" + url[-12:].zfill(12)
+        + ">\r\nWARC-Date: 2024-05-06T07:08:09Z\r\n"
+        f"WARC-Target-URI: {url}\r\nContent-Type: application/http; msgtype=response\r\n"
+        f"Content-Length: {len(http)}\r\n\r\n"
+    )  # fmt: skip
+    return head.encode() + http + b"\r\n\r\n"
+
+
+PAGE = (
+    "<html lang='fr'><head>{meta}<title>Un café à Zürich</title></head><body><article>"
+    "<h1>Un café à Zürich</h1><p>{para}</p><p>{para}</p></article></body></html>"
+)
+PARA = (
+    "Le conseil municipal a voté mercredi un crédit de trois millions pour la rénovation "
+    "du café historique, fermé depuis l'été dernier. Les habitués, naïfs ou pas, espèrent "
+    "une réouverture avant Noël, le café à 2 € « c'est notre deuxième salon », dit une voisine."
+)
+
+
+def test_pages_are_decoded_by_their_charset(tmp_path: Path) -> None:
+    root = _corpus(tmp_path / "c")
+    pages = [
+        # declared in the HTTP header
+        ("https://a.example/1", "text/html; charset=windows-1252", "", "cp1252"),
+        # declared in the page only
+        ("https://a.example/2", "text/html", '<meta charset="iso-8859-15">', "iso-8859-15"),
+        # not declared, and not UTF-8: guessed
+        ("https://a.example/3", "text/html", "", "cp1252"),
+        # not declared: UTF-8
+        ("https://a.example/4", "application/xhtml+xml", "", "utf-8"),
+    ]
+    data = b"".join(
+        _response(
+            url, ctype, PAGE.format(meta=meta, para=PARA.replace("trois", f"{i} fois")).encode(enc)
+        )
+        for i, (url, ctype, meta, enc) in enumerate(pages)
+    )
+    (root / "articles" / "charsets.warc").write_bytes(data)
+    report = ingest(config=load_config(root / "corpus.toml"))
+    assert report.ok and report.articles == 4, report.findings
+    for a in _articles(root):
+        assert "naïfs" in a.text and "réouverture" in a.text and "2 € « c'est" in a.text, a.url
+        assert a.published == "2024-05-06" and a.outlet == "a.example" and a.language == "fr"
+
+
+def test_an_unreadable_file_is_a_finding(tmp_path: Path) -> None:
+    from corpus_tools.ingest.readers import read_warc
+
+    got = list(read_warc(tmp_path / "gone.warc.gz", name="gone.warc.gz"))
+    assert [(f.slug, f.file) for f in got if not isinstance(f, RawArticle)] == [
+        ("unreadable-file", "gone.warc.gz")
+    ]

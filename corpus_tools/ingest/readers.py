@@ -10,15 +10,23 @@ Formats (chosen by extension, or forced with `fmt`):
 - `labelstudio`: a Label Studio export (`.json`: an array of tasks, or one task object as
   `corpus ls pull` writes it; JSONL lines that are task objects are read as tasks in any
   `.jsonl` file too). The task's text (`data[<text_field>]`) is taken verbatim: annotators'
-  offsets index exactly that string (see `labelstudio_article`).
+  offsets index exactly that string (see `labelstudio_article`);
+- `warc`: a web crawl (`.warc`, `.warc.gz`, as CC-NEWS publishes it): each HTML page of an
+  HTTP 200 response is an article, extracted as an `.html` file is, with the record's
+  WARC-Target-URI as its URL (see `read_warc`);
+- `articles`: an articles table (`.parquet` with the columns of `store.ARTICLES_SCHEMA`, as
+  `corpus ingest` and `corpus sample` write it), one article per row, taken as it is (see
+  `read_articles_table`).
 
-Input must be UTF-8 (a BOM is stripped and reported). Bad input never raises: each reader
-yields `Finding`s beside the records, and a bad line costs only that line.
+Input must be UTF-8 (a BOM is stripped and reported); a WARC page is decoded by its charset.
+Bad input never raises: each reader yields `Finding`s beside the records, and a bad line
+costs only that line.
 
 Memory stays bounded whatever the input: a record (a txt or html file, a JSONL line, a CSV
-record) larger than `max_bytes` (`[ingest] max_record_bytes`) is a `record-too-large` finding
-and is never held whole in memory. A CSV file stops at such a record (where the next record
-starts cannot be known without reading it), and the finding says so.
+record, a WARC record) larger than `max_bytes` (`[ingest] max_record_bytes`) is a
+`record-too-large` finding and is never held whole in memory. A CSV file stops at such a
+record (where the next record starts cannot be known without reading it), and the finding
+says so.
 """
 
 from __future__ import annotations
@@ -576,9 +584,9 @@ def read_warc(path: Path, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> I
     `record-too-large` error and is skipped, never read whole.
     """
     skipped: dict[str, int] = {}
-    gz = name.lower().endswith(".gz") or _is_gzip(path)
     try:
         with open(path, "rb") as fh:
+            gz = fh.read(3) == _GZIP_MAGIC  # the library detects it too; resync needs to know
             pos: int | None = 0
             while pos is not None:
                 pos = yield from _warc_run(fh, pos, name, gz, max_bytes, skipped)
@@ -646,11 +654,6 @@ def _warc_run(
         "Fetch the file again; a cut download ends in a broken record.",
     )
     return _next_start(fh, at + 1, gz)
-
-
-def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(3) == _GZIP_MAGIC
 
 
 def _record_end(fh: IO[bytes], last: tuple[int, int], gz: bool) -> int:
