@@ -8,6 +8,7 @@ disjoint; the report must be its report (but `output`), findings included, also 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import random
@@ -29,7 +30,8 @@ from corpus_tools.ingest import build_article, compile_rules, ingest
 from corpus_tools.model import IngestReport, RawArticle
 
 REPO = Path(__file__).resolve().parent.parent
-RECORDS = 2000
+RECORDS = 800
+WARC_RECORDS = 1500
 
 
 def write_corpus(root: Path, n: int, *, files: int = 4, seed: int = 0) -> Path:
@@ -110,6 +112,37 @@ def test_ray_gives_the_local_rows_story_ids_and_report(ray_cluster: Any, tmp_pat
     stories = table.group_by("story_id").aggregate([("article_id", "count")])
     assert max(stories.column("article_id_count").to_pylist()) >= 2
     assert local.duplicates > 20 and local.rejected > 20
+    assert_same(local, on_ray, table, root / "build" / "pool")
+
+
+def _warc_generator() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "make_warc_corpus", REPO / "scripts" / "make_warc_corpus.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("make_warc_corpus", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_warc_crawl_on_ray_gives_the_local_rows(ray_cluster: Any, tmp_path: Path) -> None:
+    """The issue's test: a generated WARC crawl (planted stories and copies, non-article
+    responses, a file cut short) through both engines."""
+    root = tmp_path / "c"
+    root.mkdir()
+    shutil.copy2(REPO / "corpus.toml", root / "corpus.toml")
+    truth = _warc_generator().write_warc_corpus(root / "articles", WARC_RECORDS, files=4)
+    last = sorted((root / "articles").glob("*.warc.gz"))[-1]
+    data = last.read_bytes()
+    last.write_bytes(data[: len(data) - 300])  # its last record cut
+    config = load_config(root / "corpus.toml")
+    local = ingest(config=config, workers=2)
+    table = pq.read_table(config.paths.articles_parquet)
+    on_ray = ingest(config=config, engine="ray", shards=4)
+    assert local.articles > WARC_RECORDS * 0.8 and local.duplicates > 0
+    assert local.stories < local.articles and not local.ok  # stories; the cut record
+    assert len({p["story"] for p in truth["pages"]}) < len(truth["pages"])
     assert_same(local, on_ray, table, root / "build" / "pool")
 
 
