@@ -230,14 +230,14 @@ def _digest(data: bytes) -> str:
 class _Out:
     """One WARC file being written: records as bytes, each its own gzip member with gz."""
 
-    def __init__(self, path: Path, gz: bool, rng: np.random.Generator) -> None:
+    def __init__(self, path: Path, gz: bool, rng: random.Random) -> None:
         self.fh = open(path, "wb")  # noqa: SIM115 (closed in close())
         self.gz = gz
         self.rng = rng
         self.info_id = self._id()
 
     def _id(self) -> str:
-        return f"<urn:uuid:{uuid.UUID(bytes=self.rng.bytes(16), version=4)}>"
+        return f"<urn:uuid:{uuid.UUID(int=self.rng.getrandbits(128), version=4)}>"
 
     def record(
         self, headers: list[tuple[str, str]], block: bytes, *, rid: str | None = None
@@ -386,7 +386,7 @@ def _write_file(
     text = _text(seed)
     outlets = _outlets(seed)
     rng = np.random.default_rng([seed, 3, f])
-    out = _Out(folder / name, gz, rng)
+    out = _Out(folder / name, gz, random.Random((seed << 40) | (1 << 39) | f))
     first_day = START + dt.timedelta(days=lo * DAYS // articles)
     out.warcinfo(name, f"{first_day.isoformat()}T00:00:00Z")
     n_other = max(1, (hi - lo) // 500)
