@@ -2,8 +2,8 @@
 writes into the corpus's articles folder comes back as the same articles.
 
 The round trip needs ingest to keep an articles table's rows verbatim under their own
-article_id (`ingest.VERBATIM`, beside Label Studio tasks); without it each row is cleaned and
-given an id of its own, so the test is skipped until that change is in.
+article_id (`ingest.VERBATIM`, beside Label Studio tasks); without it each row would be
+cleaned and given an id of its own.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import corpus_tools.ingest
 from corpus_tools.config import load_config
 from corpus_tools.ingest import ingest
 from corpus_tools.ingest.readers import format_of, read_file
@@ -46,12 +45,8 @@ def first(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "build" / "articles.parquet"
 
 
-# reason: rows are kept verbatim only once ingest treats fmt "articles" as it treats Label
-# Studio tasks (helper B's change to ingest/__init__.py, `VERBATIM`)
-@pytest.mark.skipif(
-    not hasattr(corpus_tools.ingest, "VERBATIM"),
-    reason="ingest does not keep articles tables verbatim yet",
-)
+# reason for this test: `corpus sample` writes articles tables into the articles folder, and
+# ingesting them must not change a single id or character (ingest.VERBATIM)
 def test_an_articles_table_comes_back_as_the_same_articles(first: Path, tmp_path: Path) -> None:
     root = _corpus(tmp_path / "again")
     # small row groups, so that the reader goes through several
