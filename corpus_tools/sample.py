@@ -144,6 +144,15 @@ def h64(text: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+def _h64s(values: list[bytes]) -> np.ndarray:
+    """`h64` of many UTF-8 strings at once, as uint64 (the same numbers, one digest each)."""
+    import numpy as np
+
+    sha = hashlib.sha256
+    digests = b"".join([sha(v).digest() for v in values])
+    return np.frombuffer(digests, dtype=">u8").reshape(-1, 4)[:, 0].astype(np.uint64)
+
+
 def draw_key(seed: str, article_id: str) -> int:
     """An article's draw key under `seed` (see the module docstring, step 1)."""
     return h64(f"{seed}\x00{article_id}")
@@ -222,15 +231,17 @@ def prepare(
     exclude_shas: pa.Array,
 ) -> pa.Table:
     """A pool batch as the draw's small rows: article_id, key, story, excluded, stratum."""
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    ids = batch.column("article_id").to_pylist()
+    ids = [a.encode("utf-8", "surrogatepass") for a in batch.column("article_id").to_pylist()]
     stories = batch.column("story_id").to_pylist()
-    keys = np.fromiter((draw_key(seed, a) for a in ids), np.uint64, len(ids))
-    story = np.fromiter(
-        (story_key(s, a) for s, a in zip(stories, ids, strict=True)), np.uint64, len(ids)
+    keys = _h64s([seed.encode("utf-8", "surrogatepass") + b"\x00" + a for a in ids])
+    story = _h64s(
+        [
+            b"s\x00" + s.encode("utf-8", "surrogatepass") if s else b"a\x00" + a
+            for s, a in zip(stories, ids, strict=True)
+        ]
     )
     excluded = pc.or_(
         pc.is_in(batch.column("article_id"), value_set=exclude_ids),

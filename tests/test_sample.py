@@ -441,46 +441,39 @@ def test_cli(cli: CliRun, sample_corpus: Path, rows: list[dict[str, Any]]) -> No
 def test_ray_draws_what_the_local_engine_draws(
     ray_cluster: Any, cli: CliRun, sample_corpus: Path, rows: list[dict[str, Any]]
 ) -> None:
+    """One Ray draw (a Ray run costs seconds here) that takes every step: the cap of 2 with
+    corpus articles in their stories, equal allocation over outlet and ISO week, the rows
+    fetched back verbatim; through the CLI, the JSON report and the file of the local engine."""
     corpus = load_config(sample_corpus / "corpus.toml")
-    shards = write_shards(rows, sample_corpus / "build" / "pool")  # the default pool
+    write_shards(rows, sample_corpus / "build" / "pool")  # the default pool
     held = rows[200:210]
     write_table(held, corpus.paths.articles_parquet)
     excluded = {r["article_id"] for r in held}
-    local = sample(
-        config=corpus, n=45, pool=shards, seed="r", per_story=2, out=sample_corpus / "l1.pq"
-    )
-    ray = sample(
-        config=corpus,
-        n=45,
-        pool=shards,
+    args = ["--seed", "r", "--per-story", "2", "--allocation", "equal", "--strata", "outlet,week"]
+    r = cli("sample", "45", *args, "--json", "--engine", "ray", "-o", "ray.pq", cwd=sample_corpus)
+    assert r.exit_code == 0, r.output
+    on_ray = json.loads(r.output)
+    r = cli("sample", "45", *args, "--json", "-o", "local.pq", cwd=sample_corpus)
+    assert r.exit_code == 0, r.output
+    local = json.loads(r.output)
+    assert on_ray["engine"] == "ray" and on_ray["drawn"] == 45
+    assert on_ray["excluded"] == 10
+    same = {"engine": "-", "path": "-"}
+    assert local | same == on_ray | same
+    assert (sample_corpus / "local.pq").read_bytes() == (sample_corpus / "ray.pq").read_bytes()
+    ids, per_stratum = brute_force(
+        rows,
+        45,
         seed="r",
         per_story=2,
-        out=sample_corpus / "r1.pq",
-        engine="ray",
+        strata=("outlet", "week"),
+        allocation="equal",
+        excluded=excluded,
     )
-    assert (sample_corpus / "l1.pq").read_bytes() == (sample_corpus / "r1.pq").read_bytes()
-    same = {"engine": "-", "path": "-"}
-    assert local.to_dict() | same == ray.to_dict() | same
-    assert (
-        drawn_ids(sample_corpus / "r1.pq")
-        == brute_force(rows, 45, seed="r", per_story=2, excluded=excluded)[0]
-    )
-    # Through the CLI: equal allocation, strata by outlet and week.
-    args = ["--seed", "r", "--allocation", "equal", "--strata", "outlet,week", "--json"]
-    r = cli("sample", "45", *args, "--engine", "ray", "--out", "r2.pq", cwd=sample_corpus)
-    assert r.exit_code == 0, r.output
-    doc = json.loads(r.output)
-    assert doc["engine"] == "ray" and doc["drawn"] == 45
-    r = cli("sample", "45", *args, "--out", "l2.pq", cwd=sample_corpus)
-    assert r.exit_code == 0, r.output
-    assert json.loads(r.output) | same == doc | same
-    assert (sample_corpus / "l2.pq").read_bytes() == (sample_corpus / "r2.pq").read_bytes()
-    assert (
-        drawn_ids(sample_corpus / "r2.pq")
-        == brute_force(
-            rows, 45, seed="r", strata=("outlet", "week"), allocation="equal", excluded=excluded
-        )[0]
-    )
+    assert drawn_ids(sample_corpus / "ray.pq") == ids
+    assert {
+        tuple(s["stratum"].values()): s["drawn"] for s in on_ray["by_stratum"] if s["drawn"]
+    } == per_stratum
 
 
 def _articles_format() -> bool:
