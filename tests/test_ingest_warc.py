@@ -411,21 +411,24 @@ PARA = (
 
 def test_pages_are_decoded_by_their_charset(tmp_path: Path) -> None:
     root = _corpus(tmp_path / "c")
+
+    def para(i: int) -> str:  # four texts, not exact duplicates of each other
+        return PARA.replace("trois", f"{i} fois")
+
+    xml = '<?xml version="1.0" encoding="utf-8"?>\n'
     pages = [
         # declared in the HTTP header
-        ("https://a.example/1", "text/html; charset=windows-1252", "", "cp1252"),
+        ("https://a.example/1", "text/html; charset=windows-1252", "", "", "cp1252"),
         # declared in the page only
-        ("https://a.example/2", "text/html", '<meta charset="iso-8859-15">', "iso-8859-15"),
+        ("https://a.example/2", "text/html", "", '<meta charset="iso-8859-15">', "iso-8859-15"),
         # not declared, and not UTF-8: guessed
-        ("https://a.example/3", "text/html", "", "cp1252"),
-        # not declared: UTF-8
-        ("https://a.example/4", "application/xhtml+xml", "", "utf-8"),
+        ("https://a.example/3", "text/html", "", "", "cp1252"),
+        # not declared: UTF-8 (an XHTML page, whose XML declaration lxml refuses in a str)
+        ("https://a.example/4", "application/xhtml+xml", xml, "", "utf-8"),
     ]
     data = b"".join(
-        _response(
-            url, ctype, PAGE.format(meta=meta, para=PARA.replace("trois", f"{i} fois")).encode(enc)
-        )
-        for i, (url, ctype, meta, enc) in enumerate(pages)
+        _response(url, ctype, (decl + PAGE.format(meta=meta, para=para(i))).encode(enc))
+        for i, (url, ctype, decl, meta, enc) in enumerate(pages)
     )
     (root / "articles" / "charsets.warc").write_bytes(data)
     report = ingest(config=load_config(root / "corpus.toml"))

@@ -6,17 +6,23 @@ in-article cross-links ("Read more: ..."), which the line rules of `clean` remov
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 import trafilatura
 from lxml.etree import ParserError
 
 from corpus_tools.model import Finding, RawArticle
 
+# An XHTML page's `<?xml ... encoding="..."?>`: lxml refuses a str that declares an encoding,
+# and the text is decoded already, so the declaration is dropped before parsing.
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
+
 
 def extract(html: str, *, source: str) -> RawArticle | Finding:
     """The article in one HTML page; a Finding when the page has no extractable text."""
     try:
-        tree = lxml.html.document_fromstring(html)
+        tree = lxml.html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
     except (ParserError, ValueError) as exc:
         return Finding("unparseable-html", "error", f"not an HTML document ({exc})", file=source)
     lang = tree.get("lang") or None
