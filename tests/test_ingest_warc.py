@@ -4,6 +4,7 @@ and byte searches (not with the WARC library ingest reads with)."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import importlib.util
 import json
@@ -387,8 +388,8 @@ def test_record_over_max_record_bytes(small: Any, cli: CliRun, tmp_path: Path) -
 # --- charsets -----------------------------------------------------------------------------------
 
 
-def _response(url: str, content_type: str, body: bytes) -> bytes:
-    http = f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n\r\n".encode() + body
+def _response(url: str, content_type: str, body: bytes, extra: str = "") -> bytes:
+    http = f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n{extra}\r\n".encode() + body
     head = (
         "WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:" + url[-12:].zfill(12)
         + ">\r\nWARC-Date: 2024-05-06T07:08:09Z\r\n"
@@ -436,6 +437,45 @@ def test_pages_are_decoded_by_their_charset(tmp_path: Path) -> None:
     for a in _articles(root):
         assert "naïfs" in a.text and "réouverture" in a.text and "2 € « c'est" in a.text, a.url
         assert a.published == "2024-05-06" and a.outlet == "a.example" and a.language == "fr"
+
+
+def test_http_codings_are_undone(tmp_path: Path) -> None:
+    root = _corpus(tmp_path / "c")
+    html = [PAGE.format(meta="", para=PARA.replace("trois", f"{i} fois")) for i in range(5)]
+    gz = gzip.compress(html[0].encode())
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (gz[:100], gz[100:])) + b"0\r\n\r\n"
+    deflate = zlib.compress(html[1].encode())
+    records = [
+        _response(
+            "https://b.example/0",
+            "text/html; charset=utf-8",
+            chunked,
+            "Transfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n",
+        ),
+        _response("https://b.example/1", "text/html", deflate, "Content-Encoding: deflate\r\n"),
+        _response(
+            "https://b.example/2", "text/html", b"\x8b\x00 not brotli", "Content-Encoding: br\r\n"
+        ),
+        _response(
+            "https://b.example/3", "text/html", b"\x1f\x8b junk", "Content-Encoding: gzip\r\n"
+        ),
+        _response("https://b.example/4", "text/html", html[4].encode()),
+    ]
+    (root / "articles" / "codings.warc").write_bytes(b"".join(records))
+    report = ingest(config=load_config(root / "corpus.toml"))
+    assert sorted(a.url or "" for a in _articles(root)) == [
+        "https://b.example/0",
+        "https://b.example/1",
+        "https://b.example/4",
+    ]
+    assert all("réouverture" in a.text for a in _articles(root))
+    found = sorted((f.slug, f.pointer) for f in report.findings)
+    third = len(b"".join(records[:3]))
+    assert found == [
+        ("malformed-http-record", f"offset {third}"),
+        ("warc-records-skipped", None),
+    ]
+    assert "1 content-encoding br" in report.findings[-1].message
 
 
 def test_an_unreadable_file_is_a_finding(tmp_path: Path) -> None:

@@ -565,8 +565,10 @@ def read_warc(path: Path, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> I
 
     Records are streamed with FastWARC (Resiliparse). Only `response` records of an HTTP 200
     with a Content-Type of text/html or application/xhtml+xml are articles; the other
-    responses (PDFs, images, redirects, errors) are counted in one `warc-records-skipped` info
-    per file, and request, warcinfo and metadata records are passed over silently.
+    responses (PDFs, images, redirects, errors, a content coding other than gzip or deflate)
+    are counted in one `warc-records-skipped` info per file, and request, warcinfo and
+    metadata records are passed over silently. A chunked transfer coding and a gzip or
+    deflate content coding are undone (Common Crawl stores them undone; other crawlers not).
 
     A page goes through the same extraction as an `.html` file (`html.extract`); then `url` is
     the record's WARC-Target-URI (the source identity of its article_id), `published` the
@@ -603,8 +605,8 @@ def read_warc(path: Path, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> I
         yield Finding(
             "warc-records-skipped",
             "info",
-            f"{sum(skipped.values()):,} responses are not HTML pages of status 200 and were "
-            f"not read ({what})",
+            f"{sum(skipped.values()):,} responses were not read as articles: not HTML pages "
+            f"of status 200, or in a coding not read ({what})",
             file=name,
         )
 
@@ -794,7 +796,30 @@ def _warc_record(
         key = ctype or "no content type"
         skipped[key] = skipped.get(key, 0) + 1
         return False
-    body = block[end + 4 :]
+    body = _payload(block[end + 4 :], headers, max_bytes)
+    if isinstance(body, str):
+        if body == "too large":
+            yield Finding(
+                "record-too-large",
+                "error",
+                f"record at offset {offset:,}: its page decompresses to more than the "
+                f"{max_bytes:,}-byte limit; not read",
+                file=name,
+                pointer=f"offset {offset}",
+                hint="Raise `[ingest] max_record_bytes` in corpus.toml to read such pages.",
+            )
+        elif body.startswith("bad "):
+            yield _warc_finding(
+                "malformed-http-record",
+                "error",
+                f"its payload is not valid {body[4:]}; not read",
+                name,
+                offset,
+                "The crawler wrote a broken response; nothing can be read from it.",
+            )
+        else:
+            skipped[body] = skipped.get(body, 0) + 1
+        return False
     text = _decode_page(body, _charset(params))
     if text is None:
         yield _warc_finding(
@@ -808,6 +833,39 @@ def _warc_record(
         return False
     yield _warc_article(rec, text, name, offset)
     return False
+
+
+def _payload(body: bytes, headers: dict[str, str], max_bytes: int) -> bytes | str:
+    """The page's bytes with the HTTP transfer and content codings undone (crawlers such as
+    Common Crawl store them undone already; wget and Heritrix do not); else why not: "too
+    large", "bad <coding>", or the name of a coding that is not read."""
+    if headers.get("transfer-encoding", "").lower().strip() == "chunked":
+        out, pos = bytearray(), 0
+        while True:
+            eol = body.find(b"\r\n", pos)
+            try:
+                size = int(body[pos:eol].split(b";", 1)[0], 16) if eol >= 0 else -1
+            except ValueError:
+                size = -1
+            if size < 0 or eol + 2 + size > len(body):
+                return "bad chunked transfer coding"
+            if size == 0:
+                break
+            out += body[eol + 2 : eol + 2 + size]
+            pos = eol + 2 + size + 2
+        body = bytes(out)
+    coding = headers.get("content-encoding", "").lower().strip()
+    if coding in ("", "identity"):
+        return body
+    if coding not in ("gzip", "x-gzip", "deflate"):
+        return f"content-encoding {coding}"
+    try:
+        # gzip or zlib header (47); a raw deflate stream, as some servers send, else
+        d = zlib.decompressobj(47 if body[:1] in (b"\x1f", b"\x78") else -15)
+        page = d.decompress(body, max_bytes + 1)
+    except zlib.error:
+        return f"bad {coding} content coding"
+    return "too large" if len(page) > max_bytes else page
 
 
 def _truncated(name: str, offset: int, read: int, length: int) -> Finding:
