@@ -758,19 +758,25 @@ def _top_block(block: pa.Table, *, fetch: dict[str, int]) -> pa.Table:
 
 
 def _stratum_counts(block: pa.Table) -> pa.Table:
-    """A block's pool, excluded and eligible counts per stratum."""
+    """A block's pool, excluded and eligible counts per stratum (numpy, not Arrow's group_by,
+    whose engine each Ray worker would have to load first)."""
+    import numpy as np
     import pyarrow as pa
 
-    t = pa.table(
+    enc = block.column("stratum").combine_chunks().dictionary_encode()
+    code = enc.indices.to_numpy(zero_copy_only=False)
+    n = len(enc.dictionary)
+
+    def count(mask: pa.ChunkedArray) -> pa.Array:
+        return pa.array(np.bincount(code[mask.to_numpy(zero_copy_only=False)], minlength=n))
+
+    return pa.table(
         {
-            "stratum": block.column("stratum"),
-            "one": pa.array([1] * block.num_rows, pa.int64()),
-            "excluded": block.column("excluded").cast(pa.int64()),
-            "eligible": block.column("eligible").cast(pa.int64()),
+            "stratum": enc.dictionary,
+            "pool": pa.array(np.bincount(code, minlength=n)),
+            "excluded": count(block.column("excluded")),
+            "eligible": count(block.column("eligible")),
         }
-    )
-    return t.group_by("stratum").aggregate(
-        [("one", "sum"), ("excluded", "sum"), ("eligible", "sum")]
     )
 
 
@@ -806,9 +812,9 @@ def _draw_ray(a: _Args, *, address: str | None, num_cpus: int | None, progress: 
         totals: dict[str, list[int]] = {}
         for row in parts.take_all():
             t = totals.setdefault(row["stratum"], [0, 0, 0])
-            t[0] += row["one_sum"]
-            t[1] += row["excluded_sum"]
-            t[2] += row["eligible_sum"]
+            t[0] += row["pool"]
+            t[1] += row["excluded"]
+            t[2] += row["eligible"]
         counts = {s: t[2] for s, t in totals.items() if t[2]}
         p = plan(counts, a.n, a.allocation)
         tops = capped.map_batches(
