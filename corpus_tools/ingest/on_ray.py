@@ -143,7 +143,7 @@ def ingest_on_ray(
     ):
         import ray
 
-        _check_shared(ray, staging)
+        _check_shared(ray, staging, out)
         partitions = max(2, int(ray.cluster_resources().get("CPU", 2)))
         kept_findings = _Collected(findings_per_slug, found)
         counts = _Counts()
@@ -171,7 +171,7 @@ def ingest_on_ray(
                 n_stories = counts.total(decisions, "own")
                 shard_count = shards or max(1, math.ceil(n_articles / SHARD_ROWS))
                 bounds = _boundaries(decisions, n_articles, shard_count)
-                _write_shards(built, decisions, bounds, shard_count, staging)
+                _write_shards(built, decisions, bounds, shard_count, staging, out)
         else:
             duplicates = 0
     if skipped:
@@ -235,7 +235,7 @@ def _shard_name(k: int, n: int) -> str:
     return f"part-{k:05d}-of-{n:05d}.parquet"
 
 
-def _check_shared(ray: Any, staging: Path) -> None:
+def _check_shared(ray: Any, staging: Path, out: Path) -> None:
     """On a cluster of several nodes, check on each that it sees the output's folder."""
     nodes = [n for n in ray.nodes() if n.get("Alive")]
     if len(nodes) <= 1:
@@ -256,8 +256,7 @@ def _check_shared(ray: Any, staging: Path) -> None:
     ]
     if not all(ray.get(probes)):
         raise UsageError(
-            f"the output folder {staging.parent.parent} is not on storage every node of the "
-            "Ray cluster sees",
+            f"the output folder {out} is not on storage every node of the Ray cluster sees",
             hint="Give --out a folder on a shared file system mounted at the same path on "
             "every node.",
         )
@@ -342,8 +341,9 @@ def _dump_findings(findings: list[tuple[list[Any], Finding]]) -> bytes:
 # -- findings and counts -----------------------------------------------------------------------
 
 
-def _summaries(ds: Any, limit: int) -> list[bytes]:
-    """Per block: exact counts per (slug, severity) and the first `limit` of each by order."""
+def _summaries(ds: Any, limit: int) -> Iterator[bytes]:
+    """Per batch: exact counts per (slug, severity) and the first `limit` of each by order;
+    streamed to the driver (`_Collected.merge` keeps `limit` of each as they come)."""
 
     def summarise(batch: pa.Table) -> pa.Table:
         counts: dict[tuple[str, str], int] = {}
@@ -360,7 +360,7 @@ def _summaries(ds: Any, limit: int) -> list[bytes]:
         return pa.table({"summary": pa.array([summary], pa.binary())})
 
     rows = ds.select_columns(["findings"]).map_batches(summarise, batch_format="pyarrow")
-    return [r["summary"] for r in rows.take_all()]
+    return (r["summary"] for r in rows.iter_rows())
 
 
 class _Collected:
@@ -373,27 +373,33 @@ class _Collected:
         self.limit = limit
         self.extra = extra
         self.counts: dict[tuple[str, str], int] = {}
-        self.kept: list[tuple[list[Any], dict[str, Any]]] = []
+        self.kept: dict[tuple[str, str], list[tuple[list[Any], dict[str, Any]]]] = {}
 
-    def merge(self, summaries: list[bytes]) -> None:
+    def merge(self, summaries: Iterator[bytes]) -> None:
+        """Add the blocks' summaries, keeping at most 2 * limit of each slot meanwhile."""
         for blob in summaries:
             s = orjson.loads(blob)
             for slug, severity, n in s["counts"]:
                 self.counts[(slug, severity)] = self.counts.get((slug, severity), 0) + n
-            self.kept.extend((key, fd) for key, fd in s["kept"])
+            for key, fd in s["kept"]:
+                items = self.kept.setdefault((fd["slug"], fd["severity"]), [])
+                items.append((key, fd))
+                if len(items) >= 2 * self.limit:
+                    items.sort(key=lambda kf: kf[0])
+                    del items[self.limit :]
 
     def result(self) -> _Findings:
         out = _Findings(self.limit)
         for key, f in self.extra:
             slot = (f.slug, f.severity)
             self.counts[slot] = self.counts.get(slot, 0) + 1
-            self.kept.append((key, dataclasses.asdict(f)))
-        per: dict[tuple[str, str], int] = {}
-        for _, fd in sorted(self.kept, key=lambda kf: kf[0]):
-            slot = (fd["slug"], fd["severity"])
-            per[slot] = per.get(slot, 0) + 1
-            if per[slot] <= self.limit:
-                out.kept.append(Finding(**fd))
+            self.kept.setdefault(slot, []).append((key, dataclasses.asdict(f)))
+        firsts = [
+            kf
+            for items in self.kept.values()
+            for kf in sorted(items, key=lambda kf: kf[0])[: self.limit]
+        ]
+        out.kept = [Finding(**fd) for _, fd in sorted(firsts, key=lambda kf: kf[0])]
         out.counts = dict(self.counts)
         out.errors = sum(n for (_, sev), n in self.counts.items() if sev == "error")
         return out
@@ -635,7 +641,7 @@ def _boundaries(decisions: Any, n: int, shards: int) -> list[str]:
 
 
 def _write_shards(
-    built: Any, decisions: Any, bounds: list[str], shards: int, staging: Path
+    built: Any, decisions: Any, bounds: list[str], shards: int, staging: Path, out: Path
 ) -> None:
     """Each shard's kept rows, with their story ids, sorted and written by a Ray task."""
     where = str(staging)
@@ -702,8 +708,8 @@ def _write_shards(
     ]
     if missing:
         raise UsageError(
-            f"the shards written by the Ray workers are not in {staging.parent.parent} on this "
-            "machine: the output folder is not on storage every node sees",
+            f"the shards written by the Ray workers are not beside {out} on this machine: "
+            "the output folder is not on storage every node sees",
             hint="Give --out a folder on a shared file system mounted at the same path on "
             "every node.",
         )
