@@ -137,13 +137,21 @@ def test_oversized_buckets_skipped_and_empty_sets(
     assert len(empty) >= 3 and not empty & set(expected)
 
 
-def test_no_links_at_all(ray_cluster: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["alpha bravo charlie delta", "echo foxtrot golf hotel", ""],
+        ["", "the of and"],  # no shingles at all: not one band row
+        [],
+    ],
+)
+def test_no_links_at_all(ray_cluster: Any, texts: list[str]) -> None:
     from corpus_tools.ingest.stories_ray import story_roots
 
-    texts = ["alpha bravo charlie delta", "echo foxtrot golf hotel", ""]
     sketches = [sketch(t, SETTINGS) for t in texts]
-    ids = _node_ids(3, seed=1)
-    roots, stats = story_roots(_nodes_ds(ray_cluster, sketches, ids, 2), SETTINGS, partitions=2)
+    ids = _node_ids(len(texts), seed=1)
+    nodes = _nodes_ds(ray_cluster, sketches, ids, 2)
+    roots, stats = story_roots(nodes, SETTINGS, partitions=2)
     assert _ray_answer(roots) == {}
     assert (stats.candidates, stats.links, stats.skipped_buckets, stats.rounds) == (0, 0, 0, 0)
 

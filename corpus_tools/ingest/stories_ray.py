@@ -39,6 +39,7 @@ names a sort-based strategy (push-based, for large clusters), and restores the s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -61,6 +62,7 @@ PAIR, SET, STAT, ROOT = 0, 1, 2, 3
 SKIPPED, CANDIDATES, LINKED, BYTES, TANGLED, EDGES = 0, 1, 2, 3, 4, 5
 # A safety net: the algorithm converges in O(log^2 n) rounds; a loop past this is a bug.
 MAX_ROUNDS = 256
+BAND_ROW = 22  # bytes of a (part, band, key, node) row
 
 _C1, _C2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
@@ -93,12 +95,28 @@ def story_roots(
         _band_pairs,
         {"max_bucket": stories.MAX_BUCKET},
         counts,
+        size=nodes.count() * bands * BAND_ROW,
+        parts=partitions,
     )
     sets = _map(nodes, _set_rows, {"parts": partitions})
     keyed = _map(pairs, _by_column, {"column": "b", "parts": partitions, "sets": True})
-    candidates = _shuffle(keyed.union(sets), _attach_j, {}, counts)
+    candidates = _shuffle(
+        keyed.union(sets),
+        _attach_j,
+        {},
+        counts,
+        size=_size(pairs) + _size(nodes),
+        parts=partitions,
+    )
     keyed = _map(candidates, _by_column, {"column": "a", "parts": partitions, "sets": True})
-    edges = _shuffle(keyed.union(sets), _check_pairs, {"threshold": settings.threshold}, counts)
+    edges = _shuffle(
+        keyed.union(sets),
+        _check_pairs,
+        {"threshold": settings.threshold},
+        counts,
+        size=_size(candidates) + _size(nodes),
+        parts=partitions,
+    )
     stars, rounds = _components(edges, partitions, counts)
     roots = _map(stars, _root_rows, {})
     stats = StoryStats(
@@ -143,7 +161,7 @@ def _components(
     while True:
         step: dict[int, int] = {}
         both = _map(edges, _both_ways, {"parts": parts})
-        large = _shuffle(both, _large_star, {}, step)
+        large = _shuffle(both, _large_star, {}, step, size=2 * _size(edges), parts=parts)
         rounds += 1
         counts[BYTES] = counts.get(BYTES, 0) + step.get(BYTES, 0)
         if step.get(TANGLED, 0) == 0:
@@ -152,7 +170,7 @@ def _components(
         if rounds >= MAX_ROUNDS:
             raise RuntimeError(f"connected components did not converge in {rounds} rounds")
         keyed = _map(large, _by_column, {"column": "a", "parts": parts, "sets": False})
-        edges = _shuffle(keyed, _small_star, {}, counts)
+        edges = _shuffle(keyed, _small_star, {}, counts, size=_size(large), parts=parts)
 
 
 def _materialized(ds: ray.data.Dataset) -> ray.data.Dataset:
@@ -175,18 +193,39 @@ def _map(
     return ds.map_batches(fn, batch_format="pyarrow", fn_kwargs=kwargs)
 
 
+def _size(ds: ray.data.Dataset) -> int:
+    """The bytes of a materialized dataset (from its blocks' metadata)."""
+    return int(ds.size_bytes() or 0)
+
+
 def _shuffle(
     ds: ray.data.Dataset,
     fn: Callable[..., pa.Table],
     kwargs: dict[str, Any],
     counts: dict[int, int],
+    *,
+    size: int,
+    parts: int,
 ) -> ray.data.Dataset:
     """`fn` on each partition of `ds` (grouped by `part`), materialized; its STAT rows are
-    added into `counts` (and stay in the result: every next step drops them)."""
-    out = ds.groupby("part").map_groups(fn, batch_format="pyarrow", fn_kwargs=kwargs)
-    out = out.materialize()
-    for row in _map(out, _stat_rows, {}).take_all():
-        counts[int(row["a"])] = counts.get(int(row["a"]), 0) + int(row["b"])
+    added into `counts` (and stay in the result: every next step drops them).
+
+    The sort shuffle runs a task per input block, and the inputs here are unions and maps of
+    earlier outputs (their blocks add up), so `ds` is first cut into blocks of about Ray Data's
+    target size (`size` estimates its bytes), at least one per CPU of the cluster and at most
+    one per partition: on small data, tens of blocks cost seconds of task overhead per step."""
+    import ray
+
+    target = int(ds.context.target_max_block_size or 128 << 20)
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    blocks = max(1, min(parts, max(cpus, -(-size // target))))
+    out = ds.repartition(blocks).groupby("part")
+    out = out.map_groups(fn, batch_format="pyarrow", fn_kwargs=kwargs).materialize()
+    # A task per block reads its counters (a Ray Data pass would cost ~0.2 s per step).
+    read = _stats_task()
+    for found in ray.get([read.remote(ref) for ref in out.to_arrow_refs()]):
+        for name, value in found.items():
+            counts[name] = counts.get(name, 0) + value
     return out
 
 
@@ -285,8 +324,23 @@ def _stats(values: dict[int, int], *, with_sets: bool = False) -> pa.Table:
     return _rows(STAT, names, np.array(list(values.values()), np.uint64), with_sets=with_sets)
 
 
-def _stat_rows(table: pa.Table) -> pa.Table:
-    return table.filter(pc.equal(table.column("kind"), STAT)).select(["a", "b"])
+@functools.cache
+def _stats_task() -> Any:
+    """`_block_stats` as a Ray task (made once per process: each new one is exported again)."""
+    import ray
+
+    return ray.remote(num_cpus=0)(_block_stats)
+
+
+def _block_stats(table: pa.Table) -> dict[int, int]:
+    """The counters in one block's STAT rows, summed."""
+    if "kind" not in table.column_names:  # an empty block may have no columns at all
+        return {}
+    rows = table.filter(pc.equal(table.column("kind"), STAT))
+    found: dict[int, int] = {}
+    for name, value in zip(rows.column("a").to_pylist(), rows.column("b").to_pylist(), strict=True):
+        found[name] = found.get(name, 0) + value
+    return found
 
 
 def _unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
