@@ -97,20 +97,26 @@ def test_same_stories_and_counts_as_story_index(ray_cluster: Any, tmp_path: Path
     ids = _node_ids(len(texts), seed=6)
     expected, (candidates, links, skipped) = _local(sketches, ids, tmp_path)
     assert links > 300 and candidates > links  # the corpus plants stories and near-misses
+    context = ray_cluster.data.DataContext.get_current()
+    strategy = context.shuffle_strategy
     results = {}
     for parts in (1, 7):
         start = time.perf_counter()
-        roots, stats = story_roots(
-            _nodes_ds(ray_cluster, sketches, ids, 6), SETTINGS, partitions=parts
-        )
+        nodes = _nodes_ds(ray_cluster, sketches, ids, 6)
+        roots, stats = story_roots(nodes, SETTINGS, partitions=parts)
         got = _ray_answer(roots)
-        results[parts] = (got, stats, time.perf_counter() - start)
+        results[parts] = (got, stats)
+        print(
+            f"stories: {len(texts)} nodes, {parts} partitions, {time.perf_counter() - start:.1f} s"
+        )
         assert got == expected
         counted = (stats.candidates, stats.links, stats.skipped_buckets)
         assert counted == (candidates, links, skipped)
         assert stats.rounds >= 1 and stats.shuffled_bytes > 0
     # The components steps depend on the links only, not on the partitioning.
     assert results[1][1].rounds == results[7][1].rounds
+    # The run chose its shuffle on its own copy of the DataContext: the caller's is unchanged.
+    assert context.shuffle_strategy == strategy == nodes.context.shuffle_strategy
 
 
 def test_oversized_buckets_skipped_and_empty_sets(
@@ -133,6 +139,9 @@ def test_oversized_buckets_skipped_and_empty_sets(
     roots, stats = story_roots(_nodes_ds(ray_cluster, sketches, ids, 3), SETTINGS, partitions=3)
     assert _ray_answer(roots) == expected
     assert (stats.candidates, stats.links, stats.skipped_buckets) == (candidates, links, skipped)
+    # The five copies share every bucket (of 5 or more): they link to nothing.
+    copies = {int(ids[k]) for k, t in enumerate(texts) if t == same}
+    assert len(copies) == 5 and not copies & set(expected)
     empty = {int(ids[k]) for k, (h, _) in enumerate(sketches) if not h}
     assert len(empty) >= 3 and not empty & set(expected)
 

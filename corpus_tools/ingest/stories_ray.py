@@ -30,11 +30,17 @@ one Python call per key. Nothing is collected on the driver but a few counters p
 stars give directly (one edge per non-root member); `shuffled_bytes` sums the Arrow size of
 every partition handed to a map_groups call (the rows moved by the shuffles, `part` included).
 
+Each step's output is materialized, and its counters (STAT rows, a few per partition) are read
+by one small task per block: nothing but those counters comes to the driver.
+
 Ray Data 2.60's default hash shuffle starts its aggregator actors for every shuffle (~4 s each
-here, whatever the size); the loop of step 4 makes many small shuffles, so this module runs its
-shuffles with Ray Data's sort-based pull shuffle (~0.2 s each) unless the DataContext already
-names a sort-based strategy (push-based, for large clusters), and restores the setting after.
-`nodes` is read twice (bands, then sets); it is materialized first (a no-op when it is).
+here, whatever the size); step 4 makes many small shuffles, so this module shuffles with Ray
+Data's sort-based pull shuffle (~0.2 s each) unless the DataContext already names a sort-based
+strategy (push-based, for large clusters). It sets that on the DataContext of its own
+materialized copy of `nodes` (which every later dataset shares), never on the caller's. A sort
+shuffle runs a task per input block, so each step's input is first cut to about one block per
+CPU, or per Ray Data target block size when the data is larger (at most one per partition).
+`nodes` is read twice (bands, then sets): it is materialized first (a no-op when it is).
 """
 
 from __future__ import annotations
