@@ -7,7 +7,7 @@ Raw Label Studio dicts are converted into these once, in `corpus_tools.exports`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
 Provenance = Literal[
@@ -210,6 +210,9 @@ class IngestReport:
     duplicates: int
     rejected: int
     findings: tuple[Finding, ...] = ()
+    # --engine ray: how the run went (seconds per stage, rows and bytes through the shuffles);
+    # not part of the result (two engines' reports of one input compare equal)
+    engine: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -217,7 +220,7 @@ class IngestReport:
         return self.rejected == 0
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "output": self.output,
             "inputs": self.inputs,
             "articles": self.articles,
@@ -227,6 +230,9 @@ class IngestReport:
             "ok": self.ok,
             "findings": [f.to_dict() for f in self.findings],
         }
+        if self.engine is not None:
+            out["engine"] = self.engine
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,7 +94,7 @@ def ingest_cmd(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Read articles (txt, html, jsonl, csv, Label Studio JSON) into build/articles.parquet.
+    """Read articles (txt, html, jsonl, csv, WARC, .parquet tables, Label Studio JSON) into a table.
 
     Exit 1 when any input was rejected (the good articles are still written).
 

@@ -1,4 +1,4 @@
-"""`corpus ingest`: raw articles (txt, html, jsonl, csv, Label Studio JSON) → articles table.
+"""`corpus ingest`: raw articles (txt, html, jsonl, csv, WARC, Parquet, tasks) → articles table.
 
 One streaming pass reads, cleans, segments and indexes each article; rows are spilled to 256
 scratch buckets by article_id prefix and the story index spills its shingle sets and band keys,
@@ -494,8 +494,8 @@ def unknown_format(path: Path, name: str) -> Finding:
         "info",
         f"skipped: {path.suffix or 'no extension'} is not an article format",
         file=name,
-        hint="Use .txt, .html, .jsonl, .csv or .json (a Label Studio export), or force one "
-        "with --format.",
+        hint="Use .txt, .html, .jsonl, .csv, .warc/.warc.gz, .parquet (an articles table) or "
+        ".json (a Label Studio export), or force one with --format.",
     )
 
 

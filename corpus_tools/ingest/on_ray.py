@@ -35,6 +35,7 @@ import bisect
 import contextlib
 import dataclasses
 import math
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -150,28 +151,47 @@ def ingest_on_ray(
         n_articles = n_stories = 0
         skipped = 0
         shard_count = shards or 1
+        engine_stats: dict[str, Any] | None = None
         if jobs:
+            clock = _Stages()
             built = _read_and_build(ray, jobs, rules, config).materialize()
             kept_findings.merge(_summaries(built, findings_per_slug))
             inputs += counts.total(built, "inputs")
-            keys = built.map_batches(_articles_keys, batch_format="pyarrow")
+            clock.lap("read and build")
+            keys = built.map_batches(_articles_keys, batch_format="pyarrow").materialize()
+            clock.shuffled("duplicates", keys)
             p1 = _shuffle(keys, "id_key", partitions, _pass_ids).materialize()
             kept_findings.merge(_summaries(p1, findings_per_slug))
-            live = p1.map_batches(_live, batch_format="pyarrow")
+            live = p1.map_batches(_live, batch_format="pyarrow").materialize()
+            clock.shuffled("duplicates", live)
             p2 = _shuffle(live, "group_key", partitions, _pass_texts).materialize()
             kept_findings.merge(_summaries(p2, findings_per_slug))
             duplicates = counts.total(p1, "copy") + counts.total(p2, "copy")
             kept = p2.map_batches(_live, batch_format="pyarrow").materialize()
             n_articles = counts.rows(kept)
+            clock.lap("duplicates")
             if n_articles:
-                nodes = _join_nodes(built, kept, partitions)
+                nodes = _join_nodes(built, kept, partitions).materialize()
+                clock.shuffled("sketches to stories", nodes)
                 roots, stats = _story_roots(nodes, config, partitions)
                 skipped = stats.skipped_buckets
+                clock.shuffled_bytes["stories"] = stats.shuffled_bytes
+                clock.extra.update(
+                    candidates=stats.candidates, links=stats.links, rounds=stats.rounds
+                )
+                roots = roots.materialize()
+                clock.lap("stories")
                 decisions = _join_roots(kept, roots, partitions).materialize()
                 n_stories = counts.total(decisions, "own")
+                clock.lap("story ids")
                 shard_count = shards or max(1, math.ceil(n_articles / SHARD_ROWS))
                 bounds = _boundaries(decisions, n_articles, shard_count)
                 _write_shards(built, decisions, bounds, shard_count, staging, out)
+                clock.shuffled_bytes["write"] = counts.nbytes(built, ["seq", "row"]) + int(
+                    decisions.size_bytes() or 0
+                )
+                clock.lap("write shards")
+            engine_stats = clock.result(n_articles, partitions)
         else:
             duplicates = 0
     if skipped:
@@ -201,7 +221,39 @@ def ingest_on_ray(
         duplicates=duplicates,
         rejected=findings.errors,
         findings=findings.result(),
+        engine=engine_stats,
     )
+
+
+class _Stages:
+    """Seconds per stage (wall, on the driver: Ray Data runs lazily, so a stage ends where its
+    result is materialised) and the Arrow bytes that went into each stage's shuffles."""
+
+    def __init__(self) -> None:
+        self.t = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+        self.shuffled_bytes: dict[str, int] = {}
+        self.extra: dict[str, int] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = round(self.seconds.get(stage, 0.0) + now - self.t, 3)
+        self.t = now
+
+    def shuffled(self, stage: str, ds: Any) -> None:
+        """`ds` (materialised) goes through a shuffle of `stage`: count its bytes."""
+        self.shuffled_bytes[stage] = self.shuffled_bytes.get(stage, 0) + int(ds.size_bytes() or 0)
+
+    def result(self, articles: int, partitions: int) -> dict[str, Any]:
+        total = sum(self.shuffled_bytes.values())
+        return {
+            "engine": "ray",
+            "partitions": partitions,
+            "stage_seconds": self.seconds,
+            "shuffled_bytes": self.shuffled_bytes,
+            "shuffled_bytes_per_article": round(total / articles, 1) if articles else None,
+            "stories": self.extra,
+        }
 
 
 @contextlib.contextmanager
@@ -418,6 +470,15 @@ class _Counts:
 
     def rows(self, ds: Any) -> int:
         return int(ds.count())
+
+    def nbytes(self, ds: Any, columns: list[str]) -> int:
+        """The Arrow bytes of `columns` over a dataset."""
+
+        def block_bytes(batch: pa.Table) -> pa.Table:
+            return pa.table({"n": pa.array([batch.nbytes], pa.int64())})
+
+        rows = ds.select_columns(columns).map_batches(block_bytes, batch_format="pyarrow")
+        return sum(int(r["n"]) for r in rows.take_all())
 
 
 # -- step 2: the duplicate passes --------------------------------------------------------------
