@@ -329,7 +329,8 @@ def main() -> int:
         heavy = heavy_page_ms(crawl)
         print()
         print(
-            f"{'engine':<7} {'wall s':>8} {'articles/s':>11} {'CPU s':>8} {'peak MB':>8}  per process"
+            f"{'engine':<7} {'wall s':>8} {'articles/s':>11} {'CPU s':>8} {'peak MB':>8}"
+            "  per process"
         )
         for name, r in (("local", local), ("ray", ray)):
             per = ", ".join(
