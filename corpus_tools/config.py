@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from corpus_tools.constants import SAMPLE_ALLOCATIONS, SAMPLE_STRATA
 from corpus_tools.errors import ConfigError
 
 CONFIG_FILENAME = "corpus.toml"
@@ -52,8 +53,6 @@ _ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
 # A label as Label Studio shows it: any text without spaces at either end.
 _LABEL = {"type": "string", "pattern": r"^\S(.*\S)?$"}
 # `corpus sample`: what an article's stratum may be made of, and how N is shared among strata.
-SAMPLE_STRATA = ("outlet", "language", "year", "month", "week", "day")
-SAMPLE_ALLOCATIONS = ("proportional", "equal")
 _NAME_KEYS = (
     "text",
     "text_field",

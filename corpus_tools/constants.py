@@ -16,3 +16,11 @@ SERVE_PORT = 9090
 # `corpus ingest` input formats (chosen by extension, or forced with --format).
 Format = Literal["txt", "html", "jsonl", "csv", "labelstudio", "warc", "articles"]
 FORMATS: tuple[Format, ...] = ("txt", "html", "jsonl", "csv", "labelstudio", "warc", "articles")
+
+# Where `corpus ingest` and `corpus sample` run (--engine): this machine, or Ray Data.
+Engine = Literal["local", "ray"]
+ENGINES: tuple[Engine, ...] = ("local", "ray")
+
+# `corpus sample` (--strata, --allocation; `[sample]` in corpus.toml).
+SAMPLE_STRATA = ("outlet", "language", "year", "month", "week", "day")
+SAMPLE_ALLOCATIONS = ("proportional", "equal")

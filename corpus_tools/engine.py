@@ -22,12 +22,12 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from corpus_tools.constants import ENGINES, Engine
 from corpus_tools.errors import UsageError
 
-Engine = Literal["local", "ray"]
-ENGINES: tuple[Engine, ...] = ("local", "ray")
+__all__ = ["ENGINES", "RAY_EXTRA", "Engine", "import_ray", "ray_session", "scratch_path"]
 RAY_EXTRA = "pip install 'corpus-tools[ray]'"
 
 

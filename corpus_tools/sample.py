@@ -56,7 +56,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from corpus_tools.config import SAMPLE_ALLOCATIONS, SAMPLE_STRATA, CorpusConfig
+from corpus_tools.config import CorpusConfig
+from corpus_tools.constants import SAMPLE_ALLOCATIONS, SAMPLE_STRATA
 from corpus_tools.engine import Engine
 from corpus_tools.errors import DataError, UsageError
 from corpus_tools.store import atomic_path, display_path, fs_errors

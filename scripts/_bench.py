@@ -29,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,12 +81,10 @@ def vm_hwm_mb(pid: int | str = "self") -> float | None:
     return None
 
 
-def tree_cpu(pid: int) -> float:
-    """User + system CPU seconds so far of a live process and all its live descendants (and
-    the children they waited for), from /proc: for a server measured around a request."""
-    tick = os.sysconf("SC_CLK_TCK")
-    parent: dict[int, int] = {}
-    ticks: dict[int, int] = {}
+def proc_stats() -> dict[int, tuple[int, str, int, int]]:
+    """pid -> (parent pid, name, CPU ticks of its own (utime + stime), ticks of the children
+    it waited for (cutime + cstime)) of every live process, from /proc."""
+    out: dict[int, tuple[int, str, int, int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -95,17 +93,34 @@ def tree_cpu(pid: int) -> float:
                 stat = fh.read()
         except OSError:
             continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
-        parent[int(entry)] = int(fields[1])
-        ticks[int(entry)] = sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+        own = int(fields[11]) + int(fields[12])
+        out[int(entry)] = (int(fields[1]), name, own, int(fields[13]) + int(fields[14]))
+    return out
+
+
+def descendants(pid: int, table: Mapping[int, tuple[Any, ...]]) -> set[int]:
+    """`pid` and all its live descendants in a `proc_stats` table."""
+    children: dict[int, list[int]] = {}
+    for p, (ppid, *_) in table.items():
+        children.setdefault(ppid, []).append(p)
     tree, todo = set(), [pid]
     while todo:
         p = todo.pop()
-        if p in tree or p not in ticks:
+        if p in tree or p not in table:
             continue
         tree.add(p)
-        todo.extend(c for c, pp in parent.items() if pp == p)
-    return sum(ticks[p] for p in tree) / tick
+        todo.extend(children.get(p, []))
+    return tree
+
+
+def tree_cpu(pid: int) -> float:
+    """User + system CPU seconds so far of a live process and all its live descendants (and
+    the children they waited for), from /proc: for a server measured around a request."""
+    table = proc_stats()
+    ticks = sum(table[p][2] + table[p][3] for p in descendants(pid, table))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(*, children: bool = False) -> float:

@@ -41,22 +41,15 @@ CORPUS = str(REPO / ".venv" / "bin" / "corpus")
 
 
 def _proc_table() -> dict[int, tuple[int, str, int, float]]:
-    """pid -> (parent pid, role name, CPU ticks (utime + stime), VmHWM MB) of every process."""
+    """pid -> (parent pid, role, CPU ticks (utime + stime), VmHWM MB) of every process."""
     out: dict[int, tuple[int, str, int, float]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid, (ppid, name, ticks, _) in _bench.proc_stats().items():
         try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
-                stat = fh.read()
-            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
                 cmd = fh.read().split(b"\0")
         except OSError:
             continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        hwm = _bench.vm_hwm_mb(entry) or 0.0
-        out[int(entry)] = (int(fields[1]), _role(name, cmd), int(fields[11]) + int(fields[12]), hwm)
+        out[pid] = (ppid, _role(name, cmd), ticks, _bench.vm_hwm_mb(pid) or 0.0)
     return out
 
 
@@ -88,16 +81,7 @@ def run_tree(cmd: list[str], *, cwd: Path, interval: float = 0.05) -> dict[str, 
     def sample() -> None:
         while True:
             table = _proc_table()
-            tree, todo = set(), [proc.pid]
-            children: dict[int, list[int]] = {}
-            for pid, (ppid, _, _, _) in table.items():
-                children.setdefault(ppid, []).append(pid)
-            while todo:
-                p = todo.pop()
-                if p in tree or p not in table:
-                    continue
-                tree.add(p)
-                todo.extend(children.get(p, []))
+            tree = _bench.descendants(proc.pid, table)
             for p in tree:
                 _, role, ticks, hwm = table[p]
                 if p == proc.pid:

@@ -95,6 +95,19 @@ def assert_same(local: IngestReport, on_ray: IngestReport, table: pa.Table, pool
     a, b = local.to_dict(), on_ray.to_dict()
     a.pop("output")
     b.pop("output")
+    # how the Ray run went (not part of the result): every stage timed, bytes through shuffles
+    engine = b.pop("engine")
+    assert "engine" not in a
+    if local.articles:
+        assert set(engine["stage_seconds"]) == {
+            "read and build",
+            "duplicates",
+            "stories",
+            "story ids",
+            "write shards",
+        }
+        assert all(v > 0 for v in engine["shuffled_bytes"].values())
+        assert engine["stories"]["links"] == local.articles - local.stories
     assert a == b
 
 

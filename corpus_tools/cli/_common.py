@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -19,6 +20,7 @@ from typer._click.core import Context  # typer vendors its own click
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
+from corpus_tools.constants import ENGINES
 from corpus_tools.errors import (
     FILE_SYSTEM_ERRNOS,
     CorpusError,
@@ -154,6 +156,16 @@ ConfigOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON for machines.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+# --engine and --address of the stages that run on Ray too (ingest, sample)
+EngineChoice = Enum("EngineChoice", {e: e for e in ENGINES}, type=str)  # type: ignore[misc]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        help="With --engine ray: an existing Ray cluster (ray://head:10001, head:6379 or auto); "
+        "default: a local Ray started for this command.",
+    ),
+]
 
 
 def real_console(c: Console) -> Console:

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from corpus_tools.cli._common import (
+    AddressOpt,
     ConfigOpt,
+    EngineChoice,
     JsonOpt,
     QuietOpt,
     app,
@@ -19,15 +21,12 @@ from corpus_tools.cli._common import (
     show_progress,
 )
 from corpus_tools.constants import FORMATS
-from corpus_tools.engine import ENGINES
 from corpus_tools.errors import EXIT_DATA
 
 if TYPE_CHECKING:
     from corpus_tools.model import Finding
 
 FormatChoice = Enum("FormatChoice", {f: f for f in FORMATS}, type=str)  # type: ignore[misc]
-
-EngineChoice = Enum("EngineChoice", {e: e for e in ENGINES}, type=str)  # type: ignore[misc]
 
 _STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
 
@@ -65,14 +64,7 @@ def ingest_cmd(
             "sorted Parquet shards with the same rows.",
         ),
     ] = EngineChoice("local"),
-    address: Annotated[
-        str | None,
-        typer.Option(
-            "--address",
-            help="--engine ray: an existing Ray cluster (ray://head:10001, head:6379 or auto); "
-            "default: a local Ray of --workers CPUs.",
-        ),
-    ] = None,
+    address: AddressOpt = None,
     out: Annotated[
         Path | None,
         typer.Option(

@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 
 from corpus_tools.cli._common import (
+    AddressOpt,
     ConfigOpt,
+    EngineChoice,
     JsonOpt,
     QuietOpt,
     app,
@@ -18,10 +20,8 @@ from corpus_tools.cli._common import (
     print_json,
     show_progress,
 )
-from corpus_tools.config import SAMPLE_ALLOCATIONS, SAMPLE_STRATA
-from corpus_tools.engine import ENGINES
+from corpus_tools.constants import SAMPLE_ALLOCATIONS, SAMPLE_STRATA
 
-EngineChoice = Enum("EngineChoice", {e: e for e in ENGINES}, type=str)  # type: ignore[misc]
 AllocationChoice = Enum(  # type: ignore[misc]
     "AllocationChoice", {a: a for a in SAMPLE_ALLOCATIONS}, type=str
 )
@@ -73,14 +73,7 @@ def sample_cmd(
         EngineChoice,
         typer.Option("--engine", help="Where the draw runs: this process, or Ray Data."),
     ] = EngineChoice.local,  # type: ignore[attr-defined]
-    address: Annotated[
-        str | None,
-        typer.Option(
-            "--address",
-            help="With --engine ray: an existing cluster (ray://head:10001, or auto); "
-            "default: a local Ray for this run.",
-        ),
-    ] = None,
+    address: AddressOpt = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace the output if it exists.")
     ] = False,

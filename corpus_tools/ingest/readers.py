@@ -87,6 +87,19 @@ def _too_large(name: str, line: int | None, what: str, max_bytes: int) -> Findin
     )
 
 
+def unreadable(
+    name: str, exc: OSError, hint: str = "Check that the file exists and is readable."
+) -> Finding:
+    """The finding of a file that cannot be opened or read."""
+    return Finding(
+        "unreadable-file",
+        "error",
+        f"cannot read the file ({getattr(exc, 'strerror', None) or exc})",
+        file=name,
+        hint=hint,
+    )
+
+
 def read_file(
     path: Path,
     *,
@@ -122,13 +135,7 @@ def read_file(
             else:
                 yield from _read_csv(fh, name=name, max_bytes=max_bytes)
     except OSError as exc:
-        yield Finding(
-            "unreadable-file",
-            "error",
-            f"cannot read the file ({exc.strerror or exc})",
-            file=name,
-            hint="Check that the file exists and is readable.",
-        )
+        yield unreadable(name, exc)
 
 
 def _decode(data: bytes, *, name: str, line_offset: int = 0) -> str | Finding:
@@ -593,13 +600,7 @@ def read_warc(path: Path, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> I
             while pos is not None:
                 pos = yield from _warc_run(fh, pos, name, gz, max_bytes, skipped)
     except OSError as exc:
-        yield Finding(
-            "unreadable-file",
-            "error",
-            f"cannot read the file ({exc.strerror or exc})",
-            file=name,
-            hint="Check that the file exists and is readable.",
-        )
+        yield unreadable(name, exc)
     if skipped:
         what = ", ".join(f"{n:,} {k}" for k, n in sorted(skipped.items()))
         yield Finding(
@@ -963,13 +964,7 @@ def read_articles_table(
     try:
         pf = pq.ParquetFile(path)
     except OSError as exc:
-        yield Finding(
-            "unreadable-file",
-            "error",
-            f"cannot read the file ({getattr(exc, 'strerror', None) or exc})",
-            file=name,
-            hint="Check that the file exists and is a Parquet file.",
-        )
+        yield unreadable(name, exc, hint="Check that the file exists and is a Parquet file.")
         return
     schema = pf.schema_arrow
     wrong = [
