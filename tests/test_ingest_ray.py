@@ -158,6 +158,32 @@ def test_a_warc_crawl_on_ray_gives_the_local_rows(ray_cluster: Any, tmp_path: Pa
     assert len({p["story"] for p in truth["pages"]}) < len(truth["pages"])
     assert_same(local, on_ray, table, root / "build" / "pool")
 
+    # `corpus sample` on the Ray-ingested pool, with a corpus that already holds 30 of its
+    # articles: none of them, nor another article of their stories, is drawn (per story 1)
+    from corpus_tools.sample import sample
+
+    held = table.slice(0, 30)
+    pq.write_table(held, config.paths.articles_parquet)
+    held_stories = set(held.column("story_id").to_pylist())
+    pool = root / "build" / "pool"
+    drawn = {}
+    for engine in ("local", "ray"):
+        out = root / f"sample-{engine}.parquet"
+        report = sample(config=config, n=200, pool=pool, seed="s", out=out, engine=engine)
+        assert report.drawn == 200 and not report.warnings
+        drawn[engine] = out.read_bytes()
+        rows = pq.read_table(out)
+        stories = rows.column("story_id").to_pylist()
+        assert len(set(stories)) == 200  # at most one per story
+        assert not set(stories) & held_stories
+        assert not set(rows.column("article_id").to_pylist()) & set(
+            held.column("article_id").to_pylist()
+        )
+        # verbatim rows of the pool
+        by_id = {r["article_id"]: r for r in table.to_pylist()}
+        assert all(by_id[r["article_id"]] == r for r in rows.to_pylist())
+    assert drawn["local"] == drawn["ray"]
+
 
 def test_copies_and_id_clashes_across_files_and_partitions(
     ray_cluster: Any, tmp_path: Path
