@@ -147,6 +147,24 @@ def test_source_offsets_point_at_the_records(crawl: Any) -> None:
         assert a.url is not None and at[a.url] == a.source
 
 
+def test_a_dropped_copy_is_named_by_its_record_offset(crawl: Any) -> None:
+    """A finding about a WARC record (here each exact copy dropped) names its file and, as
+    its `pointer`, the byte offset of the record: where to look in a file of thousands."""
+    root, truth, report = crawl
+    at: dict[str, str] = {}
+    for name in truth["files"]:
+        for offset, rec in _gz_records((root / "articles" / name).read_bytes()):
+            if (uri := _uri(rec)) is not None:
+                at[uri] = f"articles/{name}#{offset}"
+    kept = {a.url for a in _articles(root)}
+    dropped = {at[p["url"]] for p in truth["pages"] if p["url"] not in kept}
+    dups = [f for f in report.findings if f.slug == "exact-duplicate"]
+    assert dups and all(f.pointer and f.pointer.startswith("offset ") for f in dups)
+    assert {f"{f.file}#{f.pointer[7:]}" for f in dups if f.pointer} == dropped
+    offsets = [(f.file, int(f.pointer[7:])) for f in dups if f.pointer]
+    assert offsets == sorted(offsets)  # listed in file order
+
+
 def test_hard_characters_come_through(crawl: Any) -> None:
     root, truth, _ = crawl
     arts = {a.url: a for a in _articles(root)}
@@ -475,7 +493,8 @@ def test_http_codings_are_undone(tmp_path: Path) -> None:
         ("malformed-http-record", f"offset {third}"),
         ("warc-records-skipped", None),
     ]
-    assert "1 content-encoding br" in report.findings[-1].message
+    (skipped,) = [f for f in report.findings if f.slug == "warc-records-skipped"]
+    assert "1 content-encoding br" in skipped.message
 
 
 def test_an_unreadable_file_is_a_finding(tmp_path: Path) -> None:

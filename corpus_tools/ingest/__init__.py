@@ -62,7 +62,7 @@ from corpus_tools.engine import ENGINES, Engine
 from corpus_tools.errors import ConfigError, UsageError, printable, printable_path
 from corpus_tools.ingest import scratch
 from corpus_tools.ingest.clean import Rules, clean, parse_date, sentences
-from corpus_tools.ingest.readers import format_of, read_file
+from corpus_tools.ingest.readers import format_of, read_file, record_pointer
 from corpus_tools.ingest.stories import MAX_BUCKET, Sketch, StoryIndex, close_all, sketch
 from corpus_tools.model import Article, Finding, IngestReport, RawArticle
 from corpus_tools.store import (
@@ -143,6 +143,7 @@ def build_article(
                     f"published date {published!r} is not a date; left empty",
                     file=raw.file,
                     line=raw.line,
+                    pointer=record_pointer(raw.source, raw.file),
                     hint="Write dates as YYYY-MM-DD.",
                 )
             )
@@ -192,6 +193,7 @@ def _cleaned_body(
                 "no article text left" + (" after cleaning" if raw.text.strip() else ""),
                 file=raw.file,
                 line=raw.line,
+                pointer=record_pointer(raw.source, raw.file),
                 hint="Give the article body; boilerplate-only input is rejected.",
             )
         )
@@ -205,6 +207,7 @@ def _cleaned_body(
                 f"(minimum {config.min_chars})",
                 file=raw.file,
                 line=raw.line,
+                pointer=record_pointer(raw.source, raw.file),
                 hint="Lower `[ingest] min_chars` in corpus.toml if short items are wanted.",
             )
         )
@@ -550,9 +553,12 @@ def duplicate_finding(
     task: bool,
     file: str,
     line: int | None,
+    source: str = "",
 ) -> Finding:
     """The finding of a dropped copy (`exact-duplicate`), a rejected id clash (`duplicate-id`)
-    or a second task of one article (`same-article-task`); both engines make them here."""
+    or a second task of one article (`same-article-task`); both engines make them here.
+    `source` (the record's) locates a WARC record in its file (`readers.record_pointer`)."""
+    pointer = record_pointer(source, file)
     # a copy of a task is in the bucket of its id; any other copy is of one of our own
     # `art-` ids, whose key is its hex
     kept = first[0] if first is not None else f"art-{kept_key:016x}"
@@ -570,6 +576,7 @@ def duplicate_finding(
             f"another task of {kept} with the same text; one article kept",
             file=file,
             line=line,
+            pointer=pointer,
         )
     return Finding(
         "duplicate-id" if clash else "exact-duplicate",
@@ -577,6 +584,7 @@ def duplicate_finding(
         message,
         file=file,
         line=line,
+        pointer=pointer,
         hint=(
             "Give each article its own `id`."
             if clash and not task
@@ -721,6 +729,12 @@ def _load_kernel() -> None:
         importlib.import_module("corpus_tools.ingest._jaccard")
 
 
+def _finding_order(f: Finding) -> tuple[str, int, int, str, str]:
+    """Findings in file order: by file, line, a WARC record's byte offset, slug, message."""
+    offset = f.pointer[7:] if f.pointer and f.pointer.startswith("offset ") else ""
+    return (f.file or "", f.line or 0, int(offset) if offset.isdigit() else 0, f.slug, f.message)
+
+
 class _Findings:
     """Findings with exact counts per slug; past `limit` of one slug only the count is kept.
 
@@ -746,7 +760,7 @@ class _Findings:
             self.add(f)
 
     def result(self) -> tuple[Finding, ...]:
-        out = sorted(self.kept, key=lambda f: (f.file or "", f.line or 0, f.slug, f.message))
+        out = sorted(self.kept, key=_finding_order)
         for (slug, severity), n in sorted(self.counts.items()):
             if n > self.limit:
                 out.append(
@@ -992,6 +1006,7 @@ def _ingest(
                                     task=bool(it.get("task")),
                                     file=it["file"],
                                     line=it["line"],
+                                    source=it["row"]["source"],
                                 )
                             )
                             continue

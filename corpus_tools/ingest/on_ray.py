@@ -558,6 +558,7 @@ def _decided(t: pa.Table, reason: np.ndarray, dup_of: np.ndarray) -> pa.Table:
             task=bool(task[i]),
             file=file[i],
             line=line[i],
+            source=source[i],
         )
         blobs[i] = _dump_findings([([3, bucket, aid[i], source[i], seq[i]], f)])
     t = t.append_column("dup", pa.array(reason.astype(np.int64)))

@@ -87,6 +87,16 @@ def _too_large(name: str, line: int | None, what: str, max_bytes: int) -> Findin
     )
 
 
+def record_pointer(source: str, file: str) -> str | None:
+    """Where a record that is not a line of its file is (a WARC record: source
+    `<file>#<byte offset>`), as a finding's `pointer` ("offset 16411"); None for the others."""
+    if source.startswith(file + "#"):
+        offset = source[len(file) + 1 :]
+        if offset.isdigit():
+            return f"offset {offset}"
+    return None
+
+
 def unreadable(
     name: str, exc: OSError, hint: str = "Check that the file exists and is readable."
 ) -> Finding:

@@ -15,9 +15,12 @@ one Python call per key. Nothing is collected on the driver but a few counters p
    count). Only these 22-byte rows go through the shuffle, never the shingle sets.
 2. Candidates: the pairs (deduplicated within each partition first) and the shingle sets, both
    shuffled by the pair's second node j / the set's node: the pairs met in several bands meet
-   here, are counted once (`candidates`), and leave carrying set j.
-3. Links: those pairs and the sets again, shuffled by the pair's first node i: the exact
-   intersection is counted by StoryIndex's compiled kernel and judged by `stories.is_link`.
+   here and are counted once (`candidates`); set j leaves once for each partition of first
+   nodes i that has a pair with j (a SETJ row), not once per pair: a node has tens of
+   candidate partners, a partition holds many of them, and the sets are most of the bytes.
+3. Links: those pairs, the SETJ rows and the sets again, shuffled by the pair's first node i:
+   the exact intersection is counted by StoryIndex's compiled kernel and judged by
+   `stories.is_link`.
 4. Connected components, by the alternating large-star / small-star algorithm (Kiveris et al.,
    "Connected Components in MapReduce and Beyond", SoCC 2014), one shuffle by node per step.
    Labels are the node ids, so a component converges to a star around its smallest node. The
@@ -64,6 +67,9 @@ __all__ = ["StoryStats", "component_roots", "story_roots"]
 
 # Row kinds of the intermediate datasets (column `kind`).
 PAIR, SET, STAT, ROOT = 0, 1, 2, 3
+# A set j sent once to a partition of first nodes i that checks pairs (i, j) with it (`a`: one
+# such i, so that keying the row by `a` lands it in that partition; `b`: j).
+SETJ = 4
 # Counters (STAT rows: `a` names one, `b` holds its value for one partition).
 SKIPPED, CANDIDATES, LINKED, BYTES, TANGLED, EDGES = 0, 1, 2, 3, 4, 5
 # A safety net: the algorithm converges in O(log^2 n) rounds; a loop past this is a bug.
@@ -109,7 +115,7 @@ def story_roots(
     candidates = _shuffle(
         keyed.union(sets),
         _attach_j,
-        {},
+        {"parts": partitions},
         counts,
         size=_size(pairs) + _size(nodes),
         parts=partitions,
@@ -394,9 +400,10 @@ def _set_rows(table: pa.Table, parts: int) -> pa.Table:
 
 
 def _by_column(table: pa.Table, column: str, parts: int, sets: bool) -> pa.Table:
-    """The PAIR rows of a step's output, keyed by node `column` (a or b) for the next shuffle;
-    with `sets`, an empty shingle column is added if there is none (to meet the SET rows)."""
-    table = table.filter(pc.equal(table.column("kind"), PAIR))
+    """The PAIR (and SETJ) rows of a step's output, keyed by node `column` (a or b) for the
+    next shuffle; with `sets`, an empty shingle column is added if there is none (to meet the
+    SET rows)."""
+    table = table.filter(pc.is_in(table.column("kind"), pa.array([PAIR, SETJ], pa.uint8())))
     if sets and "hashes" not in table.column_names:
         table = table.append_column("hashes", _no_sets(table.num_rows))
     return table.add_column(0, "part", _part(_u64(table, column), parts))
@@ -414,8 +421,9 @@ def _locate(nodes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return pos
 
 
-def _attach_j(table: pa.Table) -> pa.Table:
-    """One partition by node j → each distinct pair (i, j) once, carrying set j."""
+def _attach_j(table: pa.Table, parts: int) -> pa.Table:
+    """One partition by node j → each distinct pair (i, j) once (without sets), and set j once
+    per partition of first nodes i that has a pair with it (a SETJ row keyed by one such i)."""
     kind = table.column("kind").to_numpy()
     a, b = _u64(table, "a"), _u64(table, "b")
     is_set = kind == SET
@@ -423,26 +431,34 @@ def _attach_j(table: pa.Table) -> pa.Table:
     values, starts, lengths = _sets_of(table.column("hashes").filter(pa.array(is_set)))
     j, i = _unique_pairs(b[~is_set], a[~is_set])
     pos = _locate(nodes, j)
-    out = _rows(PAIR, i, j, _gather(values, starts, lengths, pos), with_sets=True)
+    target = _mix(i) % np.uint64(parts)  # the partition of i in the next shuffle (`_part`)
+    order = np.lexsort((i, target, j))
+    jt, tt = j[order], target[order]
+    first = np.ones(len(order), np.bool_)
+    if len(order) > 1:
+        first[1:] = (jt[1:] != jt[:-1]) | (tt[1:] != tt[:-1])
+    at = order[first]
+    setj = _rows(SETJ, i[at], j[at], _gather(values, starts, lengths, pos[at]), with_sets=True)
     stats = _stats({CANDIDATES: len(i), BYTES: table.nbytes}, with_sets=True)
-    return pa.concat_tables([out, stats])
+    return pa.concat_tables([_rows(PAIR, i, j, with_sets=True), setj, stats])
 
 
 def _check_pairs(table: pa.Table, threshold: float) -> pa.Table:
     """One partition by node i → the pairs (i, j) that are links, as PAIR rows (a = j, b = i:
-    the larger node first, as the components steps keep edges)."""
+    the larger node first, as the components steps keep edges). Set i comes from its SET row,
+    set j from the SETJ row sent to this partition."""
     kind = table.column("kind").to_numpy()
     a, b = _u64(table, "a"), _u64(table, "b")
-    is_set = kind == SET
+    is_set, is_setj, is_pair = kind == SET, kind == SETJ, kind == PAIR
     n_sets = int(np.count_nonzero(is_set))
-    # The partition's sets first, then each pair's set j, in one array for the kernel.
-    set_rows = np.concatenate((np.flatnonzero(is_set), np.flatnonzero(~is_set)))
+    # The partition's sets, then the sets j sent to it, in one array for the kernel.
+    set_rows = np.concatenate((np.flatnonzero(is_set), np.flatnonzero(is_setj)))
     values, starts, lengths = _sets_of(table.column("hashes").take(pa.array(set_rows)))
-    nodes = a[is_set]
-    i, j = a[~is_set], b[~is_set]
-    pos = _locate(nodes, i)
-    by_i = np.argsort(pos, kind="stable")  # the kernel builds set i's table once per run of i
-    ii, jj = pos[by_i], n_sets + by_i
+    i, j = a[is_pair], b[is_pair]
+    pos_i = _locate(a[is_set], i)
+    pos_j = n_sets + _locate(b[is_setj], j)
+    by_i = np.argsort(pos_i, kind="stable")  # the kernel builds set i's table once per run of i
+    ii, jj = pos_i[by_i], pos_j[by_i]
     inter = stories.intersections(values, starts, lengths, ii, jj) if len(ii) else ii
     linked = stories.is_link(inter, lengths[ii], lengths[jj], threshold)
     keep = by_i[linked]
