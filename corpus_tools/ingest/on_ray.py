@@ -718,6 +718,8 @@ def _write_shards(
                 "part": shard_of(b.column("article_id").to_pylist()),
                 "side": pa.array(np.zeros(b.num_rows, np.uint8)),
                 "seq": b.column("seq"),
+                "article_id": b.column("article_id"),
+                "source": b.column("source"),
                 "row": b.column("row"),
                 "root": pa.nulls(b.num_rows, pa.uint64()),
             }
@@ -730,6 +732,8 @@ def _write_shards(
                 "part": shard_of(b.column("article_id").to_pylist()),
                 "side": pa.array(np.ones(n, np.uint8)),
                 "seq": b.column("seq"),
+                "article_id": pa.nulls(n, pa.string()),
+                "source": pa.nulls(n, pa.string()),
                 "row": pa.nulls(n, pa.binary()),
                 "root": b.column("root"),
             }
@@ -743,23 +747,32 @@ def _write_shards(
         at = pc.index_in(mine.column("seq"), value_set=theirs.column("seq"))
         mine = mine.append_column("story", pc.take(theirs.column("root"), at))
         mine = mine.filter(pc.is_valid(mine.column("story")))
-        rows = []
-        for blob, root in zip(
-            mine.column("row").to_pylist(), mine.column("story").to_pylist(), strict=True
-        ):
-            row = orjson.loads(blob)
-            row["story_id"] = f"story-{root:016x}"
-            rows.append(row)
-        rows.sort(key=lambda r: (r["article_id"], r["source"]))
+        # in the local table's order, (article_id, source): Arrow sorts strings by their
+        # UTF-8 bytes, which is Python's code-point order; rows are decoded one row group
+        # at a time, so a task holds its shard's Arrow buffers and 2,048 rows as objects
+        order = pc.sort_indices(
+            mine, sort_keys=[("article_id", "ascending"), ("source", "ascending")]
+        )
+        mine = mine.select(["row", "story"]).take(order)
         path = Path(where) / _shard_name(k, shards)
         tmp = path.with_name("." + path.name + ".tmp")
         with pq.ParquetWriter(
             tmp, ARTICLES_SCHEMA, compression="zstd", write_statistics=True
         ) as writer:
-            for start in range(0, max(len(rows), 1), ROW_GROUP):
-                writer.write_table(_rows_table(rows[start : start + ROW_GROUP]))
+            for start in range(0, max(mine.num_rows, 1), ROW_GROUP):
+                group = mine.slice(start, ROW_GROUP)
+                rows = []
+                for blob, root in zip(
+                    group.column("row").to_pylist(),
+                    group.column("story").to_pylist(),
+                    strict=True,
+                ):
+                    row = orjson.loads(blob)
+                    row["story_id"] = f"story-{root:016x}"
+                    rows.append(row)
+                writer.write_table(_rows_table(rows))
         tmp.rename(path)
-        return pa.table({"shard": [k], "rows": [len(rows)]})
+        return pa.table({"shard": [k], "rows": [mine.num_rows]})
 
     lt = built.map_batches(left, batch_format="pyarrow")
     rt = decisions.map_batches(right, batch_format="pyarrow")
