@@ -9,8 +9,8 @@ all of the machine's; no dashboard; usage statistics off; its temp folder a shor
 own, because Ray's socket paths have a length limit) and shuts it down afterwards, leaving no
 process behind. With `address` ("ray://host:10001", "host:6379" or "auto") it connects to an
 existing cluster and only disconnects. A session already open in this process (a test's, a
-notebook's) is used as it is and left open. Ray's own INFO and WARNING log lines are silenced
-(`_quiet`): a CLI user sees Ray's messages only when something fails.
+notebook's) is used as it is and left open. For a session of its own, Ray's INFO and WARNING
+log lines are silenced (`_quiet`): a CLI user sees Ray's messages only when something fails.
 """
 
 from __future__ import annotations
@@ -51,13 +51,13 @@ def ray_session(
     """A Ray session for one run (see the module docstring); yields the `ray` module."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     ray = import_ray()
-    _quiet()
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = progress
     ctx.print_on_execution_start = False
-    if ray.is_initialized():
+    if ray.is_initialized():  # the caller's session, with its own logging
         yield ray
         return
+    _quiet()
     temp: str | None = None
     kwargs: dict[str, Any] = {
         "log_to_driver": False,
