@@ -573,8 +573,24 @@ def _join(
     left: Any, right: Any, column: str, partitions: int, fn: Callable[[pa.Table], pa.Table]
 ) -> Any:
     """`fn` over each partition of the union of `left` and `right` (same schema, a `side`
-    column 0/1), partitioned by `column`: a hash join with no dependency beyond pyarrow."""
+    column 0/1: see `_side`), partitioned by `column`: a hash join with no dependency beyond
+    pyarrow."""
     return _shuffle(left.union(right), column, partitions, fn)
+
+
+def _side(side: int, n: int, columns: dict[str, Any]) -> pa.Table:
+    """One side (0 or 1) of a union-join, `n` rows: `columns` in the same order on both
+    sides, each an array, or the type of a column only the other side fills (nulls here)."""
+    table = {"side": pa.array(np.full(n, side, np.uint8))}
+    for name, value in columns.items():
+        table[name] = pa.nulls(n, value) if isinstance(value, pa.DataType) else value
+    return pa.table(table)
+
+
+def _halves(t: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """A union-join partition's rows of side 0 and of side 1."""
+    side = t.column("side")
+    return t.filter(pc.equal(side, 0)), t.filter(pc.equal(side, 1))
 
 
 def _join_nodes(built: Any, kept: Any, partitions: int) -> Any:
@@ -582,33 +598,32 @@ def _join_nodes(built: Any, kept: Any, partitions: int) -> Any:
 
     def left(b: pa.Table) -> pa.Table:
         b = b.filter(pc.equal(b.column("kind"), 1))
-        return pa.table(
+        return _side(
+            0,
+            b.num_rows,
             {
                 "seq": b.column("seq"),
-                "side": pa.array(np.zeros(b.num_rows, np.uint8)),
                 "node": b.column("id_key"),
                 "hashes": b.column("hashes"),
                 "bands": b.column("bands"),
-            }
+            },
         )
 
     def right(b: pa.Table) -> pa.Table:
-        n = b.num_rows
-        return pa.table(
+        return _side(
+            1,
+            b.num_rows,
             {
                 "seq": b.column("seq"),
-                "side": pa.array(np.ones(n, np.uint8)),
                 "node": b.column("id_key"),
-                "hashes": pa.nulls(n, pa.binary()),
-                "bands": pa.nulls(n, pa.binary()),
-            }
+                "hashes": pa.binary(),
+                "bands": pa.binary(),
+            },
         )
 
     def match(t: pa.Table) -> pa.Table:
-        side = t.column("side")
-        mine = t.filter(pc.equal(side, 0))
-        wanted = t.filter(pc.equal(side, 1)).column("seq")
-        mine = mine.filter(pc.is_in(mine.column("seq"), value_set=wanted))
+        mine, theirs = _halves(t)
+        mine = mine.filter(pc.is_in(mine.column("seq"), value_set=theirs.column("seq")))
         return mine.select(["node", "hashes", "bands"])
 
     lt = built.map_batches(left, batch_format="pyarrow")
@@ -626,34 +641,33 @@ def _join_roots(kept: Any, roots: Any, partitions: int) -> Any:
     """The kept articles' (seq, article_id, source, story root, own: 1 for a story's root)."""
 
     def left(b: pa.Table) -> pa.Table:
-        return pa.table(
+        return _side(
+            0,
+            b.num_rows,
             {
                 "key": b.column("id_key"),
-                "side": pa.array(np.zeros(b.num_rows, np.uint8)),
                 "seq": b.column("seq"),
                 "article_id": b.column("article_id"),
                 "source": b.column("source"),
-                "root": pa.nulls(b.num_rows, pa.uint64()),
-            }
+                "root": pa.uint64(),
+            },
         )
 
     def right(b: pa.Table) -> pa.Table:
-        n = b.num_rows
-        return pa.table(
+        return _side(
+            1,
+            b.num_rows,
             {
                 "key": b.column("node").cast(pa.uint64()),
-                "side": pa.array(np.ones(n, np.uint8)),
-                "seq": pa.nulls(n, pa.uint64()),
-                "article_id": pa.nulls(n, pa.string()),
-                "source": pa.nulls(n, pa.string()),
+                "seq": pa.uint64(),
+                "article_id": pa.string(),
+                "source": pa.string(),
                 "root": b.column("root").cast(pa.uint64()),
-            }
+            },
         )
 
     def match(t: pa.Table) -> pa.Table:
-        side = t.column("side")
-        mine = t.filter(pc.equal(side, 0))
-        theirs = t.filter(pc.equal(side, 1))
+        mine, theirs = _halves(t)
         at = pc.index_in(mine.column("key"), value_set=theirs.column("key"))
         found = pc.take(theirs.column("root"), at)
         root = pc.coalesce(found, mine.column("key"))
@@ -713,37 +727,36 @@ def _write_shards(
 
     def left(b: pa.Table) -> pa.Table:
         b = b.filter(pc.equal(b.column("kind"), 1))
-        return pa.table(
+        return _side(
+            0,
+            b.num_rows,
             {
                 "part": shard_of(b.column("article_id").to_pylist()),
-                "side": pa.array(np.zeros(b.num_rows, np.uint8)),
                 "seq": b.column("seq"),
                 "article_id": b.column("article_id"),
                 "source": b.column("source"),
                 "row": b.column("row"),
-                "root": pa.nulls(b.num_rows, pa.uint64()),
-            }
+                "root": pa.uint64(),
+            },
         )
 
     def right(b: pa.Table) -> pa.Table:
-        n = b.num_rows
-        return pa.table(
+        return _side(
+            1,
+            b.num_rows,
             {
                 "part": shard_of(b.column("article_id").to_pylist()),
-                "side": pa.array(np.ones(n, np.uint8)),
                 "seq": b.column("seq"),
-                "article_id": pa.nulls(n, pa.string()),
-                "source": pa.nulls(n, pa.string()),
-                "row": pa.nulls(n, pa.binary()),
+                "article_id": pa.string(),
+                "source": pa.string(),
+                "row": pa.binary(),
                 "root": b.column("root"),
-            }
+            },
         )
 
     def write(t: pa.Table) -> pa.Table:
         k = int(t.column("part")[0].as_py())
-        side = t.column("side")
-        mine = t.filter(pc.equal(side, 0))
-        theirs = t.filter(pc.equal(side, 1))
+        mine, theirs = _halves(t)
         at = pc.index_in(mine.column("seq"), value_set=theirs.column("seq"))
         mine = mine.append_column("story", pc.take(theirs.column("root"), at))
         mine = mine.filter(pc.is_valid(mine.column("story")))
