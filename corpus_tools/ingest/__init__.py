@@ -62,7 +62,7 @@ from corpus_tools.engine import ENGINES, Engine
 from corpus_tools.errors import ConfigError, UsageError, printable, printable_path
 from corpus_tools.ingest import scratch
 from corpus_tools.ingest.clean import Rules, clean, parse_date, sentences
-from corpus_tools.ingest.readers import format_of, read_file, record_pointer
+from corpus_tools.ingest.readers import format_of, pointer_offset, read_file, record_pointer
 from corpus_tools.ingest.stories import MAX_BUCKET, Sketch, StoryIndex, close_all, sketch
 from corpus_tools.model import Article, Finding, IngestReport, RawArticle
 from corpus_tools.store import (
@@ -731,8 +731,7 @@ def _load_kernel() -> None:
 
 def _finding_order(f: Finding) -> tuple[str, int, int, str, str]:
     """Findings in file order: by file, line, a WARC record's byte offset, slug, message."""
-    offset = f.pointer[7:] if f.pointer and f.pointer.startswith("offset ") else ""
-    return (f.file or "", f.line or 0, int(offset) if offset.isdigit() else 0, f.slug, f.message)
+    return (f.file or "", f.line or 0, pointer_offset(f.pointer), f.slug, f.message)
 
 
 class _Findings:

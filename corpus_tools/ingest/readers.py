@@ -93,8 +93,18 @@ def record_pointer(source: str, file: str) -> str | None:
     if source.startswith(file + "#"):
         offset = source[len(file) + 1 :]
         if offset.isdigit():
-            return f"offset {offset}"
+            return _OFFSET + offset
     return None
+
+
+_OFFSET = "offset "  # a finding's `pointer` at a record's byte offset: "offset 16411"
+
+
+def pointer_offset(pointer: str | None) -> int:
+    """The byte offset a finding's `pointer` names ("offset 16411"), 0 when it names none."""
+    if pointer and pointer.startswith(_OFFSET) and pointer[len(_OFFSET) :].isdigit():
+        return int(pointer[len(_OFFSET) :])
+    return 0
 
 
 def unreadable(
@@ -564,7 +574,7 @@ _WARC_MAGIC = re.compile(rb"(?:^|\n)WARC/1\.[01]\r?\n")
 
 
 def _warc_finding(
-    slug: str, severity: Severity, message: str, name: str, offset: int, hint: str
+    slug: str, severity: Severity, message: str, name: str, offset: int, hint: str | None
 ) -> Finding:
     """A finding at a record's byte offset (of its gzip member, in a `.warc.gz`)."""
     return Finding(
@@ -572,7 +582,7 @@ def _warc_finding(
         severity,
         f"record at offset {offset:,}: {message}",
         file=name,
-        pointer=f"offset {offset}",
+        pointer=f"{_OFFSET}{offset}",
         hint=hint,
     )
 
@@ -756,14 +766,13 @@ def _warc_record(
     if rec.record_type != WarcRecordType.response:
         return False
     if length > max_bytes:
-        yield Finding(
+        yield _warc_finding(
             "record-too-large",
             "error",
-            f"record at offset {offset:,}: its {length:,} bytes are more than the "
-            f"{max_bytes:,}-byte limit; not read",
-            file=name,
-            pointer=f"offset {offset}",
-            hint="Raise `[ingest] max_record_bytes` in corpus.toml to read such pages.",
+            f"its {length:,} bytes are more than the {max_bytes:,}-byte limit; not read",
+            name,
+            offset,
+            "Raise `[ingest] max_record_bytes` in corpus.toml to read such pages.",
         )
         return False
     block = rec.reader.read(length + 1)
@@ -810,14 +819,13 @@ def _warc_record(
     body = _payload(block[end + 4 :], headers, max_bytes)
     if isinstance(body, str):
         if body == "too large":
-            yield Finding(
+            yield _warc_finding(
                 "record-too-large",
                 "error",
-                f"record at offset {offset:,}: its page decompresses to more than the "
-                f"{max_bytes:,}-byte limit; not read",
-                file=name,
-                pointer=f"offset {offset}",
-                hint="Raise `[ingest] max_record_bytes` in corpus.toml to read such pages.",
+                f"its page decompresses to more than the {max_bytes:,}-byte limit; not read",
+                name,
+                offset,
+                "Raise `[ingest] max_record_bytes` in corpus.toml to read such pages.",
             )
         elif body.startswith("bad "):
             yield _warc_finding(
@@ -925,12 +933,7 @@ def _warc_article(rec: Any, text: str, name: str, offset: int) -> Item:
         text = text[1:]
     raw = extract(text, source=source)
     if isinstance(raw, Finding):
-        return dataclasses.replace(
-            raw,
-            message=f"record at offset {offset:,}: {raw.message}",
-            file=name,
-            pointer=f"offset {offset}",
-        )
+        return _warc_finding(raw.slug, raw.severity, raw.message, name, offset, raw.hint)
     target = (rec.headers.get("WARC-Target-URI") or "").strip("<> ") or None
     url = target or raw.url
     published = raw.published
