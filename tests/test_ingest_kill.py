@@ -43,8 +43,12 @@ def _corpus_cmd(*args: str) -> list[str]:
 
 
 def _start(corpus: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], float]:
-    """Start `corpus ingest -q` in `corpus`; return once its scratch folder exists."""
+    """Start `corpus ingest -q` in `corpus`; return once its scratch folder exists (its own:
+    a killed run's folder may be there already, and a kill before the new run's lock file
+    exists would leave a folder that only ages out of the sweep, GRACE seconds later)."""
     t0 = time.monotonic()
+    build = corpus / "build"
+    before = set(build.glob(".ingest-*")) if build.is_dir() else set()
     proc = subprocess.Popen(
         _corpus_cmd("ingest", "-q"),
         cwd=corpus,
@@ -52,8 +56,9 @@ def _start(corpus: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], 
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    build = corpus / "build"
-    while not (build.is_dir() and any(build.glob(".ingest-*/.lock"))):
+    while not (
+        build.is_dir() and set(build.glob(".ingest-*/.lock")) - {f / ".lock" for f in before}
+    ):
         assert proc.poll() is None, "ingest ended before it made its scratch folder"
         assert time.monotonic() - t0 < 120
         time.sleep(0.005)
