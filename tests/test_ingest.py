@@ -452,7 +452,10 @@ def test_format_flag_and_explicit_paths(cli: CliRun, bare_corpus: Path, tmp_path
     assert json.loads(result.stdout)["articles"] == 1
     (article,) = _articles(bare_corpus).values()
     assert article.url == "https://example.org/a"
-    result = cli("ingest", str(feed), cwd=bare_corpus)
+    result = cli("ingest", str(feed), cwd=bare_corpus)  # would empty the table: refused
+    assert result.exit_code == 1 and "would drop 1 of them" in result.stderr
+    assert len(_articles(bare_corpus)) == 1
+    result = cli("ingest", str(feed), "--allow-deletions", cwd=bare_corpus)
     assert result.exit_code == 0 and "unknown-format" in result.stdout
     result = cli("ingest", "--format", "pdf", cwd=bare_corpus)
     assert result.exit_code == 2

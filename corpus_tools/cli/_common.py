@@ -180,6 +180,24 @@ def get_config(path: Path | None) -> CorpusConfig:
     return load_config(path)
 
 
+def shown(path: str | Path, root: Path | None = None) -> str:
+    """A path as the user should see it in a "wrote/read PATH" message: relative to the
+    working folder when it is inside it, else absolute; never relative to the corpus root.
+
+    `root`: the folder a relative `path` is relative to (a library result that names files
+    relative to the corpus root, like ingest's `output`); default the working folder.
+    """
+    p = Path(path)
+    if not p.is_absolute():
+        p = (root if root is not None else Path.cwd()) / p
+    p = Path(os.path.normpath(p.absolute()))
+    cwd = Path.cwd()
+    try:
+        return p.relative_to(cwd).as_posix() or "."
+    except ValueError:
+        return str(p)
+
+
 def print_json(obj: Any) -> None:
     """Print `obj` as indented JSON on stdout (no colour, no wrapping)."""
     text = json.dumps(obj, indent=2, ensure_ascii=False, default=str)

@@ -19,6 +19,7 @@ from corpus_tools.cli._common import (
     get_config,
     print_json,
     show_progress,
+    shown,
 )
 from corpus_tools.constants import FORMATS
 from corpus_tools.errors import EXIT_DATA
@@ -82,13 +83,23 @@ def ingest_cmd(
             help="--engine ray: Parquet shards to write (default: one per 50,000 articles).",
         ),
     ] = None,
+    allow_deletions: Annotated[
+        bool,
+        typer.Option(
+            "--allow-deletions",
+            help="With files named: replace the default output even if it holds articles "
+            "those files lack (refused otherwise, exit 1).",
+        ),
+    ] = False,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Read articles (txt, html, jsonl, csv, WARC, .parquet tables, Label Studio JSON) into a table.
 
-    Exit 1 when any input was rejected (the good articles are still written).
+    Exit 1 when any input was rejected (the good articles are still written). Files named
+    on the command line may not drop articles the default output holds (exit 1, nothing
+    written) unless --allow-deletions; write them elsewhere with --out.
 
     Example: corpus ingest articles/ --workers 2
 
@@ -110,6 +121,7 @@ def ingest_cmd(
         out=out,
         address=address,
         shards=shards,
+        allow_deletions=allow_deletions,
     )
     if json_out:
         print_json(report.to_dict())
@@ -144,6 +156,7 @@ def ingest_cmd(
         ):
             summary.add_row(label, str(value))
         console.print(summary)
-        console.print(f"wrote {report.output}", highlight=False)
+        written = shown(out) if out is not None else shown(report.output, cfg.paths.root)
+        console.print(f"wrote {written}", highlight=False)
     if not report.ok:
         raise typer.Exit(EXIT_DATA)

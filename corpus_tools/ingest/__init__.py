@@ -59,7 +59,7 @@ import pyarrow.parquet as pq
 from corpus_tools.config import CorpusConfig, IngestConfig
 from corpus_tools.constants import FORMATS, Format
 from corpus_tools.engine import ENGINES, Engine
-from corpus_tools.errors import ConfigError, UsageError, printable, printable_path
+from corpus_tools.errors import ConfigError, DataError, UsageError, printable, printable_path
 from corpus_tools.ingest import scratch
 from corpus_tools.ingest.clean import Rules, clean, parse_date, sentences
 from corpus_tools.ingest.readers import format_of, pointer_offset, read_file, record_pointer
@@ -69,6 +69,7 @@ from corpus_tools.store import (
     ARTICLES_SCHEMA,
     article_to_row,
     atomic_path,
+    display_path,
     fs_errors,
     sha256_text,
 )
@@ -238,6 +239,61 @@ def _verbatim_body(raw: RawArticle, published: str | None, findings: list[Findin
         )
         return None
     return raw.id, raw.title, published, raw.text
+
+
+def _explicit(config: CorpusConfig, paths: list[Path] | None) -> bool:
+    """True when `paths` names inputs other than the corpus's articles folder itself."""
+    if not paths:
+        return False
+    articles = Path(os.path.abspath(config.paths.articles))
+    return any(Path(os.path.abspath(p)) != articles for p in paths)
+
+
+LOST_SHOWN = 5
+
+
+def _article_ids(path: Path) -> pa.ChunkedArray | None:
+    """The article_id column of an articles table (a file, or a folder of `part-*.parquet`
+    shards); None when there is none or it cannot be read as one (nothing to keep)."""
+    files = sorted(path.glob("part-*.parquet")) if path.is_dir() else [path]
+    if not path.exists() or not files:
+        return None
+    try:
+        return pa.concat_tables([pq.read_table(f, columns=["article_id"]) for f in files]).column(
+            "article_id"
+        )
+    except (pa.ArrowException, OSError, KeyError):
+        return None
+
+
+def refuse_lost_articles(*, old: Path, new: Path) -> None:
+    """Raise a DataError (exit 1) when the articles table at `old` holds article_ids that the
+    table written at `new` lacks: an ingest of a few named files would silently drop the rest
+    of the corpus. The message gives how many and the first LOST_SHOWN ids (sorted)."""
+    held = _article_ids(old)
+    if held is None or len(held) == 0:
+        return
+    kept = _article_ids(new)
+    import pyarrow.compute as pc
+
+    if kept is None:
+        kept = pa.chunked_array([], pa.string())
+    lost = held.filter(pc.invert(pc.is_in(held, value_set=kept.combine_chunks())))
+    if len(lost) == 0:
+        return
+    ids = sorted(lost.to_pylist())
+    first = ", ".join(ids[:LOST_SHOWN]) + (
+        f" and {len(ids) - LOST_SHOWN} more" if len(ids) > LOST_SHOWN else ""
+    )
+    shown = display_path(old)
+    raise DataError(
+        f"ingest refused: {shown} holds {len(held)} articles and the new table from the "
+        f"files given would drop {len(ids)} of them ({first}); nothing was written",
+        path=shown,
+        hint=f"Write these files elsewhere (--out FILE), ingest the whole articles folder "
+        f"(`corpus ingest` without files), or replace {shown} on purpose with "
+        "--allow-deletions.",
+    )
 
 
 def _id_key(article_id: str) -> int:
@@ -786,6 +842,7 @@ def ingest(
     out: Path | None = None,
     address: str | None = None,
     shards: int | None = None,
+    allow_deletions: bool = False,
 ) -> IngestReport:
     """Read articles (the `[paths] articles` folder, or `paths`) into build/articles.parquet
     (or `out`).
@@ -802,6 +859,12 @@ def ingest(
     threads; the output does not depend on it. Returns the counts and the findings: all of
     them up to `findings_per_slug` of one slug, then a summary (counts stay exact); rejected
     inputs are errors, and every good article is written.
+
+    Explicit `paths` (other than the articles folder itself) written to the default output
+    may not drop articles that output holds: when the new table lacks some of its
+    article_ids, the run is refused (DataError, exit 1) before anything is written, unless
+    `allow_deletions` (see `refuse_lost_articles`). The articles folder is the truth: an
+    ingest of it, or one written elsewhere (`out`), replaces the output as it is.
 
     The table is replaced atomically: a failure or a kill leaves the previous one. Scratch
     folders of killed runs (`build/.ingest-*`) are swept first (see `ingest.scratch`). A
@@ -824,9 +887,21 @@ def ingest(
     if engine == "ray":
         from corpus_tools.ingest.on_ray import ingest_on_ray
 
-        out = Path(out) if out is not None else config.paths.articles_parquet.parent / "pool"
+        default = config.paths.articles_parquet.parent / "pool"
     else:
-        out = Path(out) if out is not None else config.paths.articles_parquet
+        default = config.paths.articles_parquet
+    out = Path(out) if out is not None else default
+    guard: Callable[[Path], None] | None = None
+    if (
+        not allow_deletions
+        and _explicit(config, paths)
+        and Path(os.path.abspath(out)) == Path(os.path.abspath(default))
+    ):
+        target = out
+
+        def guard(new: Path) -> None:
+            refuse_lost_articles(old=target, new=new)
+
     with fs_errors(out.parent):
         out.parent.mkdir(parents=True, exist_ok=True)
         swept = scratch.sweep(out.parent)
@@ -848,10 +923,20 @@ def ingest(
                     out=out,
                     address=address,
                     shards=shards,
+                    guard=guard,
                 )
             else:
                 report = _ingest(
-                    config, paths, fmt, progress, workers, rules, folder, findings_per_slug, out
+                    config,
+                    paths,
+                    fmt,
+                    progress,
+                    workers,
+                    rules,
+                    folder,
+                    findings_per_slug,
+                    out,
+                    guard,
                 )
     if swept.folders:
         report = dataclasses.replace(
@@ -880,6 +965,7 @@ def _ingest(
     folder: Path,
     findings_per_slug: int,
     out: Path,
+    guard: Callable[[Path], None] | None = None,
 ) -> IngestReport:
     findings = _Findings(findings_per_slug)
     files: list[tuple[Path, str, Format | None]] = []
@@ -1022,6 +1108,8 @@ def _ingest(
                     writer.write_table(_rows_table(batch))
             finally:
                 writer.close()
+            if guard is not None:  # before the rename: a refusal leaves the old table
+                guard(tmp_out)
 
     finally:
         # Already closed on success; after a failure (a full disk fails the flush), close

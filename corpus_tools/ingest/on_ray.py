@@ -110,8 +110,10 @@ def ingest_on_ray(
     out: Path,
     address: str | None,
     shards: int | None,
+    guard: Callable[[Path], None] | None = None,
 ) -> IngestReport:
-    """See the module docstring; `folder` is the run's scratch folder (beside `out`)."""
+    """See the module docstring; `folder` is the run's scratch folder (beside `out`);
+    `guard`, when given, sees the written shards before they replace `out` (and may refuse)."""
     found: list[tuple[list[Any], Finding]] = []
     files: list[tuple[Path, str, Format | None]] = []
     for item in _discover(config, paths, fmt):
@@ -211,6 +213,8 @@ def ingest_on_ray(
     for name in names:
         if not (staging / name).exists():  # an empty range (or no article at all)
             pq.write_table(ARTICLES_SCHEMA.empty_table(), staging / name, compression="zstd")
+    if guard is not None:
+        guard(staging)
     publish(staging, out, folder)
     findings = kept_findings.result()
     return IngestReport(
