@@ -12,12 +12,18 @@ Three parts, each a report of findings:
 Coverage is validation's `low-coverage` (it sees tasks nobody annotated, which have no
 annotation records); the agreement gates are therefore asked with `min_annotators = 0`
 so one shortfall is not reported twice.
+
+`CheckResult.parts` says what each part found, for people and for `--json`: validation's
+counts, whether schemas/ is up to date (and which files drifted), and each gate's figure with
+its 95% interval beside its threshold (or why it could not be measured). `text_lines` is the
+terminal's view of it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,11 +38,26 @@ from corpus_tools.validate.slugs import Where
 
 if TYPE_CHECKING:
     from corpus_tools.agreement.gates import GateFigure
+    from corpus_tools.validate.formats import Line
 
 SIDE_FILE_LIMIT = 16 << 20
 
+Part = dict[str, Any]
 
-def check(*, config: CorpusConfig, progress: bool = False) -> CheckReport:
+
+@dataclass(slots=True)
+class CheckResult(CheckReport):
+    """`CheckReport` with its three parts summarised (`parts`) and the task files it read."""
+
+    parts: dict[str, Part] = field(default_factory=dict)
+    # the task files validated, relative to the corpus root (JUnit lists a clean file as a pass)
+    files: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {**CheckReport.to_dict(self), "parts": self.parts}
+
+
+def check(*, config: CorpusConfig, progress: bool = False) -> CheckResult:
     """Validate the annotations, check schemas/ for drift, and apply the quality gates."""
     root = config.paths.root
     folder = config.paths.annotations
@@ -70,18 +91,164 @@ def check(*, config: CorpusConfig, progress: bool = False) -> CheckReport:
     gate_found, figures = evaluate_gates(
         config, annotations, tasks=validation.stats.get("tasks", 0)
     )
-    return CheckReport(
+    drift = schemas.check(config)
+    result = CheckResult(
         validation=validation,
-        schemas=Report(findings=schema_findings(config)),
+        schemas=Report(findings=_drift_findings(config, drift)),
         gates=Report(findings=gate_found),
         gate_figures=[f.to_dict() for f in figures],
+        files=[_rel(f, root) for f in export_files([folder])] if folder.is_dir() else [],
     )
+    result.parts = {
+        "validation": _validation_part(validation),
+        "schemas": _schemas_part(config, drift),
+        "gates": _gates_part(config, result, figures),
+    }
+    return result
+
+
+def _validation_part(report: Report) -> Part:
+    s = report.stats
+    return {
+        "valid": report.valid,
+        **{k: s.get(k, 0) for k in ("files", "tasks", "annotations", "cancelled", "drafts")},
+        "errors": sum(f.severity == "error" for f in report.findings),
+        "warnings": sum(f.severity == "warning" for f in report.findings),
+    }
+
+
+def _schemas_part(config: CorpusConfig, drift: list[schemas.SchemaDrift]) -> Part:
+    folder = _rel(config.paths.schemas, config.paths.root)
+    return {
+        "valid": not drift,
+        "status": "drifted" if drift else "up to date",
+        "folder": folder,
+        "checked": len(schemas.generate(config)),
+        "drifted": [{"file": f"{folder}/{d.file}", "problem": d.problem} for d in drift],
+    }
+
+
+def _gates_part(config: CorpusConfig, result: CheckReport, figures: list[GateFigure]) -> Part:
+    """Each gate set in [gates]: its figure beside its threshold, pass or fail, and why a
+    figure could not be measured. `min_annotators` is counted by validation, per task."""
+    none = next((f for f in result.gates.findings if f.slug == "gate-no-annotations"), None)
+    gates: list[Part] = []
+    for fig in figures:
+        g = fig.to_dict()
+        g["comparison"] = "<=" if fig.gate == "max_open_disputes" else ">="
+        g["reason"] = None
+        if fig.value is None:
+            g["reason"] = "no task has an annotation" if none else "no item has two annotators"
+        gates.append(g)
+    minimum = config.gates.min_annotators
+    if minimum > 0:
+        below = len(
+            {
+                (f.file, f.task_id)
+                for f in result.validation.findings
+                if f.slug == "low-coverage" and f.severity == "error"
+            }
+        )
+        gates.append(
+            {
+                "gate": "min_annotators",
+                "layer": "coverage",
+                "figure": f"tasks with fewer than {minimum} annotators",
+                "threshold": minimum,
+                "value": below,
+                "low": None,
+                "high": None,
+                "n": result.validation.stats.get("tasks", 0),
+                "passed": below == 0,
+                "comparison": "tasks below",
+                "reason": None,
+            }
+        )
+    return {
+        "valid": result.gates.valid,
+        "set": len(gates),
+        "passed": sum(bool(g["passed"]) for g in gates),
+        "gates": gates,
+    }
+
+
+def text_lines(result: CheckResult) -> list[Line]:
+    """The three parts for a terminal: a heading line each, its findings under it, each gate
+    on a line of its own (figure, 95% interval, threshold, pass or fail); severity for colour."""
+    from corpus_tools.validate.formats import text_lines as finding_lines
+
+    v, sc, g = (result.parts[k] for k in ("validation", "schemas", "gates"))
+    lines: list[Line] = []
+
+    def head(ok: bool, text: str) -> None:
+        lines.append((None if ok else "error", text))
+
+    head(
+        v["valid"],
+        f"validation  {'passed' if v['valid'] else 'FAILED'}: {_n(v['files'], 'file')}, "
+        f"{_n(v['tasks'], 'task')}, {_n(v['annotations'], 'annotation')} "
+        f"({v['cancelled']} cancelled, {_n(v['drafts'], 'draft')}); "
+        f"{_n(v['errors'], 'error')}, {_n(v['warnings'], 'warning')}",
+    )
+    lines += _indent(finding_lines(result.validation.findings))
+    if sc["valid"]:
+        head(True, f"schemas     up to date: {sc['checked']} files in {sc['folder']}/")
+    else:
+        drifted = ", ".join(f"{d['file']} ({d['problem']})" for d in sc["drifted"])
+        head(False, f"schemas     DRIFTED: {drifted}; run `corpus schemas` to regenerate")
+    if not g["set"]:
+        lines.append((None, "gates       none set in corpus.toml [gates]"))
+    else:
+        word = "passed" if g["valid"] else "FAILED"
+        head(g["valid"], f"gates       {word}: {g['passed']} of {g['set']} gates pass")
+        for gate in g["gates"]:
+            lines.append(("info" if gate["passed"] else "error", "  " + _gate_line(gate)))
+    lines += _indent(finding_lines(result.gates.findings))
+    lines += _indent(finding_lines(result.schemas.findings))
+    return lines
+
+
+def _gate_line(g: Part) -> str:
+    from corpus_tools.agreement.markdown import fmt
+    from corpus_tools.agreement.stats import Estimate
+
+    verdict = "pass" if g["passed"] else "FAIL"
+    if g["gate"] == "min_annotators":
+        figure = f"{g['value']} of {_n(g['n'], 'task')} below"
+        limit = f">= {g['threshold']}"
+        return (
+            f"{g['gate']:<18} {figure:<34} {limit:<8} {verdict}  "
+            "coverage: annotators per task (validation's low-coverage)"
+        )
+    if g["value"] is None:
+        figure = f"not measured: {g['reason']}"
+        limit = f"{g['comparison']} {g['threshold']}"
+        return f"{g['gate']:<18} {figure:<34} {limit:<8} {verdict}  {g['layer']}: {g['figure']}"
+    if g["gate"] == "max_open_disputes":
+        figure = str(int(g["value"]))
+    else:
+        figure = fmt(Estimate(g["value"], g["low"], g["high"]))
+    limit = f"{g['comparison']} {g['threshold']}"
+    items = f", n={g['n']}" if g["n"] else ""
+    return f"{g['gate']:<18} {figure:<34} {limit:<8} {verdict}  {g['layer']}: {g['figure']}{items}"
+
+
+def _indent(lines: list[Line]) -> list[Line]:
+    return [(sev, "  " + text) for sev, text in lines]
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def schema_findings(config: CorpusConfig) -> list[Finding]:
     """One `schema-drift` finding per file of schemas/ that differs from the scheme."""
+    return _drift_findings(config, schemas.check(config))
+
+
+def _drift_findings(config: CorpusConfig, drifts: list[schemas.SchemaDrift]) -> list[Finding]:
     out = []
-    for drift in schemas.check(config):
+    for drift in drifts:
         target = _rel(config.paths.schemas / drift.file, config.paths.root)
         what = {
             "missing": "is missing",

@@ -58,7 +58,25 @@ def test_json_equals_library(corpus: Path, cli: Any) -> None:
     lib = check(config=load_config(corpus / "corpus.toml")).to_dict()
     assert json.loads(res.stdout) == lib
     assert lib["valid"] is False
-    assert set(lib) == {"valid", "validation", "schemas", "gates"}
+    assert set(lib) == {"valid", "validation", "schemas", "gates", "parts"}
+    parts = lib["parts"]
+    # the three parts agree with the reports they summarise
+    findings = lib["validation"]["findings"]
+    assert parts["validation"]["errors"] == sum(f["severity"] == "error" for f in findings)
+    assert parts["validation"]["tasks"] == lib["validation"]["stats"]["tasks"]
+    assert parts["schemas"] == {
+        "valid": True,
+        "status": "up to date",
+        "folder": "schemas",
+        "checked": len(list((corpus / "schemas").iterdir())),
+        "drifted": [],
+    }
+    gates = {g["gate"]: g for g in parts["gates"]["gates"]}
+    assert gates["min_f1_entities"]["passed"] is False
+    assert gates["min_f1_entities"]["comparison"] == ">="
+    low = {(f["file"], f["task_id"]) for f in findings if f["slug"] == "low-coverage"}
+    assert gates["min_annotators"]["value"] == len(low) > 0
+    assert parts["gates"]["valid"] is False
 
 
 def test_gates_are_wired_and_coverage_not_counted_twice(corpus: Path) -> None:
@@ -109,6 +127,14 @@ def test_schema_drift_fails_check(corpus: Path, cli: Any) -> None:
         "schemas/ls-task.schema.json",
         "schemas/stray.json",
     ]
+    assert result.parts["schemas"]["status"] == "drifted"
+    assert result.parts["schemas"]["drifted"] == [
+        {"file": "schemas/ls-task.schema.json", "problem": "changed"},
+        {"file": "schemas/stray.json", "problem": "unexpected"},
+    ]
+    text = cli("check", cwd=corpus)
+    assert text.exit_code == 1
+    assert "schemas     DRIFTED: schemas/ls-task.schema.json (changed)" in text.stdout
 
 
 def test_personal_data_anywhere_under_annotations(corpus: Path, cli: Any) -> None:

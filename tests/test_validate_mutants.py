@@ -532,6 +532,7 @@ def test_github_rendering() -> None:
 
 
 def test_junit_rendering() -> None:
+    """One case per finding, named `file:line slug`, with file and line attributes."""
     xml = render_junit(sample_report())
     assert xml.startswith("<?xml version='1.0' encoding='") and xml.endswith("</testsuites>\n")
     root = ET.fromstring(xml.split("\n", 1)[1])
@@ -542,55 +543,101 @@ def test_junit_rendering() -> None:
         "tests": "3",
         "failures": "1",
         "errors": "0",
+        "skipped": "0",
     }
     props, a, b, none, out = suite
     assert props.tag == "properties"
     assert [(p.tag, p.attrib) for p in props] == [
         ("property", {"name": k, "value": str(STATS[k])}) for k in sorted(STATS)
     ]
-    for case, name in ((a, "a.json"), (b, "b,c:d%.json"), (none, "(no file)")):
-        assert (case.tag, case.attrib) == (
-            "testcase",
-            {"classname": "corpus.validate", "name": name},
-        )
+    assert a.attrib == {
+        "classname": "corpus.validate",
+        "name": "a.json:12 unknown-label",
+        "file": "a.json",
+        "line": "12",
+    }
+    assert b.attrib == {
+        "classname": "corpus.validate",
+        "name": "b,c:d%.json low-coverage",
+        "file": "b,c:d%.json",
+    }
+    assert none.attrib == {"classname": "corpus.validate", "name": "(no file) drafts"}
     (failure,) = a
     assert (failure.tag, failure.attrib) == (
         "failure",
         {"type": "unknown-label", "message": "label 'X' is not in the scheme"},
     )
     assert failure.text == (
-        "task 3 · annotation 7 · region n1 /0/annotations/0/result/0\n"
-        "label 'X' is not in the scheme\nhint: add it to corpus.toml"
+        "task 3 · annotation 7 · region n1: label 'X' is not in the scheme\n"
+        "pointer: /0/annotations/0/result/0\nhint: add it to corpus.toml"
     )
     ((b_out,),) = [list(b)]
     assert (b_out.tag, b_out.text) == (
         "system-out",
-        "warning low-coverage task 0 · annotation 0: 50%: a, b\nnext",  # XML reads CR LF as LF,
+        "warning: task 0 · annotation 0: 50%: a, b\nnext",  # XML reads CR LF as LF
     )
     ((none_out,),) = [list(none)]
-    assert none_out.text == "info drafts : note: café"
+    assert none_out.text == "info: note: café"
     assert (out.tag, out.text) == (
         "system-out",
-        "INVALID: 1 error, 1 warning in 2 files (1 task, 1 annotation, 3 cancelled, 1 draft) "
-        "(1 error findings)",
+        "INVALID: 1 error, 1 warning in 2 files (1 task, 1 annotation, 3 cancelled, 1 draft)",
     )
 
 
 def test_junit_rendering_without_findings_has_one_passing_case() -> None:
     root = ET.fromstring(render_junit(Report(stats={"files": 0}), suite="s").split("\n", 1)[1])
     (suite,) = root
-    assert suite.attrib == {"name": "s", "tests": "1", "failures": "0", "errors": "0"}
+    assert suite.attrib == {
+        "name": "s",
+        "tests": "1",
+        "failures": "0",
+        "errors": "0",
+        "skipped": "0",
+    }
     props, case, out = suite
     assert [p.attrib for p in props] == [{"name": "files", "value": "0"}]
     assert (case.tag, case.attrib, list(case)) == (
         "testcase",
-        {"classname": "corpus.validate", "name": "all files"},
+        {"classname": "s", "name": "all files"},
         [],
     )
     assert out.text == (
-        "valid: 0 errors, 0 warnings in 0 files (0 tasks, 0 annotations, 0 cancelled, 0 drafts) "
-        "(0 error findings)"
+        "valid: 0 errors, 0 warnings in 0 files (0 tasks, 0 annotations, 0 cancelled, 0 drafts)"
     )
+
+
+def test_junit_failures_one_per_error_and_clean_files_pass() -> None:
+    report = Report(
+        findings=[
+            Finding("bad-json", "error", "not JSON", file="x.json", line=3),
+            Finding("other", "error", "again", file="x.json", line=9),
+            Finding("w1", "warning", "first", file="x.json"),
+            Finding("w2", "info", "second", file="x.json", task_id=4),
+        ]
+    )
+    xml = render_junit(report, suite="corpus check", files=["x.json", "y.json"])
+    root = ET.fromstring(xml.split("\n", 1)[1])
+    ((props, *cases, out),) = root
+    assert (props.tag, list(props)) == ("properties", [])
+    assert root[0].get("tests") == "5" and root[0].get("failures") == "2"
+    assert [c.get("name") for c in cases] == [
+        "x.json:3 bad-json",
+        "x.json:9 other",
+        "x.json w1",
+        "x.json w2",
+        "y.json",
+    ]
+    assert {c.get("classname") for c in cases} == {"corpus.check"}
+    assert [[e.tag for e in c] for c in cases] == [
+        ["failure"],
+        ["failure"],
+        ["system-out"],
+        ["system-out"],
+        [],
+    ]
+    assert cases[0][0].text == "not JSON"
+    assert cases[3][0].text == "info: task 4: second"
+    assert out.text is not None and out.text.startswith("INVALID: 2 errors")
 
 
 def test_render_dispatches_on_the_format() -> None:
@@ -603,23 +650,6 @@ def test_render_dispatches_on_the_format() -> None:
     assert "task 3 · annotation" not in js  # the report's fields, not the text lines
     assert js.endswith("}\n") and '"message": "note: café"' in js
     assert orjson.loads(js)["findings"][1]["message"] == "50%: a, b\r\nnext"
-
-
-def test_junit_failure_without_pointer_or_hint_and_notes_one_per_line() -> None:
-    report = Report(
-        findings=[
-            Finding("bad-json", "error", "not JSON", file="x.json", line=3),
-            Finding("w1", "warning", "first", file="x.json"),
-            Finding("w2", "info", "second", file="x.json", task_id=4),
-        ]
-    )
-    root = ET.fromstring(render_junit(report).split("\n", 1)[1])
-    ((props, case, out),) = root
-    assert (props.tag, list(props)) == ("properties", [])
-    failure, notes = case
-    assert (failure.tag, failure.text) == ("failure", " \nnot JSON\nhint: -")
-    assert (notes.tag, notes.text) == ("system-out", "warning w1 : first\ninfo w2 task 4: second")
-    assert out.text is not None and out.text.endswith(" (1 error findings)")
 
 
 # --- located findings: the exact message, region and pointer ------------------------------------

@@ -12,7 +12,7 @@ file (inside a broken array, the tasks before the break are still yielded).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -34,6 +34,61 @@ _OTHER_BOMS = (
     (b"\xff\xfe", "UTF-16"),
     (b"\xfe\xff", "UTF-16"),
 )
+
+
+# What the folder walk passes over (`corpus_tools.exports.export_files`), for a file named
+# explicitly too: the metadata a pull writes beside the tasks, hidden and temporary files.
+SKIPPED_ENDINGS = (".bak", ".tmp", ".old", ".orig", "~")
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file named explicitly that is not read as tasks, and why."""
+
+    file: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"file": self.file, "reason": self.reason}
+
+
+def skip_reason(path: Path, root: Path) -> str | None:
+    """Why a folder walk would pass over `path`, or None when it is read as tasks.
+
+    The name's parts are taken relative to `root` (the corpus root) when `path` is below it,
+    so a hidden folder above the corpus does not count; else only the file's own name.
+    """
+    try:
+        parts = path.resolve().relative_to(root.resolve()).parts
+    except ValueError:
+        parts = (path.name,)
+    if not parts:
+        return None
+    if path.name.startswith("_"):
+        return "its name starts with `_`: metadata written beside the tasks (`_project.json`)"
+    for part in parts:
+        if part.startswith("."):
+            return f"`{part}` starts with `.`: a hidden or interrupted-pull file"
+        if part.endswith(SKIPPED_ENDINGS):
+            return f"`{part}` is a backup or temporary file"
+    return None
+
+
+def split_named(paths: Iterable[Path], *, root: Path) -> tuple[list[Path], list[Skipped]]:
+    """The paths to validate, and the files named explicitly that a folder walk would skip.
+
+    `corpus validate FILE` applies the folder walk's rule (so a pre-commit hook handed a pulled
+    `_project.json` does not report it as a broken task); folders are kept as they are.
+    """
+    keep: list[Path] = []
+    skipped: list[Skipped] = []
+    for p in paths:
+        why = None if p.is_dir() else skip_reason(p, root)
+        if why is None:
+            keep.append(p)
+        else:
+            skipped.append(Skipped(str(p), why))
+    return keep, skipped
 
 
 @dataclass(frozen=True, slots=True)
