@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from corpus_tools.cli._common import ConfigOpt, JsonOpt, app, console, get_config, print_json
+from corpus_tools.cli._common import ConfigOpt, JsonOpt, app, console, get_config, print_json, shown
 
 
 @app.command("adjudicate")
@@ -53,17 +53,9 @@ def adjudicate_cmd(
         )
         console.print(f"{f['severity']} {f['slug']}: {f['message']} ({where})", highlight=False)
     console.print(
-        f"{result['articles']} gold records → {_shown(result['gold_file'])}\n"
+        f"{result['articles']} gold records → {shown(result['gold_file'])}\n"
         f"{result['open_disputes']} open disputes in {result['dispute_tasks']} tasks → "
-        f"{_shown(result['disputes_file'])}",
+        f"{shown(result['disputes_file'])}",
         highlight=False,
+        soft_wrap=True,
     )
-
-
-def _shown(path: str) -> str:
-    """A path relative to the current folder when it is below it."""
-    p = Path(path)
-    try:
-        return str(p.relative_to(Path.cwd()))
-    except ValueError:
-        return str(p)

@@ -16,6 +16,7 @@ from corpus_tools.cli._common import (
     get_config,
     print_json,
     progress_bar,
+    shown,
 )
 
 if TYPE_CHECKING:
@@ -164,4 +165,4 @@ def agree_cmd(
     for note in d["notes"]:
         console.print(f"note: {note}", style="yellow", highlight=False)
     for p in written:
-        console.print(f"wrote {p}", style="dim", highlight=False)
+        console.print(f"wrote {shown(p)}", style="dim", highlight=False, soft_wrap=True)

@@ -157,6 +157,6 @@ def ingest_cmd(
             summary.add_row(label, str(value))
         console.print(summary)
         written = shown(out) if out is not None else shown(report.output, cfg.paths.root)
-        console.print(f"wrote {written}", highlight=False)
+        console.print(f"wrote {written}", highlight=False, soft_wrap=True)
     if not report.ok:
         raise typer.Exit(EXIT_DATA)

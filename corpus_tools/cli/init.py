@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from corpus_tools.cli._common import JsonOpt, app, console, print_json
+from corpus_tools.cli._common import JsonOpt, app, console, print_json, shown
 from corpus_tools.cli.ls import KeyOpt, UrlOpt
 from corpus_tools.errors import UsageError
 
@@ -99,8 +99,10 @@ def init_cmd(
         print_json(report.to_dict())
         return
     for rel in report.created:
-        console.print(f"created {Path(report.root) / rel}", highlight=False)
+        console.print(f"created {shown(Path(report.root) / rel)}", highlight=False, soft_wrap=True)
     console.print(
-        f"Next: put articles in {Path(report.root) / 'articles'} and run `corpus ingest` there.",
+        f"Next: put articles in {shown(Path(report.root) / 'articles')} and run "
+        "`corpus ingest` there.",
         highlight=False,
+        soft_wrap=True,
     )

@@ -16,6 +16,7 @@ from corpus_tools.cli._common import (
     ls_app,
     print_json,
     progress_bar,
+    shown,
 )
 from corpus_tools.constants import ENV_API_KEY, ENV_PSEUDONYM_KEY, ENV_URL
 
@@ -89,8 +90,9 @@ def _show_written(result: dict[str, Any], done: str, source: str) -> None:
     files = result["files"]
     console.print(
         f"{done} {result['tasks']} tasks, {result['annotations']} annotations by "
-        f"{len(result['annotators'])} annotators into {result['dir']}",
+        f"{len(result['annotators'])} annotators into {shown(result['dir'])}",
         highlight=False,
+        soft_wrap=True,
     )
     table = Table("added", "changed", "removed", "unchanged", title="Files")
     table.add_row(*(str(files[k]) for k in ("added", "changed", "removed", "unchanged")))

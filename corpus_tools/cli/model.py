@@ -16,6 +16,7 @@ from corpus_tools.cli._common import (
     model_app,
     print_json,
     progress_bar,
+    shown,
 )
 from corpus_tools.errors import UsageError
 
@@ -129,13 +130,12 @@ def train_cmd(
     if gate is not None:
         console.print(f"claim gate: {gate.get('reason')}", highlight=False)
     what = "reused (same inputs)" if bundle.reused else "trained"
-    from corpus_tools.store import display_path
-
     console.print(
-        f"{what}: {bundle.version} → {display_path(bundle.path)} (LATEST)\n"
+        f"{what}: {bundle.version} → {shown(bundle.path)} (LATEST)\n"
         f"gold {card['gold']['source']} ({t['articles']} articles, {t['stories']} stories); "
         "training-set F1 is optimistic: run `corpus model evaluate` for cross-validated figures",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -204,9 +204,10 @@ def evaluate_cmd(
     console.print(
         f"{result['folds']} story-grouped folds over {result['gold']['stories']} stories, "
         f"{result['gold']['articles']} articles ({result['gold']['source']})\n"
-        f"wrote {w['evaluation']} and {result['learning_curve']['plot']}"
-        + (f"; card of {w['card']} updated" if w["card"] else ""),
+        f"wrote {shown(w['evaluation'])} and {shown(result['learning_curve']['plot'])}"
+        + (f"; card of {shown(w['card'])} updated" if w["card"] else ""),
         highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -16,6 +16,7 @@ from corpus_tools.cli._common import (
     get_config,
     print_json,
     show_progress,
+    shown,
 )
 
 if TYPE_CHECKING:
@@ -62,7 +63,10 @@ def _show_release(result: ReleaseResult) -> None:
             highlight=False,
         )
     console.print(
-        result.message or f"built {result.path}", highlight=False, markup=False, soft_wrap=True
+        result.message or f"built {shown(result.path)}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
     )
 
 
@@ -76,7 +80,8 @@ def _show_publish(result: PublishResult) -> None:
         )
         return
     verb = "would publish" if result.dry_run else "published"
-    console.print(f"{verb} {result.tag} to {result.location}", highlight=False)
+    where = shown(result.location) if result.target == "local" else result.location
+    console.print(f"{verb} {result.tag} to {where}", highlight=False, soft_wrap=True)
     table = Table("change", "files")
     for label, names in (
         ("added", result.added),

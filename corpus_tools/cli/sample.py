@@ -19,6 +19,7 @@ from corpus_tools.cli._common import (
     get_config,
     print_json,
     show_progress,
+    shown,
 )
 from corpus_tools.constants import SAMPLE_ALLOCATIONS, SAMPLE_STRATA
 
@@ -130,4 +131,6 @@ def sample_cmd(
     console.print(table)
     for warning in report.warnings:
         console.print(f"warning: {warning}", style="yellow", highlight=False)
-    console.print(f"wrote {report.drawn} articles to {report.to_dict()['path']}", highlight=False)
+    console.print(
+        f"wrote {report.drawn} articles to {shown(report.path)}", highlight=False, soft_wrap=True
+    )

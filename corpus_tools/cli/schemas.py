@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from corpus_tools.cli._common import ConfigOpt, JsonOpt, app, console, get_config, print_json
+from corpus_tools.cli._common import ConfigOpt, JsonOpt, app, console, get_config, print_json, shown
 from corpus_tools.errors import EXIT_DATA
 
 
@@ -43,6 +43,6 @@ def schemas_cmd(
         print_json({"written": [str(p.relative_to(cfg.paths.root)) for p in written]})
     else:
         for p in written:
-            console.print(f"wrote {p.relative_to(cfg.paths.root)}", highlight=False)
+            console.print(f"wrote {shown(p)}", highlight=False, soft_wrap=True)
         if not written:
             console.print("schemas/ already up to date", highlight=False)

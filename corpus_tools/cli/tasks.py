@@ -16,6 +16,7 @@ from corpus_tools.cli._common import (
     get_config,
     print_json,
     progress_bar,
+    shown,
 )
 
 
@@ -85,7 +86,9 @@ def tasks_cmd(
     if json_out:
         print_json(result)
         return
-    console.print(f"wrote {result['tasks']} tasks to {result['path']}", highlight=False)
+    console.print(
+        f"wrote {result['tasks']} tasks to {shown(result['path'])}", highlight=False, soft_wrap=True
+    )
     if suggest is not None:
         _print_suggest(result)
         return
