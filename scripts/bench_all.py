@@ -4,7 +4,7 @@
     .venv/bin/python scripts/bench_all.py --full              # the scripts' full sizes
     .venv/bin/python scripts/bench_all.py --model --labelstudio   # also the slow / server ones
     .venv/bin/python scripts/bench_all.py --only validate,agree --json rows.json
-    .venv/bin/python scripts/bench_all.py --from rows.json --readme README.md
+    .venv/bin/python scripts/bench_all.py --from rows.json --readme docs/benchmarks.md
 
 Each `scripts/bench_<name>.py` runs in turn (never two at once: they measure CPU and memory)
 with `--json` to a temporary file, `--quick` unless `--full`, and `--repeat 3` where a run is

@@ -1,6 +1,6 @@
-"""The README's "Adopt an existing Label Studio project" block, run as written.
+"""The docs' "Adopt an existing Label Studio project" block, run as written.
 
-The block is taken from README.md (after `<!-- adopt-commands -->`) and run by bash from the
+The block is taken from docs/adopt.md (after `<!-- adopt-commands -->`) and run by bash from the
 repository root, with a private HOME (the pseudonym key and the `datasets` cache go there) and
 TMPDIR (`mktemp -d` puts the adopted corpus there), so nothing outside the test's folder moves.
 """
@@ -18,10 +18,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def readme_block(marker: str) -> str:
-    """The bash block that follows `marker` in README.md."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+    """The bash block that follows `marker` in docs/adopt.md."""
+    text = (REPO / "docs" / "adopt.md").read_text(encoding="utf-8")
     found = re.search(re.escape(marker) + r"\n```bash\n(.*?)\n```", text, re.S)
-    assert found, f"no bash block after {marker} in README.md"
+    assert found, f"no bash block after {marker} in docs/adopt.md"
     return found.group(1)
 
 

@@ -1,6 +1,6 @@
-"""Render the README's CLI reference from the commands' own help (kept in sync by a test).
+"""Render the CLI reference page from the commands' own help (kept in sync by a test).
 
-Regenerate with: python -m corpus_tools.cli._reference README.md
+Regenerate with: python -m corpus_tools.cli._reference docs/cli.md
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def render() -> str:
     root = typer.main.get_command(app)
     parts += ["```text", help_text("corpus", root), "```", ""]
     for name, cmd in iter_commands():
-        parts += [f"### `{name}`", "", "```text", help_text(name, cmd), "```", ""]
+        parts += [f"## `{name}`", "", "```text", help_text(name, cmd), "```", ""]
     parts.append(END)
     return "\n".join(parts)
 
@@ -60,5 +60,5 @@ def replace_in(readme: str) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/cli.md")
     target.write_text(replace_in(target.read_text(encoding="utf-8")), encoding="utf-8")
