@@ -196,6 +196,7 @@ def text_lines(result: CheckResult) -> list[Line]:
     else:
         drifted = ", ".join(f"{d['file']} ({d['problem']})" for d in sc["drifted"])
         head(False, f"schemas     DRIFTED: {drifted}; run `corpus schemas` to regenerate")
+    lines += _indent(finding_lines(result.schemas.findings))
     if not g["set"]:
         lines.append((None, "gates       none set in corpus.toml [gates]"))
     else:
@@ -204,7 +205,6 @@ def text_lines(result: CheckResult) -> list[Line]:
         for gate in g["gates"]:
             lines.append(("info" if gate["passed"] else "error", "  " + _gate_line(gate)))
     lines += _indent(finding_lines(result.gates.findings))
-    lines += _indent(finding_lines(result.schemas.findings))
     return lines
 
 

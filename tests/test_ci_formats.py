@@ -141,6 +141,8 @@ def test_validate_skips_a_named_project_file_with_a_note(sample_corpus: Path, cl
     hidden.write_text("{ broken")
     assert cli("validate", str(hidden), cwd=sample_corpus).exit_code == 0
     assert cli("validate", str(hidden), "-q", cwd=sample_corpus).stdout == ""
+    # a missing file is still an error, whatever its name
+    assert cli("validate", "annotations/_missing.json", cwd=sample_corpus).exit_code == 2
 
 
 def test_junit_escapes_control_characters_and_counts_right() -> None:

@@ -78,12 +78,13 @@ def split_named(paths: Iterable[Path], *, root: Path) -> tuple[list[Path], list[
     """The paths to validate, and the files named explicitly that a folder walk would skip.
 
     `corpus validate FILE` applies the folder walk's rule (so a pre-commit hook handed a pulled
-    `_project.json` does not report it as a broken task); folders are kept as they are.
+    `_project.json` does not report it as a broken task); folders, and paths that do not
+    exist (validation reports them), are kept as they are.
     """
     keep: list[Path] = []
     skipped: list[Skipped] = []
     for p in paths:
-        why = None if p.is_dir() else skip_reason(p, root)
+        why = skip_reason(p, root) if p.is_file() else None  # a missing path: an error
         if why is None:
             keep.append(p)
         else:
