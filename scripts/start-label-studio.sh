@@ -11,6 +11,10 @@
 # (defaults below; set your own before the first start). Other annotators sign up on the login
 # page. Data (database, uploads) stays in $LABEL_STUDIO_DATA (default .cache/label-studio-data,
 # not committed). Stop with Ctrl-C.
+#
+# It says each step as it goes (install if missing, first start's database, waiting for the
+# server with a dot a second on a terminal, the push of the project) and ends with the URL,
+# the login and how to stop it; the last line starts "Label Studio is ready at".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -21,9 +25,11 @@ USERNAME_=${LABEL_STUDIO_USERNAME:-admin@example.org}
 PASSWORD_=${LABEL_STUDIO_PASSWORD:-corpus-admin}
 TOKEN_=${LABEL_STUDIO_USER_TOKEN:-corpus-local-token}
 LS_VENV=${LS_VENV:-$ROOT/.venv-ls}
+WAIT_S=${LABEL_STUDIO_START_TIMEOUT:-120}
+say() { echo "$*" >&2; }
 
 if [ ! -x "$LS_VENV/bin/label-studio" ]; then
-  echo "installing label-studio 1.23.2 into $LS_VENV (about a minute)..." >&2
+  say "[setup] installing label-studio 1.23.2 into $LS_VENV (usually 1-3 minutes)..."
   "$PY" -m venv "$LS_VENV"
   "$LS_VENV/bin/python" -m pip install -q --upgrade pip
   "$LS_VENV/bin/python" -m pip install -q "label-studio==1.23.2"
@@ -38,7 +44,7 @@ print(support_warning(v) or "")
 print("--enable-legacy-api-token" if has_feature("legacy-token-switch", v) else "")
 print("yes" if has_feature("personal-access-tokens", v) and not has_feature("legacy-token-switch", v) else "")
 ' "$VERSION")
-echo "Label Studio $VERSION ($LS_VENV)" >&2
+say "Label Studio $VERSION ($LS_VENV)"
 [ -z "${FACTS[0]}" ] || echo "warning: ${FACTS[0]}" >&2
 LEGACY_FLAG=(${FACTS[1]:+"${FACTS[1]}"})
 
@@ -56,7 +62,8 @@ LS_ENV=(env -i HOME="$DATA" PATH=/usr/bin:/bin LANG=C.UTF-8 PYTHONUNBUFFERED=1
 
 mkdir -p "$DATA"
 if [ ! -f "$DATA/label_studio.sqlite3" ]; then
-  echo "first start: creating the database and the admin user (about 30 s)..." >&2
+  say "[first start] creating the database and the admin user in $DATA (usually 20-40 s)..."
+  T0=$SECONDS
   # The legacy API token must be enabled now, when the organisation is created (the flag
   # where the release has it; LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN above does it too).
   "${LS_ENV[@]}" init --quiet --no-browser --data-dir "$DATA" --username "$USERNAME_" \
@@ -69,6 +76,7 @@ from pathlib import Path
 from corpus_tools.labelstudio_server import enable_legacy_tokens
 enable_legacy_tokens(Path(sys.argv[1]), Path(sys.argv[2]), 240)' "$LS_VENV/bin/label-studio" "$DATA"
   fi
+  say "[first start] done in $((SECONDS - T0)) s"
 fi
 
 # env execs label-studio, so $! is the server itself and the trap stops it.
@@ -77,11 +85,40 @@ fi
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null' EXIT INT TERM
 URL="http://127.0.0.1:$PORT"
-for _ in $(seq 1 240); do
-  if curl -fs "$URL/health" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$SERVER" 2>/dev/null; then cat "$DATA/server.log" >&2; exit 1; fi
+# Waiting: a dot a second on a terminal, a line every 10 s otherwise (logs); the server
+# usually answers in 10-30 s.
+T0=$SECONDS
+if [ -t 2 ]; then
+  printf '[start] waiting for the server at %s (usually 10-30 s) ' "$URL" >&2
+else
+  say "[start] waiting for the server at $URL (usually 10-30 s)..."
+fi
+last=$SECONDS
+until curl -fs "$URL/health" >/dev/null 2>&1; do
+  if ! kill -0 "$SERVER" 2>/dev/null; then
+    [ -t 2 ] && echo >&2
+    say "error: the server stopped while starting; its log ($DATA/server.log):"
+    tail -n 40 "$DATA/server.log" >&2
+    exit 1
+  fi
+  if [ $((SECONDS - T0)) -ge "$WAIT_S" ]; then
+    [ -t 2 ] && echo >&2
+    say "error: the server did not answer at $URL/health within $WAIT_S s (set"
+    say "  LABEL_STUDIO_START_TIMEOUT to wait longer); the end of $DATA/server.log:"
+    tail -n 20 "$DATA/server.log" >&2
+    exit 1
+  fi
+  if [ $((SECONDS - last)) -ge 1 ]; then
+    last=$SECONDS
+    if [ -t 2 ]; then
+      printf '.' >&2
+    elif [ $(((SECONDS - T0) % 10)) = 0 ]; then
+      say "[start] still waiting ($((SECONDS - T0)) s)"
+    fi
+  fi
   sleep 0.5
 done
+if [ -t 2 ]; then printf ' up in %d s\n' $((SECONDS - T0)) >&2; else say "[start] up in $((SECONDS - T0)) s"; fi
 if grep -q "Starting development server at" "$DATA/server.log" &&
   ! grep -q "Starting development server at $URL/" "$DATA/server.log"; then
   echo "port $PORT was busy: see $DATA/server.log for the address used" >&2
@@ -89,9 +126,24 @@ fi
 
 export LABEL_STUDIO_URL="$URL" LABEL_STUDIO_API_KEY="$TOKEN_"
 if [ ! -f build/tasks.json ]; then
-  [ -f build/articles.parquet ] || .venv/bin/corpus ingest
-  .venv/bin/corpus tasks
+  if [ ! -f build/articles.parquet ]; then
+    say "[push] no build/articles.parquet yet: corpus ingest"
+    .venv/bin/corpus ingest -q
+  fi
+  say "[push] no build/tasks.json yet: corpus tasks"
+  .venv/bin/corpus tasks -q
 fi
+say "[push] the project and its tasks (corpus ls push)"
 .venv/bin/corpus ls push
-echo "Label Studio is ready at $URL (log in as $USERNAME_). Ctrl-C stops it." >&2
+if [ "$PASSWORD_" = corpus-admin ]; then
+  login="$USERNAME_ / corpus-admin (the default: set LABEL_STUDIO_PASSWORD before the first start)"
+else
+  login="$USERNAME_ (password: \$LABEL_STUDIO_PASSWORD)"
+fi
+say ""
+say "  open     $URL"
+say "  log in   $login"
+say "  others   sign up on the login page"
+say "  stop     Ctrl-C here (or: kill $$); data stays in $DATA"
+say "Label Studio is ready at $URL (log in as $USERNAME_). Ctrl-C stops it."
 wait "$SERVER"
