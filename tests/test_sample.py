@@ -408,7 +408,7 @@ def test_cli(cli: CliRun, sample_corpus: Path, rows: list[dict[str, Any]]) -> No
     write_shards(rows, sample_corpus / "build" / "pool")  # the default pool
     r = cli("sample", "30", "--seed", "c", "--json", cwd=sample_corpus)
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.output)
+    doc = json.loads(r.stdout)
     out = sample_corpus / "articles" / "sample-c-30.parquet"
     assert doc["path"] == "articles/sample-c-30.parquet" and doc["drawn"] == 30
     ids, per_stratum = brute_force(rows, 30, seed="c")
@@ -435,7 +435,7 @@ def test_cli(cli: CliRun, sample_corpus: Path, rows: list[dict[str, Any]]) -> No
         r = cli("sample", *args, "--seed", "z", cwd=sample_corpus)
         assert r.exit_code == code and text in r.output, (args, r.output)
     r = cli("sample", "5", "--pool", "nowhere", "--json", cwd=sample_corpus)
-    assert r.exit_code == 2 and json.loads(r.output)["error"]["slug"] == "usage-error"
+    assert r.exit_code == 2 and json.loads(r.stdout)["error"]["slug"] == "usage-error"
 
 
 def test_ray_draws_what_the_local_engine_draws(
@@ -452,10 +452,10 @@ def test_ray_draws_what_the_local_engine_draws(
     args = ["--seed", "r", "--per-story", "2", "--allocation", "equal", "--strata", "outlet,week"]
     r = cli("sample", "45", *args, "--json", "--engine", "ray", "-o", "ray.pq", cwd=sample_corpus)
     assert r.exit_code == 0, r.output
-    on_ray = json.loads(r.output)
+    on_ray = json.loads(r.stdout)
     r = cli("sample", "45", *args, "--json", "-o", "local.pq", cwd=sample_corpus)
     assert r.exit_code == 0, r.output
-    local = json.loads(r.output)
+    local = json.loads(r.stdout)
     assert on_ray["engine"] == "ray" and on_ray["drawn"] == 45
     assert on_ray["excluded"] == 10
     same = {"engine": "-", "path": "-"}
