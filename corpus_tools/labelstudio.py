@@ -791,29 +791,12 @@ def slugify(title: str) -> str:
 
 
 def instructions_html(config: CorpusConfig) -> str:
-    """The annotator guidelines shown in Label Studio, from the scheme's definitions."""
-    from html import escape
+    """The annotator guidelines shown in Label Studio before labeling (the project's
+    `expert_instruction`): corpus.toml's definitions and guidelines.toml's examples, rendered
+    by the function that also writes docs/guides/annotator.md's block (`guidelines`)."""
+    from corpus_tools import guidelines
 
-    s = config.scheme
-    rows = "".join(
-        f"<li><b>{escape(e.label)}</b> ({escape(e.name)}"
-        + (f", key <kbd>{escape(e.hotkey)}</kbd>" if e.hotkey else "")
-        + f"): {escape(e.definition)}</li>"
-        for e in s.entities
-    )
-    targets = "".join(
-        f"<li><b>{escape(t.name)}</b>: {escape(t.description)}</li>" for t in s.stance_targets
-    )
-    return (
-        f"<h3>{escape(config.pretty_name)}</h3>"
-        f"<h4>Entities</h4><ul>{rows}</ul>"
-        f"<h4>Claims</h4><p>{escape(s.claim_definition)} Mark the claim span with "
-        f"<b>{escape(s.names.claim_label)}</b>, choose its check-worthiness "
-        f"({escape(', '.join(s.checkworthy))}). "
-        f"{escape(s.claimant_definition)}</p>"
-        f"<h4>Stance</h4><p>One answer per target ({escape(', '.join(s.stance_labels))}).</p>"
-        f"<ul>{targets}</ul>"
-    )
+    return guidelines.html(guidelines.guide(config))
 
 
 def find_project(client: Client, title: str) -> dict[str, Any] | None:

@@ -54,6 +54,32 @@ DOUBLE_CLICK_MS = 600  # a little over Chromium's double-click interval (500 ms)
 # Set to a folder (e.g. docs) to have the tests save the README's screenshots there.
 SCREENSHOT_ENV = "CORPUS_SCREENSHOT_DIR"
 
+# Label Studio's editor draws random values: each new region's id (shown in the Info panel as
+# "ID NQRQFh2FFK") and a user's avatar colour. Seeded here, before any of the page's scripts
+# run, with a fixed xorshift sequence for Math.random and crypto.getRandomValues (and
+# randomUUID, built on it), so that two runs draw the same page and a refreshed screenshot
+# is the same file unless the page really changed (tests/test_browser.py compares two).
+SEED_RANDOM_JS = """
+(() => {
+  let s = 0x2545f491;
+  const next32 = () => { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return s >>> 0; };
+  Math.random = () => next32() / 4294967296;
+  const fill = (arr) => {
+    const bytes = new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = next32() & 0xff;
+    return arr;
+  };
+  crypto.getRandomValues = fill;
+  crypto.randomUUID = () => {
+    const b = fill(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    const h = [...b].map(x => x.toString(16).padStart(2, '0')).join('');
+    const part = (a, b) => h.slice(a, b);
+    return [part(0, 8), part(8, 12), part(12, 16), part(16, 20), part(20)].join('-');
+  };
+})();
+"""
+
 # Screen boxes of the first and last character of text[start:end] in the rendered task text.
 _LOCATE_JS = """
 ([start, end]) => {
@@ -357,9 +383,18 @@ class LabelingPage:
         return dict(resp.value.json())
 
     def screenshot(self, path: Path) -> Path:
+        """The page as shown, steady: CSS animations finished, no text caret, the mouse off
+        the page (no hover state); the random values are seeded (SEED_RANDOM_JS)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(path))
+        self.page.mouse.move(0, 0)
+        self.page.screenshot(path=str(path), animations="disabled", caret="hide")
         return path
+
+    def same_page(self) -> LabelingPage:
+        """A second tab of the same browser profile (logged in as this one), fresh scripts."""
+        other = LabelingPage(self.page.context.new_page())
+        other.url = self.url
+        return other
 
 
 # The editor's Submit button: 1.23 names it by aria-label; 1.14 to 1.20 have a plain button
@@ -408,6 +443,7 @@ def fixture_browser_page(playwright_session: Playwright, tmp_path: Path) -> Iter
         viewport=VIEWPORT,  # type: ignore[arg-type]
         locale="en-US",
     )
+    context.add_init_script(SEED_RANDOM_JS)
     page = context.pages[0] if context.pages else context.new_page()
     try:
         yield page

@@ -5,7 +5,9 @@ The sample corpus is ingested once per module (`corpus ingest`, `corpus tasks`);
 pushes it to its own project with `corpus ls push`, as a maintainer would, and an annotator who
 signed up through the form does the rest in the browser.
 
-Set CORPUS_SCREENSHOT_DIR=docs to refresh the README's screenshots of the labeling interface.
+Set CORPUS_SCREENSHOT_DIR=docs/img to refresh the annotator guide's screenshots of the labeling
+interface (docs/img/annotator-*.png); the page's random draws are seeded (browser.SEED_RANDOM_JS),
+so a refresh rewrites them only when the page really changed.
 """
 
 from __future__ import annotations
@@ -268,7 +270,7 @@ def _rgb(color: str) -> tuple[int, int, int]:
 
 
 def test_preannotations_are_highlighted_at_their_words(
-    pushed: Pushed, annotator: LabelingPage, label_studio: LabelStudioFixture
+    pushed: Pushed, annotator: LabelingPage, label_studio: LabelStudioFixture, tmp_path: Path
 ) -> None:
     ben = label_studio.signup("ben")
     annotator.login(label_studio.url, ben.email, ben.password)
@@ -294,6 +296,28 @@ def test_preannotations_are_highlighted_at_their_words(
             assert abs(top.x - first.x) <= 1 and abs(top.y - first.y) <= 4, (h, first)
             assert abs((bottom.x + bottom.w) - (last.x + last.w)) <= 1, (h, last)
             assert _rgb(h.background) == colors[h.label], (h.label, h.background)
-        if needle == CRLF_CLAIM and (shots := screenshot_dir()) is not None:
-            annotator.screenshot(shots / "annotator-preannotations.png")
+        if needle == CRLF_CLAIM:
+            # The screenshot is steady: the task opened in two fresh tabs (new scripts, so new
+            # random draws were they not seeded) gives the same pixels twice. (Fresh tabs: the
+            # first visit of a project draws its task list without the toolbar, later ones
+            # with it.)
+            shots = []
+            for n in (1, 2):
+                tab = annotator.same_page()
+                tab.open_task(pushed.project_id, task["id"], text)
+                tab.wait_for_regions(len(regions))
+                shots.append(tab.screenshot(tmp_path / f"preannotations-{n}.png"))
+                assert not tab.errors, tab.errors
+                tab.page.close()
+            assert _pixels(shots[0]) == _pixels(shots[1]), "two shots of one task differ"
+            if (folder := screenshot_dir()) is not None:
+                shutil.copyfile(shots[0], folder / "annotator-preannotations.png")
     assert not annotator.errors, annotator.errors
+
+
+def _pixels(png: Path) -> bytes:
+    """The decoded RGBA pixels of a PNG (two encodings of one image compare equal)."""
+    from PIL import Image
+
+    with Image.open(png) as img:
+        return img.size[0].to_bytes(4, "big") + img.convert("RGBA").tobytes()
