@@ -24,3 +24,9 @@ ENGINES: tuple[Engine, ...] = ("local", "ray")
 # `corpus sample` (--strata, --allocation; `[sample]` in corpus.toml).
 SAMPLE_STRATA = ("outlet", "language", "year", "month", "week", "day")
 SAMPLE_ALLOCATIONS = ("proportional", "equal")
+
+# Bootstrap resamples (over articles) for every 95% interval of an agreement figure, and its
+# seed: `corpus agree`, the gates of `corpus check` and a release card's agreement section use
+# the same, so one figure has one interval wherever it is shown.
+AGREEMENT_BOOTSTRAP = 1000
+AGREEMENT_SEED = 0

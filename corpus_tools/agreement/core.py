@@ -49,6 +49,7 @@ from corpus_tools.agreement.report import (
 )
 from corpus_tools.agreement.stats import Estimate
 from corpus_tools.config import CorpusConfig
+from corpus_tools.constants import AGREEMENT_BOOTSTRAP, AGREEMENT_SEED
 from corpus_tools.model import Annotation, Article, StanceJudgement
 
 SKEW_SHARE = 0.75
@@ -119,8 +120,8 @@ def agree(
     config: CorpusConfig,
     annotations: Sequence[Annotation],
     articles: Mapping[str, Article] | None = None,
-    bootstrap: int = 1000,
-    seed: int = 0,
+    bootstrap: int = AGREEMENT_BOOTSTRAP,
+    seed: int = AGREEMENT_SEED,
     progress: Callable[[int, int], None] | None = None,
 ) -> AgreementReport:
     """Measure inter-annotator agreement on every layer of the scheme.

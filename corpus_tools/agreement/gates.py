@@ -111,7 +111,7 @@ def evaluate_gates(
         g is not None for g in (gates.min_alpha_stance, gates.min_f1_entities, gates.min_f1_claims)
     )
     if needs_report and report is None:
-        report = agree(config=config, annotations=annotations, bootstrap=200)
+        report = agree(config=config, annotations=annotations)
     if report is not None:
         checks = (
             (

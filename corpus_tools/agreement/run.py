@@ -10,6 +10,7 @@ from corpus_tools.agreement.core import AgreementReport, agree
 from corpus_tools.agreement.markdown import render_markdown
 from corpus_tools.agreement.plots import plot
 from corpus_tools.config import CorpusConfig
+from corpus_tools.constants import AGREEMENT_BOOTSTRAP, AGREEMENT_SEED
 from corpus_tools.errors import DataError, UsageError
 from corpus_tools.exports import iter_annotations, iter_raw_tasks
 
@@ -30,8 +31,8 @@ def measure(
     *,
     config: CorpusConfig,
     paths: list[Path] | None = None,
-    bootstrap: int = 1000,
-    seed: int = 0,
+    bootstrap: int = AGREEMENT_BOOTSTRAP,
+    seed: int = AGREEMENT_SEED,
     markdown: Path | None = None,
     plots: Path | None = None,
     progress: Callable[[int, int], None] | None = None,

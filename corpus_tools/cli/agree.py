@@ -18,6 +18,7 @@ from corpus_tools.cli._common import (
     progress_bar,
     shown,
 )
+from corpus_tools.constants import AGREEMENT_BOOTSTRAP, AGREEMENT_SEED
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -125,8 +126,8 @@ def agree_cmd(
     ] = None,
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples for the intervals.")
-    ] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    ] = AGREEMENT_BOOTSTRAP,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = AGREEMENT_SEED,
     quiet: QuietOpt = False,
 ) -> None:
     """Measure inter-annotator agreement per layer (α, κ, AC1, span F1), per label and annotator.

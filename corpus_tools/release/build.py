@@ -34,6 +34,7 @@ from corpus_tools import adjudicate, exports, store
 from corpus_tools.agreement import agree, render_markdown
 from corpus_tools.agreement.core import latest_per_annotator, stance_per_task
 from corpus_tools.config import CorpusConfig
+from corpus_tools.constants import AGREEMENT_BOOTSTRAP, AGREEMENT_SEED
 from corpus_tools.errors import DataError, UsageError
 from corpus_tools.model import Annotation, Article, Finding, GoldRecord, ReleaseResult
 from corpus_tools.release import card as card_mod
@@ -70,7 +71,6 @@ COLLECT_EVERY = 10
 # Agreement for the card is measured on at most this many articles (a deterministic sample by
 # article id hash beyond it), so memory does not grow with the corpus.
 AGREEMENT_MAX_ARTICLES = 1000
-AGREEMENT_BOOTSTRAP = 200
 SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 MANIFEST = "manifest.json"
 CARD = "README.md"
@@ -999,7 +999,7 @@ def _agreement_markdown(
         annotations=annotations,
         articles=articles,
         bootstrap=AGREEMENT_BOOTSTRAP,
-        seed=0,
+        seed=AGREEMENT_SEED,
     )
     text = render_markdown(report, heading_level=4).strip()
     if len(articles) < total:
