@@ -78,10 +78,10 @@ def gate_findings(
 ) -> list[Finding]:
     """One error finding per failed gate (and per article under `min_annotators`).
 
-    `report` is computed (with 200 bootstrap resamples) when not given and an agreement gate
-    is set; `open_disputes` is computed by running adjudication on `annotations` and the
-    adjudicator decisions in the corpus's `adjudication/` folder when not given and
-    `max_open_disputes` is set.
+    `report` is computed (with `corpus agree`'s resamples, constants.AGREEMENT_BOOTSTRAP) when
+    not given and an agreement gate is set; `open_disputes` is computed by running adjudication
+    on `annotations` and the adjudicator decisions in the corpus's `adjudication/` folder when
+    not given and `max_open_disputes` is set.
     """
     findings, _ = evaluate_gates(
         config=config,
