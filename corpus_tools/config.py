@@ -242,6 +242,8 @@ CONFIG_SCHEMA: dict[str, Any] = _obj(
                 "seed": _STR,
             }
         ),
+        # Annotator guidance beyond the scheme (corpus_tools.guidelines checks its names).
+        "guidelines": {"type": "object"},
         "publish": _obj(
             {
                 "target": {"enum": ["local", "hub"]},

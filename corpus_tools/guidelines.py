@@ -2,19 +2,19 @@
 
 corpus.toml's scheme gives each entity label its name, definition and hotkey, each stance
 target its description, and the claim and claimant definitions. What an annotator also needs
-lives in `guidelines.toml` beside corpus.toml (optional; every key optional):
+lives in corpus.toml's `[guidelines]` table (optional; every key optional):
 
-    [entities.examples]            PER = "Rafael Grossi"        a span marked with the label
-    [stance.definitions]           favor = "..."                what each stance value means
-    [stance.examples.favor]        target = "...", quote = "..."  a sentence of an article the
-                                                                gold gives that value
-    [claims]                       example = "..."              a claim span
-    [claims.checkworthy."check-worthy"]  definition, example    each check-worthiness value
-    [claims.claimant]              entity = "IAEA", typed = "people briefed on the matter"
+    [guidelines.entities.examples]   PER = "Rafael Grossi"          a span marked with the label
+    [guidelines.stance.definitions]  favor = "..."                  what each stance value means
+    [guidelines.stance.examples.favor]  target = "...", quote = "..."  a sentence of an article
+                                                                    the gold gives that value
+    [guidelines.claims]              example = "..."                a claim span
+    [guidelines.claims.checkworthy."check-worthy"]  definition, example   each value
+    [guidelines.claims.claimant]     entity = "IAEA", typed = "people briefed on the matter"
 
-The examples are corpus data (quotes from its own annotations), not scheme: they sit apart
-from corpus.toml so that adding or changing one leaves the scheme, its hash, the generated
-schemas and every release untouched. `guide(config)` reads both into a `Guide`;
+The examples are corpus data (quotes from its own annotations), not scheme: they sit outside
+`[scheme]`, so adding or changing one leaves the scheme, its hash, the generated schemas and
+every release untouched. `guide(config)` reads both into a `Guide`;
 `html(guide)` is what `corpus ls push` sends as the project's `expert_instruction` (shown
 before labeling), `markdown(guide)` is the block of docs/guides/annotator.md between
 `<!-- guidelines:scheme -->` and `<!-- /guidelines:scheme -->` (scripts/docs_guidelines.py).
@@ -22,7 +22,6 @@ before labeling), `markdown(guide)` is the block of docs/guides/annotator.md bet
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 from corpus_tools.config import CorpusConfig
 from corpus_tools.errors import ConfigError
 
-GUIDELINES_FILE = "guidelines.toml"
+GUIDELINES_TABLE = "guidelines"
 BLOCK = "guidelines:scheme"
 
 
@@ -76,18 +75,16 @@ def _str(data: dict[str, Any], key: str, where: str, path: Path) -> str | None:
     value = data.get(key)
     if value is None or isinstance(value, str):
         return value
-    raise ConfigError(f"{path}: {where}.{key} must be a string", path=str(path))
+    raise ConfigError(f"{path}: guidelines.{where}.{key} must be a string", path=str(path))
 
 
 def load(config: CorpusConfig) -> dict[str, Any]:
-    """The parsed guidelines.toml beside corpus.toml ({} when there is none)."""
-    path = config.paths.root / GUIDELINES_FILE
-    if not path.is_file():
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})", path=str(path)) from None
+    """corpus.toml's `[guidelines]` table ({} when there is none), its names checked against
+    the scheme."""
+    path = config.path
+    data = config.raw.get(GUIDELINES_TABLE) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: [guidelines] must be a table", path=str(path))
     scheme = config.scheme
     known = {
         "entities.examples": set(scheme.entity_labels),
@@ -99,8 +96,8 @@ def load(config: CorpusConfig) -> dict[str, Any]:
         extra = sorted(set(_table(data, *where.split("."))) - allowed)
         if extra:
             raise ConfigError(
-                f"{path}: [{where}] names {', '.join(map(repr, extra))}, which the scheme "
-                f"in corpus.toml does not have",
+                f"{path}: [guidelines.{where}] names {', '.join(map(repr, extra))}, which "
+                "the scheme does not have",
                 path=str(path),
                 hint="Use the labels and values of corpus.toml's [scheme].",
             )
@@ -108,10 +105,10 @@ def load(config: CorpusConfig) -> dict[str, Any]:
 
 
 def guide(config: CorpusConfig) -> Guide:
-    """corpus.toml's scheme and guidelines.toml together."""
+    """corpus.toml's scheme and its `[guidelines]` together."""
     s = config.scheme
     data = load(config)
-    path = config.paths.root / GUIDELINES_FILE
+    path = config.path
     examples = _table(data, "entities", "examples")
     entities = tuple(
         Item(e.label, e.name, e.definition, e.hotkey, _str(examples, e.label, "entities", path))
@@ -126,8 +123,8 @@ def guide(config: CorpusConfig) -> Guide:
         target = _str(ex, "target", f"stance.examples.{label}", path)
         if target is not None and target not in names:
             raise ConfigError(
-                f"{path}: [stance.examples.{label}] target {target!r} is not a stance target "
-                "of corpus.toml",
+                f"{path}: [guidelines.stance.examples.{label}] target {target!r} is not a "
+                "stance target of the scheme",
                 path=str(path),
             )
         quote = _str(ex, "quote", f"stance.examples.{label}", path)

@@ -792,7 +792,7 @@ def slugify(title: str) -> str:
 
 def instructions_html(config: CorpusConfig) -> str:
     """The annotator guidelines shown in Label Studio before labeling (the project's
-    `expert_instruction`): corpus.toml's definitions and guidelines.toml's examples, rendered
+    `expert_instruction`): corpus.toml's definitions and its [guidelines] examples, rendered
     by the function that also writes docs/guides/annotator.md's block (`guidelines`)."""
     from corpus_tools import guidelines
 

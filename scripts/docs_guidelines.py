@@ -1,6 +1,6 @@
 """Write or check the generated section of docs/guides/annotator.md: the scheme's labels, stance
-values and claim attributes with their definitions and examples, rendered from corpus.toml and
-guidelines.toml by `corpus_tools.guidelines.markdown`, the function whose HTML twin is the
+values and claim attributes with their definitions and examples, rendered from corpus.toml's
+[scheme] and [guidelines] by `corpus_tools.guidelines.markdown`, the function whose HTML twin is the
 Label Studio project's instructions (`corpus ls push`).
 
     .venv/bin/python scripts/docs_guidelines.py --check   # exit 1 with a diff when stale

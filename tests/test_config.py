@@ -248,7 +248,8 @@ def test_cli_refuses_bad_question_and_duplicate_choices_before_any_work(
         'checkworthy = ["check-worthy", "not check-worthy", "check-worthy"]',
         1,
     )
-    assert bad.count("{topic}") == 1 and bad.count('"check-worthy"') == 2
+    assert bad.count("{topic}") == 1
+    assert bad.count('"check-worthy", "not check-worthy", "check-worthy"]') == 1
     cfg.write_text(bad, encoding="utf-8")
     for command in (["schemas"], ["release", "0.1.0"], ["check"]):
         result = cli(*command, cwd=sample_corpus)

@@ -3,8 +3,8 @@ examples are real: every entity label, stance value and claim attribute of the s
 docs/guides/annotator.md with its definition and an example quoted from the sample corpus,
 and the project `corpus ls push` creates carries them too (read back from the real server).
 
-The checks read corpus.toml, guidelines.toml and the sample annotations on their own paths
-(tomllib, exports.iter_annotations), not through corpus_tools.guidelines.
+The checks read corpus.toml (its [scheme] and [guidelines]) and the sample annotations on their
+own paths (tomllib, exports.iter_annotations), not through corpus_tools.guidelines.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def _scheme() -> dict[str, Any]:
 
 
 def _extras() -> dict[str, Any]:
-    return tomllib.loads((REPO / "guidelines.toml").read_text(encoding="utf-8"))
+    return tomllib.loads((REPO / "corpus.toml").read_text(encoding="utf-8"))["guidelines"]
 
 
 def _expected() -> list[tuple[str, str, str | None]]:
@@ -117,9 +117,11 @@ def test_examples_are_quoted_from_the_sample_annotations() -> None:
 def test_guidelines_naming_a_label_the_scheme_lacks_are_refused(sample_corpus: Path) -> None:
     from corpus_tools.labelstudio import instructions_html
 
-    (sample_corpus / "guidelines.toml").write_text(
-        '[entities.examples]\nMONEY = "$5"\n', encoding="utf-8"
-    )
+    cfg = sample_corpus / "corpus.toml"
+    text = cfg.read_text(encoding="utf-8")
+    head = "[guidelines.entities.examples]\n"
+    assert head in text
+    cfg.write_text(text.replace(head, head + 'MONEY = "$5"\n'), encoding="utf-8")
     with pytest.raises(ConfigError, match="MONEY"):
         instructions_html(load_config(sample_corpus / "corpus.toml"))
 
@@ -131,7 +133,6 @@ def test_pushed_project_instructions_hold_the_guide(
     label_studio: LabelStudioFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    (sample_corpus / "guidelines.toml").write_bytes((REPO / "guidelines.toml").read_bytes())
     for cmd in (["ingest", "-q"], ["tasks", "-q"]):
         res = cli(*cmd, cwd=sample_corpus)
         assert res.exit_code == 0, res.output
