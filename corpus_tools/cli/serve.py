@@ -62,7 +62,7 @@ def serve_cmd(
     Connect it in the project's Settings → Model, or with POST /api/ml {"url": URL, "project": ID}.
     Label Studio refuses loopback backends and webhooks (its SSRF guard): start it with
     scripts/start-label-studio.sh, which allows 127.0.0.1 only and keeps every other private
-    network blocked (README: "Connecting it"). Ctrl-C stops it.
+    network blocked (docs/models.md: "Connecting it"). Ctrl-C stops it.
 
     Example: corpus serve --model latest --port 9090
     """

@@ -187,7 +187,7 @@ def sentences(text: str, language: str = "en") -> tuple[Sentence, ...]:
     The segmenter's own offsets are not trusted: each sentence it returns is located in the
     line with `str.find`, so `text[start:end]` is the sentence by construction. Sentences
     never cross a line end and exclude surrounding whitespace. (pysbd gave the same sentences
-    on the sample corpus but cost 20-170 ms per article, against ~0.3 ms: see the README.)
+    on the sample corpus but cost 20-170 ms per article, against ~0.3 ms: see docs/maintainers.md.)
     """
     out: list[Sentence] = []
     offset = 0

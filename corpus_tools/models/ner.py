@@ -63,8 +63,8 @@ MISSING = "-"
 MAX_SKIPPED_LISTED = 100  # skipped spans listed in info (all are counted)
 MAX_CHUNK = 128  # tokens in one piece the beam runs on
 
-# The component's model: small and fast (widths chosen by measuring on the sample; see the
-# README). Stored in the pipeline's config.cfg, so `load` rebuilds it with no download.
+# The component's model: small and fast (widths chosen by measuring on the sample; see
+# docs/models.md). Stored in the pipeline's config.cfg, so `load` rebuilds it with no download.
 MODEL_CONFIG: dict[str, Any] = {
     "@architectures": "spacy.TransitionBasedParser.v2",
     "state_type": "ner",
