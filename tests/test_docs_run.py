@@ -1,0 +1,116 @@
+"""The README's and the guides' command blocks, run in order as a newcomer would (issue 15).
+
+One test per page, in the order a reader meets them: the README's pipeline builds what the
+guides use, so the pages share one scratch copy of the repository (tests/docs_runner.py: its
+committed files, the real .venv and .venv-ls, a private HOME and TMPDIR, Label Studio on a
+free port when a page starts it). After each page, `annotations/` and `adjudication/` of the
+copy must be as committed: the docs must never lose the sample annotations (a page that changed
+them fails, and they are restored, so the next pages still run on the sample).
+
+A page that does not exist yet is skipped with the reason. Each page's time and each block's
+are printed (`pytest -s tests/test_docs_run.py` shows them).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.docs_runner import REPO, BlockFailed, DocsError, DocsSession, Outcome, timings
+
+PAGES = (
+    "README.md",
+    "docs/guides/maintainer.md",
+    "docs/guides/adjudicator.md",
+    "docs/troubleshooting.md",
+    "docs/maintainers.md",
+    "docs/adopt.md",
+    "docs/scaling.md",
+    "docs/models.md",
+    "docs/ml-engineers.md",
+    "docs/ci.md",
+    "docs/development.md",
+)
+
+# What the docs must leave as committed: the sample's annotations, and the adjudicators'
+# decisions (committed like them; a page that pulls them into adjudication/ changes the gold
+# every later page builds).
+KEPT = ("annotations", "adjudication")
+
+# Pages that fail today, each with its reason (issue 15: the list the merge fixes; not strict,
+# so a page fixed by a concurrent commit does not turn the suite red). Empty it at the merge.
+KNOWN_FAILING = {
+    "docs/maintainers.md": "the adjudication round trip pulls into adjudication/ (block at "
+    "'corpus ls push --adjudication'): later pages' gold changes",
+    "docs/development.md": "mkdocs build --strict: docs/cli.md stale / pages not in nav yet",
+}
+
+pytestmark = [
+    pytest.mark.labelstudio,
+    pytest.mark.skipif(not (REPO / ".venv" / "bin" / "corpus").is_file(), reason="no .venv"),
+    pytest.mark.skipif(
+        not (REPO / ".venv-ls" / "bin" / "label-studio").is_file(),
+        reason="Label Studio server not installed (.venv-ls); run scripts/setup.sh",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def docs_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DocsSession]:
+    session = DocsSession(tmp_path_factory.mktemp("docs-run"))
+    session.make_copy()
+    try:
+        yield session
+    finally:
+        session.stop_background()
+
+
+def test_scratch_copy_is_the_committed_files(docs_session: DocsSession) -> None:
+    """Before any page: the copy holds what a clone holds (no build/, dist/, hub/ or .cache/
+    of the working tree), setup.sh is the runner's stub, the venvs are the real ones."""
+    root: Path = docs_session.root
+    assert (root / "corpus.toml").is_file() and (root / "annotations").is_dir()
+    for outputs in ("build", "dist", "hub", ".cache"):
+        assert not (root / outputs).exists(), outputs
+    assert "not re-run" in (root / "scripts" / "setup.sh").read_text(encoding="utf-8")
+    assert (root / ".venv").resolve() == (REPO / ".venv").resolve()
+    assert docs_session.changed(".") == ""
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_FAILING[p], strict=False))
+        if p in KNOWN_FAILING
+        else p
+        for p in PAGES
+    ],
+)
+def test_page_runs_as_written(docs_session: DocsSession, page: str) -> None:
+    if not (REPO / page).is_file():
+        pytest.skip(f"{page} does not exist yet")
+    start = time.monotonic()
+    outcomes: list[Outcome] = []
+    problem = ""
+    try:
+        outcomes = docs_session.run_page(page)
+    except BlockFailed as failed:
+        outcomes, problem = failed.outcomes, str(failed)
+    except DocsError as wrong:
+        problem = str(wrong)
+    print(f"\n{page}: {time.monotonic() - start:.1f} s")
+    for line in timings(outcomes):
+        print(line)
+    # Checked (and put back, so the next pages run on the sample) after a failure too.
+    changed = docs_session.changed(*KEPT)
+    if changed:
+        docs_session.restore(*KEPT)
+        problem += (
+            f"\n{page} changed what is committed in {' or '.join(f'{k}/' for k in KEPT)} "
+            f"(restored for the next pages):\n{changed}"
+        )
+    if problem:
+        pytest.fail(problem.strip(), pytrace=False)
