@@ -7,6 +7,7 @@ repository of their own (seconds, no Label Studio).
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -153,7 +154,7 @@ def test_port_8080_is_replaced_on_loopback_only() -> None:
 
 
 @pytest.fixture
-def session(tmp_path: Path) -> DocsSession:
+def session(tmp_path: Path) -> Iterator[DocsSession]:
     repo = tmp_path / "repo"
     (repo / "scripts").mkdir(parents=True)
     (repo / "annotations").mkdir()
@@ -172,7 +173,10 @@ def session(tmp_path: Path) -> DocsSession:
     (repo / ".venv").symlink_to(REPO / ".venv")
     s = DocsSession(tmp_path / "run", repo=repo, timeout=60)
     s.make_copy()
-    return s
+    try:
+        yield s
+    finally:
+        s.stop_background()  # nothing left running, even when a test fails
 
 
 def test_exports_cd_and_variables_carry_over_and_exit_codes_are_checked(
