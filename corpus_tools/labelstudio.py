@@ -1208,8 +1208,16 @@ def _project_meta(
     }
 
 
+def annotation_key(ann: dict[str, Any]) -> tuple[Any, Any]:
+    """What identifies an annotation across pulls: its id and its creation time. Ids alone
+    do not: every fresh server numbers annotations from 1, so another server's annotation 1
+    would pass for the one a folder holds; an edit on the server keeps both."""
+    return (ann.get("id"), ann.get("created_at"))
+
+
 def local_annotations(folder: Path) -> dict[str, set[Any]]:
-    """Annotation ids per task file (`tasks/<name>.json`) in a pulled folder."""
+    """Annotation keys (`annotation_key`) per task file (`tasks/<name>.json`) in a pulled
+    folder."""
     out: dict[str, set[Any]] = {}
     tasks = folder / "tasks"
     if not tasks.is_dir():
@@ -1222,7 +1230,7 @@ def local_annotations(folder: Path) -> dict[str, set[Any]]:
         except (OSError, orjson.JSONDecodeError):
             continue  # not ours to judge here: `corpus validate` reports it
         anns = task.get("annotations") if isinstance(task, dict) else None
-        ids = {a.get("id") for a in anns or [] if isinstance(a, dict)}
+        ids = {annotation_key(a) for a in anns or [] if isinstance(a, dict)}
         if ids:
             out[f"tasks/{f.name}"] = ids
     return out
@@ -1244,8 +1252,8 @@ _WRITTEN = {"pull": "pulled", "import": "imported"}
 
 def refuse_deletions(verb: str, target: Path, lost: dict[str, set[Any]], before: int) -> DataError:
     """The refusal of a `verb` ("pull" or "import") that would drop annotations `target`
-    holds: `lost` gives the ids per task file that the new content lacks, `before` how many
-    the folder holds."""
+    holds: `lost` gives the annotation keys per task file that the new content lacks, `before`
+    how many the folder holds."""
     why, look = _REFUSALS[verb]
     n = sum(len(v) for v in lost.values())
     examples = ", ".join(f"{k} ({len(v)})" for k, v in sorted(lost.items())[:5])
@@ -1292,7 +1300,7 @@ class TaskFolder:
         rel = f"tasks/{name}"
         self.tree.add(rel, store.dump_json(task))
         if rel in self.before:
-            self.kept[rel] = {a.get("id") for a in task["annotations"]}
+            self.kept[rel] = {annotation_key(a) for a in task["annotations"]}
         self.tasks += 1
         for ann in task["annotations"]:
             self.annotators.add(ann["completed_by"])

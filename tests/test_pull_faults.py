@@ -563,3 +563,52 @@ def test_pull_from_a_server_without_the_annotations_is_refused(
     forced = cli("ls", "pull", "--project-id", str(pid), "--allow-deletions", "--json", cwd=corpus)
     assert forced.exit_code == 0, forced.stderr
     assert json.loads(forced.stdout)["dropped_annotations"] == local
+
+
+def test_pull_from_another_server_whose_annotation_ids_coincide_is_refused(
+    tmp_path: Path, cli: CliRun, label_studio: LabelStudioFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every fresh server numbers annotations from 1, so a pull from another server (or a
+    reset one) can bring annotations whose ids are the ones the folder holds, with other
+    content: found by the docs runner, where such a pull replaced the sample without a word.
+    The folder's annotations are made to carry exactly the server's ids (their own creation
+    times kept): the pull must still be refused, and a pull that really keeps them is not."""
+    corpus = tmp_path / "sample"
+    corpus.mkdir()
+    shutil.copy2(REPO / "corpus.toml", corpus / "corpus.toml")
+    for part in ("articles", "annotations"):
+        shutil.copytree(REPO / part, corpus / part)
+    assert cli("ingest", cwd=corpus).exit_code == 0
+    cfg = load_config(corpus / "corpus.toml")
+    pid = annotated_project(label_studio, cli, corpus, cfg.labelstudio.project_title)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.api_key)
+    monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
+    monkeypatch.setenv("CORPUS_PSEUDONYM_KEY", cfg.name)
+    look = tmp_path / "look"
+    res = cli("ls", "pull", "--project-id", str(pid), "--out", str(look), cwd=corpus)
+    assert res.exit_code == 0, res.stderr
+    server = {
+        f.name: json.loads(f.read_bytes())["annotations"] for f in look.glob("*/tasks/*.json")
+    }
+    sample = corpus / "annotations" / "geonews-annotation"
+    coinciding = 0
+    for f in sorted(sample.glob("tasks/*.json")):
+        task = json.loads(f.read_bytes())
+        theirs = server.get(f.name)
+        if not theirs or not task["annotations"]:
+            continue
+        ours = task["annotations"][0]
+        assert ours["created_at"] != theirs[0]["created_at"]
+        ours["id"] = theirs[0]["id"]  # the same id, another server's annotation
+        task["annotations"] = [ours]
+        f.write_text(json.dumps(task, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        coinciding += 1
+    assert coinciding >= 10
+    before = {p: p.read_bytes() for p in sample.rglob("*") if p.is_file()}
+    res = cli("ls", "pull", "--project-id", str(pid), cwd=corpus)
+    assert res.exit_code == 1, res.stdout + res.stderr
+    assert f"would drop {coinciding} of the {coinciding} annotations" in res.stderr
+    assert {p: p.read_bytes() for p in sample.rglob("*") if p.is_file()} == before
+    # The server's own annotations, pulled before, are kept by the next pull: no refusal.
+    again = cli("ls", "pull", "--project-id", str(pid), "--out", str(look), cwd=corpus)
+    assert again.exit_code == 0, again.stderr
