@@ -7,7 +7,8 @@ free port when a page starts it). After each page, `annotations/` and `adjudicat
 copy must be as committed: the docs must never lose the sample annotations (a page that changed
 them fails, and they are restored, so the next pages still run on the sample).
 
-A page that does not exist yet is skipped with the reason. Each page's time and each block's
+A page listed here that no longer exists fails, and so does a page with runnable blocks that is
+not listed. Each page's time and each block's
 are printed (`pytest -s tests/test_docs_run.py` shows them).
 """
 
@@ -19,7 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs_runner import REPO, BlockFailed, DocsError, DocsSession, Outcome, timings
+from tests.docs_runner import (
+    REPO,
+    BlockFailed,
+    DocsError,
+    DocsSession,
+    Outcome,
+    parse_page,
+    timings,
+)
 
 PAGES = (
     "README.md",
@@ -39,13 +48,6 @@ PAGES = (
 # decisions (committed like them: `corpus adjudicate` reads them, so a page's pull into
 # adjudication/ is what every later page builds on).
 KEPT = ("annotations", "adjudication")
-
-# Pages that fail today, each with its reason (issue 15: the list the merge fixes; not strict,
-# so a page fixed by a concurrent commit does not turn the suite red). Empty it at the merge.
-KNOWN_FAILING = {
-    "docs/maintainers.md": "the adjudication round trip's `corpus ls pull --adjudication` "
-    "leaves adjudication/geonews-adjudication/ (14 new files) in the corpus",
-}
 
 pytestmark = [
     pytest.mark.labelstudio,
@@ -79,18 +81,9 @@ def test_scratch_copy_is_the_committed_files(docs_session: DocsSession) -> None:
     assert docs_session.changed(".") == ""
 
 
-@pytest.mark.parametrize(
-    "page",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_FAILING[p], strict=False))
-        if p in KNOWN_FAILING
-        else p
-        for p in PAGES
-    ],
-)
+@pytest.mark.parametrize("page", PAGES)
 def test_page_runs_as_written(docs_session: DocsSession, page: str) -> None:
-    if not (REPO / page).is_file():
-        pytest.skip(f"{page} does not exist yet")
+    assert (REPO / page).is_file(), f"{page} is gone: update PAGES"
     start = time.monotonic()
     outcomes: list[Outcome] = []
     problem = ""
@@ -113,3 +106,16 @@ def test_page_runs_as_written(docs_session: DocsSession, page: str) -> None:
         )
     if problem:
         pytest.fail(problem.strip(), pytrace=False)
+
+
+def test_every_page_with_a_runnable_block_is_run() -> None:
+    """A new page's commands are run too: every Markdown page of the README and docs/ that has
+    a block the runner would run is in PAGES (no docs session needed to check that)."""
+    pages = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+    runnable = {
+        p.relative_to(REPO).as_posix()
+        for p in pages
+        if any(b.runs for b in parse_page(p.read_text(encoding="utf-8"), str(p)))
+    }
+    assert runnable, "no runnable block found: the parser or the docs changed"
+    assert runnable <= set(PAGES), sorted(runnable - set(PAGES))
