@@ -22,6 +22,7 @@ before labeling), `markdown(guide)` is the block of docs/guides/annotator.md bet
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -185,18 +186,27 @@ def _question(g: Guide) -> str:
     return g.stance_question.replace("{target}", "the target")
 
 
+def _example(item: Item, esc: Callable[[str], str], label: str) -> str:
+    """ " Example: “…” (note)." in either format (`esc` escapes text, `label` is emphasised)."""
+    if not item.example:
+        return ""
+    after = f" ({esc(item.note)})" if item.note else ""
+    return f" {label} {esc(_q(item.example))}{after}."
+
+
+def _definition(item: Item, esc: Callable[[str], str]) -> str:
+    return f": {esc(item.definition)}" if item.definition else ""
+
+
 def html(g: Guide) -> str:
     """Label Studio's instructions (the project's `expert_instruction`)."""
     e = escape
 
     def example(item: Item) -> str:
-        if not item.example:
-            return ""
-        after = f" ({e(item.note)})" if item.note else ""
-        return f" <i>Example:</i> {e(_q(item.example))}{after}."
+        return _example(item, e, "<i>Example:</i>")
 
     def definition(item: Item) -> str:
-        return f": {e(item.definition)}" if item.definition else ""
+        return _definition(item, e)
 
     ents = "".join(
         f"<li><b>{e(i.key)}</b> ({e(i.name)}"
@@ -232,13 +242,10 @@ def markdown(g: Guide) -> str:
     """The same guidance as Markdown (the annotator guide's generated block)."""
 
     def example(item: Item) -> str:
-        if not item.example:
-            return ""
-        after = f" ({item.note})" if item.note else ""
-        return f" *Example:* {_q(item.example)}{after}."
+        return _example(item, str, "*Example:*")
 
     def definition(item: Item) -> str:
-        return f": {item.definition}" if item.definition else ""
+        return _definition(item, str)
 
     lines = ["### Entities", "", "Press the label's key (or click it), then select the words.", ""]
     for i in g.entities:
