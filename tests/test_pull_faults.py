@@ -534,17 +534,23 @@ def test_disk_full_and_a_file_in_the_way_exit_2_and_keep_the_old_files(
 # --- issue 15 point 1: a pull that would drop local annotations is refused -----------------
 
 
-def test_pull_from_a_server_without_the_annotations_is_refused(
-    tmp_path: Path, cli: CliRun, label_studio: LabelStudioFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The README walkthrough: the sample's annotations, a fresh server with the same tasks
-    and none of the annotations. The pull is refused (exit 1) and changes nothing."""
+def sample_copy(tmp_path: Path, cli: CliRun) -> Path:
+    """The sample corpus (corpus.toml, articles, the committed annotations), ingested."""
     corpus = tmp_path / "sample"
     corpus.mkdir()
     shutil.copy2(REPO / "corpus.toml", corpus / "corpus.toml")
     for part in ("articles", "annotations"):
         shutil.copytree(REPO / part, corpus / part)
     assert cli("ingest", cwd=corpus).exit_code == 0
+    return corpus
+
+
+def test_pull_from_a_server_without_the_annotations_is_refused(
+    tmp_path: Path, cli: CliRun, label_studio: LabelStudioFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README walkthrough: the sample's annotations, a fresh server with the same tasks
+    and none of the annotations. The pull is refused (exit 1) and changes nothing."""
+    corpus = sample_copy(tmp_path, cli)
     fresh = load_config(corpus / "corpus.toml")
     title = fresh.labelstudio.project_title  # the sample's project, on a fresh server
     pid = annotated_project(label_studio, cli, corpus, title, annotate=False)
@@ -573,12 +579,7 @@ def test_pull_from_another_server_whose_annotation_ids_coincide_is_refused(
     content: found by the docs runner, where such a pull replaced the sample without a word.
     The folder's annotations are made to carry exactly the server's ids (their own creation
     times kept): the pull must still be refused, and a pull that really keeps them is not."""
-    corpus = tmp_path / "sample"
-    corpus.mkdir()
-    shutil.copy2(REPO / "corpus.toml", corpus / "corpus.toml")
-    for part in ("articles", "annotations"):
-        shutil.copytree(REPO / part, corpus / part)
-    assert cli("ingest", cwd=corpus).exit_code == 0
+    corpus = sample_copy(tmp_path, cli)
     cfg = load_config(corpus / "corpus.toml")
     pid = annotated_project(label_studio, cli, corpus, cfg.labelstudio.project_title)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.api_key)
