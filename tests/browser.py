@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -387,8 +388,34 @@ class LabelingPage:
         the page (no hover state); the random values are seeded (SEED_RANDOM_JS)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.page.mouse.move(0, 0)
+        self.settle()
         self.page.screenshot(path=str(path), animations="disabled", caret="hide")
         return path
+
+    def buttons(self) -> list[tuple[bool, float, float, float, float]]:
+        """Every button's disabled state and box (x, y, width, height in screenshot pixels)."""
+        found = self.page.evaluate(
+            "() => [...document.querySelectorAll('button')].map(b => {"
+            " const r = b.getBoundingClientRect(), k = window.devicePixelRatio;"
+            " return [b.disabled, r.x * k, r.y * k, r.width * k, r.height * k]; })"
+        )
+        return [tuple(b) for b in found]
+
+    def settle(self, quiet: float = 1.0, limit: float = 15.0) -> None:
+        """Wait until the page has stopped changing for `quiet` seconds (at most `limit`): the
+        editor enables its undo and reset buttons a moment after the regions are drawn, later
+        on a loaded machine, and a screenshot taken between showed them disabled."""
+        probe = (
+            "() => [...document.querySelectorAll('button')].map(b => b.disabled ? 1 : 0).join('')"
+            " + ':' + document.body.innerHTML.length"
+        )
+        start = last_change = time.monotonic()
+        seen = self.page.evaluate(probe)
+        while time.monotonic() - last_change < quiet and time.monotonic() - start < limit:
+            self.page.wait_for_timeout(100)
+            now = self.page.evaluate(probe)
+            if now != seen:
+                seen, last_change = now, time.monotonic()
 
     def same_page(self) -> LabelingPage:
         """A second tab of the same browser profile (logged in as this one), fresh scripts."""
@@ -417,6 +444,13 @@ def _css_string(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# The one driver of the test session. Each test module that imports the fixture below gets its
+# own session-scoped copy of it, and a second `sync_playwright()` started while the first runs
+# fails ("Sync API inside the asyncio loop"): the copies share this one, and the copy that
+# started it stops it when the session ends.
+_DRIVER: list[Playwright] = []
+
+
 @pytest.fixture(scope="session", name="playwright_session")
 def fixture_playwright_session() -> Iterator[Playwright]:
     """Playwright's driver, once per test session (Chromium starts per test)."""
@@ -425,8 +459,15 @@ def fixture_playwright_session() -> Iterator[Playwright]:
         if os.environ.get("CI"):
             pytest.fail(message)  # CI installs it: its absence there is a broken setup
         pytest.skip(message)
+    if _DRIVER:
+        yield _DRIVER[0]
+        return
     with sync_playwright() as pw:
-        yield pw
+        _DRIVER.append(pw)
+        try:
+            yield pw
+        finally:
+            _DRIVER.clear()
 
 
 @pytest.fixture(name="browser_page")

@@ -124,6 +124,17 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         return
     temp = tempfile.mkdtemp(prefix="ray-t-", dir="/tmp")
     ray.init(num_cpus=2, include_dashboard=False, _temp_dir=temp, log_to_driver=False)
+    # Ray Data binds its log handlers to sys.stderr when it is first imported and says some
+    # things once per process ("Progress bars disabled", "execution finished"): do both here,
+    # not inside a CLI test's runner, whose captured stream is closed after it (a later log
+    # line then printed "--- Logging error ---" into the next test's output).
+    import ray.data
+
+    ctx = ray.data.DataContext.get_current()
+    bars = ctx.enable_progress_bars
+    ctx.enable_progress_bars = False
+    ray.data.range(2).materialize()
+    ctx.enable_progress_bars = bars
     try:
         yield ray
     finally:

@@ -256,7 +256,7 @@ def test_cli_exit_codes_and_json(ray_cluster: Any, cli: Any, tmp_path: Path) -> 
         "ingest", str(good), "--engine", "ray", "--out", "out", "--shards", "3", "--json", cwd=root
     )
     assert r.exit_code == 0, r.output
-    report = json.loads(r.output)
+    report = json.loads(r.stdout)
     assert report["ok"] and report["output"] == "out" and report["rejected"] == 0
     whole, shards = read_pool(root / "out")
     assert len(shards) == 3 and whole.num_rows == report["articles"] > 0
@@ -268,7 +268,7 @@ def test_cli_exit_codes_and_json(ray_cluster: Any, cli: Any, tmp_path: Path) -> 
         "ingest", str(good), "--engine", "ray", "--out", "out", "--shards", "3", "--json", cwd=root
     )
     assert r.exit_code == 1, r.output
-    report = json.loads(r.output)
+    report = json.loads(r.stdout)
     assert report["rejected"] == 1 and [f["slug"] for f in report["findings"]] == ["short-body"]
     assert read_pool(root / "out")[0].num_rows == whole.num_rows
 
