@@ -175,6 +175,7 @@ def _gates_part(config: CorpusConfig, result: CheckReport, figures: list[GateFig
 def text_lines(result: CheckResult) -> list[Line]:
     """The three parts for a terminal: a heading line each, its findings under it, each gate
     on a line of its own (figure, 95% interval, threshold, pass or fail); severity for colour."""
+    from corpus_tools.validate.formats import counted
     from corpus_tools.validate.formats import text_lines as finding_lines
 
     v, sc, g = (result.parts[k] for k in ("validation", "schemas", "gates"))
@@ -185,10 +186,10 @@ def text_lines(result: CheckResult) -> list[Line]:
 
     head(
         v["valid"],
-        f"validation  {'passed' if v['valid'] else 'FAILED'}: {_n(v['files'], 'file')}, "
-        f"{_n(v['tasks'], 'task')}, {_n(v['annotations'], 'annotation')} "
-        f"({v['cancelled']} cancelled, {_n(v['drafts'], 'draft')}); "
-        f"{_n(v['errors'], 'error')}, {_n(v['warnings'], 'warning')}",
+        f"validation  {'passed' if v['valid'] else 'FAILED'}: {counted(v['files'], 'file')}, "
+        f"{counted(v['tasks'], 'task')}, {counted(v['annotations'], 'annotation')} "
+        f"({v['cancelled']} cancelled, {counted(v['drafts'], 'draft')}); "
+        f"{counted(v['errors'], 'error')}, {counted(v['warnings'], 'warning')}",
     )
     lines += _indent(finding_lines(result.validation.findings))
     if sc["valid"]:
@@ -211,10 +212,11 @@ def text_lines(result: CheckResult) -> list[Line]:
 def _gate_line(g: Part) -> str:
     from corpus_tools.agreement.markdown import fmt
     from corpus_tools.agreement.stats import Estimate
+    from corpus_tools.validate.formats import counted
 
     verdict = "pass" if g["passed"] else "FAIL"
     if g["gate"] == "min_annotators":
-        figure = f"{g['value']} of {_n(g['n'], 'task')} below"
+        figure = f"{g['value']} of {counted(g['n'], 'task')} below"
         limit = f">= {g['threshold']}"
         return (
             f"{g['gate']:<18} {figure:<34} {limit:<8} {verdict}  "
@@ -237,16 +239,8 @@ def _indent(lines: list[Line]) -> list[Line]:
     return [(sev, "  " + text) for sev, text in lines]
 
 
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
-
-
-def schema_findings(config: CorpusConfig) -> list[Finding]:
-    """One `schema-drift` finding per file of schemas/ that differs from the scheme."""
-    return _drift_findings(config, schemas.check(config))
-
-
 def _drift_findings(config: CorpusConfig, drifts: list[schemas.SchemaDrift]) -> list[Finding]:
+    """One `schema-drift` finding per file of schemas/ that differs from the scheme."""
     out = []
     for drift in drifts:
         target = _rel(config.paths.schemas / drift.file, config.paths.root)

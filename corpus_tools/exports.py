@@ -62,16 +62,42 @@ def export_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-_SKIPPED_ENDINGS = (".bak", ".tmp", ".old", ".orig", "~")
+# What the folder walk passes over: the metadata a pull writes beside the tasks (`_` names),
+# hidden and interrupted-pull files and folders (`.` names), backups and temporary files.
+SKIPPED_ENDINGS = (".bak", ".tmp", ".old", ".orig", "~")
 
 
 def _is_export_file(f: Path, root: Path) -> bool:
-    if f.suffix not in {".json", ".jsonl"} or f.name[0] == "_":
-        return False
-    for part in f.relative_to(root).parts:
-        if part[0] == "." or part.endswith(_SKIPPED_ENDINGS):
-            return False
-    return f.is_file()
+    return (
+        f.suffix in {".json", ".jsonl"}
+        and _why_skipped(f.name, f.relative_to(root).parts) is None
+        and f.is_file()
+    )
+
+
+def skip_reason(path: Path, root: Path) -> str | None:
+    """Why the folder walk (`export_files`) would pass over `path`, or None when it reads it:
+    the same rule for a file named explicitly (`corpus validate FILE`).
+
+    The name's parts are taken relative to `root` (the corpus root) when `path` is below it,
+    so a hidden folder above the corpus does not count; else only the file's own name.
+    """
+    try:
+        parts = path.resolve().relative_to(root.resolve()).parts
+    except ValueError:
+        parts = (path.name,)
+    return _why_skipped(path.name, parts) if parts else None
+
+
+def _why_skipped(name: str, parts: tuple[str, ...]) -> str | None:
+    if name.startswith("_"):
+        return "its name starts with `_`: metadata written beside the tasks (`_project.json`)"
+    for part in parts:
+        if part.startswith("."):
+            return f"`{part}` starts with `.`: a hidden or interrupted-pull file"
+        if part.endswith(SKIPPED_ENDINGS):
+            return f"`{part}` is a backup or temporary file"
+    return None
 
 
 def iter_raw_tasks(paths: Iterable[Path]) -> Iterator[tuple[TaskLocation, RawTask]]:

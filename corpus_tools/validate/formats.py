@@ -42,14 +42,15 @@ def summary(report: Report) -> str:
     s = report.stats
     head = "valid" if report.valid else "INVALID"
     return (
-        f"{head}: {_n(errors, 'error')}, {_n(warnings, 'warning')} "
-        f"in {_n(s.get('files', 0), 'file')} "
-        f"({_n(s.get('tasks', 0), 'task')}, {_n(s.get('annotations', 0), 'annotation')}, "
-        f"{s.get('cancelled', 0)} cancelled, {_n(s.get('drafts', 0), 'draft')})"
+        f"{head}: {counted(errors, 'error')}, {counted(warnings, 'warning')} "
+        f"in {counted(s.get('files', 0), 'file')} "
+        f"({counted(s.get('tasks', 0), 'task')}, {counted(s.get('annotations', 0), 'annotation')}, "
+        f"{s.get('cancelled', 0)} cancelled, {counted(s.get('drafts', 0), 'draft')})"
     )
 
 
-def _n(count: int, word: str) -> str:
+def counted(count: int, word: str) -> str:
+    """`count` and `word`, plural unless one: "1 file", "3 errors"."""
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 

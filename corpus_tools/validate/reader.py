@@ -36,11 +36,6 @@ _OTHER_BOMS = (
 )
 
 
-# What the folder walk passes over (`corpus_tools.exports.export_files`), for a file named
-# explicitly too: the metadata a pull writes beside the tasks, hidden and temporary files.
-SKIPPED_ENDINGS = (".bak", ".tmp", ".old", ".orig", "~")
-
-
 @dataclass(frozen=True, slots=True)
 class Skipped:
     """A file named explicitly that is not read as tasks, and why."""
@@ -52,28 +47,6 @@ class Skipped:
         return {"file": self.file, "reason": self.reason}
 
 
-def skip_reason(path: Path, root: Path) -> str | None:
-    """Why a folder walk would pass over `path`, or None when it is read as tasks.
-
-    The name's parts are taken relative to `root` (the corpus root) when `path` is below it,
-    so a hidden folder above the corpus does not count; else only the file's own name.
-    """
-    try:
-        parts = path.resolve().relative_to(root.resolve()).parts
-    except ValueError:
-        parts = (path.name,)
-    if not parts:
-        return None
-    if path.name.startswith("_"):
-        return "its name starts with `_`: metadata written beside the tasks (`_project.json`)"
-    for part in parts:
-        if part.startswith("."):
-            return f"`{part}` starts with `.`: a hidden or interrupted-pull file"
-        if part.endswith(SKIPPED_ENDINGS):
-            return f"`{part}` is a backup or temporary file"
-    return None
-
-
 def split_named(paths: Iterable[Path], *, root: Path) -> tuple[list[Path], list[Skipped]]:
     """The paths to validate, and the files named explicitly that a folder walk would skip.
 
@@ -81,6 +54,8 @@ def split_named(paths: Iterable[Path], *, root: Path) -> tuple[list[Path], list[
     `_project.json` does not report it as a broken task); folders, and paths that do not
     exist (validation reports them), are kept as they are.
     """
+    from corpus_tools.exports import skip_reason  # the folder walk's own rule
+
     keep: list[Path] = []
     skipped: list[Skipped] = []
     for p in paths:
