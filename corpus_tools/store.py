@@ -69,7 +69,8 @@ def display_path(path: Path) -> str:
         rel = os.path.relpath(path, Path.cwd())
     except ValueError:
         return str(path)
-    return str(path) if rel.startswith("..") else rel.replace(os.sep, "/")
+    outside = rel == os.pardir or rel.startswith(os.pardir + os.sep)  # not `..name` inside
+    return str(path) if outside else rel.replace(os.sep, "/")
 
 
 def sha256_text(text: str) -> str:

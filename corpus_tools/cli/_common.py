@@ -187,15 +187,12 @@ def shown(path: str | Path, root: Path | None = None) -> str:
     `root`: the folder a relative `path` is relative to (a library result that names files
     relative to the corpus root, like ingest's `output`); default the working folder.
     """
+    from corpus_tools.store import display_path
+
     p = Path(path)
     if not p.is_absolute():
         p = (root if root is not None else Path.cwd()) / p
-    p = Path(os.path.normpath(p.absolute()))
-    cwd = Path.cwd()
-    try:
-        return p.relative_to(cwd).as_posix() or "."
-    except ValueError:
-        return str(p)
+    return display_path(Path(os.path.normpath(p)))
 
 
 def print_json(obj: Any) -> None:
