@@ -77,13 +77,13 @@ def _emit(
     """Print (or write) the report; `payload` is the library's dict for json, `lines` the
     text view, `files` the files read (relative to the corpus root, for JUnit's clean cases).
     """
-    from corpus_tools.validate.formats import rebase, render, repo_root, summary
+    from corpus_tools.validate.formats import rebase, rebaser, render, repo_root, summary
 
     if fmt in ("github", "junit"):
         root = config.paths.root
         repo = repo_root(root)
         report = rebase(report, base=root, repo=repo)
-        files = [f.file for f in rebase(_as_report(files), base=root, repo=repo).findings if f.file]
+        files = list(map(rebaser(base=root, repo=repo), files))
     silent = quiet and report.valid
     if output is not None:
         if fmt == "json":
@@ -121,13 +121,6 @@ def _emit(
     if not report.valid:
         raise typer.Exit(EXIT_DATA)
     raise typer.Exit(EXIT_OK)
-
-
-def _as_report(files: list[str]) -> Report:
-    """File names as a report of notes, so `rebase` moves them like findings' files."""
-    from corpus_tools.model import Finding, Report
-
-    return Report(findings=[Finding("file", "info", "", file=f) for f in files])
 
 
 @app.command("validate")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -221,13 +221,9 @@ def repo_root(corpus_root: Path) -> Path:
     return start
 
 
-def rebase(report: Report, *, base: Path, repo: Path) -> Report:
-    """The report with each finding's file relative to `repo` (files are read relative to
-    `base`); a file outside `repo` keeps its name. Independent of the working directory."""
-    from dataclasses import replace
-
-    from corpus_tools.model import Report
-
+def rebaser(*, base: Path, repo: Path) -> Callable[[str], str]:
+    """A file name read relative to `base`, as named from `repo` (a file outside `repo` keeps
+    its name). Independent of the working directory."""
     repo = repo.resolve()
     base = base.resolve()
     memo: dict[str, str] = {}
@@ -242,6 +238,16 @@ def rebase(report: Report, *, base: Path, repo: Path) -> Report:
                 memo[name] = name
         return memo[name]
 
+    return moved
+
+
+def rebase(report: Report, *, base: Path, repo: Path) -> Report:
+    """The report with each finding's file relative to `repo` (see `rebaser`)."""
+    from dataclasses import replace
+
+    from corpus_tools.model import Report
+
+    moved = rebaser(base=base, repo=repo)
     return Report(
         findings=[replace(f, file=moved(f.file)) if f.file else f for f in report.findings],
         stats=dict(report.stats),
