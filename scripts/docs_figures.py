@@ -352,18 +352,6 @@ def _shown(path: Path, repo: Path) -> str:
         return str(path)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _diff(s: Stale) -> Iterator[str]:
     import difflib
 
@@ -385,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         "files", nargs="*", type=Path, help="pages to check (default: README.md, docs/**/*.md)"
     )
     args = parser.parse_args(argv)
+    from corpus_tools.store import atomic_write_text  # the toolkit's own atomic replace
+
     repo = args.repo.resolve()
     blocks = generate(measure(repo))
     if args.print:
@@ -399,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
             new, stale = render(text, blocks, _shown(path, repo))
             all_stale += stale
             if args.write and new != text:
-                _atomic_write(path, new)
+                atomic_write_text(path, new)
     except FiguresError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
